@@ -1,0 +1,71 @@
+# ringcast: see README.md.  `make`, `make check`, `make check-asan`, `make install`.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE
+LDLIBS  ?=
+
+# Build directory: `make B=build-asan SAN=1` builds a sanitized copy beside the normal one.
+B ?= build
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS = src/cli.c src/dest.c src/fanout.c src/loop.c src/net.c src/ring.c \
+           src/src_fd.c src/tx.c src/tx_copy.c src/util.c
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
+UNIT     = $(B)/test_ring $(B)/test_parse
+
+all: $(B)/ringcast
+
+$(B):
+	mkdir -p $@
+
+$(B)/%.o: src/%.c src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(B)/ringcast: $(B)/main.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
+# The whole suite: C unit tests and the bats tests of the real binary, all
+# TAP, run by prove.
+check: $(B)/ringcast $(UNIT)
+	RINGCAST=$(abspath $(B)/ringcast) UNIT_DIR=$(abspath $(B)) \
+	  prove --exec tests/tap-exec $(UNIT) tests/*.bats
+
+check-asan:
+	$(MAKE) B=build-asan SAN=1 check
+
+install: $(B)/ringcast
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHDIR) \
+	  $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -m 755 $(B)/ringcast $(DESTDIR)$(BINDIR)/ringcast
+	install -m 644 man/ringcast.1 $(DESTDIR)$(MANDIR)/man1/ringcast.1
+	install -m 644 completions/ringcast.bash $(DESTDIR)$(BASHDIR)/ringcast
+	install -m 644 completions/_ringcast $(DESTDIR)$(ZSHDIR)/_ringcast
+	install -m 644 completions/ringcast.fish $(DESTDIR)$(FISHDIR)/ringcast.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ringcast $(DESTDIR)$(MANDIR)/man1/ringcast.1 \
+	  $(DESTDIR)$(BASHDIR)/ringcast $(DESTDIR)$(ZSHDIR)/_ringcast \
+	  $(DESTDIR)$(FISHDIR)/ringcast.fish
+
+bench: $(B)/ringcast
+	bench/run
+
+clean:
+	rm -rf build build-asan build-clang
+
+.PHONY: all check check-asan install uninstall bench clean

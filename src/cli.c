@@ -1,0 +1,364 @@
+#include "cli.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DEFAULT_RING (64u << 20)
+#define DEFAULT_CHUNK (256u << 10)
+#define MIN_RING (64u << 10)
+#define MAX_RING ((uint64_t)1 << 40)
+
+enum {
+	OPT_RING_SIZE = 256,
+	OPT_CHUNK,
+	OPT_MLOCK,
+	OPT_TRANSPORT,
+	OPT_GRACE,
+};
+
+static const struct option longopts[] = {
+	{ "input", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
+	{ "mlock", required_argument, NULL, OPT_MLOCK },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: ringcast [-46qv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
+	      "\n"
+	      "Read SOURCE once into a locked shared-memory ring and send it, complete and\n"
+	      "in order, to every DEST at once.\n"
+	      "\n"
+	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO or a device\n"
+	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
+	      "                         (repeatable; positional DESTs work the same)\n"
+	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
+	      "      --chunk SIZE       largest single send (default 256K)\n"
+	      "      --mlock MODE       auto, on or off: lock the ring in memory (default auto)\n"
+	      "      --transport NAME   auto, uring, msgzc, sendfile or copy (default auto)\n"
+	      "  -4, --ipv4             resolve destinations to IPv4 only\n"
+	      "  -6, --ipv6             resolve destinations to IPv6 only\n"
+	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
+	      "  -v, --verbose          say what is chosen and why; statistics at exit\n"
+	      "  -q, --quiet            print errors only\n"
+	      "  -h, --help             this help\n"
+	      "  -V, --version          version and the transports this kernel supports\n"
+	      "\n"
+	      "Exit status: 0 every destination got the whole stream, 1 some did not,\n"
+	      "2 usage or configuration error (nothing sent).  See ringcast(1).\n",
+	      f);
+}
+
+static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	char line[512];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ringcast: %s\nTry 'ringcast --help' for more information.\n", line);
+	exit(2);
+}
+
+static void __attribute__((noreturn)) version(void)
+{
+	printf("ringcast %s\ntransports:", RINGCAST_VERSION);
+	for (int k = TX_URING; k < TX_NKINDS; k++) {
+		const struct tx_ops *ops = tx_ops_for(k);
+		int e = ops ? ops->probe() : -ENOSYS;
+
+		if (e == 0)
+			printf(" %s", tx_kind_name(k));
+	}
+	printf("\nnot available:");
+	for (int k = TX_URING; k < TX_NKINDS; k++) {
+		const struct tx_ops *ops = tx_ops_for(k);
+		int e = ops ? ops->probe() : -ENOSYS;
+
+		if (e == -ENOSYS)
+			printf(" %s (not built yet)", tx_kind_name(k));
+		else if (e)
+			printf(" %s (%s)", tx_kind_name(k), strerror(-e));
+	}
+	printf("\n");
+	exit(0);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	uint64_t mul = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1ull << 10; end++; break;
+	case 'M': mul = 1ull << 20; end++; break;
+	case 'G': mul = 1ull << 30; end++; break;
+	case 'T': mul = 1ull << 40; end++; break;
+	}
+	if (mul > 1 && (end[0] == 'i' || end[0] == 'I') && (end[1] == 'B' || end[1] == 'b'))
+		end += 2;
+	else if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (v > UINT64_MAX / mul)
+		return -ERANGE;
+	*out = v * mul;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || v < 0)
+		return -ERANGE;
+	double mul;
+	if (!*end || !strcmp(end, "s"))
+		mul = 1000;
+	else if (!strcmp(end, "ms"))
+		mul = 1;
+	else if (!strcmp(end, "m"))
+		mul = 60000;
+	else if (!strcmp(end, "h"))
+		mul = 3600000;
+	else
+		return -EINVAL;
+	v *= mul;
+	if (v > 1e15)
+		return -ERANGE;
+	*out = (uint64_t)(v + 0.5);
+	return 0;
+}
+
+int parse_dest(const char *s, struct dest_spec *out, const char **why)
+{
+	const char *host, *port;
+	size_t hostlen;
+
+	*out = (struct dest_spec){ 0 };
+	if (!strncmp(s, "tcp://", 6))
+		s += 6;
+	if (!*s) {
+		*why = "empty destination (expected HOST:PORT)";
+		return -EINVAL;
+	}
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+		if (!close) {
+			*why = "missing ']' after IPv6 address";
+			return -EINVAL;
+		}
+		host = s + 1;
+		hostlen = (size_t)(close - host);
+		if (close[1] != ':') {
+			*why = "missing port (expected [IPV6]:PORT)";
+			return -EINVAL;
+		}
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon) {
+			*why = "missing port (expected HOST:PORT)";
+			return -EINVAL;
+		}
+		if (memchr(s, ':', (size_t)(colon - s))) {
+			*why = "IPv6 addresses need brackets: [ADDRESS]:PORT";
+			return -EINVAL;
+		}
+		host = s;
+		hostlen = (size_t)(colon - s);
+		port = colon + 1;
+	}
+	if (hostlen == 0) {
+		*why = "missing host (expected HOST:PORT)";
+		return -EINVAL;
+	}
+	if (!*port) {
+		*why = "missing port (expected HOST:PORT)";
+		return -EINVAL;
+	}
+	unsigned long p = 0;
+	for (const char *c = port; *c; c++) {
+		if (!isdigit((unsigned char)*c)) {
+			*why = "port is not a number";
+			return -EINVAL;
+		}
+		if (p <= 65535)
+			p = p * 10 + (unsigned long)(*c - '0');
+	}
+	if (p < 1 || p > 65535) {
+		*why = "port out of range (1-65535)";
+		return -EINVAL;
+	}
+	out->host = strndup(host, hostlen);
+	out->text = strdup(s);
+	if (!out->host || !out->text) {
+		free(out->host);
+		free(out->text);
+		*why = strerror(ENOMEM);
+		return -ENOMEM;
+	}
+	snprintf(out->port, sizeof(out->port), "%lu", p);
+	return 0;
+}
+
+static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t hi)
+{
+	uint64_t v;
+	char a[32], b[32];
+
+	if (parse_size(arg, &v) < 0)
+		usage_error("%s '%s': not a size (use a number with K, M or G)", opt, arg);
+	if (v < lo || v > hi)
+		usage_error("%s '%s': must be between %s and %s", opt, arg,
+			    fmt_bytes(lo, a, sizeof(a)), fmt_bytes(hi, b, sizeof(b)));
+	return v;
+}
+
+static void add_dest(struct config *cfg, const char *arg)
+{
+	struct dest_spec d;
+	const char *why;
+
+	if (parse_dest(arg, &d, &why) < 0)
+		usage_error("destination '%s': %s", arg, why);
+	struct dest_spec *n = realloc(cfg->dests, (cfg->ndests + 1) * sizeof(*n));
+	if (!n)
+		usage_error("%s", strerror(ENOMEM));
+	cfg->dests = n;
+	cfg->dests[cfg->ndests++] = d;
+}
+
+void cli_parse(struct config *cfg, int argc, char **argv)
+{
+	int c;
+	long page = sysconf(_SC_PAGESIZE);
+
+	*cfg = (struct config){
+		.input = "-",
+		.ring_size = DEFAULT_RING,
+		.chunk = DEFAULT_CHUNK,
+		.mlock = MLOCK_AUTO,
+		.transport = TX_AUTO,
+		.family = AF_UNSPEC,
+		.grace_ms = 10000,
+	};
+	int chunk_given = 0;
+
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "46hi:o:qvV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			cfg->input = optarg;
+			break;
+		case 'o':
+			add_dest(cfg, optarg);
+			break;
+		case OPT_RING_SIZE:
+			cfg->ring_size = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
+			break;
+		case OPT_CHUNK:
+			cfg->chunk = size_arg("--chunk", optarg, 1, 1u << 30);
+			chunk_given = 1;
+			break;
+		case OPT_MLOCK:
+			if (!strcmp(optarg, "auto"))
+				cfg->mlock = MLOCK_AUTO;
+			else if (!strcmp(optarg, "on"))
+				cfg->mlock = MLOCK_ON;
+			else if (!strcmp(optarg, "off"))
+				cfg->mlock = MLOCK_OFF;
+			else
+				usage_error("--mlock '%s': expected auto, on or off", optarg);
+			break;
+		case OPT_TRANSPORT: {
+			int k = tx_kind_parse(optarg);
+			if (k < 0)
+				usage_error("--transport '%s': expected auto, uring, msgzc, sendfile or copy", optarg);
+			cfg->transport = (enum tx_kind)k;
+			break;
+		}
+		case '4':
+		case '6': {
+			int fam = c == '4' ? AF_INET : AF_INET6;
+			if (cfg->family != AF_UNSPEC && cfg->family != fam)
+				usage_error("-4 and -6 contradict each other");
+			cfg->family = fam;
+			break;
+		}
+		case OPT_GRACE:
+			if (parse_duration_ms(optarg, &cfg->grace_ms) < 0)
+				usage_error("--grace '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case 'q':
+			cfg->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			version();
+		default:
+			fprintf(stderr, "Try 'ringcast --help' for more information.\n");
+			exit(2);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		add_dest(cfg, argv[i]);
+
+	if (cfg->quiet && cfg->verbose)
+		usage_error("-q and -v contradict each other");
+	if (cfg->ndests == 0)
+		usage_error("no destination given (expected DEST... or -o DEST)");
+	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	if (cfg->chunk > cfg->ring_size) {
+		if (chunk_given)
+			usage_error("--chunk must not exceed --ring-size");
+		cfg->chunk = cfg->ring_size / 4;
+	}
+}
+
+void cli_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		free(cfg->dests[i].host);
+		free(cfg->dests[i].text);
+	}
+	free(cfg->dests);
+	cfg->dests = NULL;
+	cfg->ndests = 0;
+}

@@ -1,0 +1,46 @@
+/* The command line: the getopt_long table, struct config, and the parsers
+ * for sizes, durations and destination addresses. */
+#ifndef RINGCAST_CLI_H
+#define RINGCAST_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "tx.h"
+
+#define RINGCAST_VERSION "0.1.0"
+
+struct dest_spec {
+	char *text; /* as the user wrote it, without tcp:// */
+	char *host;
+	char port[6];
+};
+
+struct config {
+	const char *input;
+	struct dest_spec *dests;
+	size_t ndests;
+	size_t ring_size;
+	size_t chunk;
+	enum mlock_mode mlock;
+	enum tx_kind transport;
+	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
+	uint64_t grace_ms;
+	int verbose;
+	int quiet;
+};
+
+/* Fill cfg from argv.  Usage errors print a message and exit with status 2;
+ * --help and --version print and exit 0.  Only this and main may exit. */
+void cli_parse(struct config *cfg, int argc, char **argv);
+void cli_free(struct config *cfg);
+
+/* "64M", "1g", "4096", "512KiB" (binary units).  0 or -EINVAL/-ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+/* "60s", "500ms", "2m", "1h", "1.5s"; a bare number is seconds.  0 or -EINVAL/-ERANGE. */
+int parse_duration_ms(const char *s, uint64_t *out);
+/* HOST:PORT, [V6]:PORT, tcp://HOST:PORT.  0, or -EINVAL with *why set. */
+int parse_dest(const char *s, struct dest_spec *out, const char **why);
+
+#endif

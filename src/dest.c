@@ -1,0 +1,230 @@
+#include "dest.h"
+#include "net.h"
+#include "tx.h"
+#include "util.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DRAIN_POLL_MS 20
+#define SOCK_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+static void on_event(struct loop_io *io, uint32_t events);
+
+static void release(struct dest *d, enum dest_state final)
+{
+	struct dest_group *g = d->g;
+
+	if (d->state == DEST_DRAINING) {
+		for (struct dest **pp = &g->draining; *pp; pp = &(*pp)->drain_next) {
+			if (*pp == d) {
+				*pp = d->drain_next;
+				break;
+			}
+		}
+	}
+	if (d->io.fd >= 0) {
+		loop_del(g->loop, &d->io);
+		close(d->io.fd);
+		d->io.fd = -1;
+	}
+	if (d->addrs) {
+		freeaddrinfo(d->addrs);
+		d->addrs = d->next_addr = NULL;
+	}
+	ring_reader_del(g->ring, &d->rd);
+	d->state = final;
+	g->on_finish(d);
+}
+
+void dest_fail(struct dest *d, const char *op, int e)
+{
+	if (!dest_live(d))
+		return;
+	d->err = e;
+	d->err_op = op;
+	release(d, DEST_FAILED);
+}
+
+/* Try the next resolved address; on running out, fail with the last error. */
+static void try_connect(struct dest *d, int last_err)
+{
+	while (d->next_addr) {
+		const struct addrinfo *ai = d->next_addr;
+		d->next_addr = ai->ai_next;
+
+		int fd = net_connect_nb(ai);
+		if (fd < 0) {
+			last_err = -fd;
+			continue;
+		}
+		d->io.fd = fd;
+		d->io.cb = on_event;
+		int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
+		if (rc < 0) {
+			close(fd);
+			d->io.fd = -1;
+			last_err = -rc;
+			continue;
+		}
+		d->state = DEST_CONNECTING;
+		return;
+	}
+	dest_fail(d, "connect", last_err ? last_err : ECONNREFUSED);
+}
+
+void dest_connect(struct dest *d)
+{
+	d->io.fd = -1;
+	d->next_addr = d->addrs;
+	try_connect(d, 0);
+}
+
+static void connected(struct dest *d)
+{
+	int e = net_sock_error(d->io.fd);
+
+	if (e) {
+		loop_del(d->g->loop, &d->io);
+		close(d->io.fd);
+		d->io.fd = -1;
+		try_connect(d, e);
+		return;
+	}
+	freeaddrinfo(d->addrs);
+	d->addrs = d->next_addr = NULL;
+	int rc = d->g->tx->ops->attach(d->g->tx, d);
+	if (rc < 0) {
+		dest_fail(d, "transport setup", -rc);
+		return;
+	}
+	d->state = DEST_STREAMING;
+	d->writable = 1;
+	dest_kick(d);
+}
+
+/* Read and discard what the peer sends.  Returns 0 at its end of stream,
+ * 1 when nothing more is readable now, -errno on error. */
+static int discard_input(int fd)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN ? 1 : -errno;
+	}
+}
+
+/* Done once the peer has acknowledged every byte and our FIN. */
+static void check_drained(struct dest *d)
+{
+	int q = net_unacked(d->io.fd);
+
+	if (q < 0) {
+		dest_fail(d, "drain", -q);
+		return;
+	}
+	if (q == 0) {
+		discard_input(d->io.fd); /* unread input would make close() send RST */
+		release(d, DEST_DONE);
+	}
+}
+
+static void drain_tick(struct loop_timer *t)
+{
+	struct dest_group *g = container_of(t, struct dest_group, drain_timer);
+	struct dest *d = g->draining;
+
+	while (d) {
+		struct dest *next = d->drain_next;
+		check_drained(d);
+		d = next;
+	}
+	if (g->draining)
+		loop_timer_arm(g->loop, &g->drain_timer, DRAIN_POLL_MS);
+}
+
+static void start_drain(struct dest *d)
+{
+	struct dest_group *g = d->g;
+
+	if (shutdown(d->io.fd, SHUT_WR) < 0) {
+		dest_fail(d, "shutdown", errno);
+		return;
+	}
+	d->state = DEST_DRAINING;
+	d->drain_next = g->draining;
+	g->draining = d;
+	g->drain_timer.cb = drain_tick;
+	if (!g->drain_timer.armed)
+		loop_timer_arm(g->loop, &g->drain_timer, DRAIN_POLL_MS);
+}
+
+void dest_kick(struct dest *d)
+{
+	struct dest_group *g = d->g;
+
+	if (d->state != DEST_STREAMING)
+		return;
+	if (d->writable && d->rd.sent < g->ring->head) {
+		int rc = g->tx->ops->push(g->tx, d);
+		if (rc < 0) {
+			dest_fail(d, "send", -rc);
+			return;
+		}
+	}
+	if (g->eof && d->rd.done == g->ring->head)
+		start_drain(d);
+}
+
+static void on_event(struct loop_io *io, uint32_t events)
+{
+	struct dest *d = container_of(io, struct dest, io);
+
+	switch (d->state) {
+	case DEST_CONNECTING:
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			connected(d);
+		return;
+	case DEST_STREAMING:
+	case DEST_DRAINING:
+		break;
+	default:
+		return;
+	}
+	if (events & EPOLLERR) {
+		int e = net_sock_error(d->io.fd);
+		dest_fail(d, d->state == DEST_DRAINING ? "drain" : "send", e ? e : EPIPE);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP)) {
+		/* The peer may close its side early (many receivers do once their
+		 * stdin ends); that is not a failure, a reset is. */
+		int rc = discard_input(d->io.fd);
+		if (rc < 0) {
+			dest_fail(d, d->state == DEST_DRAINING ? "drain" : "send", -rc);
+			return;
+		}
+	}
+	if (d->state == DEST_DRAINING) {
+		check_drained(d);
+		return;
+	}
+	if (events & EPOLLHUP) {
+		int e = net_sock_error(d->io.fd);
+		dest_fail(d, "send", e ? e : EPIPE);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		d->writable = 1;
+		dest_kick(d);
+	}
+}

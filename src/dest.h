@@ -1,0 +1,68 @@
+/*
+ * A destination's life: connecting (trying each resolved address in turn),
+ * streaming (its transport sends from the ring), draining (source ended, all
+ * sent, FIN sent, waiting until the peer has acknowledged every byte), then
+ * done or failed.  A destination holds the ring through its reader from the
+ * moment it is created until it is done or failed.
+ */
+#ifndef RINGCAST_DEST_H
+#define RINGCAST_DEST_H
+
+#include <netdb.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "ring.h"
+
+enum dest_state {
+	DEST_IDLE,
+	DEST_CONNECTING,
+	DEST_STREAMING,
+	DEST_DRAINING,
+	DEST_DONE,
+	DEST_FAILED,
+};
+
+struct dest;
+struct tx;
+
+/* What the destinations of one run share; owned by the fan-out. */
+struct dest_group {
+	struct loop *loop;
+	struct ring *ring;
+	struct tx *tx;
+	int eof;                       /* the source has ended: finish after head */
+	struct dest *draining;         /* list of DEST_DRAINING, via drain_next */
+	struct loop_timer drain_timer; /* polls their unacknowledged bytes */
+	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
+	void (*on_finish)(struct dest *d);
+};
+
+struct dest {
+	struct loop_io io;
+	struct ring_reader rd;
+	struct dest_group *g;
+	const char *name;       /* as the user wrote it */
+	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
+	struct addrinfo *next_addr;
+	struct dest *drain_next;
+	enum dest_state state;
+	int writable; /* the socket took every byte we offered last time */
+	int err;      /* errno of the failure */
+	const char *err_op;
+};
+
+/* Start connecting d (already resolved into d->addrs).  Failure to connect
+ * is reported through on_finish, never here. */
+void dest_connect(struct dest *d);
+/* New data at ring head, a completion, or the source ended: let d move on. */
+void dest_kick(struct dest *d);
+/* Give up on d with errno e while doing op; it stops holding the ring. */
+void dest_fail(struct dest *d, const char *op, int e);
+
+static inline int dest_live(const struct dest *d)
+{
+	return d->state != DEST_DONE && d->state != DEST_FAILED;
+}
+
+#endif

@@ -1,0 +1,397 @@
+#include "fanout.h"
+#include "cli.h"
+#include "dest.h"
+#include "loop.h"
+#include "net.h"
+#include "ring.h"
+#include "src.h"
+#include "tx.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/* Reads of a non-pollable source (a regular file) per loop pass, so that
+ * destinations get a turn between them. */
+#define READS_PER_PASS 4
+
+struct fanout {
+	const struct config *cfg;
+	struct loop *loop;
+	struct ring ring;
+	struct tx tx;
+	struct source src;
+	struct loop_io src_io;
+	int src_open, src_pollable, src_armed, src_failed;
+	int fresh; /* data or end of source since destinations were last kicked */
+	struct dest_group g;
+	struct dest *dests;
+	size_t ndests, nlive, ndone, nfailed;
+	int interrupted;
+	struct loop_io sig_io;
+	struct loop_timer grace;
+	uint64_t t_start;
+};
+
+static void kick_all(struct fanout *f)
+{
+	for (size_t i = 0; i < f->ndests; i++)
+		dest_kick(&f->dests[i]);
+}
+
+static void end_source(struct fanout *f, int err)
+{
+	if (!f->src_open)
+		return;
+	if (err) {
+		errmsg("%s: read: %s", f->src.desc, strerror(err));
+		f->src_failed = 1;
+	}
+	if (f->src_pollable)
+		loop_del(f->loop, &f->src_io);
+	f->src.ops->close(&f->src);
+	f->src_io.fd = -1;
+	f->src_open = 0;
+	f->g.eof = 1;
+	f->fresh = 1;
+}
+
+/* One read from the source into the ring.  Returns 1 if it read, 0 if the
+ * ring is full or the source has nothing now or ended. */
+static int source_step(struct fanout *f)
+{
+	uint8_t *p;
+	size_t span = ring_write_span(&f->ring, &p);
+
+	if (span == 0)
+		return 0;
+	ssize_t n = f->src.ops->read(&f->src, p, MIN(span, f->cfg->chunk));
+	if (n > 0) {
+		ring_commit(&f->ring, (size_t)n);
+		f->fresh = 1;
+		return 1;
+	}
+	if (n != -EAGAIN)
+		end_source(f, n < 0 ? (int)-n : 0);
+	return 0;
+}
+
+static void on_source(struct loop_io *io, uint32_t events)
+{
+	struct fanout *f = container_of(io, struct fanout, src_io);
+
+	(void)events;
+	if (!source_step(f) && f->src_open && f->src_armed) {
+		uint8_t *p;
+		if (ring_write_span(&f->ring, &p) == 0) {
+			loop_mod(f->loop, &f->src_io, 0); /* full: wait for room */
+			f->src_armed = 0;
+		}
+	}
+}
+
+/* Before each sleep: read what a file source can give, resume a paused
+ * pollable source when room came back, and hand new data to destinations. */
+static int before_sleep(void *arg)
+{
+	struct fanout *f = arg;
+	uint8_t *p;
+
+	if (f->src_open && !f->src_pollable)
+		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
+			;
+	if (f->src_open && f->src_pollable && !f->src_armed &&
+	    ring_write_span(&f->ring, &p) > 0) {
+		loop_mod(f->loop, &f->src_io, EPOLLIN);
+		f->src_armed = 1;
+	}
+	if (f->fresh) {
+		f->fresh = 0;
+		kick_all(f);
+	}
+	return f->src_open && !f->src_pollable && ring_write_span(&f->ring, &p) > 0;
+}
+
+static void on_finish(struct dest *d)
+{
+	struct fanout *f = container_of(d->g, struct fanout, g);
+	char b[32];
+
+	f->nlive--;
+	if (d->state == DEST_DONE) {
+		f->ndone++;
+	} else {
+		f->nfailed++;
+		if (d->err)
+			errmsg("%s: %s: %s (after %s)", d->name, d->err_op, strerror(d->err),
+			       fmt_bytes(d->rd.done, b, sizeof(b)));
+		else
+			errmsg("%s: %s (after %s)", d->name, d->err_op,
+			       fmt_bytes(d->rd.done, b, sizeof(b)));
+	}
+	/* The ring may have room now that d no longer holds it. */
+	f->fresh = 1;
+	if (f->nlive == 0) {
+		if (f->src_open && f->ndone == 0) {
+			errmsg("no destination left; stopping");
+			end_source(f, 0);
+		}
+		loop_stop(f->loop);
+	}
+}
+
+static void fail_live(struct fanout *f, const char *why)
+{
+	for (size_t i = 0; i < f->ndests; i++)
+		dest_fail(&f->dests[i], why, 0);
+}
+
+static void on_grace(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, grace);
+
+	fail_live(f, "not delivered before the grace period ended");
+}
+
+static void status_line(struct fanout *f)
+{
+	size_t state[DEST_FAILED + 1] = { 0 };
+	uint64_t slowest = f->ring.head;
+	char in[32], lag[32];
+
+	for (size_t i = 0; i < f->ndests; i++) {
+		state[f->dests[i].state]++;
+		if (dest_live(&f->dests[i]))
+			slowest = MIN(slowest, f->dests[i].rd.done);
+	}
+	errmsg("status: %s in, %zu connecting, %zu streaming, %zu draining, %zu done, "
+	       "%zu failed, slowest lag %s",
+	       fmt_bytes(f->ring.head, in, sizeof(in)), state[DEST_CONNECTING],
+	       state[DEST_STREAMING], state[DEST_DRAINING], state[DEST_DONE],
+	       state[DEST_FAILED], fmt_bytes(f->ring.head - slowest, lag, sizeof(lag)));
+}
+
+static void on_signal(struct loop_io *io, uint32_t events)
+{
+	struct fanout *f = container_of(io, struct fanout, sig_io);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			status_line(f);
+			continue;
+		}
+		if (f->interrupted) {
+			errmsg("%s again: stopping now", strsignal((int)si.ssi_signo));
+			fail_live(f, "interrupted");
+			loop_stop(f->loop);
+			return;
+		}
+		f->interrupted = 1;
+		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to stop now)",
+			strsignal((int)si.ssi_signo), (double)f->cfg->grace_ms / 1000);
+		end_source(f, 0);
+		f->grace.cb = on_grace;
+		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
+	}
+}
+
+static int open_signals(struct fanout *f)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	f->sig_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (f->sig_io.fd < 0)
+		return -errno;
+	f->sig_io.cb = on_signal;
+	return loop_add(f->loop, &f->sig_io, EPOLLIN);
+}
+
+/* Resolve every destination before anything is sent.  0, or 2 after a message. */
+static int resolve_all(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+
+	f->dests = calloc(cfg->ndests, sizeof(*f->dests));
+	if (!f->dests) {
+		errmsg("%s", strerror(ENOMEM));
+		return 2;
+	}
+	f->ndests = cfg->ndests;
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		struct dest *d = &f->dests[i];
+		const struct dest_spec *s = &cfg->dests[i];
+		int rc = net_resolve(s->host, s->port, cfg->family, &d->addrs);
+
+		d->io.fd = -1;
+		d->name = s->text;
+		d->g = &f->g;
+		if (rc) {
+			errmsg("%s: cannot resolve %s: %s", s->text, s->host,
+			       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int open_ring(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+	char sz[32], lim[32] = "unlimited";
+	struct rlimit rl;
+	int rc = ring_open(&f->ring, cfg->ring_size, cfg->mlock);
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		fmt_bytes(rl.rlim_cur, lim, sizeof(lim));
+	fmt_bytes(cfg->ring_size, sz, sizeof(sz));
+	if (rc < 0 && f->ring.lock_errno) {
+		errmsg("--mlock on: cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s; "
+		       "raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)",
+		       sz, strerror(-rc), lim);
+		return 2;
+	}
+	if (rc < 0) {
+		errmsg("cannot create the %s ring: %s", sz, strerror(-rc));
+		return 2;
+	}
+	if (cfg->mlock == MLOCK_AUTO && !f->ring.locked)
+		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
+			sz, strerror(f->ring.lock_errno), lim);
+	info("ring: %s memfd%s", sz, f->ring.locked ? ", locked" : "");
+	return 0;
+}
+
+static int open_source(struct fanout *f)
+{
+	const char *why;
+	int rc = source_open(&f->src, f->cfg->input, &why);
+
+	if (rc < 0) {
+		errmsg("%s: %s", f->cfg->input, why ? why : strerror(-rc));
+		return 2;
+	}
+	f->src_open = 1;
+	f->src_io.fd = f->src.fd;
+	f->src_io.cb = on_source;
+	rc = loop_add(f->loop, &f->src_io, EPOLLIN);
+	if (rc == 0) {
+		f->src_pollable = f->src_armed = 1;
+	} else if (rc != -EPERM) {
+		errmsg("%s: cannot watch: %s", f->src.desc, strerror(-rc));
+		return 2;
+	}
+	return 0;
+}
+
+static int setup(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+	const char *why = NULL, *reason = NULL;
+	int rc;
+
+	f->loop = loop_new();
+	if (!f->loop) {
+		errmsg("epoll: %s", strerror(errno));
+		return 2;
+	}
+	if ((rc = resolve_all(f)) || (rc = open_source(f)))
+		return rc;
+	const struct tx_ops *ops = tx_choose(cfg->transport, &why, &reason);
+	if (!ops) {
+		errmsg("--transport %s: %s", tx_kind_name(cfg->transport), why);
+		return 2;
+	}
+	if ((rc = open_ring(f)))
+		return rc;
+	f->tx = (struct tx){ .ops = ops, .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
+	if ((rc = ops->open(&f->tx)) < 0) {
+		errmsg("transport %s: %s", ops->name, strerror(-rc));
+		return 2;
+	}
+	info("transport: %s (%s)", ops->name, reason);
+	if ((rc = open_signals(f)) < 0) {
+		errmsg("signalfd: %s", strerror(-rc));
+		return 2;
+	}
+	f->g = (struct dest_group){
+		.loop = f->loop, .ring = &f->ring, .tx = &f->tx, .on_finish = on_finish,
+	};
+	for (size_t i = 0; i < f->ndests; i++) {
+		if (ring_reader_add(&f->ring, &f->dests[i].rd, 0) < 0) {
+			errmsg("%s", strerror(ENOMEM));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct fanout *f)
+{
+	for (size_t i = 0; i < f->ndests; i++) {
+		struct dest *d = &f->dests[i];
+		if (d->io.fd >= 0)
+			close(d->io.fd);
+		if (d->addrs)
+			freeaddrinfo(d->addrs);
+	}
+	free(f->dests);
+	if (f->src_open)
+		f->src.ops->close(&f->src);
+	if (f->tx.ops)
+		f->tx.ops->close(&f->tx);
+	if (f->sig_io.fd > 0)
+		close(f->sig_io.fd);
+	ring_close(&f->ring);
+	loop_free(f->loop);
+}
+
+static void report(struct fanout *f)
+{
+	char in[32];
+	double secs = (double)(now_ms() - f->t_start) / 1000;
+
+	info("%s from %s to %zu of %zu destinations in %.2f s; %s: %llu sends, %llu bytes",
+	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs,
+	     f->tx.ops->name, (unsigned long long)f->tx.n.sends,
+	     (unsigned long long)f->tx.n.bytes);
+	if (f->nfailed)
+		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,
+		       f->ndests);
+	else if (f->interrupted)
+		errmsg("interrupted: destinations received the first %s only", in);
+}
+
+int fanout_run(const struct config *cfg)
+{
+	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 } };
+	int rc = setup(&f);
+
+	if (rc) {
+		teardown(&f);
+		return rc;
+	}
+	f.t_start = now_ms();
+	f.nlive = f.ndests;
+	loop_set_hook(f.loop, before_sleep, &f);
+	for (size_t i = 0; i < f.ndests; i++)
+		dest_connect(&f.dests[i]);
+	if (f.nlive > 0 && (rc = loop_run(f.loop)) < 0)
+		errmsg("epoll_wait: %s", strerror(-rc));
+	report(&f);
+	int status = f.nfailed || f.interrupted || f.src_failed || rc < 0 ? 1 : 0;
+	teardown(&f);
+	return status;
+}

@@ -1,0 +1,12 @@
+/* Push mode: read the source once into the ring and deliver it to every
+ * destination; the run from start-up checks to the exit status. */
+#ifndef RINGCAST_FANOUT_H
+#define RINGCAST_FANOUT_H
+
+struct config;
+
+/* Returns the process exit status: 0 all delivered, 1 some not, 2 nothing
+ * sent because of a configuration error (already reported). */
+int fanout_run(const struct config *cfg);
+
+#endif

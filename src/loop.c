@@ -1,0 +1,146 @@
+#include "loop.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define LOOP_BATCH 256
+
+struct loop {
+	int epfd;
+	int stop;
+	struct loop_timer *timers; /* unsorted: there are only a handful */
+	int (*hook)(void *);
+	void *hook_arg;
+};
+
+struct loop *loop_new(void)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	close(l->epfd);
+	free(l);
+}
+
+static int ctl(struct loop *l, int op, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, op, io->fd, &ev) < 0 ? -errno : 0;
+}
+
+int loop_add(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	return ctl(l, EPOLL_CTL_ADD, io, events);
+}
+
+int loop_mod(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	return ctl(l, EPOLL_CTL_MOD, io, events);
+}
+
+int loop_del(struct loop *l, struct loop_io *io)
+{
+	return ctl(l, EPOLL_CTL_DEL, io, 0);
+}
+
+void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)
+{
+	t->when = now_ms() + after_ms;
+	if (t->armed)
+		return;
+	t->armed = 1;
+	t->next = l->timers;
+	l->timers = t;
+}
+
+void loop_timer_cancel(struct loop *l, struct loop_timer *t)
+{
+	for (struct loop_timer **pp = &l->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			t->armed = 0;
+			return;
+		}
+	}
+}
+
+void loop_set_hook(struct loop *l, int (*hook)(void *arg), void *arg)
+{
+	l->hook = hook;
+	l->hook_arg = arg;
+}
+
+void loop_stop(struct loop *l)
+{
+	l->stop = 1;
+}
+
+/* Run every expired timer; return ms until the next one, or -1 if none. */
+static int run_timers(struct loop *l)
+{
+	uint64_t now = now_ms();
+	struct loop_timer **pp = &l->timers;
+
+	while (*pp) {
+		struct loop_timer *t = *pp;
+
+		if (t->when <= now) {
+			*pp = t->next;
+			t->armed = 0;
+			t->cb(t); /* may re-arm itself at the list head */
+			pp = &l->timers;
+			now = now_ms();
+			continue;
+		}
+		pp = &t->next;
+	}
+	uint64_t next = UINT64_MAX;
+	for (struct loop_timer *t = l->timers; t; t = t->next)
+		next = MIN(next, t->when);
+	return next == UINT64_MAX ? -1 : (int)MIN(next - now, 60000);
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event ev[LOOP_BATCH];
+
+	while (!l->stop) {
+		int timeout = run_timers(l);
+		if (l->stop)
+			break;
+		if (l->hook && l->hook(l->hook_arg))
+			timeout = 0;
+		if (l->stop)
+			break;
+		int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n && !l->stop; i++) {
+			struct loop_io *io = ev[i].data.ptr;
+
+			if (io->fd >= 0)
+				io->cb(io, ev[i].events);
+		}
+	}
+	return 0;
+}

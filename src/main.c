@@ -1,0 +1,29 @@
+/* ringcast: read a stream once, deliver it to many TCP peers at once. */
+#include "cli.h"
+#include "fanout.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	sigset_t set;
+
+	cli_parse(&cfg, argc, argv);
+	log_level = cfg.quiet ? -1 : cfg.verbose;
+
+	/* A peer that goes away must not kill us; its send fails with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Delivered through a signalfd in the event loop. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	int status = fanout_run(&cfg);
+	cli_free(&cfg);
+	return status;
+}

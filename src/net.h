@@ -1,0 +1,25 @@
+/* Socket helpers.  They return -1 with errno (or -errno) and never print. */
+#ifndef RINGCAST_NET_H
+#define RINGCAST_NET_H
+
+#include <netdb.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* getaddrinfo for a TCP peer; returns 0 or a getaddrinfo error (gai_strerror). */
+int net_resolve(const char *host, const char *port, int family, struct addrinfo **out);
+
+/* Non-blocking socket + connect to ai.  Returns the fd (connect may still be
+ * in progress) or -errno. */
+int net_connect_nb(const struct addrinfo *ai);
+
+/* The pending error of a socket (SO_ERROR), 0 if none. */
+int net_sock_error(int fd);
+
+/* Bytes not yet acknowledged by the peer (SIOCOUTQ), or -errno. */
+int net_unacked(int fd);
+
+/* "127.0.0.1:9000" or "[::1]:9000" into buf. */
+const char *net_fmt_addr(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,119 @@
+#include "ring.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int ring_open(struct ring *r, size_t size, enum mlock_mode mode)
+{
+	*r = (struct ring){ .fd = -1 };
+	r->fd = memfd_create("ringcast-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (r->fd < 0)
+		return -errno;
+	if (ftruncate(r->fd, (off_t)size) < 0)
+		goto fail;
+	r->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->base == MAP_FAILED) {
+		r->base = NULL;
+		goto fail;
+	}
+	r->size = size;
+	if (mode != MLOCK_OFF) {
+		if (mlock(r->base, size) == 0) {
+			r->locked = 1;
+		} else {
+			r->lock_errno = errno;
+			if (mode == MLOCK_ON)
+				goto fail;
+		}
+	}
+	if (!r->locked)
+		madvise(r->base, size, MADV_WILLNEED);
+	return 0;
+fail:;
+	int e = errno, lock_errno = r->lock_errno;
+	ring_close(r);
+	r->lock_errno = lock_errno; /* tells the caller it was the lock that failed */
+	return -e;
+}
+
+void ring_close(struct ring *r)
+{
+	if (r->base)
+		munmap(r->base, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->readers);
+	*r = (struct ring){ .fd = -1 };
+}
+
+int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start)
+{
+	if (start < r->tail || start > r->head)
+		return -EINVAL;
+	if (r->nreaders == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct ring_reader **n = realloc(r->readers, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->readers = n;
+		r->cap = cap;
+	}
+	rd->sent = rd->done = start;
+	rd->slot = r->nreaders;
+	r->readers[r->nreaders++] = rd;
+	return 0;
+}
+
+void ring_reader_del(struct ring *r, struct ring_reader *rd)
+{
+	size_t i = rd->slot;
+
+	if (i >= r->nreaders || r->readers[i] != rd)
+		return;
+	r->readers[i] = r->readers[--r->nreaders];
+	r->readers[i]->slot = i;
+	rd->slot = (size_t)-1;
+}
+
+uint64_t ring_reclaim(struct ring *r)
+{
+	uint64_t t = r->head;
+
+	for (size_t i = 0; i < r->nreaders; i++)
+		t = MIN(t, r->readers[i]->done);
+	r->tail = t;
+	return t;
+}
+
+size_t ring_write_span(struct ring *r, uint8_t **p)
+{
+	/* The cached tail is always safe (done only grows); refresh it only
+	 * when it leaves less than half the ring, so that a source read does
+	 * not cost a pass over every reader. */
+	if (ring_free(r) < r->size / 2)
+		ring_reclaim(r);
+	size_t off = (size_t)(r->head % r->size);
+	*p = r->base + off;
+	return MIN(ring_free(r), r->size - off);
+}
+
+void ring_commit(struct ring *r, size_t n)
+{
+	r->head += n;
+}
+
+size_t ring_read_span(const struct ring *r, uint64_t pos, size_t max, uint8_t **p)
+{
+	size_t off = (size_t)(pos % r->size);
+	size_t len = (size_t)(r->head - pos);
+
+	len = MIN(len, r->size - off);
+	len = MIN(len, max);
+	if (p)
+		*p = r->base + off;
+	return len;
+}

@@ -1,0 +1,68 @@
+/*
+ * The ring: one memfd mapped once (and locked when allowed), written by the
+ * source at `head`, read by every destination at its own pace.
+ *
+ * Positions are stream offsets (bytes since the start of the stream); the
+ * byte at offset p lives at base[p % size].  Each reader has two positions:
+ *   sent  bytes handed to the kernel,
+ *   done  bytes the kernel has told us it no longer references.
+ * The reclaim rule: the writer may overwrite offset p only when p < tail + size,
+ * where tail is the smallest `done` of all readers (head when there are none).
+ * The ring does no I/O on sockets; it only keeps this arithmetic.
+ */
+#ifndef RINGCAST_RING_H
+#define RINGCAST_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mlock_mode { MLOCK_AUTO, MLOCK_ON, MLOCK_OFF };
+
+struct ring_reader {
+	uint64_t sent;
+	uint64_t done;
+	size_t slot; /* index in ring->readers */
+};
+
+struct ring {
+	int fd;             /* the memfd */
+	uint8_t *base;      /* its mapping, size bytes */
+	size_t size;
+	uint64_t head;      /* next stream offset the source writes */
+	uint64_t tail;      /* cached lower bound of every reader's done */
+	int locked;         /* mlock succeeded */
+	int lock_errno;     /* why it did not, for the caller to report */
+	struct ring_reader **readers;
+	size_t nreaders, cap;
+};
+
+/* Create the memfd, map it and apply the mlock policy.  Returns 0, or -errno;
+ * when it was mlock that failed (MLOCK_ON), lock_errno is set too. */
+int ring_open(struct ring *r, size_t size, enum mlock_mode mode);
+void ring_close(struct ring *r);
+
+/* Register a reader starting at stream offset start (tail <= start <= head).
+ * Returns 0 or -ENOMEM / -EINVAL. */
+int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start);
+/* A reader that leaves no longer holds the ring. */
+void ring_reader_del(struct ring *r, struct ring_reader *rd);
+
+/* Recompute tail as the smallest done of all readers; returns it. */
+uint64_t ring_reclaim(struct ring *r);
+
+/* Contiguous free space at head: sets *p and returns its length (0 = full). */
+size_t ring_write_span(struct ring *r, uint8_t **p);
+/* The source wrote n bytes at the span returned above. */
+void ring_commit(struct ring *r, size_t n);
+
+/* Contiguous readable bytes from stream offset pos, at most max, not across
+ * the end of the mapping: sets *p (when p is not NULL) and returns the length. */
+size_t ring_read_span(const struct ring *r, uint64_t pos, size_t max, uint8_t **p);
+
+/* Free space, counting with the cached tail. */
+static inline size_t ring_free(const struct ring *r)
+{
+	return r->size - (size_t)(r->head - r->tail);
+}
+
+#endif

@@ -1,0 +1,33 @@
+/* Sources: where the stream comes from.  Each kind lives in src_<kind>.c
+ * behind struct source_ops; the fan-out reads it straight into the ring. */
+#ifndef RINGCAST_SRC_H
+#define RINGCAST_SRC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct source;
+
+struct source_ops {
+	/* Up to len bytes into buf: >0 read, 0 end of stream, -errno
+	 * (-EAGAIN: nothing now, wait for fd to be readable). */
+	ssize_t (*read)(struct source *s, void *buf, size_t len);
+	void (*close)(struct source *s);
+};
+
+struct source {
+	const struct source_ops *ops;
+	const char *desc; /* for messages: the path, "stdin", the URL */
+	int fd;           /* what the loop watches; -1 if nothing to watch */
+	off_t size;       /* known length, or -1 */
+	void *priv;
+};
+
+/* Open SOURCE as given on the command line.  0 or -errno; *why gets a
+ * sentence when the error is not best told by strerror. */
+int source_open(struct source *s, const char *spec, const char **why);
+
+/* "-", a regular file, a FIFO, a character device or a socket. */
+int src_fd_open(struct source *s, const char *spec, const char **why);
+
+#endif

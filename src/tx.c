@@ -1,0 +1,59 @@
+/* The transport registry and the choice `auto` makes. */
+#include "tx.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+static const char *const names[TX_NKINDS] = {
+	[TX_AUTO] = "auto",
+	[TX_URING] = "uring",
+	[TX_MSGZC] = "msgzc",
+	[TX_SENDFILE] = "sendfile",
+	[TX_COPY] = "copy",
+};
+
+const char *tx_kind_name(enum tx_kind k)
+{
+	return k < TX_NKINDS ? names[k] : "?";
+}
+
+int tx_kind_parse(const char *name)
+{
+	for (int k = 0; k < TX_NKINDS; k++)
+		if (!strcmp(name, names[k]))
+			return k;
+	return -1;
+}
+
+const struct tx_ops *tx_ops_for(enum tx_kind k)
+{
+	switch (k) {
+	case TX_COPY:
+		return &tx_copy_ops;
+	default:
+		return NULL;
+	}
+}
+
+const struct tx_ops *tx_choose(enum tx_kind want, const char **why, const char **reason)
+{
+	if (want == TX_AUTO) {
+		/* Only one transport is built so far; the zero-copy ones will be
+		 * ranked here by the measurements in BENCHMARKS.md. */
+		*reason = "the only transport in this build";
+		return &tx_copy_ops;
+	}
+	const struct tx_ops *ops = tx_ops_for(want);
+	if (!ops) {
+		*why = "not available in this version yet (use copy or auto)";
+		return NULL;
+	}
+	int e = ops->probe();
+	if (e) {
+		*why = strerror(-e);
+		return NULL;
+	}
+	*reason = "asked for with --transport";
+	return ops;
+}

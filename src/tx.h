@@ -1,0 +1,59 @@
+/*
+ * Transports: how a destination is sent bytes from the ring.  Each lives in
+ * its own tx_<name>.c behind struct tx_ops.  A transport advances a reader's
+ * `sent` when the kernel takes bytes and its `done` when the kernel says it no
+ * longer references them; the ring reuses space only below every `done`.
+ */
+#ifndef RINGCAST_TX_H
+#define RINGCAST_TX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tx_kind { TX_AUTO, TX_URING, TX_MSGZC, TX_SENDFILE, TX_COPY, TX_NKINDS };
+
+struct ring;
+struct dest;
+struct loop;
+struct tx;
+
+struct tx_ops {
+	const char *name;
+	/* 0 when this build and kernel can run it, else -errno (-ENOSYS: not built). */
+	int (*probe)(void);
+	/* Set up for tx->ring; 0 or -errno. */
+	int (*open)(struct tx *tx);
+	/* A connected socket joins; 0 or -errno. */
+	int (*attach)(struct tx *tx, struct dest *d);
+	/* Send d's unsent bytes toward ring head until done or the socket is
+	 * full (then clear d->writable).  0, or -errno when d has failed. */
+	int (*push)(struct tx *tx, struct dest *d);
+	void (*close)(struct tx *tx);
+};
+
+struct tx_counters {
+	uint64_t sends;  /* send calls that moved bytes */
+	uint64_t bytes;
+};
+
+struct tx {
+	const struct tx_ops *ops;
+	struct ring *ring;
+	struct loop *loop;
+	size_t chunk; /* largest single send */
+	struct tx_counters n;
+	void *priv;
+};
+
+extern const struct tx_ops tx_copy_ops;
+
+const char *tx_kind_name(enum tx_kind k);
+/* Name to kind; -1 if unknown. */
+int tx_kind_parse(const char *name);
+/* The ops for a kind, or NULL when this build has none. */
+const struct tx_ops *tx_ops_for(enum tx_kind k);
+/* Resolve `auto`/an explicit choice into ops; on failure return NULL with
+ * *why set to a sentence for the user.  *reason says why auto chose. */
+const struct tx_ops *tx_choose(enum tx_kind want, const char **why, const char **reason);
+
+#endif
