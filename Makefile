@@ -42,7 +42,7 @@ $(B)/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
 # The whole suite: C unit tests and the bats tests of the real binary, all
 # TAP, run by prove.
 check: $(B)/ringcast $(UNIT)
-	RINGCAST=$(abspath $(B)/ringcast) UNIT_DIR=$(abspath $(B)) \
+	RINGCAST=$(abspath $(B)/ringcast) RINGCAST_SANITIZED=$(SAN) \
 	  prove --exec tests/tap-exec $(UNIT) tests/*.bats
 
 check-asan:

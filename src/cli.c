@@ -68,7 +68,7 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	char line[512];
@@ -170,7 +170,7 @@ int parse_dest(const char *s, struct dest_spec *out, const char **why)
 	if (!strncmp(s, "tcp://", 6))
 		s += 6;
 	if (!*s) {
-		*why = "empty destination (expected HOST:PORT)";
+		*why = "empty (expected HOST:PORT)";
 		return -EINVAL;
 	}
 	if (*s == '[') {
@@ -276,8 +276,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	};
 	int chunk_given = 0;
 
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "46hi:o:qvV", longopts, NULL)) != -1) {
+	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
+	while ((c = getopt_long(argc, argv, ":46hi:o:qvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
@@ -332,9 +332,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			exit(0);
 		case 'V':
 			version();
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fprintf(stderr, "Try 'ringcast --help' for more information.\n");
-			exit(2);
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < argc; i++)

@@ -102,6 +102,7 @@ static void connected(struct dest *d)
 	}
 	d->state = DEST_STREAMING;
 	d->writable = 1;
+	d->connected = 1;
 	dest_kick(d);
 }
 

@@ -47,7 +47,8 @@ struct dest {
 	struct addrinfo *next_addr;
 	struct dest *drain_next;
 	enum dest_state state;
-	int writable; /* the socket took every byte we offered last time */
+	int writable;  /* the socket took every byte we offered last time */
+	int connected; /* got past connect, so a failure has a byte count */
 	int err;      /* errno of the failure */
 	const char *err_op;
 };

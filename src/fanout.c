@@ -129,12 +129,13 @@ static void on_finish(struct dest *d)
 		f->ndone++;
 	} else {
 		f->nfailed++;
+		char after[48] = "";
+		if (d->connected)
+			snprintf(after, sizeof(after), " (after %s)", fmt_bytes(d->rd.done, b, sizeof(b)));
 		if (d->err)
-			errmsg("%s: %s: %s (after %s)", d->name, d->err_op, strerror(d->err),
-			       fmt_bytes(d->rd.done, b, sizeof(b)));
+			errmsg("%s: %s: %s%s", d->name, d->err_op, strerror(d->err), after);
 		else
-			errmsg("%s: %s (after %s)", d->name, d->err_op,
-			       fmt_bytes(d->rd.done, b, sizeof(b)));
+			errmsg("%s: %s%s", d->name, d->err_op, after);
 	}
 	/* The ring may have room now that d no longer holds it. */
 	f->fresh = 1;

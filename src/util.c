@@ -6,7 +6,7 @@
 
 int log_level;
 
-static void vmsg(const char *fmt, va_list ap)
+static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
 	char line[1024];
 

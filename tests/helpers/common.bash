@@ -1,0 +1,83 @@
+# Shared by the bats files: temp dirs, receivers, and bounded waits.
+# Every process a test starts is recorded and killed by PID in teardown.
+
+RINGCAST=${RINGCAST:-$BATS_TEST_DIRNAME/../build/ringcast}
+HELPERS=$BATS_TEST_DIRNAME/helpers
+
+common_setup() {
+    bats_require_minimum_version 1.5.0
+    T=$(mktemp -d "${TMPDIR:-/tmp}/ringcast-test.XXXXXX")
+    PIDS=()
+}
+
+common_teardown() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+
+# make_input NAME MiB: random data in $T/NAME; its SHA-256 in $T/NAME.sha.
+make_input() {
+    head -c "$(($2 << 20))" /dev/urandom > "$T/$1"
+    sha256sum < "$T/$1" | cut -d' ' -f1 > "$T/$1.sha"
+}
+
+# start_receivers N [recv.py options...]: listeners in the background; sets
+# PORTS (array), DESTS (array of 127.0.0.1:PORT, or [::1]:PORT) and RECV_PID.
+start_receivers() {
+    local n=$1 host=127.0.0.1 i
+    shift
+    local args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+        [ "${args[i]}" = --host ] && host=${args[i + 1]}
+    done
+    rm -f "$T/ports" "$T/results"
+    python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
+        "$@" 2> "$T/recv.err" &
+    RECV_PID=$!
+    PIDS+=("$RECV_PID")
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$T/ports" ] && break
+        sleep 0.05
+    done
+    [ -s "$T/ports" ] || { echo "receivers did not start" >&2; cat "$T/recv.err" >&2; return 1; }
+    mapfile -t PORTS < "$T/ports"
+    DESTS=()
+    for i in "${PORTS[@]}"; do
+        case $host in *:*) DESTS+=("[$host]:$i") ;; *) DESTS+=("$host:$i") ;; esac
+    done
+}
+
+# wait_receivers [SECONDS]: wait for the receiver process to finish.
+wait_receivers() {
+    local limit=$((${1:-30} * 10)) i
+    for ((i = 0; i < limit; i++)); do
+        kill -0 "$RECV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$RECV_PID" 2>/dev/null; then
+        echo "receivers still running after ${1:-30}s" >&2
+        return 1
+    fi
+    wait "$RECV_PID"
+}
+
+# check_receivers SHAFILE BYTES [FIRST [COUNT]]: receivers FIRST..FIRST+COUNT-1
+# (default all) got exactly BYTES bytes with that SHA-256 and a clean end.
+check_receivers() {
+    local want bytes=$2 first=${3:-0} count=${4:-0} idx port n sha end bad=0
+    want=$(cat "$1")
+    [ -s "$T/results" ] || { echo "no receiver results" >&2; return 1; }
+    while read -r idx port n sha end; do
+        [ "$idx" -lt "$first" ] && continue
+        [ "$count" -gt 0 ] && [ "$idx" -ge $((first + count)) ] && continue
+        if [ "$sha" != "$want" ] || [ "$n" != "$bytes" ] || [ "$end" != eof ]; then
+            echo "receiver $idx (port $port): $n bytes, sha $sha, end $end; want $bytes, $want" >&2
+            bad=1
+        fi
+    done < "$T/results"
+    return $bad
+}

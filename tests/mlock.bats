@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# The ring and RLIMIT_MEMLOCK for an unprivileged user (8 MiB here):
+# --mlock on refuses clearly, --mlock auto warns once and delivers.
+
+load helpers/common
+
+setup() {
+    common_setup
+    [ "$(id -u)" -eq 0 ] || skip "needs root to run ringcast as an unprivileged user"
+    command -v setpriv > /dev/null || skip "setpriv (util-linux) is not installed"
+    [ "${RINGCAST_SANITIZED:-}" != 1 ] || skip "ASan replaces mlock(2) with a no-op"
+    chmod 755 "$T"
+    # The binary must be reachable by nobody too.
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$RINGCAST" ||
+        skip "$RINGCAST is not executable by nobody"
+}
+teardown() { common_teardown; }
+
+# Run as nobody with the 8 MiB memlock limit an ordinary login gets here.
+AS_NOBODY=(prlimit --memlock=8388608:8388608
+    setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
+
+@test "--mlock on with a ring above RLIMIT_MEMLOCK fails with a clear error, exit 2" {
+    make_input in 1
+    chmod 644 "$T/in"
+    run -2 timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --mlock on --ring-size 16M -i "$T/in" 127.0.0.1:9
+    [ "$output" = "ringcast: --mlock on: cannot lock the 16 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB; raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)" ]
+}
+
+@test "--mlock auto with a ring above RLIMIT_MEMLOCK warns once and delivers" {
+    make_input in 32
+    chmod 644 "$T/in"
+    start_receivers 4
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" --ring-size 16M -i "$T/in" "${DESTS[@]}"
+    [ "$stderr" = "ringcast: cannot lock the 16 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB); running unlocked" ]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}
+
+@test "--mlock on within the limit locks and delivers" {
+    make_input in 8
+    chmod 644 "$T/in"
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --ring-size 4M -i "$T/in" "${DESTS[@]}"
+    [[ $stderr == *"ringcast: ring: 4 MiB memfd, locked"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20))
+}

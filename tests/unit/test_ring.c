@@ -1,0 +1,141 @@
+/* The ring's reclaim rule: space is reusable only below every reader's done. */
+#include "ring.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SZ (64u << 10)
+
+static size_t fill(struct ring *r, size_t n, uint8_t byte)
+{
+	uint8_t *p;
+	size_t span = ring_write_span(r, &p);
+
+	if (span > n)
+		span = n;
+	memset(p, byte, span);
+	ring_commit(r, span);
+	return span;
+}
+
+static void basics(void)
+{
+	struct ring r;
+	struct ring_reader a, b;
+	uint8_t *p;
+
+	ok(ring_open(&r, SZ, MLOCK_OFF) == 0, "a 64 KiB ring opens");
+	ok(ring_write_span(&r, &p) == SZ && p == r.base, "an empty ring offers all of itself at base");
+	ok(ring_reader_add(&r, &a, 0) == 0 && ring_reader_add(&r, &b, 0) == 0, "two readers join at 0");
+	ok(fill(&r, SZ, 1) == SZ, "the writer fills the ring");
+	ok(ring_write_span(&r, &p) == 0, "full: nothing writable while no reader is done");
+
+	a.sent = b.sent = SZ;
+	ok(ring_write_span(&r, &p) == 0, "bytes sent but not done are not reclaimed");
+
+	a.done = SZ;
+	b.done = 4096;
+	ok(ring_write_span(&r, &p) == 4096 && p == r.base,
+	   "room is exactly up to the slowest reader's done, at the start of the mapping");
+	ok(fill(&r, 4096, 2) == 4096, "the writer laps");
+	ok(ring_write_span(&r, &p) == 0, "and is full again");
+
+	ring_reader_del(&r, &b);
+	ok(ring_write_span(&r, &p) == SZ - 4096, "a reader that leaves no longer holds the ring");
+
+	ok(ring_reader_add(&r, &b, 0) != 0, "a reader cannot join below the tail");
+	ok(ring_reader_add(&r, &b, r.head + 1) != 0, "nor beyond the head");
+	ok(ring_reader_add(&r, &b, r.head) == 0, "but can join at the head");
+
+	ring_reader_del(&r, &a);
+	ring_reader_del(&r, &b);
+	ok(ring_write_span(&r, &p) == SZ - 4096 && p == r.base + 4096,
+	   "with no readers everything after head is free, up to the end of the mapping");
+	ring_close(&r);
+}
+
+static void read_spans(void)
+{
+	struct ring r;
+	uint8_t *p;
+
+	ring_open(&r, SZ, MLOCK_OFF);
+	fill(&r, SZ - 100, 7);
+	r.tail = r.head; /* no readers: everything written is reclaimable */
+	fill(&r, 300, 8); /* stops at the end of the mapping */
+	fill(&r, 200, 9); /* and goes on at its start */
+	ok(ring_read_span(&r, SZ - 100, 1 << 20, &p) == 100 && p == r.base + SZ - 100,
+	   "a read span stops at the end of the mapping");
+	ok(ring_read_span(&r, SZ, 1 << 20, &p) == 200 && p == r.base,
+	   "and continues at the start");
+	ok(ring_read_span(&r, SZ, 50, NULL) == 50, "and honours the chunk limit");
+	ok(ring_read_span(&r, r.head, 1 << 20, NULL) == 0, "nothing to read at head");
+	ring_close(&r);
+}
+
+/* Random writers and readers for many laps: the writer never gets a span that
+ * reaches a byte some reader has not been told is done, and every reader
+ * reads back exactly the byte sequence written. */
+static void random_laps(void)
+{
+	enum { NR = 5 };
+	struct ring r;
+	struct ring_reader rd[NR];
+	int live[NR];
+	uint64_t violations = 0, mismatches = 0;
+
+	srand(12345);
+	ring_open(&r, SZ, MLOCK_OFF);
+	for (int i = 0; i < NR; i++) {
+		ring_reader_add(&r, &rd[i], 0);
+		live[i] = 1;
+	}
+	for (int step = 0; step < 200000; step++) {
+		int who = rand() % (NR + 1);
+		if (who == NR) {
+			uint8_t *p;
+			size_t span = ring_write_span(&r, &p);
+			size_t n = span ? (size_t)rand() % span + 1 : 0;
+			for (int i = 0; i < NR; i++)
+				if (live[i] && r.head + n > rd[i].done + SZ)
+					violations++;
+			for (size_t k = 0; k < n; k++)
+				p[k] = (uint8_t)((r.head + k) * 2654435761u >> 24);
+			ring_commit(&r, n);
+			continue;
+		}
+		if (!live[who])
+			continue;
+		struct ring_reader *x = &rd[who];
+		if (rand() % 2 && x->sent < r.head) {
+			uint8_t *p;
+			size_t len = ring_read_span(&r, x->sent, (size_t)rand() % 9000 + 1, &p);
+			for (size_t k = 0; k < len; k++)
+				if (p[k] != (uint8_t)((x->sent + k) * 2654435761u >> 24))
+					mismatches++;
+			x->sent += len;
+		} else if (x->done < x->sent) {
+			x->done += (uint64_t)rand() % (x->sent - x->done) + 1;
+		}
+		if (who == NR - 1 && step > 100000 && rand() % 1000 == 0) {
+			ring_reader_del(&r, x);
+			live[who] = 0;
+		}
+	}
+	ok(r.head > 20 * (uint64_t)SZ, "the random run lapped the ring many times (%llu laps)",
+	   (unsigned long long)(r.head / SZ));
+	ok(violations == 0, "the writer never reached a byte a reader had not finished (%llu)",
+	   (unsigned long long)violations);
+	ok(mismatches == 0, "every reader read back exactly what was written (%llu bad bytes)",
+	   (unsigned long long)mismatches);
+	ring_close(&r);
+}
+
+int main(void)
+{
+	basics();
+	read_spans();
+	random_laps();
+	return tap_done();
+}
