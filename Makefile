@@ -62,10 +62,13 @@ uninstall:
 	  $(DESTDIR)$(BASHDIR)/ringcast $(DESTDIR)$(ZSHDIR)/_ringcast \
 	  $(DESTDIR)$(FISHDIR)/ringcast.fish
 
+demo: $(B)/ringcast
+	RINGCAST=$(B)/ringcast examples/demo.sh
+
 bench: $(B)/ringcast
 	bench/run
 
 clean:
 	rm -rf build build-asan build-clang
 
-.PHONY: all check check-asan install uninstall bench clean
+.PHONY: all check check-asan install uninstall demo bench clean

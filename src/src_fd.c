@@ -4,23 +4,49 @@
  * only after epoll says it is readable, and a regular file whenever the ring
  * has room. */
 #include "src.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static ssize_t fd_read(struct source *s, void *buf, size_t len)
+/* Pipe buffer asked for on a FIFO or pipe source: fewer, larger reads. */
+#define PIPE_SIZE (1 << 20)
+
+static ssize_t read_once(int fd, void *buf, size_t len)
 {
 	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
+		ssize_t n = read(fd, buf, len);
 
 		if (n >= 0)
 			return n;
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+/* The first read may block (the loop calls it when the fd is readable, or
+ * for a regular file at any time); after it, take only what FIONREAD says is
+ * already there, so one call returns what a pipe holds instead of a sliver
+ * and the destinations get larger sends. */
+static ssize_t fd_read(struct source *s, void *buf, size_t len)
+{
+	ssize_t n = read_once(s->fd, buf, len);
+	size_t got = n > 0 ? (size_t)n : 0;
+
+	while (n > 0 && got < len && s->size < 0) {
+		int avail = 0;
+
+		if (ioctl(s->fd, FIONREAD, &avail) < 0 || avail <= 0)
+			break;
+		n = read_once(s->fd, (char *)buf + got, MIN(len - got, (size_t)avail));
+		if (n > 0)
+			got += (size_t)n;
+	}
+	return got ? (ssize_t)got : n;
 }
 
 static void fd_close(struct source *s)
@@ -62,6 +88,8 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 		*why = "is a directory";
 		return -EISDIR;
 	}
+	if (S_ISFIFO(st.st_mode))
+		fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE); /* a hint: a smaller pipe still works */
 	if (S_ISREG(st.st_mode)) {
 		s->size = st.st_size - lseek(fd, 0, SEEK_CUR);
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

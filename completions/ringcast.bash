@@ -1,0 +1,26 @@
+# bash completion for ringcast
+_ringcast() {
+    local cur prev
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+    case $prev in
+        -i | --input)
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        --mlock)
+            COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
+            return ;;
+        --transport)
+            COMPREPLY=($(compgen -W "auto uring msgzc sendfile copy" -- "$cur"))
+            return ;;
+        -o | --output | --ring-size | --chunk | --grace)
+            return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--input --output --ring-size --chunk --mlock --transport
+            --ipv4 --ipv6 --grace --verbose --quiet --help --version
+            -i -o -4 -6 -v -q -h -V" -- "$cur"))
+    fi
+}
+complete -F _ringcast ringcast

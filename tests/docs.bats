@@ -1,0 +1,71 @@
+#!/usr/bin/env bats
+# Every option lives in four places that must agree: the getopt_long table,
+# --help, the man page and the bash, zsh and fish completions.
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+ROOT=$BATS_TEST_DIRNAME/..
+
+# Long options of the getopt_long table in src/cli.c.
+table_options() {
+    sed -n '/longopts\[\] = {/,/^};/p' "$ROOT/src/cli.c" |
+        grep -oE '\{ "[a-z0-9-]+"' | grep -oE '[a-z0-9-]+' | sort -u
+}
+
+# Long options named in a file: every --word.
+named_options() {
+    grep -oE -- '--[a-z][a-z0-9-]+' "$@" | sed 's/^--//' | sort -u
+}
+
+@test "the getopt table has the options the docs describe" {
+    table_options > "$T/table"
+    [ "$(wc -l < "$T/table")" -ge 13 ]
+    "$RINGCAST" --help | named_options > "$T/help"
+    # The man page writes --opt as "Fl \-opt".
+    sed 's/Fl \\-/--/g' "$ROOT/man/ringcast.1" | named_options > "$T/man"
+    named_options "$ROOT/completions/ringcast.bash" > "$T/bash"
+    named_options "$ROOT/completions/_ringcast" > "$T/zsh"
+    # fish writes long options as "-l name".
+    grep -oE -- '-l [a-z0-9-]+' "$ROOT/completions/ringcast.fish" | cut -c4- | sort -u > "$T/fish"
+    local f
+    for f in help man bash zsh fish; do
+        diff -u "$T/table" "$T/$f" || { echo "$f disagrees with the getopt table" >&2; return 1; }
+    done
+}
+
+@test "the short options of --help and the getopt string agree" {
+    local optstring
+    optstring=$(grep -oE 'getopt_long\(argc, argv, "[^"]+"' "$ROOT/src/cli.c" | sed 's/.*"\(.*\)"/\1/' | tr -d ':')
+    "$RINGCAST" --help | grep -oE '^  -[a-zA-Z0-9],' | cut -c4 | sort > "$T/help"
+    echo "$optstring" | grep -o . | sort > "$T/getopt"
+    diff -u "$T/getopt" "$T/help"
+}
+
+@test "the man page renders and mandoc finds nothing to warn about" {
+    run -0 man -l "$ROOT/man/ringcast.1"
+    [[ $output == *"read a stream once and deliver it to many TCP peers at once"* ]]
+    if command -v mandoc > /dev/null; then
+        run -0 mandoc -Tlint -Wwarning "$ROOT/man/ringcast.1"
+        [ -z "$output" ]
+    fi
+}
+
+@test "--help's first line matches the man page SYNOPSIS" {
+    local help man
+    help=$("$RINGCAST" --help | head -1 | sed 's/^usage: //')
+    man=$(MANWIDTH=200 man -l "$ROOT/man/ringcast.1" 2>/dev/null | sed -n '/^SYNOPSIS/{n;p}' | sed 's/^ *//')
+    # The man page names the arguments in lower case and folds options into [options].
+    [ "$(echo "$help" | tr 'A-Z' 'a-z' | sed 's/\[dest\.\.\.\]/[dest ...]/; s/\[-o dest\]\.\.\./[-o dest]/')" = "$man" ] ||
+        { echo "help: $help" >&2; echo "man:  $man" >&2; false; }
+}
+
+@test "bash completion completes --trans to --transport and its values" {
+    run -0 bash -c "source '$ROOT/completions/ringcast.bash'
+        COMP_WORDS=(ringcast --trans); COMP_CWORD=1; _ringcast; echo \"\${COMPREPLY[*]}\"
+        COMP_WORDS=(ringcast --transport ''); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\""
+    [ "${lines[0]}" = "--transport" ]
+    [ "${lines[1]}" = "auto uring msgzc sendfile copy" ]
+}

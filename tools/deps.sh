@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages ringcast needs to build, test and benchmark,
+# skipping the ones already there.  Run as root (or with sudo) on Debian 12.
+set -eu
+want="gcc clang make libc6-dev pkg-config python3 bats perl util-linux iproute2 man-db mandoc"
+case "${1:-}" in
+--bench) want="$want mbuffer socat gnuplot-nox" ;;
+esac
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
