@@ -20,7 +20,7 @@
 
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
  * destinations get a turn between them. */
-#define READS_PER_PASS 4
+#define READS_PER_PASS 1
 
 struct fanout {
 	const struct config *cfg;

@@ -21,7 +21,11 @@ int ring_open(struct ring *r, size_t size, enum mlock_mode mode)
 	}
 	r->size = size;
 	if (mode != MLOCK_OFF) {
-		if (mlock(r->base, size) == 0) {
+		/* ONFAULT: each page is locked when the source first writes it,
+		 * so a 64 MiB ring costs nothing up front and a short stream
+		 * never touches most of it; the limit is still checked for the
+		 * whole ring now. */
+		if (mlock2(r->base, size, MLOCK_ONFAULT) == 0) {
 			r->locked = 1;
 		} else {
 			r->lock_errno = errno;
