@@ -348,6 +348,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	if (cfg->ndests == 0)
 		usage_error("no destination given (expected DEST... or -o DEST)");
 	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)page;
+	if (cfg->ring_size > phys / 2) {
+		char a[32];
+		usage_error("--ring-size: more than half of this machine's memory (%s)",
+			    fmt_bytes(phys, a, sizeof(a)));
+	}
 	if (cfg->chunk > cfg->ring_size) {
 		if (chunk_given)
 			usage_error("--chunk must not exceed --ring-size");

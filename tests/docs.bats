@@ -69,3 +69,18 @@ named_options() {
     [ "${lines[0]}" = "--transport" ]
     [ "${lines[1]}" = "auto uring msgzc sendfile copy" ]
 }
+
+@test "make install honours DESTDIR and PREFIX; the installed binary and page work" {
+    run -0 make -C "$ROOT" -s install DESTDIR="$T/root" PREFIX=/opt/rc B="$(dirname "$RINGCAST")"
+    [ -x "$T/root/opt/rc/bin/ringcast" ]
+    [ -f "$T/root/opt/rc/share/man/man1/ringcast.1" ]
+    [ -f "$T/root/opt/rc/share/bash-completion/completions/ringcast" ]
+    [ -f "$T/root/opt/rc/share/zsh/vendor-completions/_ringcast" ]
+    [ -f "$T/root/opt/rc/share/fish/vendor_completions.d/ringcast.fish" ]
+    run -0 "$T/root/opt/rc/bin/ringcast" --version
+    [ "${lines[0]}" = "ringcast 0.1.0" ]
+    run -0 man -l "$T/root/opt/rc/share/man/man1/ringcast.1"
+    run -0 make -C "$ROOT" -s uninstall DESTDIR="$T/root" PREFIX=/opt/rc
+    [ ! -e "$T/root/opt/rc/bin/ringcast" ]
+    [ ! -e "$T/root/opt/rc/share/man/man1/ringcast.1" ]
+}

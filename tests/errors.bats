@@ -62,6 +62,8 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: --ring-size '12Q': not a size (use a number with K, M or G)" ]
     run -2 timeout 10 "$RINGCAST" --ring-size 1K 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --ring-size '1K': must be between 64 KiB and 1 TiB" ]
+    run -2 timeout 10 "$RINGCAST" --ring-size 1T 127.0.0.1:9
+    [[ ${lines[0]} == "ringcast: --ring-size: more than half of this machine's memory ("*")" ]]
     run -2 timeout 10 "$RINGCAST" --ring-size 1M --chunk 2M 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --chunk must not exceed --ring-size" ]
     run -2 timeout 10 "$RINGCAST" --grace soon 127.0.0.1:9
