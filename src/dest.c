@@ -25,6 +25,12 @@ static void release(struct dest *d, enum dest_state final)
 			}
 		}
 	}
+	if (g->tx->ops->detach && d->tx_state) {
+		uint64_t pending = g->tx->ops->detach(g->tx, d);
+		if (pending && final == DEST_DONE)
+			errmsg("%s: bug: %llu zero-copy sends never completed", d->name,
+			       (unsigned long long)pending);
+	}
 	if (d->io.fd >= 0) {
 		loop_del(g->loop, &d->io);
 		close(d->io.fd);
@@ -201,17 +207,27 @@ static void on_event(struct loop_io *io, uint32_t events)
 	default:
 		return;
 	}
+	const char *op = d->state == DEST_DRAINING ? "drain" : "send";
 	if (events & EPOLLERR) {
-		int e = net_sock_error(d->io.fd);
-		dest_fail(d, d->state == DEST_DRAINING ? "drain" : "send", e ? e : EPIPE);
-		return;
+		/* With zero copy, EPOLLERR mostly means "completions queued". */
+		const struct tx_ops *ops = d->g->tx->ops;
+		int rc = ops->reap ? ops->reap(d->g->tx, d) : 0;
+		int e = rc < 0 ? -rc : net_sock_error(d->io.fd);
+		if (e || !ops->reap) {
+			dest_fail(d, op, e ? e : EPIPE);
+			return;
+		}
+		if (d->state == DEST_STREAMING)
+			dest_kick(d);
+		if (!dest_live(d))
+			return;
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP)) {
 		/* The peer may close its side early (many receivers do once their
 		 * stdin ends); that is not a failure, a reset is. */
 		int rc = discard_input(d->io.fd);
 		if (rc < 0) {
-			dest_fail(d, d->state == DEST_DRAINING ? "drain" : "send", -rc);
+			dest_fail(d, op, -rc);
 			return;
 		}
 	}

@@ -46,6 +46,7 @@ struct dest {
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;
+	void *tx_state; /* the transport's per-destination state, if any */
 	enum dest_state state;
 	int writable;  /* the socket took every byte we offered last time */
 	int connected; /* got past connect, so a failure has a byte count */

@@ -368,6 +368,13 @@ static void report(struct fanout *f)
 	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs,
 	     f->tx.ops->name, (unsigned long long)f->tx.n.sends,
 	     (unsigned long long)f->tx.n.bytes);
+	const struct tx_counters *n = &f->tx.n;
+	if (f->tx.ops->reap)
+		info("%s: %llu zero-copy sends, %llu completions (%llu copied by the kernel), "
+		     "%llu sends copied after ENOBUFS",
+		     f->tx.ops->name, (unsigned long long)n->zc_sends,
+		     (unsigned long long)n->zc_done, (unsigned long long)n->zc_copied,
+		     (unsigned long long)n->fallback);
 	if (f->nfailed)
 		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,
 		       f->ndests);

@@ -28,12 +28,22 @@ struct tx_ops {
 	/* Send d's unsent bytes toward ring head until done or the socket is
 	 * full (then clear d->writable).  0, or -errno when d has failed. */
 	int (*push)(struct tx *tx, struct dest *d);
+	/* Optional: d's socket reported EPOLLERR; take completions from its
+	 * error queue and advance d->rd.done.  0, or -errno when d has failed. */
+	int (*reap)(struct tx *tx, struct dest *d);
+	/* Optional: d leaves; free what attach gave it.  Returns the number of
+	 * sends still awaiting a completion (0 unless d failed). */
+	uint64_t (*detach)(struct tx *tx, struct dest *d);
 	void (*close)(struct tx *tx);
 };
 
 struct tx_counters {
-	uint64_t sends;  /* send calls that moved bytes */
+	uint64_t sends;     /* send calls that moved bytes */
 	uint64_t bytes;
+	uint64_t zc_sends;  /* of them, zero-copy sends awaiting a completion */
+	uint64_t zc_done;   /* completions received */
+	uint64_t zc_copied; /* completions the kernel marked as copied anyway */
+	uint64_t fallback;  /* sends made by copying because zero copy was refused */
 };
 
 struct tx {
@@ -46,6 +56,7 @@ struct tx {
 };
 
 extern const struct tx_ops tx_copy_ops;
+extern const struct tx_ops tx_msgzc_ops;
 
 const char *tx_kind_name(enum tx_kind k);
 /* Name to kind; -1 if unknown. */

@@ -46,3 +46,19 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
 }
+
+@test "msgzc as nobody under an 8 MiB RLIMIT_MEMLOCK: ENOBUFS falls back to copying, all delivered" {
+    "$RINGCAST" --version | grep -q '^transports:.* msgzc' || skip "MSG_ZEROCOPY not available"
+    make_input in 32
+    chmod 644 "$T/in"
+    start_receivers 8 --slow 2 --slow-rate $((16 << 20))
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --transport msgzc \
+        --ring-size 16M -i "$T/in" "${DESTS[@]}"
+    # Pinned pages count against the limit: some sends must have been refused and copied.
+    local fallback
+    fallback=$(sed -nE 's/.* ([0-9]+) sends copied after ENOBUFS.*/\1/p' <<< "$stderr")
+    [ "${fallback:-0}" -gt 0 ] || { echo "$stderr" >&2; false; }
+    [[ $stderr != *"bug:"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}

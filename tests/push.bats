@@ -44,6 +44,49 @@ teardown() { common_teardown; }
     check_receivers "$T/in.sha" $((24 << 20))
 }
 
+# Every transport this kernel offers passes the same delivery and ring-reuse tests.
+transports() {
+    "$RINGCAST" --version | sed -n 's/^transports: //p'
+}
+
+@test "every transport: 64 MiB to 16 receivers, all checksums match, exit 0" {
+    make_input in 64
+    local t
+    for t in $(transports); do
+        start_receivers 16
+        run -0 --separate-stderr timeout 120 "$RINGCAST" -v --transport "$t" -i "$T/in" "${DESTS[@]}"
+        [[ $stderr == *"transport: $t ("* ]] || { echo "$t: $stderr" >&2; false; }
+        wait_receivers 60
+        check_receivers "$T/in.sha" $((64 << 20)) || { echo "transport $t" >&2; false; }
+    done
+}
+
+@test "every transport: a 1 MiB ring, 4 fast and 2 slow receivers, all checksums match" {
+    make_input in 24
+    local t
+    for t in $(transports); do
+        start_receivers 6 --slow 2 --slow-rate $((8 << 20))
+        run -0 timeout 120 "$RINGCAST" -q --transport "$t" --ring-size 1M --chunk 64K -i "$T/in" "${DESTS[@]}"
+        wait_receivers 60
+        check_receivers "$T/in.sha" $((24 << 20)) || { echo "transport $t" >&2; false; }
+    done
+}
+
+@test "msgzc accounts for every zero-copy send: completions equal sends" {
+    "$RINGCAST" --version | grep -q '^transports:.* msgzc' || skip "MSG_ZEROCOPY not available"
+    make_input in 16
+    start_receivers 4
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --transport msgzc -i "$T/in" "${DESTS[@]}"
+    local line sends done
+    line=$(grep 'zero-copy sends' <<< "$stderr")
+    sends=$(sed -E 's/.*msgzc: ([0-9]+) zero-copy sends.*/\1/' <<< "$line")
+    done=$(sed -E 's/.*sends, ([0-9]+) completions.*/\1/' <<< "$line")
+    [ "$sends" -gt 0 ] && [ "$sends" = "$done" ] || { echo "$line" >&2; false; }
+    [[ $stderr != *"bug:"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((16 << 20))
+}
+
 @test "IPv6: [::1]:PORT receivers get the stream" {
     python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
         skip "no IPv6 loopback here"
