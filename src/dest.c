@@ -101,7 +101,8 @@ static void connected(struct dest *d)
 	}
 	freeaddrinfo(d->addrs);
 	d->addrs = d->next_addr = NULL;
-	int rc = d->g->tx->ops->attach(d->g->tx, d);
+	const struct tx_ops *ops = d->g->tx->ops;
+	int rc = ops->attach ? ops->attach(d->g->tx, d) : 0;
 	if (rc < 0) {
 		dest_fail(d, "transport setup", -rc);
 		return;

@@ -318,7 +318,7 @@ static int setup(struct fanout *f)
 	if ((rc = open_ring(f)))
 		return rc;
 	f->tx = (struct tx){ .ops = ops, .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
-	if ((rc = ops->open(&f->tx)) < 0) {
+	if (ops->open && (rc = ops->open(&f->tx)) < 0) {
 		errmsg("transport %s: %s", ops->name, strerror(-rc));
 		return 2;
 	}
@@ -351,7 +351,7 @@ static void teardown(struct fanout *f)
 	free(f->dests);
 	if (f->src_open)
 		f->src.ops->close(&f->src);
-	if (f->tx.ops)
+	if (f->tx.ops && f->tx.ops->close)
 		f->tx.ops->close(&f->tx);
 	if (f->sig_io.fd > 0)
 		close(f->sig_io.fd);

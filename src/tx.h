@@ -21,9 +21,9 @@ struct tx_ops {
 	const char *name;
 	/* 0 when this build and kernel can run it, else -errno (-ENOSYS: not built). */
 	int (*probe)(void);
-	/* Set up for tx->ring; 0 or -errno. */
+	/* Optional: set up for tx->ring; 0 or -errno. */
 	int (*open)(struct tx *tx);
-	/* A connected socket joins; 0 or -errno. */
+	/* Optional: a connected socket joins; 0 or -errno. */
 	int (*attach)(struct tx *tx, struct dest *d);
 	/* Send d's unsent bytes toward ring head until done or the socket is
 	 * full (then clear d->writable).  0, or -errno when d has failed. */
@@ -34,6 +34,7 @@ struct tx_ops {
 	/* Optional: d leaves; free what attach gave it.  Returns the number of
 	 * sends still awaiting a completion (0 unless d failed). */
 	uint64_t (*detach)(struct tx *tx, struct dest *d);
+	/* Optional: undo open. */
 	void (*close)(struct tx *tx);
 };
 

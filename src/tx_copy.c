@@ -13,19 +13,6 @@ static int copy_probe(void)
 	return 0;
 }
 
-static int copy_open(struct tx *tx)
-{
-	(void)tx;
-	return 0;
-}
-
-static int copy_attach(struct tx *tx, struct dest *d)
-{
-	(void)tx;
-	(void)d;
-	return 0;
-}
-
 static int copy_push(struct tx *tx, struct dest *d)
 {
 	struct ring *r = tx->ring;
@@ -52,16 +39,8 @@ static int copy_push(struct tx *tx, struct dest *d)
 	return 0;
 }
 
-static void copy_close(struct tx *tx)
-{
-	(void)tx;
-}
-
 const struct tx_ops tx_copy_ops = {
 	.name = "copy",
 	.probe = copy_probe,
-	.open = copy_open,
-	.attach = copy_attach,
 	.push = copy_push,
-	.close = copy_close,
 };

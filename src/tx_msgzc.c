@@ -48,12 +48,6 @@ static int msgzc_probe(void)
 	return rc;
 }
 
-static int msgzc_open(struct tx *tx)
-{
-	(void)tx;
-	return 0;
-}
-
 static int msgzc_attach(struct tx *tx, struct dest *d)
 {
 	int one = 1;
@@ -188,18 +182,11 @@ static uint64_t msgzc_detach(struct tx *tx, struct dest *d)
 	return pending;
 }
 
-static void msgzc_close(struct tx *tx)
-{
-	(void)tx;
-}
-
 const struct tx_ops tx_msgzc_ops = {
 	.name = "msgzc",
 	.probe = msgzc_probe,
-	.open = msgzc_open,
 	.attach = msgzc_attach,
 	.push = msgzc_push,
 	.reap = msgzc_reap,
 	.detach = msgzc_detach,
-	.close = msgzc_close,
 };
