@@ -107,8 +107,8 @@ static int before_sleep(void *arg)
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
-	if (f->src_open && f->src_pollable && !f->src_armed &&
-	    ring_write_span(&f->ring, &p) > 0) {
+	int room = f->src_open && ring_write_span(&f->ring, &p) > 0;
+	if (room && f->src_pollable && !f->src_armed) {
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
 		f->src_armed = 1;
 	}
@@ -116,7 +116,7 @@ static int before_sleep(void *arg)
 		f->fresh = 0;
 		kick_all(f);
 	}
-	return f->src_open && !f->src_pollable && ring_write_span(&f->ring, &p) > 0;
+	return room && !f->src_pollable;
 }
 
 static void on_finish(struct dest *d)

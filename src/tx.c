@@ -1,9 +1,11 @@
 /* The transport registry and the choice `auto` makes. */
 #include "tx.h"
+#include "dest.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static const char *const names[TX_NKINDS] = {
 	[TX_AUTO] = "auto",
@@ -12,6 +14,26 @@ static const char *const names[TX_NKINDS] = {
 	[TX_SENDFILE] = "sendfile",
 	[TX_COPY] = "copy",
 };
+
+ssize_t tx_sock_send(struct tx *tx, struct dest *d, const void *p, size_t len, int flags)
+{
+	for (;;) {
+		ssize_t n = send(d->io.fd, p, len, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			tx->n.sends++;
+			tx->n.bytes += (uint64_t)n;
+			return n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			d->writable = 0;
+			return 0;
+		}
+		return n < 0 ? -errno : -EPIPE;
+	}
+}
 
 const char *tx_kind_name(enum tx_kind k)
 {

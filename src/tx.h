@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum tx_kind { TX_AUTO, TX_URING, TX_MSGZC, TX_SENDFILE, TX_COPY, TX_NKINDS };
 
@@ -58,6 +59,10 @@ struct tx {
 
 extern const struct tx_ops tx_copy_ops;
 extern const struct tx_ops tx_msgzc_ops;
+
+/* send() for transports: retries EINTR, counts what moved.  Returns bytes
+ * taken, 0 when the socket is full (d->writable cleared), or -errno. */
+ssize_t tx_sock_send(struct tx *tx, struct dest *d, const void *p, size_t len, int flags);
 
 const char *tx_kind_name(enum tx_kind k);
 /* Name to kind; -1 if unknown. */

@@ -5,8 +5,6 @@
 #include "ring.h"
 #include "tx.h"
 
-#include <errno.h>
-#include <sys/socket.h>
 
 static int copy_probe(void)
 {
@@ -20,21 +18,12 @@ static int copy_push(struct tx *tx, struct dest *d)
 	while (d->rd.sent < r->head) {
 		uint8_t *p;
 		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-		ssize_t n = send(d->io.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = tx_sock_send(tx, d, p, len, 0);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				d->writable = 0;
-				return 0;
-			}
-			return -errno;
-		}
+		if (n <= 0)
+			return (int)n;
 		d->rd.sent += (uint64_t)n;
 		d->rd.done = d->rd.sent;
-		tx->n.sends++;
-		tx->n.bytes += (uint64_t)n;
 	}
 	return 0;
 }

@@ -94,30 +94,21 @@ static int msgzc_push(struct tx *tx, struct dest *d)
 	while (d->rd.sent < r->head && z->count < WINDOW) {
 		uint8_t *p;
 		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-		ssize_t n = send(d->io.fd, p, len, MSG_ZEROCOPY | MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = tx_sock_send(tx, d, p, len, MSG_ZEROCOPY);
 		uint32_t id = NO_ID;
 
-		if (n >= 0) {
+		if (n > 0) {
 			id = z->next_id++;
 			z->pending++;
 			tx->n.zc_sends++;
-		} else if (errno == ENOBUFS) {
-			n = send(d->io.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else if (n == -ENOBUFS) {
+			n = tx_sock_send(tx, d, p, len, 0);
 			if (n > 0)
 				tx->n.fallback++;
 		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				d->writable = 0;
-				return 0;
-			}
-			return -errno;
-		}
+		if (n <= 0)
+			return (int)n;
 		d->rd.sent += (uint64_t)n;
-		tx->n.sends++;
-		tx->n.bytes += (uint64_t)n;
 		record(d, z, d->rd.sent, id);
 	}
 	return 0;
