@@ -11,7 +11,14 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS  ?=
+LDLIBS  += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+
+# Debug only, never for use: `make RECLAIM_ON_SEND=1` lets the zero-copy
+# transports reuse ring space on the send result instead of the kernel's
+# completion, so that the reuse tests can be seen to fail (tests/reuse.bats).
+ifeq ($(RECLAIM_ON_SEND),1)
+CPPFLAGS += -DRINGCAST_RECLAIM_ON_SEND
+endif
 
 # Build directory: `make B=build-asan SAN=1` builds a sanitized copy beside the normal one.
 B ?= build
@@ -21,7 +28,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRCS = src/cli.c src/dest.c src/fanout.c src/loop.c src/net.c src/ring.c \
-           src/src_fd.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/util.c
+           src/src_fd.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT     = $(B)/test_ring $(B)/test_parse
 

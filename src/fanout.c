@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -116,6 +115,8 @@ static int before_sleep(void *arg)
 		f->fresh = 0;
 		kick_all(f);
 	}
+	if (f->tx.ops->flush)
+		f->tx.ops->flush(&f->tx);
 	return room && !f->src_pollable;
 }
 
@@ -251,12 +252,10 @@ static int resolve_all(struct fanout *f)
 static int open_ring(struct fanout *f)
 {
 	const struct config *cfg = f->cfg;
-	char sz[32], lim[32] = "unlimited";
-	struct rlimit rl;
+	char sz[32], lim[32];
 	int rc = ring_open(&f->ring, cfg->ring_size, cfg->mlock);
 
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		fmt_bytes(rl.rlim_cur, lim, sizeof(lim));
+	fmt_memlock(lim, sizeof(lim));
 	fmt_bytes(cfg->ring_size, sz, sizeof(sz));
 	if (rc < 0 && f->ring.lock_errno) {
 		errmsg("--mlock on: cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s; "
@@ -300,7 +299,6 @@ static int open_source(struct fanout *f)
 static int setup(struct fanout *f)
 {
 	const struct config *cfg = f->cfg;
-	const char *why = NULL, *reason = NULL;
 	int rc;
 
 	f->loop = loop_new();
@@ -310,19 +308,11 @@ static int setup(struct fanout *f)
 	}
 	if ((rc = resolve_all(f)) || (rc = open_source(f)))
 		return rc;
-	const struct tx_ops *ops = tx_choose(cfg->transport, &why, &reason);
-	if (!ops) {
-		errmsg("--transport %s: %s", tx_kind_name(cfg->transport), why);
-		return 2;
-	}
 	if ((rc = open_ring(f)))
 		return rc;
-	f->tx = (struct tx){ .ops = ops, .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
-	if (ops->open && (rc = ops->open(&f->tx)) < 0) {
-		errmsg("transport %s: %s", ops->name, strerror(-rc));
+	f->tx = (struct tx){ .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
+	if (tx_start(&f->tx, cfg->transport) < 0)
 		return 2;
-	}
-	info("transport: %s (%s)", ops->name, reason);
 	if ((rc = open_signals(f)) < 0) {
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
@@ -364,17 +354,9 @@ static void report(struct fanout *f)
 	char in[32];
 	double secs = (double)(now_ms() - f->t_start) / 1000;
 
-	info("%s from %s to %zu of %zu destinations in %.2f s; %s: %llu sends, %llu bytes",
-	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs,
-	     f->tx.ops->name, (unsigned long long)f->tx.n.sends,
-	     (unsigned long long)f->tx.n.bytes);
-	const struct tx_counters *n = &f->tx.n;
-	if (f->tx.ops->reap)
-		info("%s: %llu zero-copy sends, %llu completions (%llu copied by the kernel), "
-		     "%llu sends copied after ENOBUFS",
-		     f->tx.ops->name, (unsigned long long)n->zc_sends,
-		     (unsigned long long)n->zc_done, (unsigned long long)n->zc_copied,
-		     (unsigned long long)n->fallback);
+	info("%s from %s to %zu of %zu destinations in %.2f s",
+	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs);
+	tx_report(&f->tx);
 	if (f->nfailed)
 		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,
 		       f->ndests);

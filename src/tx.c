@@ -1,9 +1,11 @@
 /* The transport registry and the choice `auto` makes. */
 #include "tx.h"
 #include "dest.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -51,35 +53,115 @@ int tx_kind_parse(const char *name)
 const struct tx_ops *tx_ops_for(enum tx_kind k)
 {
 	switch (k) {
-	case TX_COPY:
-		return &tx_copy_ops;
+	case TX_URING:
+		return &tx_uring_ops;
 	case TX_MSGZC:
 		return &tx_msgzc_ops;
+	case TX_COPY:
+		return &tx_copy_ops;
 	default:
 		return NULL;
 	}
 }
 
-const struct tx_ops *tx_choose(enum tx_kind want, const char **why, const char **reason)
+/* Completions looked at before deciding that a destination is copied for. */
+#define COPIED_TO_SWITCH 4
+
+void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int copied)
 {
-	if (want == TX_AUTO) {
-		/* Until the zero-copy transports are ranked by measurement
-		 * (BENCHMARKS.md), auto keeps the copy transport: on loopback,
-		 * where the tests and benchmarks run, the kernel copies
-		 * zero-copy sends at delivery anyway. */
-		*reason = "auto: zero-copy transports are not ranked yet";
-		return &tx_copy_ops;
+	if (!tx->adapt || a->copy)
+		return;
+	if (copied)
+		a->copied++;
+	else
+		a->kept++;
+	if (a->copied >= COPIED_TO_SWITCH && !a->kept) {
+		a->copy = 1;
+		tx->n.switched++;
+		info("%s: the kernel copies the zero-copy sends anyway (loopback or veth); "
+		     "sending by copy, which costs less", d->name);
 	}
-	const struct tx_ops *ops = tx_ops_for(want);
-	if (!ops) {
-		*why = "not available in this version yet (use copy or auto)";
-		return NULL;
+}
+
+/* auto's order, cheapest first, from bench/ (see BENCHMARKS.md). */
+static const enum tx_kind ranking[] = { TX_URING, TX_MSGZC, TX_COPY };
+
+/* Open ops on tx; 0 or -errno with *step naming what failed. */
+static int try_open(struct tx *tx, const struct tx_ops *ops, const char **step)
+{
+	int rc = ops->probe();
+
+	*step = "probe";
+	if (rc == 0 && ops->open) {
+		tx->failed_step = NULL;
+		rc = ops->open(tx);
+		*step = tx->failed_step ? tx->failed_step : "set up";
 	}
-	int e = ops->probe();
-	if (e) {
-		*why = strerror(-e);
-		return NULL;
+	if (rc == 0)
+		tx->ops = ops;
+	return rc;
+}
+
+static const char *why_text(int e, char *buf, size_t len)
+{
+	char lim[32];
+
+	if (e == ENOMEM || e == ENOBUFS) {
+		snprintf(buf, len, "%s (RLIMIT_MEMLOCK is %s)", strerror(e),
+			 fmt_memlock(lim, sizeof(lim)));
+		return buf;
 	}
-	*reason = "asked for with --transport";
-	return ops;
+	if (e == EPERM)
+		return "Operation not permitted (io_uring disabled by kernel.io_uring_disabled?)";
+	return strerror(e);
+}
+
+int tx_start(struct tx *tx, enum tx_kind want)
+{
+	const char *step;
+	char buf[160];
+	int rc;
+
+	if (want != TX_AUTO) {
+		const struct tx_ops *ops = tx_ops_for(want);
+		if (!ops) {
+			errmsg("--transport %s: not available in this version yet (use copy or auto)",
+			       tx_kind_name(want));
+			return -1;
+		}
+		if ((rc = try_open(tx, ops, &step)) < 0) {
+			errmsg("--transport %s: %s failed: %s; --transport auto would fall back",
+			       ops->name, step, why_text(-rc, buf, sizeof(buf)));
+			return -1;
+		}
+		info("transport: %s (asked for with --transport)", ops->name);
+		return 0;
+	}
+	tx->adapt = 1;
+	for (size_t i = 0; i < sizeof(ranking) / sizeof(ranking[0]); i++) {
+		const struct tx_ops *ops = tx_ops_for(ranking[i]);
+		if ((rc = try_open(tx, ops, &step)) == 0) {
+			info("transport: %s (auto: %s)", ops->name,
+			     i == 0 ? "ranked first by bench/" : "the ones ranked above it are unavailable");
+			return 0;
+		}
+		info("transport %s unavailable: %s failed: %s", ops->name, step,
+		     why_text(-rc, buf, sizeof(buf)));
+	}
+	errmsg("--transport auto: no transport works here");
+	return -1;
+}
+
+void tx_report(const struct tx *tx)
+{
+	const struct tx_counters *n = &tx->n;
+
+	info("%s: %llu sends, %llu bytes", tx->ops->name, (unsigned long long)n->sends,
+	     (unsigned long long)n->bytes);
+	if (n->zc_sends || tx->ops != &tx_copy_ops)
+		info("%s: %llu zero-copy sends, %llu completions (%llu copied by the kernel), "
+		     "%llu sends copied after ENOBUFS, %llu destinations switched to copying",
+		     tx->ops->name, (unsigned long long)n->zc_sends,
+		     (unsigned long long)n->zc_done, (unsigned long long)n->zc_copied,
+		     (unsigned long long)n->fallback, (unsigned long long)n->switched);
 }

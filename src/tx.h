@@ -32,6 +32,8 @@ struct tx_ops {
 	/* Optional: d's socket reported EPOLLERR; take completions from its
 	 * error queue and advance d->rd.done.  0, or -errno when d has failed. */
 	int (*reap)(struct tx *tx, struct dest *d);
+	/* Optional: submit what push queued; runs once per loop pass. */
+	void (*flush)(struct tx *tx);
 	/* Optional: d leaves; free what attach gave it.  Returns the number of
 	 * sends still awaiting a completion (0 unless d failed). */
 	uint64_t (*detach)(struct tx *tx, struct dest *d);
@@ -46,6 +48,13 @@ struct tx_counters {
 	uint64_t zc_done;   /* completions received */
 	uint64_t zc_copied; /* completions the kernel marked as copied anyway */
 	uint64_t fallback;  /* sends made by copying because zero copy was refused */
+	uint64_t switched;  /* destinations moved to copying sends (tx_adapt_note) */
+};
+
+/* Per destination: should its zero-copy sends become copying sends? */
+struct tx_adapt {
+	unsigned copied, kept; /* completions marked copied by the kernel, and not */
+	int copy;              /* decided: send by copying from now on */
 };
 
 struct tx {
@@ -53,12 +62,20 @@ struct tx {
 	struct ring *ring;
 	struct loop *loop;
 	size_t chunk; /* largest single send */
+	int adapt;    /* switch destinations the kernel copies for anyway (auto) */
+	const char *failed_step; /* set by open when it fails, for the message */
 	struct tx_counters n;
 	void *priv;
 };
 
 extern const struct tx_ops tx_copy_ops;
 extern const struct tx_ops tx_msgzc_ops;
+extern const struct tx_ops tx_uring_ops;
+
+/* A completion for d arrived; copied says the kernel copied the pages anyway
+ * (loopback, veth).  In adaptive mode, after a few completions that were all
+ * copied, sets a->copy: a copying send then costs less (BENCHMARKS.md). */
+void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int copied);
 
 /* send() for transports: retries EINTR, counts what moved.  Returns bytes
  * taken, 0 when the socket is full (d->writable cleared), or -errno. */
@@ -69,8 +86,11 @@ const char *tx_kind_name(enum tx_kind k);
 int tx_kind_parse(const char *name);
 /* The ops for a kind, or NULL when this build has none. */
 const struct tx_ops *tx_ops_for(enum tx_kind k);
-/* Resolve `auto`/an explicit choice into ops; on failure return NULL with
- * *why set to a sentence for the user.  *reason says why auto chose. */
-const struct tx_ops *tx_choose(enum tx_kind want, const char **why, const char **reason);
+/* Choose the transport for `want` and open it on tx (ring, loop and chunk
+ * already set).  `auto` takes the first of its ranking that the kernel
+ * allows.  Returns 0, or -1 after telling the user why. */
+int tx_start(struct tx *tx, enum tx_kind want);
+/* The exit statistics, under -v. */
+void tx_report(const struct tx *tx);
 
 #endif

@@ -7,7 +7,8 @@
  * prefix of its sends that have completed, so the ring reuses a region only
  * after the kernel let go of it.  When the kernel refuses zero copy for a
  * send (ENOBUFS: the locked-memory limit for pinned pages), that chunk is
- * sent by copying, which is complete at once.
+ * sent by copying, which is complete at once; so is every later chunk of a
+ * destination the kernel copies for anyway (tx_adapt_note).
  */
 #include "dest.h"
 #include "ring.h"
@@ -35,6 +36,7 @@ struct zc_state {
 	unsigned first, count; /* the window, oldest first */
 	uint32_t next_id;      /* the id the kernel gives the next zero-copy send */
 	uint64_t pending;      /* zero-copy sends without a completion */
+	struct tx_adapt adapt;
 };
 
 static int msgzc_probe(void)
@@ -81,7 +83,12 @@ static void record(struct dest *d, struct zc_state *z, uint64_t end, uint32_t id
 
 	z->w[i].end = end;
 	z->w[i].id = id;
+#ifdef RINGCAST_RECLAIM_ON_SEND
+	/* Debug builds only: trust the send result alone, which is wrong. */
+	z->w[i].complete = 1;
+#else
 	z->w[i].complete = id == NO_ID;
+#endif
 	z->count++;
 	retire(d, z);
 }
@@ -94,10 +101,10 @@ static int msgzc_push(struct tx *tx, struct dest *d)
 	while (d->rd.sent < r->head && z->count < WINDOW) {
 		uint8_t *p;
 		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-		ssize_t n = tx_sock_send(tx, d, p, len, MSG_ZEROCOPY);
+		ssize_t n = tx_sock_send(tx, d, p, len, z->adapt.copy ? 0 : MSG_ZEROCOPY);
 		uint32_t id = NO_ID;
 
-		if (n > 0) {
+		if (n > 0 && !z->adapt.copy) {
 			id = z->next_id++;
 			z->pending++;
 			tx->n.zc_sends++;
@@ -115,7 +122,8 @@ static int msgzc_push(struct tx *tx, struct dest *d)
 }
 
 /* Mark ids lo..hi (inclusive, modulo 2^32) complete. */
-static void complete_range(struct tx *tx, struct zc_state *z, uint32_t lo, uint32_t hi, int copied)
+static void complete_range(struct tx *tx, struct dest *d, struct zc_state *z, uint32_t lo,
+			   uint32_t hi, int copied)
 {
 	uint32_t n = hi - lo + 1;
 
@@ -126,6 +134,7 @@ static void complete_range(struct tx *tx, struct zc_state *z, uint32_t lo, uint3
 			z->pending--;
 			tx->n.zc_done++;
 			tx->n.zc_copied += copied != 0;
+			tx_adapt_note(tx, &z->adapt, d, copied);
 		}
 	}
 }
@@ -154,7 +163,7 @@ static int msgzc_reap(struct tx *tx, struct dest *d)
 			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
 			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
 				return ee->ee_errno ? -(int)ee->ee_errno : -EIO;
-			complete_range(tx, z, ee->ee_info, ee->ee_data,
+			complete_range(tx, d, z, ee->ee_info, ee->ee_data,
 				       ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED);
 		}
 	}

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 int log_level;
@@ -59,6 +60,16 @@ const char *fmt_bytes(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.0f %s", v, unit[u]);
 	else
 		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+const char *fmt_memlock(char *buf, size_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		return fmt_bytes(rl.rlim_cur, buf, len);
+	snprintf(buf, len, "unlimited");
 	return buf;
 }
 

@@ -23,6 +23,9 @@ void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Human form of a byte count ("64 MiB", "1.5 GiB") into buf; returns buf. */
 const char *fmt_bytes(uint64_t n, char *buf, size_t len);
 
+/* RLIMIT_MEMLOCK's soft limit as fmt_bytes does it, or "unlimited". */
+const char *fmt_memlock(char *buf, size_t len);
+
 /* Monotonic clock in milliseconds. */
 uint64_t now_ms(void);
 

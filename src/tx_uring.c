@@ -1,0 +1,380 @@
+/*
+ * The uring transport: io_uring SEND_ZC from the ring, registered once as
+ * fixed buffers.  Each destination has at most one send in flight, so its
+ * bytes leave in order; the send's result CQE advances `sent`, and the later
+ * notification CQE (IORING_CQE_F_NOTIF), posted when the kernel drops its
+ * last reference to the pages, lets `done` advance over them.  A result
+ * without IORING_CQE_F_MORE has no notification to wait for.
+ *
+ * Completions wake the epoll loop through an eventfd; sends queued while
+ * handling one loop pass are submitted together by the flush hook.
+ *
+ * A destination the kernel copies for anyway (tx_adapt_note) is switched to
+ * plain IORING_OP_SEND, which copies once and needs no notification; so is
+ * one chunk after the kernel refused zero copy with ENOBUFS.
+ */
+#include "dest.h"
+#include "loop.h"
+#include "ring.h"
+#include "tx.h"
+#include "util.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* Debian 12's liburing 2.3 predates these; the kernel (6.0+) knows them. */
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
+
+#define WINDOW 16               /* sends per destination awaiting completion */
+#define BUF_SHIFT 30            /* a registered buffer is at most 1 GiB */
+#define SQ_ENTRIES 256
+#define CQ_ENTRIES 4096
+
+struct uz_dest;
+
+struct uz_send {
+	struct uz_dest *z;
+	uint64_t end;      /* stream offset just past this send, once its result came */
+	uint8_t result;    /* its result CQE arrived */
+	uint8_t notif_due; /* ... and said a notification follows */
+	uint8_t notif;     /* the notification arrived */
+};
+
+struct uz_dest {
+	struct dest *d; /* NULL once the destination left with CQEs outstanding */
+	struct uz_send w[WINDOW];
+	unsigned first, count; /* the window, oldest first */
+	int inflight;          /* a send without its result */
+	int copy_next;         /* send the next chunk by copying (after ENOBUFS) */
+	struct tx_adapt adapt; /* copy from now on? */
+	uint64_t pending;      /* zero-copy sends without their notification */
+	struct uz_dest *next_orphan;
+};
+
+struct uz {
+	struct io_uring ring;
+	struct loop_io ev; /* the eventfd the ring signals */
+	struct tx *tx;
+	unsigned nbufs;
+	struct uz_dest *orphans;
+};
+
+/* A test hook: pretend the kernel has io_uring disabled. */
+static int disabled_for_test(void)
+{
+	const char *s = getenv("RINGCAST_TEST_NO_URING");
+
+	return s && *s && strcmp(s, "0");
+}
+
+static int uring_probe(void)
+{
+	struct io_uring r;
+
+	if (disabled_for_test())
+		return -EPERM;
+	int rc = io_uring_queue_init(2, &r, 0);
+	if (rc < 0)
+		return rc;
+	struct io_uring_probe *p = io_uring_get_probe_ring(&r);
+	if (!p || !io_uring_opcode_supported(p, IORING_OP_SEND_ZC))
+		rc = -EOPNOTSUPP;
+	if (p)
+		io_uring_free_probe(p);
+	io_uring_queue_exit(&r);
+	return rc;
+}
+
+static int is_complete(const struct uz_send *s)
+{
+#ifdef RINGCAST_RECLAIM_ON_SEND
+	/* Debug builds only: trust the send result alone, which is wrong. */
+	return s->result;
+#else
+	return s->result && (!s->notif_due || s->notif);
+#endif
+}
+
+/* Advance done over the completed prefix of the window. */
+static void retire(struct uz_dest *z)
+{
+	while (z->count && is_complete(&z->w[z->first])) {
+		if (z->d)
+			z->d->rd.done = z->w[z->first].end;
+		z->first = (z->first + 1) % WINDOW;
+		z->count--;
+	}
+}
+
+static void orphan_free_if_quiet(struct uz *u, struct uz_dest *z)
+{
+	if (z->d || z->inflight || z->pending)
+		return;
+	for (struct uz_dest **pp = &u->orphans; *pp; pp = &(*pp)->next_orphan) {
+		if (*pp == z) {
+			*pp = z->next_orphan;
+			break;
+		}
+	}
+	free(z);
+}
+
+/* Returns an errno when d failed, else 0. */
+static int on_result(struct tx *tx, struct uz_dest *z, struct uz_send *s, const struct io_uring_cqe *cqe)
+{
+	struct dest *d = z->d;
+
+	z->inflight = 0;
+	s->result = 1;
+	s->notif_due = (cqe->flags & IORING_CQE_F_MORE) != 0;
+	if (s->notif_due && !s->notif)
+		z->pending++;
+	if (!d)
+		return 0;
+	if (cqe->res > 0) {
+		tx->n.sends++;
+		tx->n.bytes += (uint64_t)cqe->res;
+		d->rd.sent += (uint64_t)cqe->res;
+	}
+	s->end = d->rd.sent;
+	retire(z);
+	switch (cqe->res) {
+	case -EAGAIN: /* the socket is full: wait for EPOLLOUT */
+		d->writable = 0;
+		return 0;
+	case -ENOBUFS: /* zero copy refused: send the next chunk by copying */
+		z->copy_next = 1;
+		return 0;
+	case -EINTR:
+		return 0;
+	}
+	return cqe->res < 0 ? -cqe->res : 0;
+}
+
+static void on_notif(struct tx *tx, struct uz_dest *z, struct uz_send *s, const struct io_uring_cqe *cqe)
+{
+	int copied = (cqe->res & IORING_NOTIF_USAGE_ZC_COPIED) != 0;
+
+	s->notif = 1;
+	if (s->result && s->notif_due)
+		z->pending--;
+	tx->n.zc_done++;
+	tx->n.zc_copied += copied;
+	if (z->d)
+		tx_adapt_note(tx, &z->adapt, z->d, copied);
+	retire(z);
+}
+
+static void reap(struct tx *tx)
+{
+	struct uz *u = tx->priv;
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+		struct uz_send *s = io_uring_cqe_get_data(cqe);
+
+		if (s) {
+			struct uz_dest *z = s->z;
+			int err = 0;
+			if (cqe->flags & IORING_CQE_F_NOTIF)
+				on_notif(tx, z, s, cqe);
+			else
+				err = on_result(tx, z, s, cqe);
+			struct dest *d = z->d; /* z may be freed below */
+			if (!d)
+				orphan_free_if_quiet(u, z);
+			else if (err)
+				dest_fail(d, "send", err);
+			else
+				dest_kick(d);
+		}
+		io_uring_cqe_seen(&u->ring, cqe);
+	}
+}
+
+static void on_eventfd(struct loop_io *io, uint32_t events)
+{
+	struct uz *u = container_of(io, struct uz, ev);
+	uint64_t n;
+
+	(void)events;
+	while (read(io->fd, &n, sizeof(n)) < 0 && errno == EINTR)
+		;
+	reap(u->tx);
+}
+
+static int uring_open(struct tx *tx)
+{
+	struct ring *r = tx->ring;
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	struct uz *u = calloc(1, sizeof(*u));
+	int rc;
+
+	if (!u)
+		return -ENOMEM;
+	u->ev.fd = -1;
+	u->tx = tx;
+	if ((rc = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p)) < 0) {
+		free(u);
+		return rc;
+	}
+	u->nbufs = (unsigned)((r->size + (1UL << BUF_SHIFT) - 1) >> BUF_SHIFT);
+	struct iovec *iov = calloc(u->nbufs, sizeof(*iov));
+	if (!iov) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < u->nbufs; i++) {
+		size_t off = (size_t)i << BUF_SHIFT;
+		iov[i].iov_base = r->base + off;
+		iov[i].iov_len = MIN(r->size - off, 1UL << BUF_SHIFT);
+	}
+	rc = io_uring_register_buffers(&u->ring, iov, u->nbufs);
+	free(iov);
+	if (rc < 0) {
+		tx->failed_step = "register the ring as io_uring buffers";
+		goto fail;
+	}
+	u->ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (u->ev.fd < 0 || (rc = io_uring_register_eventfd(&u->ring, u->ev.fd)) < 0) {
+		rc = u->ev.fd < 0 ? -errno : rc;
+		goto fail;
+	}
+	u->ev.cb = on_eventfd;
+	if ((rc = loop_add(tx->loop, &u->ev, EPOLLIN)) < 0)
+		goto fail;
+	tx->priv = u;
+	return 0;
+fail:
+	if (u->ev.fd >= 0)
+		close(u->ev.fd);
+	io_uring_queue_exit(&u->ring);
+	free(u);
+	return rc;
+}
+
+static int uring_attach(struct tx *tx, struct dest *d)
+{
+	struct uz_dest *z = calloc(1, sizeof(*z));
+
+	(void)tx;
+	if (!z)
+		return -ENOMEM;
+	z->d = d;
+	d->tx_state = z;
+	return 0;
+}
+
+static struct io_uring_sqe *get_sqe(struct uz *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe) { /* the queue is full: submit what is there and retry */
+		io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+	}
+	return sqe;
+}
+
+/* Queue the next send for d: its unsent bytes up to one chunk, not across the
+ * end of the mapping nor of a registered buffer. */
+static int uring_push(struct tx *tx, struct dest *d)
+{
+	struct uz *u = tx->priv;
+	struct uz_dest *z = d->tx_state;
+	struct ring *r = tx->ring;
+
+	if (z->inflight || z->count == WINDOW || d->rd.sent == r->head)
+		return 0;
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (!sqe)
+		return 0; /* retried on the next completion */
+	uint8_t *p;
+	size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
+	size_t off = (size_t)(p - r->base), buf = off >> BUF_SHIFT;
+	len = MIN(len, ((buf + 1) << BUF_SHIFT) - off);
+	if (z->adapt.copy || z->copy_next) {
+		io_uring_prep_send(sqe, d->io.fd, p, len, MSG_NOSIGNAL);
+		tx->n.fallback += z->copy_next;
+		z->copy_next = 0;
+	} else {
+		io_uring_prep_send_zc_fixed(sqe, d->io.fd, p, len, MSG_NOSIGNAL,
+					    IORING_SEND_ZC_REPORT_USAGE, (unsigned)buf);
+		tx->n.zc_sends++;
+	}
+	struct uz_send *s = &z->w[(z->first + z->count++) % WINDOW];
+	*s = (struct uz_send){ .z = z };
+	io_uring_sqe_set_data(sqe, s);
+	z->inflight = 1;
+	return 0;
+}
+
+static void uring_flush(struct tx *tx)
+{
+	struct uz *u = tx->priv;
+
+	if (io_uring_sq_ready(&u->ring))
+		io_uring_submit(&u->ring);
+}
+
+/* d leaves.  With a send in flight or notifications due, its state stays
+ * (orphaned) until their CQEs arrive, and the send is cancelled. */
+static uint64_t uring_detach(struct tx *tx, struct dest *d)
+{
+	struct uz *u = tx->priv;
+	struct uz_dest *z = d->tx_state;
+	uint64_t pending = z->pending + (uint64_t)z->inflight;
+
+	d->tx_state = NULL;
+	z->d = NULL;
+	if (z->inflight) {
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (sqe) {
+			io_uring_prep_cancel(sqe, &z->w[(z->first + z->count - 1) % WINDOW], 0);
+			io_uring_sqe_set_data(sqe, NULL);
+		}
+	}
+	z->next_orphan = u->orphans;
+	u->orphans = z;
+	orphan_free_if_quiet(u, z);
+	return pending;
+}
+
+static void uring_close(struct tx *tx)
+{
+	struct uz *u = tx->priv;
+
+	if (!u)
+		return;
+	loop_del(tx->loop, &u->ev);
+	io_uring_queue_exit(&u->ring); /* waits for what the kernel still holds */
+	close(u->ev.fd);
+	while (u->orphans) {
+		struct uz_dest *z = u->orphans;
+		u->orphans = z->next_orphan;
+		free(z);
+	}
+	free(u);
+	tx->priv = NULL;
+}
+
+const struct tx_ops tx_uring_ops = {
+	.name = "uring",
+	.probe = uring_probe,
+	.open = uring_open,
+	.attach = uring_attach,
+	.push = uring_push,
+	.flush = uring_flush,
+	.detach = uring_detach,
+	.close = uring_close,
+};
