@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fan-out benchmark: one input file to N loopback receivers, by ringcast
-(auto, and each zero-copy transport),
+(auto, and each transport forced with --transport),
 mbuffer (one -O per destination) and a plain blocking write() loop, in one
 run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
@@ -54,14 +54,14 @@ def main():
             f.write(os.urandom(1 << 20))
 
     ringcast = os.path.join(a.build, "ringcast")
-    tools = {
-        "ringcast": lambda ps: [ringcast, "-q", "-i", inp] + ["127.0.0.1:" + p for p in ps],
-        "ringcast msgzc": lambda ps: [ringcast, "-q", "--transport", "msgzc", "-i", inp]
-        + ["127.0.0.1:" + p for p in ps],
-        "mbuffer": lambda ps: ["mbuffer", "-q", "-i", inp, "-m", "64M", "-s", "256k"]
-        + sum((["-O", "127.0.0.1:" + p] for p in ps), []),
-        "write() loop": lambda ps: [os.path.join(a.build, "writeloop"), inp] + ps,
-    }
+    dests = lambda ps: ["127.0.0.1:" + p for p in ps]
+    tools = {"ringcast": lambda ps: [ringcast, "-q", "-i", inp] + dests(ps)}
+    for t in ("uring", "msgzc", "copy"):
+        tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
+                                                         "-i", inp] + dests(ps))(t)
+    tools["mbuffer"] = lambda ps: (["mbuffer", "-q", "-i", inp, "-m", "64M", "-s", "256k"]
+                                   + sum((["-O", "127.0.0.1:" + p] for p in ps), []))
+    tools["write() loop"] = lambda ps: [os.path.join(a.build, "writeloop"), inp] + ps
     ns = [int(x) for x in a.n.split(",")]
     res = {}
     for n in ns:

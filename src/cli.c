@@ -91,14 +91,16 @@ static void __attribute__((noreturn)) version(void)
 			printf(" %s", tx_kind_name(k));
 	}
 	printf("\nnot available:");
+	const char *sep = " ";
 	for (int k = TX_URING; k < TX_NKINDS; k++) {
 		const struct tx_ops *ops = tx_ops_for(k);
 		int e = ops ? ops->probe() : -ENOSYS;
 
-		if (e == -ENOSYS)
-			printf(" %s (not built yet)", tx_kind_name(k));
-		else if (e)
-			printf(" %s (%s)", tx_kind_name(k), strerror(-e));
+		if (e)
+			printf("%s%s (%s)", sep, tx_kind_name(k),
+			       e == -ENOSYS ? "not built yet" : strerror(-e));
+		if (e)
+			sep = ", ";
 	}
 	printf("\n");
 	exit(0);

@@ -381,7 +381,7 @@ int fanout_run(const struct config *cfg)
 	if (f.nlive > 0 && (rc = loop_run(f.loop)) < 0)
 		errmsg("epoll_wait: %s", strerror(-rc));
 	report(&f);
-	int status = f.nfailed || f.interrupted || f.src_failed || rc < 0 ? 1 : 0;
+	int status = f.nfailed || f.interrupted || f.src_failed || f.tx.n.unaccounted || rc < 0;
 	teardown(&f);
 	return status;
 }

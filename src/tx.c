@@ -86,40 +86,43 @@ void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int 
 /* auto's order, cheapest first, from bench/ (see BENCHMARKS.md). */
 static const enum tx_kind ranking[] = { TX_URING, TX_MSGZC, TX_COPY };
 
-/* Open ops on tx; 0 or -errno with *step naming what failed. */
-static int try_open(struct tx *tx, const struct tx_ops *ops, const char **step)
+/* Open ops on tx.  0, or -errno with *what saying what failed. */
+static int try_open(struct tx *tx, const struct tx_ops *ops, const char **what)
 {
 	int rc = ops->probe();
 
-	*step = "probe";
+	*what = "not supported by this kernel";
 	if (rc == 0 && ops->open) {
 		tx->failed_step = NULL;
 		rc = ops->open(tx);
-		*step = tx->failed_step ? tx->failed_step : "set up";
+		*what = tx->failed_step ? tx->failed_step : "cannot set up";
 	}
 	if (rc == 0)
 		tx->ops = ops;
 	return rc;
 }
 
-static const char *why_text(int e, char *buf, size_t len)
+/* The errno as text, with what the user can do about it when explicit. */
+static const char *why_text(int e, int explicit, char *buf, size_t len)
 {
 	char lim[32];
 
-	if (e == ENOMEM || e == ENOBUFS) {
-		snprintf(buf, len, "%s (RLIMIT_MEMLOCK is %s)", strerror(e),
-			 fmt_memlock(lim, sizeof(lim)));
-		return buf;
-	}
-	if (e == EPERM)
-		return "Operation not permitted (io_uring disabled by kernel.io_uring_disabled?)";
-	return strerror(e);
+	fmt_memlock(lim, sizeof(lim));
+	if (e == ENOMEM || e == ENOBUFS)
+		snprintf(buf, len, "%s (RLIMIT_MEMLOCK is %s%s)", strerror(e), lim,
+			 explicit ? "; raise it with ulimit -l, or use --transport auto" : "");
+	else if (e == EPERM)
+		snprintf(buf, len, "%s (is io_uring disabled by kernel.io_uring_disabled?%s)",
+			 strerror(e), explicit ? " use --transport auto" : "");
+	else
+		snprintf(buf, len, "%s", strerror(e));
+	return buf;
 }
 
 int tx_start(struct tx *tx, enum tx_kind want)
 {
-	const char *step;
-	char buf[160];
+	const char *what;
+	char buf[200];
 	int rc;
 
 	if (want != TX_AUTO) {
@@ -129,9 +132,9 @@ int tx_start(struct tx *tx, enum tx_kind want)
 			       tx_kind_name(want));
 			return -1;
 		}
-		if ((rc = try_open(tx, ops, &step)) < 0) {
-			errmsg("--transport %s: %s failed: %s; --transport auto would fall back",
-			       ops->name, step, why_text(-rc, buf, sizeof(buf)));
+		if ((rc = try_open(tx, ops, &what)) < 0) {
+			errmsg("--transport %s: %s: %s", ops->name, what,
+			       why_text(-rc, 1, buf, sizeof(buf)));
 			return -1;
 		}
 		info("transport: %s (asked for with --transport)", ops->name);
@@ -140,13 +143,13 @@ int tx_start(struct tx *tx, enum tx_kind want)
 	tx->adapt = 1;
 	for (size_t i = 0; i < sizeof(ranking) / sizeof(ranking[0]); i++) {
 		const struct tx_ops *ops = tx_ops_for(ranking[i]);
-		if ((rc = try_open(tx, ops, &step)) == 0) {
+		if ((rc = try_open(tx, ops, &what)) == 0) {
 			info("transport: %s (auto: %s)", ops->name,
 			     i == 0 ? "ranked first by bench/" : "the ones ranked above it are unavailable");
 			return 0;
 		}
-		info("transport %s unavailable: %s failed: %s", ops->name, step,
-		     why_text(-rc, buf, sizeof(buf)));
+		info("transport %s skipped: %s: %s", ops->name, what,
+		     why_text(-rc, 0, buf, sizeof(buf)));
 	}
 	errmsg("--transport auto: no transport works here");
 	return -1;

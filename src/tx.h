@@ -49,6 +49,7 @@ struct tx_counters {
 	uint64_t zc_copied; /* completions the kernel marked as copied anyway */
 	uint64_t fallback;  /* sends made by copying because zero copy was refused */
 	uint64_t switched;  /* destinations moved to copying sends (tx_adapt_note) */
+	uint64_t unaccounted; /* sends of finished destinations never completed: a bug */
 };
 
 /* Per destination: should its zero-copy sends become copying sends? */

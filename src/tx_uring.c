@@ -242,7 +242,7 @@ static int uring_open(struct tx *tx)
 	rc = io_uring_register_buffers(&u->ring, iov, u->nbufs);
 	free(iov);
 	if (rc < 0) {
-		tx->failed_step = "register the ring as io_uring buffers";
+		tx->failed_step = "cannot register the ring as io_uring buffers";
 		goto fail;
 	}
 	u->ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -77,8 +77,8 @@ try_line="Try 'ringcast --help' for more information."
 }
 
 @test "a transport this version does not have yet is refused before anything is sent" {
-    run -2 timeout 10 "$RINGCAST" --transport uring -i /dev/null 127.0.0.1:9
-    [ "$output" = "ringcast: --transport uring: not available in this version yet (use copy or auto)" ]
+    run -2 timeout 10 "$RINGCAST" --transport sendfile -i /dev/null 127.0.0.1:9
+    [ "$output" = "ringcast: --transport sendfile: not available in this version yet (use copy or auto)" ]
 }
 
 @test "a missing source file" {

@@ -62,3 +62,28 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
+
+@test "uring as nobody with a ring above RLIMIT_MEMLOCK: a clear error naming the limit, exit 2" {
+    "$RINGCAST" --version | grep -q '^transports:.* uring' || skip "io_uring SEND_ZC not available"
+    make_input in 1
+    chmod 644 "$T/in"
+    run -2 --separate-stderr timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --transport uring \
+        --ring-size 16M -i "$T/in" 127.0.0.1:9
+    [ "${stderr_lines[1]}" = "ringcast: --transport uring: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB; raise it with ulimit -l, or use --transport auto)" ]
+}
+
+@test "auto as nobody with a ring above RLIMIT_MEMLOCK: skips uring, says why, delivers" {
+    make_input in 32
+    chmod 644 "$T/in"
+    start_receivers 8 --slow 2 --slow-rate $((16 << 20))
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --ring-size 16M \
+        -i "$T/in" "${DESTS[@]}"
+    if "$RINGCAST" --version | grep -q '^transports:.* uring'; then
+        [[ $stderr == *"ringcast: transport uring skipped: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB)"* ]] ||
+            { echo "$stderr" >&2; false; }
+    fi
+    [[ $stderr == *"ringcast: transport: "*" (auto: "* ]]
+    [[ $stderr != *"bug:"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}

@@ -27,6 +27,7 @@ make_input() {
 
 # start_receivers N [recv.py options...]: listeners in the background; sets
 # PORTS (array), DESTS (array of 127.0.0.1:PORT, or [::1]:PORT) and RECV_PID.
+# With RECV_NETNS set they run in that network namespace.
 start_receivers() {
     local n=$1 host=127.0.0.1 i
     shift
@@ -35,7 +36,7 @@ start_receivers() {
         [ "${args[i]}" = --host ] && host=${args[i + 1]}
     done
     rm -f "$T/ports" "$T/results"
-    python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
+    ${RECV_NETNS:+ip netns exec "$RECV_NETNS"} python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
         "$@" 2> "$T/recv.err" &
     RECV_PID=$!
     PIDS+=("$RECV_PID")
@@ -80,4 +81,13 @@ check_receivers() {
         fi
     done < "$T/results"
     return $bad
+}
+
+# transports: the transports --version lists, then auto.  copy is always
+# there; an empty list would make the loops that use this test nothing.
+transports() {
+    local list
+    list=$("$RINGCAST" --version | sed -n 's/^transports: //p')
+    [[ " $list " == *" copy "* ]] || { echo "no transports in --version: '$list'" >&2; return 1; }
+    echo "$list auto"
 }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# The reuse invariant: the ring overwrites a region only after the kernel
+# has said that every send of it is complete.  A 1 MiB ring laps many times
+# while slow receivers hold sends in flight; every byte must arrive intact.
+# Across a rate-limited veth pair the kernel keeps the ring's pages long
+# after the send returned, so a wrong reuse cannot go unnoticed; the build
+# made with RECLAIM_ON_SEND=1 reuses on the send result and must fail here.
+
+load helpers/common
+
+setup_file() {
+    # The deliberately wrong build, made once for this file.
+    UNSAFE=$BATS_FILE_TMPDIR/unsafe
+    make -s -C "$BATS_TEST_DIRNAME/.." B="$UNSAFE" RECLAIM_ON_SEND=1 "$UNSAFE/ringcast" >&2
+    export UNSAFE
+}
+
+setup() {
+    common_setup
+    NSA="" NSB=""
+}
+
+teardown() {
+    common_teardown
+    [ -z "$NSA" ] || ip netns del "$NSA" 2>/dev/null
+    [ -z "$NSB" ] || ip netns del "$NSB" 2>/dev/null
+    true
+}
+
+# netns_setup: namespaces $NSA (sender, 10.213.0.1) and $NSB (receivers,
+# 10.213.0.2) joined by a veth pair whose sending side tbf limits to
+# 400 Mbit/s; receivers started afterwards run in $NSB.
+netns_setup() {
+    command -v tc > /dev/null || skip "tc is not installed"
+    ip netns list > /dev/null 2>&1 || skip "ip netns is unavailable"
+    NSA=rc-reuse-a-$$ NSB=rc-reuse-b-$$
+    ip netns add "$NSA" 2> /dev/null || { NSA=""; NSB=""; skip "cannot create network namespaces (not root?)"; }
+    ip netns add "$NSB"
+    ip link add veth-a netns "$NSA" type veth peer name veth-b netns "$NSB"
+    ip -n "$NSA" addr add 10.213.0.1/24 dev veth-a
+    ip -n "$NSB" addr add 10.213.0.2/24 dev veth-b
+    ip -n "$NSA" link set veth-a up
+    ip -n "$NSB" link set veth-b up
+    ip netns exec "$NSA" tc qdisc add dev veth-a root tbf rate 400mbit burst 64kb latency 50ms
+    RECV_NETNS=$NSB
+}
+
+# reuse_run BINARY TRANSPORT [HOST]: 16 MiB through a 1 MiB ring to 4 fast
+# and 2 slow receivers (in $NSB when set up); leaves results in $T/results.
+reuse_run() {
+    local bin=$1 t=$2 host=${3:-127.0.0.1} wrap=()
+    [ -z "$NSA" ] || wrap=(ip netns exec "$NSA")
+    start_receivers 6 --slow 2 --slow-rate $((6 << 20)) --host "$host"
+    run timeout 120 "${wrap[@]}" "$bin" -q --transport "$t" --ring-size 1M --chunk 64K \
+        -i "$T/in" "${DESTS[@]}"
+    wait_receivers 60
+}
+
+# corrupted SHAFILE: how many receivers got other bytes than the source.
+corrupted() {
+    local want
+    want=$(cat "$1")
+    awk -v w="$want" '$4 != w { n++ } END { print n + 0 }' "$T/results"
+}
+
+@test "every transport: a 1 MiB ring, 4 fast and 2 slow receivers, all checksums match" {
+    make_input in 16
+    local t
+    for t in $(transports); do
+        reuse_run "$RINGCAST" "$t"
+        [ "$status" -eq 0 ] || { echo "transport $t: exit $status: $output" >&2; false; }
+        check_receivers "$T/in.sha" $((16 << 20)) || { echo "transport $t" >&2; false; }
+    done
+}
+
+@test "every transport: the same across a veth pair slowed by tbf, all checksums match" {
+    netns_setup
+    make_input in 16
+    local t
+    for t in $(transports); do
+        reuse_run "$RINGCAST" "$t" 10.213.0.2
+        [ "$status" -eq 0 ] || { echo "transport $t: exit $status: $output" >&2; false; }
+        check_receivers "$T/in.sha" $((16 << 20)) || { echo "transport $t" >&2; false; }
+    done
+}
+
+# The two tests above can fail: reusing on the send result corrupts streams.
+@test "RECLAIM_ON_SEND=1 build: uring and msgzc corrupt streams on loopback" {
+    make_input in 16
+    local t n tested=0
+    for t in uring msgzc; do
+        "$RINGCAST" --version | grep -q "^transports:.* $t\b" || continue
+        tested=$((tested + 1))
+        reuse_run "$UNSAFE/ringcast" "$t"
+        n=$(corrupted "$T/in.sha")
+        echo "transport $t: $n of 6 receivers corrupted" >&2
+        [ "$n" -gt 0 ]
+    done
+    [ "$tested" -gt 0 ] || skip "this kernel offers no zero-copy transport"
+}
+
+@test "RECLAIM_ON_SEND=1 build: uring and msgzc corrupt streams across the slowed veth" {
+    netns_setup
+    make_input in 16
+    local t n tested=0
+    for t in uring msgzc; do
+        "$RINGCAST" --version | grep -q "^transports:.* $t\b" || continue
+        tested=$((tested + 1))
+        reuse_run "$UNSAFE/ringcast" "$t" 10.213.0.2
+        n=$(corrupted "$T/in.sha")
+        echo "transport $t: $n of 6 receivers corrupted" >&2
+        [ "$n" -gt 0 ]
+    done
+    [ "$tested" -gt 0 ] || skip "this kernel offers no zero-copy transport"
+}
