@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# Which transport runs, why, and what it reports: auto's ranking and
+# fallbacks, the io_uring test hook, and the -v exit statistics.
+
+load helpers/common
+
+setup() {
+    common_setup
+    "$RINGCAST" --version | grep -q '^transports:.* uring' || skip "io_uring SEND_ZC not available"
+}
+teardown() { common_teardown; }
+
+@test "RINGCAST_TEST_NO_URING: --version lists uring as unavailable" {
+    run -0 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --version
+    [ "${lines[1]}" = "transports: msgzc copy" ]
+    [[ ${lines[2]} == "not available: uring (Operation not permitted)"* ]]
+}
+
+@test "RINGCAST_TEST_NO_URING: --transport uring is refused before anything is sent, exit 2" {
+    run -2 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --transport uring -i /dev/null 127.0.0.1:9
+    [ "$output" = "ringcast: --transport uring: not supported by this kernel: Operation not permitted (is io_uring disabled by kernel.io_uring_disabled? use --transport auto)" ]
+}
+
+@test "RINGCAST_TEST_NO_URING: auto says why it skips uring, falls back and delivers to 16" {
+    make_input in 32
+    start_receivers 16
+    run -0 --separate-stderr timeout 60 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" -v \
+        -i "$T/in" "${DESTS[@]}"
+    [[ $stderr == *"ringcast: transport uring skipped: not supported by this kernel: Operation not permitted (is io_uring disabled by kernel.io_uring_disabled?)"* ]]
+    [[ $stderr == *"ringcast: transport: msgzc (auto: the ones ranked above it are unavailable)"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}
+
+# stat TRANSPORT FIELD: a number from the -v exit statistics in $stderr.
+stat() {
+    case $2 in
+    bytes) sed -nE "s/^ringcast: $1: [0-9]+ sends, ([0-9]+) bytes$/\1/p" <<< "$stderr" ;;
+    sends) sed -nE "s/^ringcast: $1: ([0-9]+) sends, [0-9]+ bytes$/\1/p" <<< "$stderr" ;;
+    zc) sed -nE "s/^ringcast: $1: ([0-9]+) zero-copy sends,.*/\1/p" <<< "$stderr" ;;
+    completions) sed -nE "s/^ringcast: $1: .* ([0-9]+) completions .*/\1/p" <<< "$stderr" ;;
+    copied) sed -nE "s/^ringcast: $1: .*\(([0-9]+) copied by the kernel\).*/\1/p" <<< "$stderr" ;;
+    switched) sed -nE "s/^ringcast: $1: .* ([0-9]+) destinations switched to copying$/\1/p" <<< "$stderr" ;;
+    esac
+}
+
+@test "-v statistics: every zero-copy send completes, loopback marks them copied, bytes add up" {
+    make_input in 16
+    local t
+    for t in uring msgzc; do
+        start_receivers 4
+        run -0 --separate-stderr timeout 60 "$RINGCAST" -v --transport "$t" -i "$T/in" "${DESTS[@]}"
+        wait_receivers 30
+        check_receivers "$T/in.sha" $((16 << 20))
+        echo "$stderr" >&2
+        [ "$(stat $t bytes)" -eq $((4 * (16 << 20))) ]
+        [ "$(stat $t sends)" -ge 256 ] # 64 MiB in sends of at most 256 KiB
+        [ "$(stat $t zc)" -eq "$(stat $t sends)" ]
+        [ "$(stat $t completions)" -eq "$(stat $t zc)" ]
+        # Loopback copies every zero-copy send at delivery, and says so.
+        [ "$(stat $t copied)" -eq "$(stat $t completions)" ]
+        [ "$(stat $t switched)" -eq 0 ]
+        [[ $stderr != *"bug:"* ]]
+    done
+}
+
+@test "auto on loopback: each destination is switched to copying sends, and -v says so" {
+    make_input in 16
+    start_receivers 4
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((16 << 20))
+    echo "$stderr" >&2
+    [[ $stderr == *"ringcast: transport: uring (auto: ranked first by bench/)"* ]]
+    local d
+    for d in "${DESTS[@]}"; do
+        [[ $stderr == *"ringcast: $d: the kernel copies the zero-copy sends anyway (loopback or veth); sending by copy, which costs less"* ]]
+    done
+    [ "$(stat uring switched)" -eq 4 ]
+    [ "$(stat uring bytes)" -eq $((4 * (16 << 20))) ]
+    # Only the first few sends of each went zero-copy, and all of them completed.
+    [ "$(stat uring zc)" -lt "$(stat uring sends)" ]
+    [ "$(stat uring completions)" -eq "$(stat uring zc)" ]
+}
+
+@test "uring: a receiver that resets is reported and the others still get everything" {
+    make_input in 16
+    start_receivers 5 --reset 1 --reset-after $((2 << 20))
+    run -1 --separate-stderr timeout 60 "$RINGCAST" --transport uring -i "$T/in" "${DESTS[@]}"
+    [[ $stderr == *"ringcast: ${DESTS[0]}: send: Connection reset by peer (after "* ]] ||
+        { echo "$stderr" >&2; false; }
+    [[ $stderr == *"ringcast: 1 of 5 destinations did not receive the whole stream"* ]]
+    [[ $stderr != *"bug:"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((16 << 20)) 1 4
+}
