@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Fan-out benchmark: one input file to N loopback receivers, by ringcast
 (auto, and each transport forced with --transport),
-mbuffer (one -O per destination) and a plain blocking write() loop, in one
+mbuffer (one -O per destination) and plain blocking write() and sendfile()
+loops (the floors for a copying and a page-sharing sender), in one
 run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
 mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64] [--repeat 3]
+[--tools "ringcast,ringcast copy"]
 """
 import argparse
 import os
@@ -45,6 +47,7 @@ def main():
     ap.add_argument("--size", type=int, default=256, help="MiB")
     ap.add_argument("--n", default="1,8,64")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
     size = a.size << 20
@@ -56,12 +59,16 @@ def main():
     ringcast = os.path.join(a.build, "ringcast")
     dests = lambda ps: ["127.0.0.1:" + p for p in ps]
     tools = {"ringcast": lambda ps: [ringcast, "-q", "-i", inp] + dests(ps)}
-    for t in ("uring", "msgzc", "copy"):
+    for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
                                                          "-i", inp] + dests(ps))(t)
     tools["mbuffer"] = lambda ps: (["mbuffer", "-q", "-i", inp, "-m", "64M", "-s", "256k"]
                                    + sum((["-O", "127.0.0.1:" + p] for p in ps), []))
     tools["write() loop"] = lambda ps: [os.path.join(a.build, "writeloop"), inp] + ps
+    tools["sendfile() loop"] = lambda ps: [os.path.join(a.build, "sendfileloop"), inp] + ps
+    if a.tools:
+        keep = set(a.tools.split(",")) | {"mbuffer"}
+        tools = {t: c for t, c in tools.items() if t in keep}
     ns = [int(x) for x in a.n.split(",")]
     res = {}
     for n in ns:

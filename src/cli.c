@@ -83,24 +83,17 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 static void __attribute__((noreturn)) version(void)
 {
 	printf("ringcast %s\ntransports:", RINGCAST_VERSION);
-	for (int k = TX_URING; k < TX_NKINDS; k++) {
-		const struct tx_ops *ops = tx_ops_for(k);
-		int e = ops ? ops->probe() : -ENOSYS;
-
-		if (e == 0)
+	for (int k = TX_URING; k < TX_NKINDS; k++)
+		if (tx_ops_for(k)->probe() == 0)
 			printf(" %s", tx_kind_name(k));
-	}
-	printf("\nnot available:");
-	const char *sep = " ";
+	const char *sep = "\nnot available: ";
 	for (int k = TX_URING; k < TX_NKINDS; k++) {
-		const struct tx_ops *ops = tx_ops_for(k);
-		int e = ops ? ops->probe() : -ENOSYS;
+		int e = tx_ops_for(k)->probe();
 
-		if (e)
-			printf("%s%s (%s)", sep, tx_kind_name(k),
-			       e == -ENOSYS ? "not built yet" : strerror(-e));
-		if (e)
+		if (e) {
+			printf("%s%s (%s)", sep, tx_kind_name(k), strerror(-e));
 			sep = ", ";
+		}
 	}
 	printf("\n");
 	exit(0);

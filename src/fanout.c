@@ -69,6 +69,12 @@ static int source_step(struct fanout *f)
 	uint8_t *p;
 	size_t span = ring_write_span(&f->ring, &p);
 
+	if (span == 0 && f->ring.retire_errno && f->src_open) {
+		errmsg("ring: cannot punch out a block before rewriting it: %s",
+		       strerror(f->ring.retire_errno));
+		f->src_failed = 1;
+		end_source(f, 0);
+	}
 	if (span == 0)
 		return 0;
 	ssize_t n = f->src.ops->read(&f->src, p, MIN(span, f->cfg->chunk));

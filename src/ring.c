@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -93,16 +94,55 @@ uint64_t ring_reclaim(struct ring *r)
 	return t;
 }
 
+/* Blocks of at most 1 MiB and at least 8 per ring, so that the writer can
+ * retire one while destinations still send from the others. */
+#define RETIRE_MAX (1UL << 20)
+#define RETIRE_PER_RING 8
+
+int ring_set_retire(struct ring *r)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), b = RETIRE_MAX;
+
+	while (b > page && (b > r->size / RETIRE_PER_RING || r->size % b))
+		b /= 2;
+	if (r->size % b || r->head)
+		return -EINVAL;
+	r->block = b;
+	r->fresh_to = r->size; /* the first lap writes pages nobody has sent */
+	return 0;
+}
+
+/* Retire the block at head (head == fresh_to, so block-aligned) once every
+ * reader is done with its previous lap.  0 when it is not free yet. */
+static int retire_next(struct ring *r)
+{
+	if (r->head + r->block - r->tail > r->size &&
+	    r->head + r->block - ring_reclaim(r) > r->size)
+		return 0;
+#ifndef RINGCAST_RECLAIM_ON_SEND /* debug builds only: skip it, which is wrong */
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(r->head % r->size), (off_t)r->block) < 0) {
+		r->retire_errno = errno;
+		return 0;
+	}
+#endif
+	r->fresh_to += r->block;
+	return 1;
+}
+
 size_t ring_write_span(struct ring *r, uint8_t **p)
 {
+	if (r->block && r->head == r->fresh_to && !retire_next(r))
+		return 0;
 	/* The cached tail is always safe (done only grows); refresh it only
 	 * when it leaves less than half the ring, so that a source read does
 	 * not cost a pass over every reader. */
 	if (ring_free(r) < r->size / 2)
 		ring_reclaim(r);
 	size_t off = (size_t)(r->head % r->size);
+	size_t span = MIN(ring_free(r), r->size - off);
 	*p = r->base + off;
-	return MIN(ring_free(r), r->size - off);
+	return r->block ? MIN(span, (size_t)(r->fresh_to - r->head)) : span;
 }
 
 void ring_commit(struct ring *r, size_t n)

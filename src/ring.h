@@ -9,6 +9,11 @@
  * The reclaim rule: the writer may overwrite offset p only when p < tail + size,
  * where tail is the smallest `done` of all readers (head when there are none).
  * The ring does no I/O on sockets; it only keeps this arithmetic.
+ *
+ * Retiring (for sendfile, whose sends keep referencing the memfd's pages
+ * with no completion to wait for): the ring is cut into blocks, and before
+ * the writer enters a block again it punches the block out of the memfd.
+ * Sends still in flight keep the old pages; the writer gets fresh ones.
  */
 #ifndef RINGCAST_RING_H
 #define RINGCAST_RING_H
@@ -30,6 +35,9 @@ struct ring {
 	size_t size;
 	uint64_t head;      /* next stream offset the source writes */
 	uint64_t tail;      /* cached lower bound of every reader's done */
+	size_t block;       /* retiring: block size, 0 when off */
+	uint64_t fresh_to;  /* retiring: offsets in [head, fresh_to) may be written */
+	int retire_errno;   /* retiring failed: the writer can go no further */
 	int locked;         /* mlock succeeded */
 	int lock_errno;     /* why it did not, for the caller to report */
 	struct ring_reader **readers;
@@ -41,6 +49,10 @@ struct ring {
 int ring_open(struct ring *r, size_t size, enum mlock_mode mode);
 void ring_close(struct ring *r);
 
+/* Retire blocks before rewriting them from now on (before the first write).
+ * Returns 0, or -EINVAL when the size is not a multiple of the page size. */
+int ring_set_retire(struct ring *r);
+
 /* Register a reader starting at stream offset start (tail <= start <= head).
  * Returns 0 or -ENOMEM / -EINVAL. */
 int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start);
@@ -50,7 +62,8 @@ void ring_reader_del(struct ring *r, struct ring_reader *rd);
 /* Recompute tail as the smallest done of all readers; returns it. */
 uint64_t ring_reclaim(struct ring *r);
 
-/* Contiguous free space at head: sets *p and returns its length (0 = full). */
+/* Contiguous free space at head: sets *p and returns its length (0 = full,
+ * or retiring failed: see retire_errno). */
 size_t ring_write_span(struct ring *r, uint8_t **p);
 /* The source wrote n bytes at the span returned above. */
 void ring_commit(struct ring *r, size_t n);

@@ -57,6 +57,8 @@ const struct tx_ops *tx_ops_for(enum tx_kind k)
 		return &tx_uring_ops;
 	case TX_MSGZC:
 		return &tx_msgzc_ops;
+	case TX_SENDFILE:
+		return &tx_sendfile_ops;
 	case TX_COPY:
 		return &tx_copy_ops;
 	default:
@@ -127,11 +129,6 @@ int tx_start(struct tx *tx, enum tx_kind want)
 
 	if (want != TX_AUTO) {
 		const struct tx_ops *ops = tx_ops_for(want);
-		if (!ops) {
-			errmsg("--transport %s: not available in this version yet (use copy or auto)",
-			       tx_kind_name(want));
-			return -1;
-		}
 		if ((rc = try_open(tx, ops, &what)) < 0) {
 			errmsg("--transport %s: %s: %s", ops->name, what,
 			       why_text(-rc, 1, buf, sizeof(buf)));
@@ -161,7 +158,7 @@ void tx_report(const struct tx *tx)
 
 	info("%s: %llu sends, %llu bytes", tx->ops->name, (unsigned long long)n->sends,
 	     (unsigned long long)n->bytes);
-	if (n->zc_sends || tx->ops != &tx_copy_ops)
+	if (tx->ops->completions)
 		info("%s: %llu zero-copy sends, %llu completions (%llu copied by the kernel), "
 		     "%llu sends copied after ENOBUFS, %llu destinations switched to copying",
 		     tx->ops->name, (unsigned long long)n->zc_sends,

@@ -20,6 +20,7 @@ struct tx;
 
 struct tx_ops {
 	const char *name;
+	int completions; /* sends complete by a later kernel notification */
 	/* 0 when this build and kernel can run it, else -errno (-ENOSYS: not built). */
 	int (*probe)(void);
 	/* Optional: set up for tx->ring; 0 or -errno. */
@@ -72,6 +73,7 @@ struct tx {
 extern const struct tx_ops tx_copy_ops;
 extern const struct tx_ops tx_msgzc_ops;
 extern const struct tx_ops tx_uring_ops;
+extern const struct tx_ops tx_sendfile_ops;
 
 /* A completion for d arrived; copied says the kernel copied the pages anyway
  * (loopback, veth).  In adaptive mode, after a few completions that were all
@@ -85,7 +87,7 @@ ssize_t tx_sock_send(struct tx *tx, struct dest *d, const void *p, size_t len, i
 const char *tx_kind_name(enum tx_kind k);
 /* Name to kind; -1 if unknown. */
 int tx_kind_parse(const char *name);
-/* The ops for a kind, or NULL when this build has none. */
+/* The ops for a kind other than TX_AUTO. */
 const struct tx_ops *tx_ops_for(enum tx_kind k);
 /* Choose the transport for `want` and open it on tx (ring, loop and chunk
  * already set).  `auto` takes the first of its ranking that the kernel

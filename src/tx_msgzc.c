@@ -184,6 +184,7 @@ static uint64_t msgzc_detach(struct tx *tx, struct dest *d)
 
 const struct tx_ops tx_msgzc_ops = {
 	.name = "msgzc",
+	.completions = 1,
 	.probe = msgzc_probe,
 	.attach = msgzc_attach,
 	.push = msgzc_push,

@@ -370,6 +370,7 @@ static void uring_close(struct tx *tx)
 
 const struct tx_ops tx_uring_ops = {
 	.name = "uring",
+	.completions = 1,
 	.probe = uring_probe,
 	.open = uring_open,
 	.attach = uring_attach,

@@ -76,11 +76,6 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: -4 and -6 contradict each other" ]
 }
 
-@test "a transport this version does not have yet is refused before anything is sent" {
-    run -2 timeout 10 "$RINGCAST" --transport sendfile -i /dev/null 127.0.0.1:9
-    [ "$output" = "ringcast: --transport sendfile: not available in this version yet (use copy or auto)" ]
-}
-
 @test "a missing source file" {
     run -2 timeout 10 "$RINGCAST" -i "$T/nonexistent" 127.0.0.1:9
     [ "$output" = "ringcast: $T/nonexistent: No such file or directory" ]

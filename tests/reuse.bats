@@ -4,7 +4,8 @@
 # while slow receivers hold sends in flight; every byte must arrive intact.
 # Across a rate-limited veth pair the kernel keeps the ring's pages long
 # after the send returned, so a wrong reuse cannot go unnoticed; the build
-# made with RECLAIM_ON_SEND=1 reuses on the send result and must fail here.
+# made with RECLAIM_ON_SEND=1 reuses on the send result (and sendfile's ring
+# rewrites blocks without retiring them) and must fail here.
 
 load helpers/common
 
@@ -84,11 +85,12 @@ corrupted() {
     done
 }
 
-# The two tests above can fail: reusing on the send result corrupts streams.
-@test "RECLAIM_ON_SEND=1 build: uring and msgzc corrupt streams on loopback" {
+# The two tests above can fail: reusing on the send result (for sendfile:
+# rewriting a block without retiring it) corrupts streams.
+@test "RECLAIM_ON_SEND=1 build: uring, msgzc and sendfile corrupt streams on loopback" {
     make_input in 16
     local t n tested=0
-    for t in uring msgzc; do
+    for t in uring msgzc sendfile; do
         "$RINGCAST" --version | grep -q "^transports:.* $t\b" || continue
         tested=$((tested + 1))
         reuse_run "$UNSAFE/ringcast" "$t"
@@ -99,11 +101,11 @@ corrupted() {
     [ "$tested" -gt 0 ] || skip "this kernel offers no zero-copy transport"
 }
 
-@test "RECLAIM_ON_SEND=1 build: uring and msgzc corrupt streams across the slowed veth" {
+@test "RECLAIM_ON_SEND=1 build: uring, msgzc and sendfile corrupt streams across the slowed veth" {
     netns_setup
     make_input in 16
     local t n tested=0
-    for t in uring msgzc; do
+    for t in uring msgzc sendfile; do
         "$RINGCAST" --version | grep -q "^transports:.* $t\b" || continue
         tested=$((tested + 1))
         reuse_run "$UNSAFE/ringcast" "$t" 10.213.0.2

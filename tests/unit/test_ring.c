@@ -77,16 +77,19 @@ static void read_spans(void)
 /* Random writers and readers for many laps: the writer never gets a span that
  * reaches a byte some reader has not been told is done, and every reader
  * reads back exactly the byte sequence written. */
-static void random_laps(void)
+static void random_laps(int retire)
 {
 	enum { NR = 5 };
 	struct ring r;
 	struct ring_reader rd[NR];
 	int live[NR];
-	uint64_t violations = 0, mismatches = 0;
+	uint64_t violations = 0, mismatches = 0, stale = 0;
+	const char *mode = retire ? "retiring: " : "";
 
 	srand(12345);
 	ring_open(&r, SZ, MLOCK_OFF);
+	if (retire)
+		ring_set_retire(&r);
 	for (int i = 0; i < NR; i++) {
 		ring_reader_add(&r, &rd[i], 0);
 		live[i] = 1;
@@ -100,6 +103,9 @@ static void random_laps(void)
 			for (int i = 0; i < NR; i++)
 				if (live[i] && r.head + n > rd[i].done + SZ)
 					violations++;
+			/* A retired block reads back as zeros: its old pages are gone. */
+			for (size_t k = 0; retire && r.head >= SZ && k < n; k++)
+				stale += p[k] != 0;
 			for (size_t k = 0; k < n; k++)
 				p[k] = (uint8_t)((r.head + k) * 2654435761u >> 24);
 			ring_commit(&r, n);
@@ -123,12 +129,40 @@ static void random_laps(void)
 			live[who] = 0;
 		}
 	}
-	ok(r.head > 20 * (uint64_t)SZ, "the random run lapped the ring many times (%llu laps)",
-	   (unsigned long long)(r.head / SZ));
-	ok(violations == 0, "the writer never reached a byte a reader had not finished (%llu)",
-	   (unsigned long long)violations);
-	ok(mismatches == 0, "every reader read back exactly what was written (%llu bad bytes)",
-	   (unsigned long long)mismatches);
+	ok(r.head > 20 * (uint64_t)SZ, "%sthe random run lapped the ring many times (%llu laps)",
+	   mode, (unsigned long long)(r.head / SZ));
+	ok(violations == 0, "%sthe writer never reached a byte a reader had not finished (%llu)",
+	   mode, (unsigned long long)violations);
+	ok(mismatches == 0, "%severy reader read back exactly what was written (%llu bad bytes)",
+	   mode, (unsigned long long)mismatches);
+	if (retire)
+		ok(stale == 0, "retiring: every rewritten byte had been punched out first (%llu were not)",
+		   (unsigned long long)stale);
+	ring_close(&r);
+}
+
+/* Retiring (the sendfile transport): blocks are punched before reuse. */
+static void retiring(void)
+{
+	struct ring r;
+	struct ring_reader a;
+	uint8_t *p;
+
+	ring_open(&r, SZ, MLOCK_OFF);
+	ok(ring_set_retire(&r) == 0 && r.block == SZ / 8, "a 64 KiB ring retires in 8 KiB blocks");
+	ring_reader_add(&r, &a, 0);
+	ok(fill(&r, SZ, 7) == SZ, "the first lap is written in one span: nothing to retire yet");
+	a.sent = a.done = SZ / 8 - 1;
+	ok(ring_write_span(&r, &p) == 0, "a block is not retired while a reader still needs a byte of it");
+	a.sent = a.done = SZ;
+	ok(ring_write_span(&r, &p) == SZ / 8 && p == r.base,
+	   "once it is free, the writer gets exactly one block");
+	ok(p[0] == 0 && p[SZ / 8 - 1] == 0 && r.base[SZ / 8] == 7,
+	   "that block was punched out (zeros); the next one still holds the old lap");
+	ring_close(&r);
+
+	ok(ring_open(&r, SZ + 100, MLOCK_OFF) == 0 && ring_set_retire(&r) < 0,
+	   "a ring that is not a whole number of pages cannot retire");
 	ring_close(&r);
 }
 
@@ -136,6 +170,8 @@ int main(void)
 {
 	basics();
 	read_spans();
-	random_laps();
+	random_laps(0);
+	retiring();
+	random_laps(1);
 	return tap_done();
 }

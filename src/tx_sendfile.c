@@ -1,0 +1,60 @@
+/*
+ * The sendfile transport: sendfile() from the ring's memfd.  The socket
+ * takes references to the memfd's pages instead of copying them, and keeps
+ * them until the peer has read them (on loopback and veth, even after the
+ * ACK), with no completion to say when.  So this transport asks the ring to
+ * retire each block before rewriting it (ring_set_retire): sends in flight
+ * keep the old pages, and a send counts as done as soon as it returns.
+ */
+#include "dest.h"
+#include "ring.h"
+#include "tx.h"
+
+#include <errno.h>
+#include <sys/sendfile.h>
+
+static int sendfile_probe(void)
+{
+	return 0;
+}
+
+static int sendfile_open(struct tx *tx)
+{
+	int rc = ring_set_retire(tx->ring);
+
+	if (rc < 0)
+		tx->failed_step = "the ring size must be a multiple of the page size";
+	return rc;
+}
+
+static int sendfile_push(struct tx *tx, struct dest *d)
+{
+	struct ring *r = tx->ring;
+
+	while (d->rd.sent < r->head) {
+		off_t off = (off_t)(d->rd.sent % r->size);
+		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, NULL);
+		ssize_t n = sendfile(d->io.fd, r->fd, &off, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			d->writable = 0;
+			return 0;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		tx->n.sends++;
+		tx->n.bytes += (uint64_t)n;
+		d->rd.sent += (uint64_t)n;
+		d->rd.done = d->rd.sent;
+	}
+	return 0;
+}
+
+const struct tx_ops tx_sendfile_ops = {
+	.name = "sendfile",
+	.probe = sendfile_probe,
+	.open = sendfile_open,
+	.push = sendfile_push,
+};
