@@ -53,3 +53,69 @@ teardown() { common_teardown; }
         check_receivers "$T/in.sha" $((64 << 20)) || { echo "transport $t" >&2; false; }
     done
 }
+
+@test "IPv6: [::1]:PORT receivers get the stream" {
+    python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+        skip "no IPv6 loopback here"
+    make_input in 8
+    start_receivers 3 --host ::1
+    run -0 timeout 60 "$RINGCAST" -q -6 -i "$T/in" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20))
+}
+
+@test "host names resolve at start-up: localhost:PORT works" {
+    make_input in 4
+    start_receivers 2
+    run -0 timeout 60 "$RINGCAST" -q -i "$T/in" "localhost:${PORTS[0]}" "localhost:${PORTS[1]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+}
+
+@test "a receiver that resets part way is reported and dropped; the others finish; exit 1" {
+    make_input in 32
+    start_receivers 5 --reset 1 --reset-after $((4 << 20))
+    run -1 --separate-stderr timeout 120 "$RINGCAST" --ring-size 4M -i "$T/in" "${DESTS[@]}"
+    wait_receivers 60
+    # receiver 0 is the one that resets
+    [[ $stderr == *"ringcast: ${DESTS[0]}: send: Connection reset by peer (after "* ]] ||
+        { echo "stderr: $stderr" >&2; false; }
+    [[ $stderr == *"ringcast: 1 of 5 destinations did not receive the whole stream"* ]]
+    check_receivers "$T/in.sha" $((32 << 20)) 1 4
+}
+
+@test "an empty source: every receiver gets zero bytes and a clean end, exit 0" {
+    : > "$T/empty"
+    sha256sum < "$T/empty" | cut -d' ' -f1 > "$T/empty.sha"
+    start_receivers 3
+    run -0 timeout 30 "$RINGCAST" -q -i "$T/empty" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/empty.sha" 0
+}
+
+@test "SIGTERM: stops reading, drains what was read, exits 1 with a clean prefix" {
+    make_input in 4
+    mkfifo "$T/fifo"
+    start_receivers 2
+    # The producer writes 4 MiB and then holds the pipe open.
+    { cat "$T/in"; sleep 30; } > "$T/fifo" &
+    PIDS+=($!)
+    "$RINGCAST" -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=($pid)
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(ss -Htn state established "( sport = :${PORTS[0]} )" | wc -l)" -gt 0 ] && break
+        sleep 0.05
+    done
+    sleep 1
+    kill -TERM "$pid"
+    local status=0
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    wait "$pid" || status=$?
+    [ "$status" -eq 1 ]
+    grep -q "draining for up to 10.0 s" "$T/err"
+    grep -q "interrupted: destinations received the first 4 MiB only" "$T/err"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+}
