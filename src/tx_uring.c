@@ -254,6 +254,7 @@ static int uring_open(struct tx *tx)
 	if ((rc = loop_add(tx->loop, &u->ev, EPOLLIN)) < 0)
 		goto fail;
 	tx->priv = u;
+	info("uring: the ring is registered as %u fixed buffer%s", u->nbufs, u->nbufs > 1 ? "s" : "");
 	return 0;
 fail:
 	if (u->ev.fd >= 0)
