@@ -56,6 +56,7 @@ struct uz_dest {
 	unsigned first, count; /* the window, oldest first */
 	int inflight;          /* a send without its result */
 	int copy_next;         /* send the next chunk by copying (after ENOBUFS) */
+	int poll_first;        /* the next send waits for room first (after EAGAIN) */
 	struct tx_adapt adapt; /* copy from now on? */
 	uint64_t pending;      /* zero-copy sends without their notification */
 	struct uz_dest *next_orphan;
@@ -149,8 +150,8 @@ static int on_result(struct tx *tx, struct uz_dest *z, struct uz_send *s, const 
 	s->end = d->rd.sent;
 	retire(z);
 	switch (cqe->res) {
-	case -EAGAIN: /* the socket is full: wait for EPOLLOUT */
-		d->writable = 0;
+	case -EAGAIN: /* the socket is full: let io_uring wait for room */
+		z->poll_first = 1;
 		return 0;
 	case -ENOBUFS: /* zero copy refused: send the next chunk by copying */
 		z->copy_next = 1;
@@ -312,6 +313,10 @@ static int uring_push(struct tx *tx, struct dest *d)
 		io_uring_prep_send_zc_fixed(sqe, d->io.fd, p, len, MSG_NOSIGNAL,
 					    IORING_SEND_ZC_REPORT_USAGE, (unsigned)buf);
 		tx->n.zc_sends++;
+	}
+	if (z->poll_first) {
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+		z->poll_first = 0;
 	}
 	struct uz_send *s = &z->w[(z->first + z->count++) % WINDOW];
 	*s = (struct uz_send){ .z = z };
