@@ -14,13 +14,18 @@ _ringcast() {
         --transport)
             COMPREPLY=($(compgen -W "auto uring msgzc sendfile copy" -- "$cur"))
             return ;;
-        -o | --output | --ring-size | --chunk | --grace)
+        -o | --output | --ring-size | --chunk | --grace | -l | --listen | --max-clients | \
+            --max-header | --header-timeout | --idle-timeout)
             return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--input --output --ring-size --chunk --mlock --transport
-            --ipv4 --ipv6 --grace --verbose --quiet --help --version
-            -i -o -4 -6 -v -q -h -V" -- "$cur"))
+            --ipv4 --ipv6 --grace --serve --listen --http --max-clients --max-header
+            --header-timeout --idle-timeout --verbose --quiet --help --version
+            -i -o -l -4 -6 -v -q -h -V" -- "$cur"))
+    elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
     fi
 }
 complete -F _ringcast ringcast

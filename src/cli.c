@@ -22,6 +22,12 @@ enum {
 	OPT_MLOCK,
 	OPT_TRANSPORT,
 	OPT_GRACE,
+	OPT_SERVE,
+	OPT_HTTP,
+	OPT_MAX_CLIENTS,
+	OPT_MAX_HEADER,
+	OPT_HEADER_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +40,13 @@ static const struct option longopts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "serve", no_argument, NULL, OPT_SERVE },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "http", no_argument, NULL, OPT_HTTP },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "max-header", required_argument, NULL, OPT_MAX_HEADER },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -44,9 +57,11 @@ static const struct option longopts[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: ringcast [-46qv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
+	      "       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n"
 	      "\n"
 	      "Read SOURCE once into a locked shared-memory ring and send it, complete and\n"
-	      "in order, to every DEST at once.\n"
+	      "in order, to every DEST at once.  With --serve, load each BLOB once into\n"
+	      "sealed shared memory and send it to every client that connects.\n"
 	      "\n"
 	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO or a device\n"
 	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
@@ -58,6 +73,16 @@ static void usage(FILE *f)
 	      "  -4, --ipv4             resolve destinations to IPv4 only\n"
 	      "  -6, --ipv6             resolve destinations to IPv6 only\n"
 	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
+	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
+	      "  -l, --listen [HOST:]PORT  where --serve listens (PORT alone: every address;\n"
+	      "                         0: a free port); the address is printed on stderr\n"
+	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
+	      "                         each client gets the first BLOB, then the end\n"
+	      "      --max-clients N    clients at once; more wait to be accepted (default 10000)\n"
+	      "      --max-header SIZE  largest HTTP request head (default 8K; larger: 431)\n"
+	      "      --header-timeout DURATION  close clients that take longer to send a\n"
+	      "                         request head (default 10s)\n"
+	      "      --idle-timeout DURATION  close idle keep-alive connections (default 60s)\n"
 	      "  -v, --verbose          say what is chosen and why; statistics at exit\n"
 	      "  -q, --quiet            print errors only\n"
 	      "  -h, --help             this help\n"
@@ -156,14 +181,13 @@ int parse_duration_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
-int parse_dest(const char *s, struct dest_spec *out, const char **why)
+/* HOST:PORT or [V6]:PORT with a port of at least minport. */
+static int hostport(const char *s, struct dest_spec *out, const char **why, unsigned long minport)
 {
 	const char *host, *port;
 	size_t hostlen;
 
 	*out = (struct dest_spec){ 0 };
-	if (!strncmp(s, "tcp://", 6))
-		s += 6;
 	if (!*s) {
 		*why = "empty (expected HOST:PORT)";
 		return -EINVAL;
@@ -212,8 +236,8 @@ int parse_dest(const char *s, struct dest_spec *out, const char **why)
 		if (p <= 65535)
 			p = p * 10 + (unsigned long)(*c - '0');
 	}
-	if (p < 1 || p > 65535) {
-		*why = "port out of range (1-65535)";
+	if (p < minport || p > 65535) {
+		*why = minport ? "port out of range (1-65535)" : "port out of range (0-65535)";
 		return -EINVAL;
 	}
 	out->host = strndup(host, hostlen);
@@ -226,6 +250,28 @@ int parse_dest(const char *s, struct dest_spec *out, const char **why)
 	}
 	snprintf(out->port, sizeof(out->port), "%lu", p);
 	return 0;
+}
+
+int parse_dest(const char *s, struct dest_spec *out, const char **why)
+{
+	return hostport(strncmp(s, "tcp://", 6) ? s : s + 6, out, why, 1);
+}
+
+int parse_listen(const char *s, struct dest_spec *out, const char **why)
+{
+	if (*s && strspn(s, "0123456789") == strlen(s)) {
+		char buf[80];
+		snprintf(buf, sizeof(buf), "*:%s", s);
+		int rc = hostport(buf, out, why, 0);
+		if (rc == 0) {
+			free(out->host);
+			out->host = NULL;
+			free(out->text);
+			out->text = strdup(s);
+		}
+		return rc;
+	}
+	return hostport(s, out, why, 0);
 }
 
 static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t hi)
@@ -255,6 +301,19 @@ static void add_dest(struct config *cfg, const char *arg)
 	cfg->dests[cfg->ndests++] = d;
 }
 
+/* What is left of the command line in serve mode: the blobs. */
+static void serve_args(struct config *cfg, int input_given, int n, const char **args)
+{
+	if (input_given || cfg->ndests)
+		usage_error("--serve takes BLOB... (not -i or -o)");
+	if (!cfg->have_listen)
+		usage_error("--serve needs -l [HOST:]PORT");
+	if (n == 0)
+		usage_error("--serve needs at least one BLOB");
+	cfg->blobs = args;
+	cfg->nblobs = (size_t)n;
+}
+
 void cli_parse(struct config *cfg, int argc, char **argv)
 {
 	int c;
@@ -268,17 +327,52 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.transport = TX_AUTO,
 		.family = AF_UNSPEC,
 		.grace_ms = 10000,
+		.max_clients = 10000,
+		.max_header = 8192,
+		.header_timeout_ms = 10000,
+		.idle_timeout_ms = 60000,
 	};
 	int chunk_given = 0;
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
-	while ((c = getopt_long(argc, argv, ":46hi:o:qvV", longopts, NULL)) != -1) {
+	int input_given = 0;
+	while ((c = getopt_long(argc, argv, ":46hi:l:o:qvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
+			input_given = 1;
 			break;
 		case 'o':
 			add_dest(cfg, optarg);
+			break;
+		case 'l': {
+			const char *why;
+			if (cfg->have_listen)
+				usage_error("-l given twice");
+			if (parse_listen(optarg, &cfg->listen, &why) < 0)
+				usage_error("-l '%s': %s", optarg, why);
+			cfg->have_listen = 1;
+			break;
+		}
+		case OPT_SERVE:
+			cfg->serve = 1;
+			break;
+		case OPT_HTTP:
+			cfg->http = 1;
+			break;
+		case OPT_MAX_CLIENTS:
+			cfg->max_clients = size_arg("--max-clients", optarg, 1, 1000000);
+			break;
+		case OPT_MAX_HEADER:
+			cfg->max_header = size_arg("--max-header", optarg, 256, 1 << 20);
+			break;
+		case OPT_HEADER_TIMEOUT:
+			if (parse_duration_ms(optarg, &cfg->header_timeout_ms) < 0)
+				usage_error("--header-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_duration_ms(optarg, &cfg->idle_timeout_ms) < 0)
+				usage_error("--idle-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
 			break;
 		case OPT_RING_SIZE:
 			cfg->ring_size = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
@@ -335,11 +429,18 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	for (int i = optind; i < argc; i++)
-		add_dest(cfg, argv[i]);
-
 	if (cfg->quiet && cfg->verbose)
 		usage_error("-q and -v contradict each other");
+	if (cfg->serve) {
+		serve_args(cfg, input_given, argc - optind, (const char **)argv + optind);
+		return;
+	}
+	if (cfg->have_listen)
+		usage_error("-l without --serve: subscribe mode is not in this version yet");
+	if (cfg->http)
+		usage_error("--http needs --serve");
+	for (int i = optind; i < argc; i++)
+		add_dest(cfg, argv[i]);
 	if (cfg->ndests == 0)
 		usage_error("no destination given (expected DEST... or -o DEST)");
 	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
@@ -358,6 +459,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 
 void cli_free(struct config *cfg)
 {
+	free(cfg->listen.host);
+	free(cfg->listen.text);
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		free(cfg->dests[i].host);
 		free(cfg->dests[i].text);

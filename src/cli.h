@@ -29,6 +29,17 @@ struct config {
 	uint64_t grace_ms;
 	int verbose;
 	int quiet;
+	/* serve mode */
+	int serve;
+	int http;
+	int have_listen;
+	struct dest_spec listen; /* host NULL: every address */
+	const char **blobs;
+	size_t nblobs;
+	size_t max_clients;
+	size_t max_header;
+	uint64_t header_timeout_ms;
+	uint64_t idle_timeout_ms;
 };
 
 /* Fill cfg from argv.  Usage errors print a message and exit with status 2;
@@ -42,5 +53,8 @@ int parse_size(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, uint64_t *out);
 /* HOST:PORT, [V6]:PORT, tcp://HOST:PORT.  0, or -EINVAL with *why set. */
 int parse_dest(const char *s, struct dest_spec *out, const char **why);
+/* What -l takes: PORT (host NULL: every address), HOST:PORT or [V6]:PORT;
+ * port 0 asks for a free one.  0, or -EINVAL with *why set. */
+int parse_listen(const char *s, struct dest_spec *out, const char **why);
 
 #endif

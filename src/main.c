@@ -1,6 +1,7 @@
 /* ringcast: read a stream once, deliver it to many TCP peers at once. */
 #include "cli.h"
 #include "fanout.h"
+#include "serve.h"
 #include "util.h"
 
 #include <signal.h>
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	int status = fanout_run(&cfg);
+	int status = cfg.serve ? serve_run(&cfg) : fanout_run(&cfg);
 	cli_free(&cfg);
 	return status;
 }

@@ -13,6 +13,10 @@ int net_resolve(const char *host, const char *port, int family, struct addrinfo 
  * in progress) or -errno. */
 int net_connect_nb(const struct addrinfo *ai);
 
+/* A non-blocking listening socket bound to ai (IPv6 sockets accept IPv4
+ * too when v6only is 0).  Returns the fd or -errno. */
+int net_listen(const struct addrinfo *ai, int v6only);
+
 /* The pending error of a socket (SO_ERROR), 0 if none. */
 int net_sock_error(int fd);
 

@@ -53,13 +53,15 @@ named_options() {
     fi
 }
 
-@test "--help's first line matches the man page SYNOPSIS" {
+@test "--help's usage lines match the man page SYNOPSIS" {
     local help man
-    help=$("$RINGCAST" --help | head -1 | sed 's/^usage: //')
-    man=$(MANWIDTH=200 man -l "$ROOT/man/ringcast.1" 2>/dev/null | sed -n '/^SYNOPSIS/{n;p}' | sed 's/^ *//')
     # The man page names the arguments in lower case and folds options into [options].
-    [ "$(echo "$help" | tr 'A-Z' 'a-z' | sed 's/\[dest\.\.\.\]/[dest ...]/; s/\[-o dest\]\.\.\./[-o dest]/')" = "$man" ] ||
-        { echo "help: $help" >&2; echo "man:  $man" >&2; false; }
+    help=$("$RINGCAST" --help | sed -n '1,/^$/p' | sed '/^$/d; s/^usage: //; s/^ *//' |
+        tr 'A-Z' 'a-z' | sed 's/\[dest\.\.\.\]/[dest ...]/; s/\[-o dest\]\.\.\./[-o dest]/; s/blob\.\.\./blob .../')
+    man=$(MANWIDTH=200 man -l "$ROOT/man/ringcast.1" 2>/dev/null | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+        sed '1d; $d; /^ *$/d; s/^ *//' | grep -v -- '-h | -V')
+    [ "$help" = "$man" ] || { echo "help: $help" >&2; echo "man:  $man" >&2; false; }
+    [ "$(wc -l <<< "$help")" -eq 2 ]
 }
 
 @test "bash completion completes --trans to --transport and its values" {

@@ -1,0 +1,156 @@
+#include "blob.h"
+#include "src.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOAD_BUF (1 << 20)
+
+static const struct {
+	const char *ext, *type;
+} types[] = {
+	{ "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },
+	{ "txt", "text/plain; charset=utf-8" }, { "css", "text/css" },
+	{ "js", "text/javascript" },             { "json", "application/json" },
+	{ "xml", "application/xml" },            { "svg", "image/svg+xml" },
+	{ "png", "image/png" },                  { "jpg", "image/jpeg" },
+	{ "jpeg", "image/jpeg" },                { "gif", "image/gif" },
+	{ "webp", "image/webp" },                { "ico", "image/x-icon" },
+	{ "pdf", "application/pdf" },            { "wasm", "application/wasm" },
+	{ "mp4", "video/mp4" },                  { "webm", "video/webm" },
+	{ "zip", "application/zip" },            { "gz", "application/gzip" },
+	{ "tgz", "application/gzip" },           { "xz", "application/x-xz" },
+	{ "zst", "application/zstd" },           { "bz2", "application/x-bzip2" },
+	{ "tar", "application/x-tar" },          { "iso", "application/x-iso9660-image" },
+};
+
+const char *blob_type(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot && dot != name)
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (!strcasecmp(dot + 1, types[i].ext))
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+/* FNV-1a, 64 bits: the content's part of the ETag. */
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Copy the whole source into fd; returns the FNV-1a hash via *hash. */
+static int copy_in(struct source *s, int fd, uint64_t *size, uint64_t *hash)
+{
+	uint8_t *buf = malloc(LOAD_BUF);
+	uint64_t h = 0xcbf29ce484222325ULL, n = 0;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r = s->ops->read(s, buf, LOAD_BUF);
+		if (r == -EAGAIN) { /* a non-blocking stdin: wait for it */
+			struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (r <= 0) {
+			rc = (int)r;
+			break;
+		}
+		for (ssize_t off = 0; off < r;) {
+			ssize_t w = write(fd, buf + off, (size_t)(r - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = -errno;
+				goto out;
+			}
+			off += w;
+		}
+		h = fnv1a(h, buf, (size_t)r);
+		n += (uint64_t)r;
+	}
+out:
+	free(buf);
+	*size = n;
+	*hash = h;
+	return rc;
+}
+
+int blob_load(struct blob *b, const char *spec)
+{
+	struct source s;
+	const char *why = NULL;
+	struct stat st;
+	uint64_t hash;
+	int rc = source_open(&s, spec, &why);
+
+	*b = (struct blob){ .fd = -1 };
+	if (rc < 0) {
+		errmsg("%s: %s", spec, why ? why : strerror(-rc));
+		return rc;
+	}
+	const char *slash = strrchr(spec, '/');
+	b->name = !strcmp(spec, "-") ? "stdin" : slash ? slash + 1 : spec;
+	b->type = blob_type(b->name);
+	b->mtime = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_mtime
+								 : (int64_t)time(NULL);
+	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (b->fd < 0) {
+		rc = -errno;
+		errmsg("%s: memfd_create: %s", spec, strerror(-rc));
+		s.ops->close(&s);
+		return rc;
+	}
+	rc = copy_in(&s, b->fd, &b->size, &hash);
+	s.ops->close(&s);
+	if (rc < 0) {
+		errmsg("%s: read: %s", spec, strerror(-rc));
+		goto fail;
+	}
+	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		rc = -errno;
+		errmsg("%s: cannot seal: %s", spec, strerror(-rc));
+		goto fail;
+	}
+	if (b->size) {
+		void *m = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->fd, 0);
+		if (m == MAP_FAILED) {
+			rc = -errno;
+			errmsg("%s: mmap: %s", spec, strerror(-rc));
+			goto fail;
+		}
+		b->map = m;
+	}
+	snprintf(b->etag, sizeof(b->etag), "\"%llx-%016llx\"", (unsigned long long)b->size,
+		 (unsigned long long)hash);
+	return 0;
+fail:
+	blob_free(b);
+	return rc;
+}
+
+void blob_free(struct blob *b)
+{
+	if (b->map)
+		munmap((void *)b->map, b->size);
+	if (b->fd >= 0)
+		close(b->fd);
+	*b = (struct blob){ .fd = -1 };
+}

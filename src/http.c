@@ -1,0 +1,298 @@
+#include "http.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* RFC 9110 token characters. */
+static int is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int span_is(struct http_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+/* The '\n' ending the line that starts at p, or NULL. */
+static const char *line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+/* Trim a line [p, nl) of its CR and of optional whitespace at both ends. */
+static struct http_span trim(const char *p, const char *nl)
+{
+	if (nl > p && nl[-1] == '\r')
+		nl--;
+	while (p < nl && is_ows(*p))
+		p++;
+	while (nl > p && is_ows(nl[-1]))
+		nl--;
+	return (struct http_span){ p, (size_t)(nl - p) };
+}
+
+/* Does a comma-separated list contain token tok? */
+static int list_has(struct http_span v, const char *tok)
+{
+	const char *p = v.p, *end = v.p + v.len;
+
+	while (p < end) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *e = c ? c : end;
+		struct http_span item = trim(p, e);
+		if (span_is(item, tok))
+			return 1;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static int parse_request_line(const char *p, const char *nl, struct http_req *r)
+{
+	const char *end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+	const char *m = p;
+
+	while (p < end && is_tchar((unsigned char)*p))
+		p++;
+	if (p == m || p == end || *p != ' ')
+		return -400;
+	size_t mlen = (size_t)(p - m);
+	r->method = mlen == 3 && !memcmp(m, "GET", 3)    ? HTTP_GET
+		    : mlen == 4 && !memcmp(m, "HEAD", 4) ? HTTP_HEAD
+							 : HTTP_OTHER;
+	const char *t = ++p;
+	while (p < end && *p != ' ') {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return -400;
+		p++;
+	}
+	if (p == t || p == end)
+		return -400;
+	const char *tend = p++;
+	if (end - p != 8 || memcmp(p, "HTTP/", 5) || p[6] != '.' ||
+	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
+		return -400;
+	if (p[5] != '1')
+		return -505;
+	r->minor = p[7] - '0';
+
+	/* absolute-form: skip scheme://authority */
+	if (*t != '/' && tend - t > 7 && !strncasecmp(t, "http://", 7)) {
+		const char *s = memchr(t + 7, '/', (size_t)(tend - t - 7));
+		t = s ? s : tend;
+	}
+	const char *q = t;
+	while (q < tend && *q != '?' && *q != '#')
+		q++;
+	r->path = (struct http_span){ t, (size_t)(q - t) };
+	return 0;
+}
+
+int http_parse(const char *buf, size_t len, size_t max_head, struct http_req *r)
+{
+	const char *p = buf, *end = buf + len;
+
+	*r = (struct http_req){ .method = HTTP_OTHER };
+	/* A client may send blank lines before a request (RFC 9112, 2.2). */
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+
+	const char *nl = line_end(p, end);
+	if (!nl)
+		return len >= max_head ? -431 : 0;
+	int rc = parse_request_line(p, nl, r);
+	if (rc)
+		return rc;
+
+	int hosts = 0;
+	struct http_span conn = { 0 };
+	for (p = nl + 1;; p = nl + 1) {
+		if ((size_t)(p - buf) > max_head)
+			return -431;
+		nl = line_end(p, end);
+		if (!nl)
+			return len >= max_head ? -431 : 0;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			break; /* the blank line */
+		if (is_ows(*p))
+			return -400; /* obsolete line folding */
+		const char *n = p;
+		while (n < nl && is_tchar((unsigned char)*n))
+			n++;
+		if (n == p || n == nl || *n != ':')
+			return -400;
+		struct http_span name = { p, (size_t)(n - p) };
+		struct http_span v = trim(n + 1, nl);
+		for (const char *c = v.p; c < v.p + v.len; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+				return -400;
+
+		if (span_is(name, "Host"))
+			hosts++;
+		else if (span_is(name, "Connection"))
+			conn = v;
+		else if (span_is(name, "Range"))
+			r->range = v;
+		else if (span_is(name, "If-None-Match"))
+			r->if_none_match = v;
+		else if (span_is(name, "If-Modified-Since"))
+			r->if_modified_since = v;
+		else if (span_is(name, "If-Range"))
+			r->if_range = v;
+		else if (span_is(name, "Transfer-Encoding"))
+			r->has_body = 1;
+		else if (span_is(name, "Content-Length")) {
+			if (v.len == 0)
+				return -400;
+			for (size_t i = 0; i < v.len; i++) {
+				if (v.p[i] < '0' || v.p[i] > '9')
+					return -400;
+				if (v.p[i] != '0')
+					r->has_body = 1;
+			}
+		}
+	}
+	if (r->minor >= 1 && hosts != 1)
+		return -400; /* RFC 9112, 3.2: exactly one Host in HTTP/1.1 */
+	if (conn.p)
+		r->keep_alive = r->minor >= 1 ? !list_has(conn, "close") : list_has(conn, "keep-alive");
+	else
+		r->keep_alive = r->minor >= 1;
+	size_t head = (size_t)(nl + 1 - buf);
+	return head > max_head ? -431 : (int)head;
+}
+
+/* Decimal digits [p, e) into *out; 0, or -1 if empty, not digits or too big. */
+static int parse_u64(const char *p, const char *e, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p == e)
+		return -1;
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int http_range(struct http_span range, uint64_t size, uint64_t *first, uint64_t *last)
+{
+	const char *p = range.p, *end = range.p + range.len;
+
+	if (!p || range.len < 6 || strncasecmp(p, "bytes=", 6))
+		return 0;
+	p += 6;
+	while (p < end && is_ows(*p))
+		p++;
+	while (end > p && is_ows(end[-1]))
+		end--;
+	if (memchr(p, ',', (size_t)(end - p)))
+		return 0; /* several ranges: we may ignore the header, and do */
+	const char *dash = memchr(p, '-', (size_t)(end - p));
+	if (!dash)
+		return 0;
+	uint64_t a, b;
+	if (dash == p) { /* -N: the last N bytes */
+		if (parse_u64(dash + 1, end, &b) < 0)
+			return 0;
+		if (b == 0 || size == 0)
+			return -416;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	if (parse_u64(p, dash, &a) < 0)
+		return 0;
+	if (dash + 1 == end) {
+		b = UINT64_MAX;
+	} else if (parse_u64(dash + 1, end, &b) < 0 || b < a) {
+		return 0;
+	}
+	if (a >= size)
+		return -416;
+	*first = a;
+	*last = b >= size ? size - 1 : b;
+	return 1;
+}
+
+int http_etag_match(struct http_span inm, const char *etag)
+{
+	const char *p = inm.p, *end = inm.p + inm.len;
+	size_t elen = strlen(etag);
+
+	if (!p)
+		return 0;
+	while (p < end) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *e = c ? c : end;
+		struct http_span t = trim(p, e);
+		if (t.len == 1 && t.p[0] == '*')
+			return 1;
+		if (t.len > 2 && t.p[0] == 'W' && t.p[1] == '/') { /* weak comparison */
+			t.p += 2;
+			t.len -= 2;
+		}
+		if (t.len == elen && !memcmp(t.p, etag, elen))
+			return 1;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static int two(const char *p)
+{
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+		return -1;
+	return (p[0] - '0') * 10 + p[1] - '0';
+}
+
+int64_t http_parse_date(struct http_span s)
+{
+	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+	const char *p = s.p;
+	struct tm tm = { .tm_mon = -1 };
+
+	if (!p || s.len != 29 || p[3] != ',' || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' ||
+	    p[16] != ' ' || p[19] != ':' || p[22] != ':' || memcmp(p + 25, " GMT", 4))
+		return -1;
+	for (int i = 0; i < 12; i++)
+		if (!memcmp(p + 8, months[i], 3))
+			tm.tm_mon = i;
+	int yh = two(p + 12), yl = two(p + 14);
+	tm.tm_mday = two(p + 5);
+	tm.tm_hour = two(p + 17);
+	tm.tm_min = two(p + 20);
+	tm.tm_sec = two(p + 23);
+	if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || yh < 0 || yl < 0 ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+	    tm.tm_sec < 0 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year = yh * 100 + yl - 1900;
+	return (int64_t)timegm(&tm);
+}
+
+void http_fmt_date(int64_t t, char *buf)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	/* The C locale's names are HTTP's; ringcast never calls setlocale. */
+	strftime(buf, 30, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&tt, &tm));
+}

@@ -1,0 +1,822 @@
+/*
+ * Serve mode: every BLOB is loaded once into a sealed memfd (blob.c) and sent
+ * by sendfile to each client that connects.  Raw TCP by default: a client
+ * gets the first blob, then a clean end.  With --http, HTTP/1.1: GET and HEAD
+ * name a blob by path, with ranges, conditional requests, keep-alive and
+ * pipelining.  One epoll loop; a client that is slow or stalls only ever
+ * waits on its own socket.
+ */
+#include "serve.h"
+#include "blob.h"
+#include "cli.h"
+#include "http.h"
+#include "loop.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SMALL_BODY (16 << 10) /* bodies this small go out with their head, copied */
+#define SENDFILE_MAX (1 << 20) /* one sendfile call's share, so others get a turn */
+#define SWEEP_MS 200           /* how often deadlines are checked */
+#define LINGER_MS 5000         /* after our FIN, how long to wait for the client's */
+#define FD_RESERVE 64          /* descriptors kept for everything but clients */
+#define MAX_LISTENERS 16
+
+enum cstate { C_READ, C_SEND, C_CLOSING };
+
+struct served {
+	struct blob b;
+	char *head; /* "HTTP/1.1 200 OK" and every header but Date and Connection */
+	size_t head_len;
+};
+
+struct server;
+
+struct client {
+	struct loop_io io;
+	struct server *s;
+	struct client *prev, *next;
+	enum cstate state;
+	uint64_t deadline;  /* now_ms() when the sweep gives up on it */
+	char head[512];     /* the response head being sent */
+	size_t head_len, head_off;
+	const struct blob *body;
+	uint64_t body_off, body_end;
+	int close_after;    /* end the connection after this response */
+	char *rbuf;         /* request bytes, max_header of them */
+	size_t rlen, consumed;
+};
+
+struct listener {
+	struct loop_io io;
+	struct server *s;
+};
+
+struct server {
+	const struct config *cfg;
+	struct loop *loop;
+	struct served *blobs;
+	size_t nblobs;
+	struct listener lis[MAX_LISTENERS];
+	size_t nlis;
+	int paused; /* not accepting: at max clients or out of descriptors */
+	struct client *clients;
+	size_t nclients, max_clients;
+	struct loop_timer sweep;
+	char date[48]; /* "Date: ...\r\n", refreshed each second */
+	int64_t date_sec;
+	struct loop_io sig_io;
+	struct loop_timer grace;
+	int stopping;
+	struct {
+		uint64_t conns, responses, errors, failed, bytes;
+	} n;
+};
+
+static void client_send(struct client *c);
+static void next_request(struct client *c);
+
+static void refresh_date(struct server *s)
+{
+	int64_t t = (int64_t)time(NULL);
+	char d[32];
+
+	if (t == s->date_sec)
+		return;
+	s->date_sec = t;
+	http_fmt_date(t, d);
+	snprintf(s->date, sizeof(s->date), "Date: %s\r\n", d);
+}
+
+/* ---- the client list and its end ---- */
+
+static void set_accepting(struct server *s, int on)
+{
+	if (s->stopping || s->paused == !on)
+		return;
+	s->paused = !on;
+	for (size_t i = 0; i < s->nlis; i++)
+		loop_mod(s->loop, &s->lis[i].io, on ? EPOLLIN : 0);
+}
+
+static void client_free(struct client *c)
+{
+	struct server *s = c->s;
+
+	loop_del(s->loop, &c->io);
+	close(c->io.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->rbuf);
+	free(c);
+	s->nclients--;
+	if (s->nclients < s->max_clients)
+		set_accepting(s, 1);
+	if (s->stopping && s->nclients == 0)
+		loop_stop(s->loop);
+}
+
+/* The client broke off (reset, timed out): count it and let it go. */
+static void client_fail(struct client *c)
+{
+	c->s->n.failed++;
+	client_free(c);
+}
+
+/* Read and drop what the client sends.  0 at its end of stream, 1 when
+ * nothing more is there now, -1 on error. */
+static int discard(int fd)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN ? 1 : -1;
+	}
+}
+
+/* Send our FIN, then wait for the client's (or for every byte to be
+ * acknowledged) before closing, so that a close never resets the end of a
+ * response the client has not read yet. */
+static void client_close(struct client *c)
+{
+	if (shutdown(c->io.fd, SHUT_WR) < 0) {
+		client_free(c);
+		return;
+	}
+	c->state = C_CLOSING;
+	c->deadline = now_ms() + LINGER_MS;
+	if (discard(c->io.fd) <= 0)
+		client_free(c);
+}
+
+/* ---- responses ---- */
+
+static void start_response(struct client *c, const struct blob *body, uint64_t off, uint64_t end)
+{
+	c->head_off = 0;
+	c->body = body;
+	c->body_off = off;
+	c->body_end = end;
+	c->state = C_SEND;
+	c->deadline = now_ms() + c->s->cfg->idle_timeout_ms;
+	client_send(c);
+}
+
+/* Append to the head being built; the head buffer always has room for what
+ * serve mode writes (a status line and a few short headers). */
+static void head_add(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void head_add(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = sizeof(c->head) - c->head_len;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(c->head + c->head_len, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->head_len += MIN((size_t)n, room - 1);
+}
+
+static void head_end(struct client *c, int minor)
+{
+	head_add(c, "%s%s\r\n", c->s->date,
+		 c->close_after ? "Connection: close\r\n" : minor == 0 ? "Connection: keep-alive\r\n" : "");
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Error";
+}
+
+/* An error with a one-line text body. */
+static void respond_error(struct client *c, int status, int minor, int close_after)
+{
+	const char *why = reason(status);
+
+	c->s->n.errors++;
+	c->close_after = close_after || c->s->stopping;
+	c->head_len = 0;
+	head_add(c, "HTTP/1.1 %d %s\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %zu\r\n%s",
+		 status, why, strlen(why) + 5, status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	head_end(c, minor);
+	head_add(c, "%d %s\n", status, why);
+	start_response(c, NULL, 0, 0);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+		return (ch | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decode a path into out (NUL-terminated); -1 if malformed. */
+static int decode_path(struct http_span p, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < p.len; i++) {
+		char ch = p.p[i];
+		if (ch == '%') {
+			int hi = i + 2 < p.len ? hexval(p.p[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(p.p[i + 2]) : -1;
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			ch = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = ch;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+static const struct served *find_blob(const struct server *s, const char *name)
+{
+	for (size_t i = 0; i < s->nblobs; i++)
+		if (!strcmp(s->blobs[i].b.name, name))
+			return &s->blobs[i];
+	return NULL;
+}
+
+static int not_modified(const struct http_req *r, const struct blob *b)
+{
+	if (r->if_none_match.p)
+		return http_etag_match(r->if_none_match, b->etag);
+	int64_t since = http_parse_date(r->if_modified_since);
+	return since >= 0 && b->mtime <= since;
+}
+
+static void respond(struct client *c, const struct http_req *r)
+{
+	struct server *s = c->s;
+	char path[1024];
+
+	c->close_after = !r->keep_alive || s->stopping;
+	if (r->method == HTTP_OTHER) {
+		respond_error(c, 405, r->minor, r->has_body);
+		return;
+	}
+	if (r->has_body) {
+		respond_error(c, 413, r->minor, 1);
+		return;
+	}
+	if (decode_path(r->path, path, sizeof(path)) < 0 || path[0] != '/') {
+		respond_error(c, 400, r->minor, 1);
+		return;
+	}
+	const struct served *sv = find_blob(s, path + 1);
+	if (!sv) {
+		respond_error(c, 404, r->minor, 0);
+		return;
+	}
+	const struct blob *b = &sv->b;
+	char lm[32];
+	uint64_t first = 0, last = 0;
+	int head_only = r->method == HTTP_HEAD;
+
+	c->head_len = 0;
+	if (not_modified(r, b)) {
+		http_fmt_date(b->mtime, lm);
+		head_add(c, "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\nETag: %s\r\n"
+			    "Last-Modified: %s\r\n", b->etag, lm);
+		head_end(c, r->minor);
+		s->n.responses++;
+		start_response(c, NULL, 0, 0);
+		return;
+	}
+	/* A Range under If-Range we do not evaluate: send the whole blob. */
+	int rr = r->method == HTTP_GET && !r->if_range.p ? http_range(r->range, b->size, &first, &last) : 0;
+	if (rr < 0) {
+		s->n.errors++;
+		head_add(c, "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
+			    "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
+			 (unsigned long long)b->size);
+		head_end(c, r->minor);
+		start_response(c, NULL, 0, 0);
+		return;
+	}
+	s->n.responses++;
+	if (rr > 0) {
+		http_fmt_date(b->mtime, lm);
+		head_add(c, "HTTP/1.1 206 Partial Content\r\nServer: ringcast\r\nContent-Type: %s\r\n"
+			    "Content-Range: bytes %llu-%llu/%llu\r\nContent-Length: %llu\r\n"
+			    "Last-Modified: %s\r\nETag: %s\r\n",
+			 b->type, (unsigned long long)first, (unsigned long long)last,
+			 (unsigned long long)b->size, (unsigned long long)(last - first + 1), lm,
+			 b->etag);
+		head_end(c, r->minor);
+		start_response(c, b, first, last + 1);
+		return;
+	}
+	memcpy(c->head, sv->head, sv->head_len);
+	c->head_len = sv->head_len;
+	head_end(c, r->minor);
+	start_response(c, b, 0, head_only ? 0 : b->size);
+}
+
+/* The 200 head of a blob, built once. */
+static int build_head(struct served *sv)
+{
+	char lm[32];
+	const struct blob *b = &sv->b;
+
+	http_fmt_date(b->mtime, lm);
+	int n = asprintf(&sv->head,
+			 "HTTP/1.1 200 OK\r\nServer: ringcast\r\nContent-Type: %s\r\n"
+			 "Content-Length: %llu\r\nLast-Modified: %s\r\nETag: %s\r\n"
+			 "Accept-Ranges: bytes\r\n",
+			 b->type, (unsigned long long)b->size, lm, b->etag);
+	if (n < 0)
+		return -ENOMEM;
+	sv->head_len = (size_t)n;
+	return 0;
+}
+
+/* ---- moving bytes ---- */
+
+static void response_done(struct client *c)
+{
+	if (!c->s->cfg->http) {
+		c->s->n.responses++;
+		client_close(c);
+	} else if (c->close_after) {
+		client_close(c);
+	} else {
+		next_request(c);
+	}
+}
+
+static void client_send(struct client *c)
+{
+	struct server *s = c->s;
+	const struct blob *b = c->body;
+
+	while (c->head_off < c->head_len || c->body_off < c->body_end) {
+		ssize_t n;
+		uint64_t left = c->body_end - c->body_off;
+
+		if (c->head_off < c->head_len && left <= SMALL_BODY) {
+			/* The head and a small body in one call. */
+			struct iovec iov[2] = {
+				{ c->head + c->head_off, c->head_len - c->head_off },
+				{ left ? (void *)(b->map + c->body_off) : NULL, (size_t)left },
+			};
+			struct msghdr m = { .msg_iov = iov, .msg_iovlen = left ? 2 : 1 };
+			n = sendmsg(c->io.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else if (c->head_off < c->head_len) {
+			n = send(c->io.fd, c->head + c->head_off, c->head_len - c->head_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+		} else {
+			off_t off = (off_t)c->body_off;
+			n = sendfile(c->io.fd, b->fd, &off, (size_t)MIN(left, SENDFILE_MAX));
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* EPOLLOUT brings us back */
+		if (n <= 0) {
+			client_fail(c);
+			return;
+		}
+		s->n.bytes += (uint64_t)n;
+		size_t h = MIN((size_t)n, c->head_len - c->head_off);
+		c->head_off += h;
+		c->body_off += (uint64_t)n - h;
+		c->deadline = now_ms() + s->cfg->idle_timeout_ms;
+	}
+	response_done(c);
+}
+
+/* Parse what has arrived; answer a whole request, or wait for more. */
+static void handle_input(struct client *c)
+{
+	struct server *s = c->s;
+	struct http_req r;
+	int rc = http_parse(c->rbuf, c->rlen, s->cfg->max_header, &r);
+
+	if (rc == 0) {
+		return;
+	} else if (rc < 0) {
+		respond_error(c, -rc, 1, 1);
+	} else {
+		c->consumed = (size_t)rc;
+		respond(c, &r);
+	}
+}
+
+/* Read request bytes while there is room; then parse. */
+static void client_read(struct client *c)
+{
+	size_t max = c->s->cfg->max_header;
+
+	if (!c->rbuf && !(c->rbuf = malloc(max))) {
+		client_fail(c);
+		return;
+	}
+	while (c->rlen < max) {
+		ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, max - c->rlen, MSG_DONTWAIT);
+		if (n > 0) {
+			if (c->rlen == 0) /* a request has begun: it has header-timeout to finish */
+				c->deadline = now_ms() + c->s->cfg->header_timeout_ms;
+			c->rlen += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		/* The client is gone: between requests that is how it ends. */
+		if (n == 0 && c->rlen == 0)
+			client_free(c);
+		else
+			client_fail(c);
+		return;
+	}
+	handle_input(c);
+}
+
+/* A response is out: drop its request and take the next, pipelined or not. */
+static void next_request(struct client *c)
+{
+	memmove(c->rbuf, c->rbuf + c->consumed, c->rlen - c->consumed);
+	c->rlen -= c->consumed;
+	c->consumed = 0;
+	c->state = C_READ;
+	c->deadline = now_ms() + (c->rlen ? c->s->cfg->header_timeout_ms : c->s->cfg->idle_timeout_ms);
+	if (c->s->stopping && c->rlen == 0) {
+		client_close(c);
+		return;
+	}
+	handle_input(c);
+	if (c->state == C_READ) /* nothing whole yet: the socket may hold more */
+		client_read(c);
+}
+
+static void on_client(struct loop_io *io, uint32_t events)
+{
+	struct client *c = container_of(io, struct client, io);
+
+	switch (c->state) {
+	case C_READ:
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+			client_read(c);
+		break;
+	case C_SEND:
+		if (events & (EPOLLERR | EPOLLHUP))
+			client_fail(c);
+		else if (events & EPOLLOUT)
+			client_send(c);
+		break;
+	case C_CLOSING:
+		if (discard(c->io.fd) <= 0 || (events & (EPOLLERR | EPOLLHUP)))
+			client_free(c);
+		break;
+	}
+}
+
+static void on_accept(struct loop_io *io, uint32_t events)
+{
+	struct listener *l = container_of(io, struct listener, io);
+	struct server *s = l->s;
+
+	(void)events;
+	while (!s->paused && !s->stopping) {
+		if (s->nclients >= s->max_clients) {
+			set_accepting(s, 0); /* the kernel's backlog holds the rest */
+			return;
+		}
+		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors or memory: pause until a client leaves
+				 * or the next sweep. */
+				warnmsg("accept: %s; pausing new connections", strerror(errno));
+				set_accepting(s, 0);
+			}
+			return;
+		}
+		struct client *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->io.fd = fd;
+		c->io.cb = on_client;
+		c->s = s;
+		c->next = s->clients;
+		if (s->clients)
+			s->clients->prev = c;
+		s->clients = c;
+		s->nclients++;
+		s->n.conns++;
+		if (loop_add(s->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+			client_fail(c);
+			continue;
+		}
+		if (s->cfg->http) {
+			c->state = C_READ;
+			c->deadline = now_ms() + s->cfg->header_timeout_ms;
+			client_read(c);
+		} else {
+			c->close_after = 1;
+			start_response(c, &s->blobs[0].b, 0, s->blobs[0].b.size);
+		}
+	}
+}
+
+/* Deadlines, the Date header, and resuming accept() after running out. */
+static void on_sweep(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, sweep);
+	uint64_t now = now_ms();
+
+	refresh_date(s);
+	if (s->paused && s->nclients < s->max_clients)
+		set_accepting(s, 1);
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next;
+		if (c->state == C_CLOSING && net_unacked(c->io.fd) == 0) {
+			client_free(c); /* everything, FIN included, was acknowledged */
+		} else if (c->deadline && now >= c->deadline) {
+			/* A head that never finished, a stalled reader, or a linger that
+			 * ran out; an idle keep-alive connection simply ends. */
+			if (c->state == C_READ && c->rlen == 0)
+				client_free(c);
+			else
+				client_fail(c);
+		}
+	}
+	loop_timer_arm(s->loop, &s->sweep, SWEEP_MS);
+}
+
+static void stats(const struct server *s, const char *when)
+{
+	char b[32];
+
+	warnmsg("%s%llu connections, %llu responses, %llu error responses, "
+		"%llu connections failed or timed out, %s sent",
+		when, (unsigned long long)s->n.conns, (unsigned long long)s->n.responses,
+		(unsigned long long)s->n.errors, (unsigned long long)s->n.failed,
+		fmt_bytes(s->n.bytes, b, sizeof(b)));
+}
+
+static void stop_now(struct server *s)
+{
+	while (s->clients)
+		client_fail(s->clients);
+	loop_stop(s->loop);
+}
+
+static void on_grace(struct loop_timer *t)
+{
+	stop_now(container_of(t, struct server, grace));
+}
+
+static void on_signal(struct loop_io *io, uint32_t events)
+{
+	struct server *s = container_of(io, struct server, sig_io);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			stats(s, "status: ");
+			continue;
+		}
+		if (s->stopping) {
+			errmsg("%s again: stopping now", strsignal((int)si.ssi_signo));
+			stop_now(s);
+			return;
+		}
+		warnmsg("%s: not accepting; finishing responses for up to %.1f s",
+			strsignal((int)si.ssi_signo), (double)s->cfg->grace_ms / 1000);
+		for (size_t i = 0; i < s->nlis; i++) {
+			loop_del(s->loop, &s->lis[i].io);
+			close(s->lis[i].io.fd);
+		}
+		s->nlis = 0;
+		s->stopping = 1;
+		for (struct client *c = s->clients, *next; c; c = next) {
+			next = c->next;
+			if (c->state == C_READ && c->rlen == 0)
+				client_free(c); /* idle between requests */
+		}
+		if (s->nclients == 0) {
+			loop_stop(s->loop);
+			return;
+		}
+		s->grace.cb = on_grace;
+		loop_timer_arm(s->loop, &s->grace, s->cfg->grace_ms);
+	}
+}
+
+/* Bind -l's address: every address when no host was given (one IPv6 socket
+ * that takes IPv4 too, or IPv4 alone where there is no IPv6), else each
+ * address the host resolves to, all on the same port. */
+static int open_listeners(struct server *s)
+{
+	const struct dest_spec *l = &s->cfg->listen;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				  .ai_family = s->cfg->family };
+	struct addrinfo *res = NULL;
+	char port[8], addr[80];
+	int rc;
+
+	snprintf(port, sizeof(port), "%s", l->port);
+	if ((rc = getaddrinfo(l->host, port, &hints, &res)) != 0) {
+		errmsg("-l %s: %s", l->text,
+		       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return 2;
+	}
+	/* Without a host, AI_PASSIVE gives 0.0.0.0 and ::; the IPv6 one alone,
+	 * dual-stack, covers both. */
+	int wildcard = l->host == NULL, have6 = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		have6 |= ai->ai_family == AF_INET6;
+	for (struct addrinfo *ai = res; ai && s->nlis < MAX_LISTENERS; ai = ai->ai_next) {
+		if (wildcard && have6 && ai->ai_family != AF_INET6)
+			continue;
+		if (s->nlis > 0) { /* port 0: the others take the first one's port */
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+			getsockname(s->lis[0].io.fd, (struct sockaddr *)&ss, &len);
+			uint16_t p = ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							      : ((struct sockaddr_in *)&ss)->sin_port;
+			if (ai->ai_family == AF_INET6)
+				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = p;
+			else
+				((struct sockaddr_in *)ai->ai_addr)->sin_port = p;
+		}
+		int fd = net_listen(ai, !wildcard);
+		if (fd < 0) {
+			errmsg("-l %s: %s: %s", l->text, net_fmt_addr(ai->ai_addr, addr, sizeof(addr)),
+			       strerror(-fd));
+			freeaddrinfo(res);
+			return 2;
+		}
+		struct listener *li = &s->lis[s->nlis++];
+		li->io.fd = fd;
+		li->io.cb = on_accept;
+		li->s = s;
+		loop_add(s->loop, &li->io, EPOLLIN);
+
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		warnmsg("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
+			s->cfg->http ? " (HTTP)" : "");
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Room for max_clients descriptors: raise the soft limit as far as allowed. */
+static void fit_fd_limit(struct server *s)
+{
+	struct rlimit rl;
+
+	s->max_clients = s->cfg->max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < s->max_clients + FD_RESERVE) {
+		rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)(s->max_clients + FD_RESERVE));
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s->max_clients + FD_RESERVE) {
+		s->max_clients = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+		warnmsg("--max-clients %zu: the descriptor limit (ulimit -n) is %llu; serving at "
+			"most %zu at once", s->cfg->max_clients, (unsigned long long)rl.rlim_cur,
+			s->max_clients);
+	}
+}
+
+static int setup(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	sigset_t set;
+
+	s->loop = loop_new();
+	if (!s->loop) {
+		errmsg("epoll: %s", strerror(errno));
+		return 2;
+	}
+	s->blobs = calloc(cfg->nblobs, sizeof(*s->blobs));
+	if (!s->blobs) {
+		errmsg("%s", strerror(ENOMEM));
+		return 2;
+	}
+	for (size_t i = 0; i < cfg->nblobs; i++) {
+		if (blob_load(&s->blobs[i].b, cfg->blobs[i]) < 0)
+			return 2;
+		s->nblobs++;
+		if (find_blob(s, s->blobs[i].b.name) != &s->blobs[i]) {
+			errmsg("%s: another BLOB is already named '%s'", cfg->blobs[i],
+			       s->blobs[i].b.name);
+			return 2;
+		}
+		if (build_head(&s->blobs[i]) < 0) {
+			errmsg("%s", strerror(ENOMEM));
+			return 2;
+		}
+		info("%s: %llu bytes as '%s' (%s)", cfg->blobs[i],
+		     (unsigned long long)s->blobs[i].b.size, s->blobs[i].b.name, s->blobs[i].b.type);
+	}
+	fit_fd_limit(s);
+	refresh_date(s);
+	int rc = open_listeners(s);
+	if (rc)
+		return rc;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	s->sig_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	s->sig_io.cb = on_signal;
+	if (s->sig_io.fd < 0 || loop_add(s->loop, &s->sig_io, EPOLLIN) < 0) {
+		errmsg("signalfd: %s", strerror(errno));
+		return 2;
+	}
+	s->sweep.cb = on_sweep;
+	loop_timer_arm(s->loop, &s->sweep, SWEEP_MS);
+	return 0;
+}
+
+static void teardown(struct server *s)
+{
+	while (s->clients)
+		client_free(s->clients);
+	for (size_t i = 0; i < s->nlis; i++)
+		close(s->lis[i].io.fd);
+	for (size_t i = 0; i < s->nblobs; i++) {
+		free(s->blobs[i].head);
+		blob_free(&s->blobs[i].b);
+	}
+	free(s->blobs);
+	if (s->sig_io.fd >= 0)
+		close(s->sig_io.fd);
+	loop_free(s->loop);
+}
+
+int serve_run(const struct config *cfg)
+{
+	struct server s = { .cfg = cfg, .sig_io = { .fd = -1 } };
+	int rc = setup(&s);
+
+	if (rc == 0) {
+		if ((rc = loop_run(s.loop)) < 0) {
+			errmsg("epoll_wait: %s", strerror(-rc));
+			rc = 1;
+		}
+		stats(&s, "");
+	}
+	teardown(&s);
+	return rc;
+}
