@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# Serve mode: blobs from sealed shared memory by sendfile, over raw TCP and
+# HTTP/1.1, checked with real clients (python sockets, curl, wget).
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# start_server ARGS...: ringcast --serve ARGS in the background, listening on
+# 127.0.0.1:0; sets SRV_PID and PORT from the address it prints.
+start_server() {
+    "$RINGCAST" --serve -l 127.0.0.1:0 "$@" 2> "$T/srv.err" &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        PORT=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/srv.err")
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "server did not start:" >&2
+    cat "$T/srv.err" >&2
+    return 1
+}
+
+# stop_server: SIGTERM, and its exit status in SRV_STATUS.
+stop_server() {
+    local i
+    kill -TERM "$SRV_PID"
+    for ((i = 0; i < 100; i++)); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+    SRV_STATUS=0
+    wait "$SRV_PID" || SRV_STATUS=$?
+}
+
+URL() { echo "http://127.0.0.1:$PORT/$1"; }
+
+@test "raw TCP: 200 clients at once get the whole 4 MiB blob; a stalled client delays none" {
+    make_input blob 4
+    start_server "$T/blob"
+    run -0 timeout 120 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 201 --stall 1
+    local want
+    want=$(cat "$T/blob.sha")
+    # Clients 1..200 got every byte and a clean end ...
+    [ "$(grep -c "^[0-9]* 4194304 $want eof$" <<< "$output")" -eq 200 ]
+    # ... while client 0, which stopped reading after 64 KiB, was still connected.
+    [[ $output == *"stalled-open-at-finish 1"* ]]
+    stop_server
+    [ "$SRV_STATUS" -eq 0 ]
+    grep -q "^ringcast: 201 connections, 200 responses, 0 error responses" "$T/srv.err"
+}
+
+@test "raw TCP serves the first BLOB; an empty blob gives a clean empty stream" {
+    : > "$T/empty"
+    make_input second 1
+    start_server "$T/empty" "$T/second"
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 3
+    [ "$(grep -c "^[0-9] 0 $(sha256sum < /dev/null | cut -d' ' -f1) eof$" <<< "$output")" -eq 3 ]
+}
+
+@test "HTTP: curl and wget download intact; HEAD has the headers and no body" {
+    make_input disk.img 8
+    printf 'hello\n' > "$T/index.html"
+    start_server --http "$T/disk.img" "$T/index.html"
+    curl -sSf -o "$T/got1" "$(URL disk.img)"
+    [ "$(sha256sum < "$T/got1" | cut -d' ' -f1)" = "$(cat "$T/disk.img.sha")" ]
+    wget -q -O "$T/got2" "$(URL disk.img)"
+    cmp "$T/got2" "$T/disk.img"
+    run -0 curl -sSf "$(URL index.html)"
+    [ "$output" = hello ]
+    run -0 curl -sSfI "$(URL disk.img)"
+    [[ $output == *$'Content-Length: 8388608\r'* ]]
+    [[ $output == *$'Content-Type: application/octet-stream\r'* ]]
+    [[ $output == *$'Accept-Ranges: bytes\r'* ]]
+    [[ $output == *'ETag: "'* ]]
+    [[ $output == *'Last-Modified: '*' GMT'* ]]
+    run -0 curl -sSfI "$(URL index.html)"
+    [[ $output == *$'Content-Type: text/html; charset=utf-8\r'* ]]
+    # HEAD sends no body: on the same connection, the next response follows the head at once.
+    run -0 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"HEAD /disk.img HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+head1, rest = data.split(b"\r\n\r\n", 1)
+head2, body2 = rest.split(b"\r\n\r\n", 1)
+print(head1.split(b"\r\n")[0].decode())
+print(head2.split(b"\r\n")[0].decode())
+print(body2.decode().strip())' "$PORT"
+    [ "${lines[0]}" = "HTTP/1.1 200 OK" ]
+    [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
+    [ "${lines[2]}" = hello ]
+}
+
+@test "HTTP: a Range request returns exactly the bytes dd cuts out (206), and 416 past the end" {
+    make_input disk.img 4
+    start_server --http "$T/disk.img"
+    run -0 curl -sSf -D "$T/h" -o "$T/part" -r 1000000-1999999 "$(URL disk.img)"
+    grep -q '^HTTP/1.1 206 Partial Content' "$T/h"
+    grep -q $'^Content-Range: bytes 1000000-1999999/4194304\r' "$T/h"
+    dd if="$T/disk.img" of="$T/cut" bs=1000000 skip=1 count=1 status=none
+    cmp "$T/part" "$T/cut"
+    # The last 100 bytes, and an open-ended range.
+    curl -sSf -o "$T/tail" -r -100 "$(URL disk.img)"
+    cmp "$T/tail" <(tail -c 100 "$T/disk.img")
+    curl -sSf -o "$T/rest" -r 4194000- "$(URL disk.img)"
+    cmp "$T/rest" <(tail -c 304 "$T/disk.img")
+    run -0 curl -s -o /dev/null -w '%{http_code}' -r 5000000-5000100 "$(URL disk.img)"
+    [ "$output" = 416 ]
+}
+
+@test "HTTP: 304 for a matching If-None-Match or a later If-Modified-Since" {
+    make_input disk.img 1
+    start_server --http "$T/disk.img"
+    local etag lm
+    etag=$(curl -sSfI "$(URL disk.img)" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
+    lm=$(curl -sSfI "$(URL disk.img)" | sed -n 's/^Last-Modified: \(.*\)\r$/\1/p')
+    [ -n "$etag" ] && [ -n "$lm" ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$(URL disk.img)"
+    [ "$output" = 304 ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "other"' "$(URL disk.img)"
+    [ "$output" = 200 ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -H "If-Modified-Since: $lm" "$(URL disk.img)"
+    [ "$output" = 304 ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -H "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT" "$(URL disk.img)"
+    [ "$output" = 200 ]
+}
+
+@test "HTTP: 404 for an unknown path (even ../), 405 for POST, 431 for a 100 KB header, 400 for garbage" {
+    make_input disk.img 1
+    start_server --http "$T/disk.img"
+    run -0 curl -s -o /dev/null -w '%{http_code}' "$(URL nothing)"
+    [ "$output" = 404 ]
+    run -0 curl -s --path-as-is -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/../../etc/passwd"
+    [ "$output" = 404 ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -X POST -d data "$(URL disk.img)"
+    [ "$output" = 405 ]
+    run -0 curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" "$(URL disk.img)"
+    [ "$output" = 431 ]
+    run -0 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode())' "$PORT"
+    [ "$output" = "HTTP/1.1 400 Bad Request" ]
+}
+
+@test "HTTP: keep-alive and pipelining: three requests in one write, three answers in order" {
+    printf 'one\n' > "$T/a.txt"
+    printf 'twotwo\n' > "$T/b.txt"
+    start_server --http "$T/a.txt" "$T/b.txt"
+    run -0 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+req = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
+s.sendall(req % b"a.txt" + req % b"b.txt" + b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+for part in data.split(b"HTTP/1.1 ")[1:]:
+    head, body = part.split(b"\r\n\r\n", 1)
+    print(head.split(b"\r\n")[0].decode(), body.decode().strip())' "$PORT"
+    [ "${lines[0]}" = "200 OK one" ]
+    [ "${lines[1]}" = "200 OK twotwo" ]
+    [ "${lines[2]}" = "200 OK one" ]
+}
+
+@test "HTTP: a client that sends half a header and stalls is closed after --header-timeout; others are served meanwhile" {
+    make_input disk.img 1
+    start_server --http --header-timeout 1s "$T/disk.img"
+    python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /disk.img HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+t0 = time.monotonic()
+s.settimeout(10)
+got = s.recv(100)
+print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monotonic() - t0))' "$PORT" > "$T/slow.out" &
+    local slow=$!
+    PIDS+=($slow)
+    # Meanwhile a normal client is served.
+    curl -sSf -o "$T/got" "$(URL disk.img)"
+    cmp "$T/got" "$T/disk.img"
+    wait "$slow"
+    [[ $(cat "$T/slow.out") == "closed after "* ]]
+    stop_server
+    grep -q "1 connections failed or timed out" "$T/srv.err"
+}
+
+@test "serve: bad blobs, addresses and combinations get a clear error and exit 2" {
+    run -2 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/missing"
+    [ "$output" = "ringcast: $T/missing: No such file or directory" ]
+    : > "$T/a"
+    mkdir "$T/d"
+    : > "$T/d/a"
+    run -2 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
+    [ "$output" = "ringcast: $T/d/a: another BLOB is already named 'a'" ]
+    run -2 "$RINGCAST" --serve "$T/a"
+    [ "${lines[0]}" = "ringcast: --serve needs -l [HOST:]PORT" ]
+    run -2 "$RINGCAST" --serve -l 127.0.0.1:0
+    [ "${lines[0]}" = "ringcast: --serve needs at least one BLOB" ]
+    run -2 "$RINGCAST" --serve -l 70000 "$T/a"
+    [ "${lines[0]}" = "ringcast: -l '70000': port out of range (0-65535)" ]
+    run -2 "$RINGCAST" --http 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --http needs --serve" ]
+    start_server "$T/a"
+    run -2 "$RINGCAST" --serve -l "127.0.0.1:$PORT" "$T/a"
+    [ "$output" = "ringcast: -l 127.0.0.1:$PORT: 127.0.0.1:$PORT: Address already in use" ]
+}
+
+@test "serve: -l PORT alone listens on IPv4 and IPv6" {
+    python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+        skip "no IPv6 loopback here"
+    printf 'both\n' > "$T/x.txt"
+    "$RINGCAST" --serve --http -l 0 "$T/x.txt" 2> "$T/srv.err" &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        PORT=$(sed -n 's/^ringcast: listening on \[::\]:\([0-9]*\).*/\1/p' "$T/srv.err")
+        [ -n "$PORT" ] && break
+        sleep 0.05
+    done
+    [ -n "$PORT" ]
+    run -0 curl -sSf "http://127.0.0.1:$PORT/x.txt"
+    [ "$output" = both ]
+    run -0 curl -sSf "http://[::1]:$PORT/x.txt"
+    [ "$output" = both ]
+}
