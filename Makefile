@@ -30,7 +30,7 @@ endif
 LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/loop.c src/net.c src/ring.c src/serve.c \
            src/src_fd.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
-UNIT     = $(B)/test_ring $(B)/test_parse
+UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_http
 
 all: $(B)/ringcast
 
@@ -55,6 +55,16 @@ check: $(B)/ringcast $(UNIT)
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check
 
+# Fuzz the HTTP request parser (clang's libFuzzer, with ASan and UBSan) for
+# FUZZ_TIME seconds, starting from tests/fuzz/corpus.
+FUZZ_TIME ?= 60
+fuzz:
+	mkdir -p build-fuzz/corpus
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	  -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c
+	build-fuzz/fuzz_http -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	  build-fuzz/corpus tests/fuzz/corpus
+
 install: $(B)/ringcast
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHDIR) \
 	  $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
@@ -76,6 +86,6 @@ bench: $(B)/ringcast
 	bench/run
 
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz build-unsafe
 
-.PHONY: all check check-asan install uninstall demo bench clean
+.PHONY: all check check-asan fuzz install uninstall demo bench clean
