@@ -59,6 +59,8 @@ struct client {
 	const struct blob *body;
 	uint64_t body_off, body_end;
 	int close_after;    /* end the connection after this response */
+	int corked;         /* TCP_CORK is on for a large body */
+	int readable;       /* EPOLLIN seen since recv last found nothing */
 	char *rbuf;         /* request bytes, max_header of them */
 	size_t rlen, consumed;
 };
@@ -186,6 +188,12 @@ static void start_response(struct client *c, const struct blob *body, uint64_t o
 	c->body_end = end;
 	c->state = C_SEND;
 	c->deadline = now_ms() + c->s->cfg->idle_timeout_ms;
+	if (end - off > SMALL_BODY) {
+		/* Full segments only until the response is out, as nginx's tcp_nopush. */
+		int one = 1;
+		setsockopt(c->io.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		c->corked = 1;
+	}
 	client_send(c);
 }
 
@@ -379,6 +387,11 @@ static int build_head(struct served *sv)
 
 static void response_done(struct client *c)
 {
+	if (c->corked) {
+		int zero = 0;
+		setsockopt(c->io.fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+		c->corked = 0;
+	}
 	if (!c->s->cfg->http) {
 		c->s->n.responses++;
 		client_close(c);
@@ -466,8 +479,10 @@ static void client_read(struct client *c)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			c->readable = 0;
 			break;
+		}
 		/* The client is gone: between requests that is how it ends. */
 		if (n == 0 && c->rlen == 0)
 			client_free(c);
@@ -491,7 +506,9 @@ static void next_request(struct client *c)
 		return;
 	}
 	handle_input(c);
-	if (c->state == C_READ) /* nothing whole yet: the socket may hold more */
+	/* Nothing whole yet: read on only if the socket said it has more, which
+	 * saves a recv that finds nothing after every response. */
+	if (c->state == C_READ && c->readable)
 		client_read(c);
 }
 
@@ -499,6 +516,8 @@ static void on_client(struct loop_io *io, uint32_t events)
 {
 	struct client *c = container_of(io, struct client, io);
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+		c->readable = 1;
 	switch (c->state) {
 	case C_READ:
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
@@ -562,6 +581,7 @@ static void on_accept(struct loop_io *io, uint32_t events)
 		}
 		if (s->cfg->http) {
 			c->state = C_READ;
+			c->readable = 1; /* a request may have come with the connection */
 			c->deadline = now_ms() + s->cfg->header_timeout_ms;
 			client_read(c);
 		} else {
