@@ -470,11 +470,18 @@ static void client_read(struct client *c)
 		return;
 	}
 	while (c->rlen < max) {
-		ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, max - c->rlen, MSG_DONTWAIT);
+		size_t want = max - c->rlen;
+		ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, want, MSG_DONTWAIT);
 		if (n > 0) {
 			if (c->rlen == 0) /* a request has begun: it has header-timeout to finish */
 				c->deadline = now_ms() + c->s->cfg->header_timeout_ms;
 			c->rlen += (size_t)n;
+			if ((size_t)n < want) {
+				/* A short read emptied the socket; more data will bring a
+				 * new EPOLLIN, so no recv is spent to hear EAGAIN. */
+				c->readable = 0;
+				break;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

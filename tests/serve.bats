@@ -237,3 +237,14 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     run -0 curl -sSf "http://[::1]:$PORT/x.txt"
     [ "$output" = both ]
 }
+
+@test "serve: --max-clients holds further clients in the backlog; --idle-timeout drops a stalled reader" {
+    make_input blob 8
+    start_server --max-clients 1 --idle-timeout 1s "$T/blob"
+    # Client 0 stops reading after 64 KiB and holds the only slot until the
+    # idle timeout drops it; client 1 waits in the backlog, then gets everything.
+    run -0 timeout 60 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --stall 1
+    [[ ${lines[1]} == "1 8388608 $(cat "$T/blob.sha") eof" ]]
+    stop_server
+    grep -q "^ringcast: 2 connections, 1 responses, 0 error responses, 1 connections failed or timed out" "$T/srv.err"
+}

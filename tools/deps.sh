@@ -4,7 +4,7 @@
 set -eu
 want="gcc clang make libc6-dev pkg-config liburing-dev python3 bats perl util-linux iproute2 man-db mandoc curl wget"
 case "${1:-}" in
---bench) want="$want mbuffer socat gnuplot-nox" ;;
+--bench) want="$want mbuffer socat gnuplot-nox nginx-light wrk" ;;
 esac
 missing=""
 for p in $want; do
