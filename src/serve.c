@@ -163,9 +163,15 @@ static int discard(int fd)
 	}
 }
 
-/* Send our FIN, then wait for the client's (or for every byte to be
- * acknowledged) before closing, so that a close never resets the end of a
- * response the client has not read yet. */
+/* A closing client goes once the client has acknowledged every byte and our
+ * FIN; until then its input is read and dropped, so that close() never
+ * resets a response the client has not read yet nor leaves data queued. */
+static void check_closed(struct client *c)
+{
+	if (discard(c->io.fd) < 0 || net_unacked(c->io.fd) <= 0)
+		client_free(c);
+}
+
 static void client_close(struct client *c)
 {
 	if (shutdown(c->io.fd, SHUT_WR) < 0) {
@@ -174,8 +180,7 @@ static void client_close(struct client *c)
 	}
 	c->state = C_CLOSING;
 	c->deadline = now_ms() + LINGER_MS;
-	if (discard(c->io.fd) <= 0)
-		client_free(c);
+	check_closed(c);
 }
 
 /* ---- responses ---- */
@@ -537,8 +542,10 @@ static void on_client(struct loop_io *io, uint32_t events)
 			client_send(c);
 		break;
 	case C_CLOSING:
-		if (discard(c->io.fd) <= 0 || (events & (EPOLLERR | EPOLLHUP)))
+		if (events & (EPOLLERR | EPOLLHUP))
 			client_free(c);
+		else
+			check_closed(c);
 		break;
 	}
 }
@@ -609,7 +616,7 @@ static void on_sweep(struct loop_timer *t)
 		set_accepting(s, 1);
 	for (struct client *c = s->clients, *next; c; c = next) {
 		next = c->next;
-		if (c->state == C_CLOSING && net_unacked(c->io.fd) == 0) {
+		if (c->state == C_CLOSING && net_unacked(c->io.fd) <= 0) {
 			client_free(c); /* everything, FIN included, was acknowledged */
 		} else if (c->deadline && now >= c->deadline) {
 			/* A head that never finished, a stalled reader, or a linger that
