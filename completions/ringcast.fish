@@ -8,6 +8,7 @@ complete -c ringcast -l transport -x -a 'auto uring msgzc sendfile copy' -d 'How
 complete -c ringcast -s 4 -l ipv4 -d 'Resolve destinations to IPv4 only'
 complete -c ringcast -s 6 -l ipv6 -d 'Resolve destinations to IPv6 only'
 complete -c ringcast -l grace -x -d 'Drain time after SIGINT/SIGTERM'
+complete -c ringcast -l rate -x -d 'Read the source at most RATE bytes/s'
 complete -c ringcast -l serve -d 'Serve BLOBs to clients'
 complete -c ringcast -s l -l listen -x -d 'Where --serve listens ([HOST:]PORT)'
 complete -c ringcast -l http -d 'Speak HTTP/1.1 in serve mode'

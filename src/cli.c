@@ -22,6 +22,7 @@ enum {
 	OPT_MLOCK,
 	OPT_TRANSPORT,
 	OPT_GRACE,
+	OPT_RATE,
 	OPT_SERVE,
 	OPT_HTTP,
 	OPT_MAX_CLIENTS,
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "serve", no_argument, NULL, OPT_SERVE },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "http", no_argument, NULL, OPT_HTTP },
@@ -63,7 +65,8 @@ static void usage(FILE *f)
 	      "in order, to every DEST at once.  With --serve, load each BLOB once into\n"
 	      "sealed shared memory and send it to every client that connects.\n"
 	      "\n"
-	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO or a device\n"
+	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO, a device,\n"
+	      "                         tcp://HOST:PORT or tcp-listen://[HOST:]PORT\n"
 	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
 	      "                         (repeatable; positional DESTs work the same)\n"
 	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
@@ -73,6 +76,7 @@ static void usage(FILE *f)
 	      "  -4, --ipv4             resolve destinations to IPv4 only\n"
 	      "  -6, --ipv6             resolve destinations to IPv6 only\n"
 	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
+	      "      --rate RATE        read the source at most RATE bytes/s (K/M/G, like pv -L)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  where --serve listens (PORT alone: every address;\n"
 	      "                         0: a free port); the address is printed on stderr\n"
@@ -354,6 +358,9 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			cfg->have_listen = 1;
 			break;
 		}
+		case OPT_RATE:
+			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);
+			break;
 		case OPT_SERVE:
 			cfg->serve = 1;
 			break;

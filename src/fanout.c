@@ -36,6 +36,7 @@ struct fanout {
 	int interrupted;
 	struct loop_io sig_io;
 	struct loop_timer grace;
+	struct loop_timer rate_wait; /* --rate: when the next read is allowed */
 	uint64_t t_start;
 };
 
@@ -62,12 +63,46 @@ static void end_source(struct fanout *f, int err)
 	f->fresh = 1;
 }
 
+static void rate_wake(struct loop_timer *t)
+{
+	(void)t; /* waking the loop is all: before_sleep reads again */
+}
+
+/* How much --rate lets the source read now.  Reads come in pieces of a
+ * fiftieth of a second's worth (4 KiB to one chunk); below that it arms a
+ * timer for when the next piece is due and returns 0. */
+static size_t rate_allowance(struct fanout *f)
+{
+	uint64_t rate = f->cfg->rate;
+
+	if (!rate)
+		return SIZE_MAX;
+	double allowed = (double)rate * (double)(now_ms() - f->t_start) / 1000;
+	uint64_t piece = MIN(f->cfg->chunk, MAX(rate / 50, 4096));
+	if (allowed >= (double)(f->ring.head + piece))
+		return (size_t)(allowed - (double)f->ring.head);
+	if (!f->rate_wait.armed) {
+		f->rate_wait.cb = rate_wake;
+		loop_timer_arm(f->loop, &f->rate_wait,
+			       (uint64_t)(((double)(f->ring.head + piece) - allowed) * 1000 / (double)rate) + 1);
+	}
+	return 0;
+}
+
+/* Room for the source to read into now: ring space and --rate allowing. */
+static size_t source_room(struct fanout *f, uint8_t **p)
+{
+	size_t span = ring_write_span(&f->ring, p);
+
+	return span ? MIN(span, rate_allowance(f)) : 0;
+}
+
 /* One read from the source into the ring.  Returns 1 if it read, 0 if the
- * ring is full or the source has nothing now or ended. */
+ * ring is full, --rate says wait, or the source has nothing now or ended. */
 static int source_step(struct fanout *f)
 {
 	uint8_t *p;
-	size_t span = ring_write_span(&f->ring, &p);
+	size_t span = source_room(f, &p);
 
 	if (span == 0 && f->ring.retire_errno && f->src_open) {
 		errmsg("ring: cannot punch out a block before rewriting it: %s",
@@ -95,8 +130,8 @@ static void on_source(struct loop_io *io, uint32_t events)
 	(void)events;
 	if (!source_step(f) && f->src_open && f->src_armed) {
 		uint8_t *p;
-		if (ring_write_span(&f->ring, &p) == 0) {
-			loop_mod(f->loop, &f->src_io, 0); /* full: wait for room */
+		if (source_room(f, &p) == 0) {
+			loop_mod(f->loop, &f->src_io, 0); /* full or too fast: wait */
 			f->src_armed = 0;
 		}
 	}
@@ -112,7 +147,7 @@ static int before_sleep(void *arg)
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
-	int room = f->src_open && ring_write_span(&f->ring, &p) > 0;
+	int room = f->src_open && source_room(f, &p) > 0;
 	if (room && f->src_pollable && !f->src_armed) {
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
 		f->src_armed = 1;

@@ -1,4 +1,5 @@
 #include "net.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,64 @@ int net_listen(const struct addrinfo *ai, int v6only)
 		return -e;
 	}
 	return fd;
+}
+
+static void set_port(struct sockaddr *sa, int from_fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	getsockname(from_fd, (struct sockaddr *)&ss, &len);
+	uint16_t p = ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port;
+	if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = p;
+	else
+		((struct sockaddr_in *)sa)->sin_port = p;
+}
+
+int net_listen_all(const char *what, const char *host, const char *port, int family,
+		   int *fds, size_t max, const char *note)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				  .ai_family = family };
+	struct addrinfo *res = NULL;
+	char addr[80];
+	size_t n = 0;
+	int rc = getaddrinfo(host, port, &hints, &res);
+
+	if (rc != 0) {
+		errmsg("%s: %s", what, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	/* Without a host, AI_PASSIVE gives 0.0.0.0 and ::; the IPv6 one alone,
+	 * dual-stack, covers both. */
+	int wildcard = host == NULL, have6 = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		have6 |= ai->ai_family == AF_INET6;
+	for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+		if (wildcard && have6 && ai->ai_family != AF_INET6)
+			continue;
+		if (n > 0)
+			set_port(ai->ai_addr, fds[0]);
+		int fd = net_listen(ai, !wildcard);
+		if (fd < 0) {
+			errmsg("%s: %s: %s", what, net_fmt_addr(ai->ai_addr, addr, sizeof(addr)),
+			       strerror(-fd));
+			while (n > 0)
+				close(fds[--n]);
+			freeaddrinfo(res);
+			return -1;
+		}
+		fds[n++] = fd;
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		warnmsg("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
+			note);
+	}
+	freeaddrinfo(res);
+	return (int)n;
 }
 
 int net_sock_error(int fd)

@@ -1,4 +1,5 @@
-/* Socket helpers.  They return -1 with errno (or -errno) and never print. */
+/* Socket helpers.  They return -1 with errno (or -errno); only
+ * net_listen_all prints. */
 #ifndef RINGCAST_NET_H
 #define RINGCAST_NET_H
 
@@ -16,6 +17,14 @@ int net_connect_nb(const struct addrinfo *ai);
 /* A non-blocking listening socket bound to ai (IPv6 sockets accept IPv4
  * too when v6only is 0).  Returns the fd or -errno. */
 int net_listen(const struct addrinfo *ai, int v6only);
+
+/* Listen on host:port (host NULL: every address, as one dual-stack IPv6
+ * socket where IPv6 exists), every resolved address on the same port (port
+ * "0": the one the kernel picks for the first).  Fills fds (at most max) and
+ * returns how many, or -1 after a message that starts with `what`.  Each
+ * address is printed as "listening on ADDRESS" (unless -q). */
+int net_listen_all(const char *what, const char *host, const char *port, int family,
+		   int *fds, size_t max, const char *note);
 
 /* The pending error of a socket (SO_ERROR), 0 if none. */
 int net_sock_error(int fd);

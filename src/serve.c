@@ -691,63 +691,25 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	}
 }
 
-/* Bind -l's address: every address when no host was given (one IPv6 socket
- * that takes IPv4 too, or IPv4 alone where there is no IPv6), else each
- * address the host resolves to, all on the same port. */
+/* Listen where -l says, each listener feeding on_accept. */
 static int open_listeners(struct server *s)
 {
 	const struct dest_spec *l = &s->cfg->listen;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-				  .ai_family = s->cfg->family };
-	struct addrinfo *res = NULL;
-	char port[8], addr[80];
-	int rc;
+	int fds[MAX_LISTENERS];
+	char what[96];
 
-	snprintf(port, sizeof(port), "%s", l->port);
-	if ((rc = getaddrinfo(l->host, port, &hints, &res)) != 0) {
-		errmsg("-l %s: %s", l->text,
-		       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	snprintf(what, sizeof(what), "-l %s", l->text);
+	int n = net_listen_all(what, l->host, l->port, s->cfg->family, fds, MAX_LISTENERS,
+			       s->cfg->http ? " (HTTP)" : "");
+	if (n < 0)
 		return 2;
-	}
-	/* Without a host, AI_PASSIVE gives 0.0.0.0 and ::; the IPv6 one alone,
-	 * dual-stack, covers both. */
-	int wildcard = l->host == NULL, have6 = 0;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
-		have6 |= ai->ai_family == AF_INET6;
-	for (struct addrinfo *ai = res; ai && s->nlis < MAX_LISTENERS; ai = ai->ai_next) {
-		if (wildcard && have6 && ai->ai_family != AF_INET6)
-			continue;
-		if (s->nlis > 0) { /* port 0: the others take the first one's port */
-			struct sockaddr_storage ss;
-			socklen_t len = sizeof(ss);
-			getsockname(s->lis[0].io.fd, (struct sockaddr *)&ss, &len);
-			uint16_t p = ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							      : ((struct sockaddr_in *)&ss)->sin_port;
-			if (ai->ai_family == AF_INET6)
-				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = p;
-			else
-				((struct sockaddr_in *)ai->ai_addr)->sin_port = p;
-		}
-		int fd = net_listen(ai, !wildcard);
-		if (fd < 0) {
-			errmsg("-l %s: %s: %s", l->text, net_fmt_addr(ai->ai_addr, addr, sizeof(addr)),
-			       strerror(-fd));
-			freeaddrinfo(res);
-			return 2;
-		}
+	for (int i = 0; i < n; i++) {
 		struct listener *li = &s->lis[s->nlis++];
-		li->io.fd = fd;
+		li->io.fd = fds[i];
 		li->io.cb = on_accept;
 		li->s = s;
 		loop_add(s->loop, &li->io, EPOLLIN);
-
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		getsockname(fd, (struct sockaddr *)&ss, &len);
-		warnmsg("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
-			s->cfg->http ? " (HTTP)" : "");
 	}
-	freeaddrinfo(res);
 	return 0;
 }
 

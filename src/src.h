@@ -29,5 +29,12 @@ int source_open(struct source *s, const char *spec, const char **why);
 
 /* "-", a regular file, a FIFO, a character device or a socket. */
 int src_fd_open(struct source *s, const char *spec, const char **why);
+/* Reading and closing a plain descriptor, for the kinds that end up with one. */
+extern const struct source_ops src_fd_ops;
+
+/* tcp://HOST:PORT: connect and read.  tcp-listen://[HOST:]PORT: listen, wait
+ * for one producer to connect, and read it until it closes. */
+int src_tcp_open(struct source *s, const char *spec, const char **why);
+int src_tcp_listen_open(struct source *s, const char *spec, const char **why);
 
 #endif

@@ -56,7 +56,7 @@ static void fd_close(struct source *s)
 	s->fd = -1;
 }
 
-static const struct source_ops fd_ops = {
+const struct source_ops src_fd_ops = {
 	.read = fd_read,
 	.close = fd_close,
 };
@@ -66,7 +66,7 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 	struct stat st;
 	int fd;
 
-	*s = (struct source){ .ops = &fd_ops, .fd = -1, .size = -1 };
+	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1 };
 	if (!strcmp(spec, "-")) {
 		fd = STDIN_FILENO;
 		s->desc = "stdin";
@@ -96,10 +96,4 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 	}
 	s->fd = fd;
 	return 0;
-}
-
-int source_open(struct source *s, const char *spec, const char **why)
-{
-	*why = NULL;
-	return src_fd_open(s, spec, why);
 }

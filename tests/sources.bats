@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# Sources beyond files: tcp:// and tcp-listen:// (relay chains and trees),
+# and --rate.
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# start_relay NAME ARGS...: ringcast -i tcp-listen://127.0.0.1:0 ARGS in the
+# background; sets RELAY_PORT and RELAY_PID, stderr in $T/NAME.err.
+start_relay() {
+    local name=$1 i
+    shift
+    "$RINGCAST" -i tcp-listen://127.0.0.1:0 "$@" 2> "$T/$name.err" &
+    RELAY_PID=$!
+    PIDS+=("$RELAY_PID")
+    for ((i = 0; i < 100; i++)); do
+        RELAY_PORT=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.err")
+        [ -n "$RELAY_PORT" ] && return 0
+        sleep 0.05
+    done
+    cat "$T/$name.err" >&2
+    return 1
+}
+
+# within T0 T1 MIN MAX: T1 - T0 seconds lies in [MIN, MAX].
+within() {
+    awk -v a="$1" -v b="$2" -v lo="$3" -v hi="$4" \
+        'BEGIN { d = b - a; printf "took %.2f s\n", d > "/dev/stderr"; exit !(d >= lo && d <= hi) }'
+}
+
+# wait_pid PID: its exit status, waiting at most 60 s.
+wait_pid() {
+    local i status=0
+    for ((i = 0; i < 600; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    wait "$1" || status=$?
+    return $status
+}
+
+@test "a relay: producer -> ringcast -i tcp-listen:// -> 4 receivers, every checksum matches" {
+    make_input in 32
+    start_receivers 4
+    start_relay relay "${DESTS[@]}"
+    # The producer is another ringcast pushing to the relay.
+    run -0 timeout 60 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$RELAY_PORT"
+    wait_pid "$RELAY_PID"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}
+
+@test "a two-level tree: one ringcast feeds two relays, each feeds 4 receivers" {
+    make_input in 32
+    start_receivers 8
+    start_relay r1 "${DESTS[@]:0:4}"
+    local p1=$RELAY_PORT pid1=$RELAY_PID
+    start_relay r2 "${DESTS[@]:4:4}"
+    local p2=$RELAY_PORT pid2=$RELAY_PID
+    run -0 timeout 60 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$p1" "127.0.0.1:$p2"
+    wait_pid "$pid1"
+    wait_pid "$pid2"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+}
+
+@test "tcp://HOST:PORT reads what a server sends until it closes" {
+    make_input in 8
+    # The server: ringcast's own serve mode, raw TCP.
+    "$RINGCAST" --serve -l 127.0.0.1:0 "$T/in" 2> "$T/srv.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    start_receivers 3
+    run -0 timeout 60 "$RINGCAST" -q -i "tcp://127.0.0.1:$port" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20))
+}
+
+@test "tcp:// to a refused port, and malformed tcp sources: clear errors, exit 2" {
+    run -2 timeout 10 "$RINGCAST" -i tcp://127.0.0.1:9 127.0.0.1:9
+    [ "$output" = "ringcast: tcp://127.0.0.1:9: Connection refused" ]
+    run -2 timeout 10 "$RINGCAST" -i tcp://nohost 127.0.0.1:9
+    [ "$output" = "ringcast: tcp://nohost: missing port (expected HOST:PORT)" ]
+    run -2 timeout 10 "$RINGCAST" -i tcp-listen://127.0.0.1:99999 127.0.0.1:9
+    [ "$output" = "ringcast: tcp-listen://127.0.0.1:99999: port out of range (0-65535)" ]
+}
+
+@test "--rate 20M on a 100 MiB input takes about 5 s" {
+    make_input in 100
+    start_receivers 2
+    local t0 t1
+    t0=$(date +%s.%N)
+    run -0 timeout 60 "$RINGCAST" -q --rate 20M -i "$T/in" "${DESTS[@]}"
+    t1=$(date +%s.%N)
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((100 << 20))
+    within "$t0" "$t1" 3.5 8
+}
+
+@test "--rate applies to a pipe too, and a bad rate is refused" {
+    make_input in 8
+    start_receivers 1
+    local t0 t1
+    t0=$(date +%s.%N)
+    run -0 timeout 60 bash -c 'cat "$1" | "$2" -q --rate 4M "$3"' _ "$T/in" "$RINGCAST" "${DESTS[0]}"
+    t1=$(date +%s.%N)
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20))
+    within "$t0" "$t1" 1.4 4
+    run -2 "$RINGCAST" --rate fast 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (use a number with K, M or G)" ]
+}
