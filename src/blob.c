@@ -1,4 +1,5 @@
 #include "blob.h"
+#include "loop.h"
 #include "src.h"
 #include "util.h"
 
@@ -45,6 +46,22 @@ const char *blob_type(const char *name)
 	return "application/octet-stream";
 }
 
+/* The name a URL path finds a blob by: its last path segment, without a
+ * query ("stdin" for -, "index" for a URL that ends in /). */
+static char *blob_name(const char *spec)
+{
+	if (!strcmp(spec, "-"))
+		return strdup("stdin");
+	size_t end = strcspn(spec, "?#");
+	const char *start = spec;
+	for (const char *p = spec; p < spec + end; p++)
+		if (*p == '/')
+			start = p + 1;
+	if (start == spec + end)
+		return strdup("index");
+	return strndup(start, (size_t)(spec + end - start));
+}
+
 /* FNV-1a, 64 bits: the content's part of the ETag. */
 static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -54,7 +71,7 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 }
 
 /* Copy the whole source into fd; returns the FNV-1a hash via *hash. */
-static int copy_in(struct source *s, int fd, uint64_t *size, uint64_t *hash)
+static int copy_in(struct source *s, struct loop *loop, int fd, uint64_t *size, uint64_t *hash)
 {
 	uint8_t *buf = malloc(LOAD_BUF);
 	uint64_t h = 0xcbf29ce484222325ULL, n = 0;
@@ -64,6 +81,14 @@ static int copy_in(struct source *s, int fd, uint64_t *size, uint64_t *hash)
 		return -ENOMEM;
 	for (;;) {
 		ssize_t r = s->ops->read(s, buf, LOAD_BUF);
+		if (r == -EAGAIN && s->fd < 0) { /* a URL: run the loop that drives it */
+			int e = loop_once(loop, 1000);
+			if (e < 0) {
+				rc = e;
+				break;
+			}
+			continue;
+		}
 		if (r == -EAGAIN) { /* a non-blocking stdin: wait for it */
 			struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 			poll(&pfd, 1, -1);
@@ -93,37 +118,40 @@ out:
 	return rc;
 }
 
-int blob_load(struct blob *b, const char *spec)
+int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 {
 	struct source s;
 	const char *why = NULL;
 	struct stat st;
-	uint64_t hash;
-	int rc = source_open(&s, spec, &why);
+	uint64_t hash = 0;
+	struct source_opts o = *opts;
 
 	*b = (struct blob){ .fd = -1 };
+	/* Its own loop: loading happens before serving starts. */
+	if (!(o.loop = loop_new()))
+		return -errno;
+	int rc = source_open(&s, spec, &o, &why);
 	if (rc < 0) {
 		errmsg("%s: %s", spec, why ? why : strerror(-rc));
+		loop_free(o.loop);
 		return rc;
 	}
-	const char *slash = strrchr(spec, '/');
-	b->name = !strcmp(spec, "-") ? "stdin" : slash ? slash + 1 : spec;
+	if (!(b->name = blob_name(spec))) {
+		s.ops->close(&s);
+		loop_free(o.loop);
+		return -ENOMEM;
+	}
 	b->type = blob_type(b->name);
 	b->mtime = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_mtime
 								 : (int64_t)time(NULL);
 	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (b->fd < 0) {
-		rc = -errno;
-		errmsg("%s: memfd_create: %s", spec, strerror(-rc));
-		s.ops->close(&s);
-		return rc;
-	}
-	rc = copy_in(&s, b->fd, &b->size, &hash);
+	rc = b->fd < 0 ? -errno : copy_in(&s, o.loop, b->fd, &b->size, &hash);
+	if (rc < 0)
+		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
 	s.ops->close(&s);
-	if (rc < 0) {
-		errmsg("%s: read: %s", spec, strerror(-rc));
+	loop_free(o.loop);
+	if (rc < 0)
 		goto fail;
-	}
 	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		rc = -errno;
 		errmsg("%s: cannot seal: %s", spec, strerror(-rc));
@@ -148,6 +176,7 @@ fail:
 
 void blob_free(struct blob *b)
 {
+	free((char *)b->name);
 	if (b->map)
 		munmap((void *)b->map, b->size);
 	if (b->fd >= 0)

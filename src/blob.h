@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 struct blob {
-	const char *name;  /* what a URL path names it by: the source's file name */
+	const char *name;  /* what a URL path names it by: the source's file name (owned) */
 	int fd;            /* the sealed memfd */
 	const uint8_t *map; /* a read-only mapping of it (NULL when empty) */
 	uint64_t size;
@@ -20,8 +20,10 @@ struct blob {
 	const char *type;  /* Content-Type, by the name's extension */
 };
 
-/* Load spec ("-", a path) into b.  Returns 0, or -errno after a message. */
-int blob_load(struct blob *b, const char *spec);
+struct source_opts;
+
+/* Load spec (any SOURCE) into b.  Returns 0, or -errno after a message. */
+int blob_load(struct blob *b, const char *spec, const struct source_opts *opts);
 void blob_free(struct blob *b);
 
 /* The Content-Type for a file name, by its extension. */

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "src.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -23,6 +24,7 @@ enum {
 	OPT_TRANSPORT,
 	OPT_GRACE,
 	OPT_RATE,
+	OPT_NETRC,
 	OPT_SERVE,
 	OPT_HTTP,
 	OPT_MAX_CLIENTS,
@@ -42,6 +44,9 @@ static const struct option longopts[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "header", required_argument, NULL, 'H' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "netrc", no_argument, NULL, OPT_NETRC },
 	{ "serve", no_argument, NULL, OPT_SERVE },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "http", no_argument, NULL, OPT_HTTP },
@@ -66,7 +71,11 @@ static void usage(FILE *f)
 	      "sealed shared memory and send it to every client that connects.\n"
 	      "\n"
 	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO, a device,\n"
-	      "                         tcp://HOST:PORT or tcp-listen://[HOST:]PORT\n"
+	      "                         tcp://HOST:PORT, tcp-listen://[HOST:]PORT, or a URL\n"
+	      "                         (http, https, ftp, ftps, file, sftp, scp) via libcurl\n"
+	      "  -H, --header LINE      an extra request header for a URL source (repeatable)\n"
+	      "  -u, --user USER:PASSWORD  credentials for a URL source\n"
+	      "      --netrc            take URL credentials from ~/.netrc\n"
 	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
 	      "                         (repeatable; positional DESTs work the same)\n"
 	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
@@ -340,7 +349,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	int input_given = 0;
-	while ((c = getopt_long(argc, argv, ":46hi:l:o:qvV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:qu:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
@@ -358,6 +367,22 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			cfg->have_listen = 1;
 			break;
 		}
+		case 'H': {
+			const char **n = realloc(cfg->headers, (cfg->nheaders + 1) * sizeof(*n));
+			if (!n)
+				usage_error("%s", strerror(ENOMEM));
+			cfg->headers = n;
+			if (!strchr(optarg, ':'))
+				usage_error("-H '%s': expected NAME: VALUE", optarg);
+			cfg->headers[cfg->nheaders++] = optarg;
+			break;
+		}
+		case 'u':
+			cfg->user = optarg;
+			break;
+		case OPT_NETRC:
+			cfg->netrc = 1;
+			break;
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);
 			break;
@@ -464,8 +489,19 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	}
 }
 
+void cli_source_opts(const struct config *cfg, struct source_opts *o)
+{
+	*o = (struct source_opts){
+		.headers = cfg->headers,
+		.nheaders = cfg->nheaders,
+		.user = cfg->user,
+		.netrc = cfg->netrc,
+	};
+}
+
 void cli_free(struct config *cfg)
 {
+	free(cfg->headers);
 	free(cfg->listen.host);
 	free(cfg->listen.text);
 	for (size_t i = 0; i < cfg->ndests; i++) {

@@ -28,6 +28,10 @@ struct config {
 	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t grace_ms;
 	uint64_t rate; /* --rate: source bytes per second, 0 unlimited */
+	const char **headers; /* -H, for URL sources */
+	size_t nheaders;
+	const char *user;     /* -u USER:PASSWORD */
+	int netrc;
 	int verbose;
 	int quiet;
 	/* serve mode */
@@ -47,6 +51,10 @@ struct config {
  * --help and --version print and exit 0.  Only this and main may exit. */
 void cli_parse(struct config *cfg, int argc, char **argv);
 void cli_free(struct config *cfg);
+
+struct source_opts;
+/* What the sources take from the command line (loop set by the caller). */
+void cli_source_opts(const struct config *cfg, struct source_opts *o);
 
 /* "64M", "1g", "4096", "512KiB" (binary units).  0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
@@ -29,6 +30,7 @@ struct fanout {
 	struct source src;
 	struct loop_io src_io;
 	int src_open, src_pollable, src_armed, src_failed;
+	int src_idle; /* a self-driven source (a URL) had nothing at the last read */
 	int fresh; /* data or end of source since destinations were last kicked */
 	struct dest_group g;
 	struct dest *dests;
@@ -46,14 +48,36 @@ static void kick_all(struct fanout *f)
 		dest_kick(&f->dests[i]);
 }
 
+/* The source failed: reset every live destination, so that no receiver
+ * takes what it got for the whole stream. */
+static void abort_dests(struct fanout *f)
+{
+	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->ndests; i++)
+		n += dest_live(&f->dests[i]);
+	if (n)
+		errmsg("resetting the %zu destination%s still connected, so that none takes a "
+		       "partial stream for a whole one", n, n > 1 ? "s" : "");
+	for (size_t i = 0; i < f->ndests; i++) {
+		struct dest *d = &f->dests[i];
+		if (!dest_live(d))
+			continue;
+		if (d->io.fd >= 0)
+			setsockopt(d->io.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+		dest_fail(d, NULL, 0); /* said above, once for all */
+	}
+}
+
 static void end_source(struct fanout *f, int err)
 {
 	if (!f->src_open)
 		return;
-	if (err) {
+	if (err && f->src.err_text)
+		errmsg("%s: %s", f->src.desc, f->src.err_text);
+	else if (err)
 		errmsg("%s: read: %s", f->src.desc, strerror(err));
-		f->src_failed = 1;
-	}
 	if (f->src_pollable)
 		loop_del(f->loop, &f->src_io);
 	f->src.ops->close(&f->src);
@@ -61,6 +85,10 @@ static void end_source(struct fanout *f, int err)
 	f->src_open = 0;
 	f->g.eof = 1;
 	f->fresh = 1;
+	if (err) {
+		f->src_failed = 1;
+		abort_dests(f);
+	}
 }
 
 static void rate_wake(struct loop_timer *t)
@@ -113,6 +141,7 @@ static int source_step(struct fanout *f)
 	if (span == 0)
 		return 0;
 	ssize_t n = f->src.ops->read(&f->src, p, MIN(span, f->cfg->chunk));
+	f->src_idle = n == -EAGAIN;
 	if (n > 0) {
 		ring_commit(&f->ring, (size_t)n);
 		f->fresh = 1;
@@ -158,7 +187,7 @@ static int before_sleep(void *arg)
 	}
 	if (f->tx.ops->flush)
 		f->tx.ops->flush(&f->tx);
-	return room && !f->src_pollable;
+	return room && !f->src_pollable && !f->src_idle;
 }
 
 static void on_finish(struct dest *d)
@@ -176,7 +205,7 @@ static void on_finish(struct dest *d)
 			snprintf(after, sizeof(after), " (after %s)", fmt_bytes(d->rd.done, b, sizeof(b)));
 		if (d->err)
 			errmsg("%s: %s: %s%s", d->name, d->err_op, strerror(d->err), after);
-		else
+		else if (d->err_op)
 			errmsg("%s: %s%s", d->name, d->err_op, after);
 	}
 	/* The ring may have room now that d no longer holds it. */
@@ -318,8 +347,11 @@ static int open_ring(struct fanout *f)
 static int open_source(struct fanout *f)
 {
 	const char *why;
-	int rc = source_open(&f->src, f->cfg->input, &why);
+	struct source_opts o;
 
+	cli_source_opts(f->cfg, &o);
+	o.loop = f->loop;
+	int rc = source_open(&f->src, f->cfg->input, &o, &why);
 	if (rc < 0) {
 		errmsg("%s: %s", f->cfg->input, why ? why : strerror(-rc));
 		return 2;
@@ -327,6 +359,8 @@ static int open_source(struct fanout *f)
 	f->src_open = 1;
 	f->src_io.fd = f->src.fd;
 	f->src_io.cb = on_source;
+	if (f->src.fd < 0)
+		return 0; /* it drives itself through the loop */
 	rc = loop_add(f->loop, &f->src_io, EPOLLIN);
 	if (rc == 0) {
 		f->src_pollable = f->src_armed = 1;
@@ -423,6 +457,8 @@ int fanout_run(const struct config *cfg)
 		errmsg("epoll_wait: %s", strerror(-rc));
 	report(&f);
 	int status = f.nfailed || f.interrupted || f.src_failed || f.tx.n.unaccounted || rc < 0;
+	if (f.src_failed && f.ring.head == 0)
+		status = 2; /* nothing was sent */
 	teardown(&f);
 	return status;
 }

@@ -117,30 +117,45 @@ static int run_timers(struct loop *l)
 	return next == UINT64_MAX ? -1 : (int)MIN(next - now, 60000);
 }
 
-int loop_run(struct loop *l)
+/* Timers, the hook, one wait of at most max_ms (-1: until something
+ * happens), and the callbacks of what it found. */
+static int loop_pass(struct loop *l, int max_ms)
 {
 	struct epoll_event ev[LOOP_BATCH];
+	int timeout = run_timers(l);
 
-	while (!l->stop) {
-		int timeout = run_timers(l);
-		if (l->stop)
-			break;
-		if (l->hook && l->hook(l->hook_arg))
-			timeout = 0;
-		if (l->stop)
-			break;
-		int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			struct loop_io *io = ev[i].data.ptr;
+	if (l->stop)
+		return 0;
+	if (l->hook && l->hook(l->hook_arg))
+		timeout = 0;
+	if (max_ms >= 0 && (timeout < 0 || timeout > max_ms))
+		timeout = max_ms;
+	if (l->stop)
+		return 0;
+	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !l->stop; i++) {
+		struct loop_io *io = ev[i].data.ptr;
 
-			if (io->fd >= 0)
-				io->cb(io, ev[i].events);
-		}
+		/* An owner that stops watching mid-batch sets fd to -1 first. */
+		if (io->fd >= 0)
+			io->cb(io, ev[i].events);
 	}
 	return 0;
+}
+
+int loop_run(struct loop *l)
+{
+	while (!l->stop) {
+		int rc = loop_pass(l, -1);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int loop_once(struct loop *l, int max_ms)
+{
+	return loop_pass(l, max_ms);
 }

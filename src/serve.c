@@ -12,6 +12,7 @@
 #include "http.h"
 #include "loop.h"
 #include "net.h"
+#include "src.h"
 #include "util.h"
 
 #include <errno.h>
@@ -749,8 +750,10 @@ static int setup(struct server *s)
 		errmsg("%s", strerror(ENOMEM));
 		return 2;
 	}
+	struct source_opts o;
+	cli_source_opts(cfg, &o);
 	for (size_t i = 0; i < cfg->nblobs; i++) {
-		if (blob_load(&s->blobs[i].b, cfg->blobs[i]) < 0)
+		if (blob_load(&s->blobs[i].b, cfg->blobs[i], &o) < 0)
 			return 2;
 		s->nblobs++;
 		if (find_blob(s, s->blobs[i].b.name) != &s->blobs[i]) {

@@ -2,10 +2,29 @@
 #include "src.h"
 
 #include <string.h>
+#include <strings.h>
 
-int source_open(struct source *s, const char *spec, const char **why)
+static int src_file_url(struct source *s, const char *url, const char *path, const char **why)
+{
+	int rc = src_fd_open(s, path, why);
+
+	if (rc == 0)
+		s->desc = url;
+	return rc;
+}
+
+int source_open(struct source *s, const char *spec, const struct source_opts *opts,
+		const char **why)
 {
 	*why = NULL;
+	/* file:// is a path: read it as one (libcurl reads file:// in one go and
+	 * cannot pause it, which would defeat the ring's back-pressure). */
+	if (!strncasecmp(spec, "file://localhost/", 17))
+		return src_file_url(s, spec, spec + 16, why);
+	if (!strncasecmp(spec, "file:///", 8))
+		return src_file_url(s, spec, spec + 7, why);
+	if (src_curl_is_url(spec))
+		return src_curl_open(s, spec, opts, why);
 	if (!strncmp(spec, "tcp://", 6))
 		return src_tcp_open(s, spec, why);
 	if (!strncmp(spec, "tcp-listen://", 13))

@@ -7,6 +7,16 @@
 #include <sys/types.h>
 
 struct source;
+struct loop;
+
+/* What some kinds of source need beyond SOURCE itself. */
+struct source_opts {
+	struct loop *loop;        /* URLs run in the event loop */
+	const char **headers;     /* -H: extra request headers for URLs */
+	size_t nheaders;
+	const char *user;         /* -u USER:PASSWORD for URLs */
+	int netrc;                /* --netrc: credentials from ~/.netrc */
+};
 
 struct source_ops {
 	/* Up to len bytes into buf: >0 read, 0 end of stream, -errno
@@ -20,12 +30,16 @@ struct source {
 	const char *desc; /* for messages: the path, "stdin", the URL */
 	int fd;           /* what the loop watches; -1 if nothing to watch */
 	off_t size;       /* known length, or -1 */
+	const char *err_text; /* after a read error: why, when strerror would not say */
 	void *priv;
 };
 
 /* Open SOURCE as given on the command line.  0 or -errno; *why gets a
- * sentence when the error is not best told by strerror. */
-int source_open(struct source *s, const char *spec, const char **why);
+ * sentence when the error is not best told by strerror.  A source whose fd
+ * is -1 drives itself through opts->loop and returns -EAGAIN until it has
+ * bytes. */
+int source_open(struct source *s, const char *spec, const struct source_opts *opts,
+		const char **why);
 
 /* "-", a regular file, a FIFO, a character device or a socket. */
 int src_fd_open(struct source *s, const char *spec, const char **why);
@@ -36,5 +50,10 @@ extern const struct source_ops src_fd_ops;
  * for one producer to connect, and read it until it closes. */
 int src_tcp_open(struct source *s, const char *spec, const char **why);
 int src_tcp_listen_open(struct source *s, const char *spec, const char **why);
+
+/* URLs libcurl fetches: http, https, ftp, ftps, file, sftp, scp. */
+int src_curl_is_url(const char *spec);
+int src_curl_open(struct source *s, const char *spec, const struct source_opts *o,
+		  const char **why);
 
 #endif

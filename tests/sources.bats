@@ -114,3 +114,107 @@ wait_pid() {
     run -2 "$RINGCAST" --rate fast 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (use a number with K, M or G)" ]
 }
+
+# start_httpd FILE [httpd.py options]: the test server; sets HTTPD_PORT.
+start_httpd() {
+    python3 "$HELPERS/httpd.py" "$@" > "$T/httpd.out" &
+    PIDS+=($!)
+    local i
+    for ((i = 0; i < 100; i++)); do
+        HTTPD_PORT=$(sed -n 's/^port //p' "$T/httpd.out")
+        [ -n "$HTTPD_PORT" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+@test "an HTTP URL served by a real server (ringcast --serve --http) fans out to 8 receivers" {
+    make_input disk.img 32
+    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/disk.img" 2> "$T/srv.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    start_receivers 8
+    run -0 timeout 60 "$RINGCAST" -q -i "http://127.0.0.1:$port/disk.img" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/disk.img.sha" $((32 << 20))
+}
+
+@test "file:// URLs work, and -H sends a request header" {
+    make_input in 4
+    start_receivers 2
+    run -0 timeout 60 "$RINGCAST" -q -i "file://$T/in" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+    start_httpd "$T/in" --need "X-Token: yes"
+    start_receivers 2
+    run -0 timeout 60 "$RINGCAST" -q -H "X-Token: yes" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+}
+
+@test "URL errors: 404, 403, a refused port and an unknown host are reported with curl's reason, exit 2, receivers reset" {
+    make_input in 1
+    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/in" 2> "$T/srv.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    start_receivers 2
+    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$port/nothing" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: http://127.0.0.1:$port/nothing: The requested URL returned error: 404" ]
+    [ "${lines[1]}" = "ringcast: resetting the 2 destinations still connected, so that none takes a partial stream for a whole one" ]
+    wait_receivers 30
+    # No receiver took an error page, or anything, for data; each saw a reset.
+    [ "$(grep -c ' 0 [0-9a-f]* error:ConnectionResetError$' "$T/results")" -eq 2 ]
+
+    start_httpd "$T/in" --need "X-Token: yes"
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: http://127.0.0.1:$HTTPD_PORT/in: The requested URL returned error: 403" ]
+    wait_receivers 30
+
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:9/x" "${DESTS[@]}"
+    [[ ${lines[0]} == "ringcast: http://127.0.0.1:9/x: Failed to connect to 127.0.0.1 port 9 "* ]]
+    wait_receivers 30
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" -i "http://nosuch.invalid/x" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: http://nosuch.invalid/x: Could not resolve host: nosuch.invalid" ]
+    wait_receivers 30
+}
+
+@test "a server that closes mid-body: exit 1, the reason, and every receiver reset" {
+    make_input in 8
+    start_httpd "$T/in" --cut $((3 << 20))
+    start_receivers 3
+    run -1 timeout 60 "$RINGCAST" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"
+    [[ ${lines[0]} == "ringcast: http://127.0.0.1:$HTTPD_PORT/in: transfer closed with "*" bytes remaining to read" ]] ||
+        { echo "$output" >&2; false; }
+    [[ $output == *"resetting the 3 destinations still connected"* ]]
+    wait_receivers 30
+    [ "$(grep -c 'error:ConnectionResetError$' "$T/results")" -eq 3 ]
+}
+
+@test "serve mode loads a BLOB from a URL" {
+    make_input disk.img 4
+    start_httpd "$T/disk.img"
+    "$RINGCAST" --serve -l 127.0.0.1:0 "http://127.0.0.1:$HTTPD_PORT/disk.img" 2> "$T/srv2.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv2.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ]
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$port" --count 2
+    [ "$(grep -c "^[0-9] 4194304 $(cat "$T/disk.img.sha") eof$" <<< "$output")" -eq 2 ]
+}

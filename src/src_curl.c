@@ -1,0 +1,267 @@
+/*
+ * URL sources through libcurl's multi interface, driven by ringcast's own
+ * event loop: curl tells us which sockets to watch and when to wake it
+ * (socket and timer callbacks), and we call curl_multi_socket_action.  No
+ * thread, no blocking perform.  Received bytes wait in a small buffer until
+ * the fan-out reads them; when the buffer is full the transfer is paused
+ * (CURL_WRITEFUNC_PAUSE) and resumed once the ring has taken some, so
+ * memory stays bounded whatever the server's speed.
+ */
+#include "loop.h"
+#include "src.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+
+#define BUF_SIZE (1 << 20)
+
+struct csrc {
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct loop *loop;
+	struct loop_timer timer;
+	uint8_t *buf;
+	size_t off, len; /* unread bytes are buf[off, off + len) */
+	int paused;
+	int done;
+	CURLcode result;
+	struct csock *dead; /* sockets curl gave up, freed at close: an event for
+			     * one may still be pending in the loop's batch */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct csock {
+	struct loop_io io;
+	struct csrc *c;
+	struct csock *next_dead;
+};
+
+static void check_done(struct csrc *c)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(c->multi, &left)))
+		if (m->msg == CURLMSG_DONE) {
+			c->done = 1;
+			c->result = m->data.result;
+		}
+}
+
+static void on_sock(struct loop_io *io, uint32_t events)
+{
+	struct csock *k = container_of(io, struct csock, io);
+	struct csrc *c = k->c;
+	int running, what = 0;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+		what |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		what |= CURL_CSELECT_OUT;
+	if (events & EPOLLERR)
+		what |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(c->multi, io->fd, what, &running);
+	check_done(c);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct csrc *c = container_of(t, struct csrc, timer);
+	int running;
+
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(c);
+}
+
+/* curl: watch s for `what` (CURL_POLL_*), or stop watching it. */
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct csrc *c = userp;
+	struct csock *k = socketp;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (k) {
+			loop_del(c->loop, &k->io);
+			k->io.fd = -1;
+			k->next_dead = c->dead;
+			c->dead = k;
+			curl_multi_assign(c->multi, s, NULL);
+		}
+		return 0;
+	}
+	uint32_t ev = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (!k) {
+		if (!(k = calloc(1, sizeof(*k))))
+			return -1;
+		k->io.fd = s;
+		k->io.cb = on_sock;
+		k->c = c;
+		curl_multi_assign(c->multi, s, k);
+		return loop_add(c->loop, &k->io, ev) < 0 ? -1 : 0;
+	}
+	return loop_mod(c->loop, &k->io, ev) < 0 ? -1 : 0;
+}
+
+/* curl: call back in timeout_ms (-1: never). */
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct csrc *c = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		loop_timer_cancel(c->loop, &c->timer);
+	else
+		loop_timer_arm(c->loop, &c->timer, (uint64_t)timeout_ms);
+	return 0;
+}
+
+/* curl: body bytes arrived.  Keep them, or pause when there is no room. */
+static size_t write_cb(char *p, size_t size, size_t n, void *userp)
+{
+	struct csrc *c = userp;
+	size_t len = size * n;
+
+	if (c->off + c->len + len > BUF_SIZE && c->off) {
+		memmove(c->buf, c->buf + c->off, c->len);
+		c->off = 0;
+	}
+	if (c->len + len > BUF_SIZE) {
+		c->paused = 1;
+		return CURL_WRITEFUNC_PAUSE; /* curl keeps them and offers them again */
+	}
+	memcpy(c->buf + c->off + c->len, p, len);
+	c->len += len;
+	return len;
+}
+
+static ssize_t curl_read(struct source *s, void *dst, size_t len)
+{
+	struct csrc *c = s->priv;
+
+	if (c->len) {
+		size_t n = MIN(len, c->len);
+		memcpy(dst, c->buf + c->off, n);
+		c->off += n;
+		c->len -= n;
+		if (c->len == 0)
+			c->off = 0;
+		if (c->paused && c->len < BUF_SIZE / 2) {
+			c->paused = 0;
+			curl_easy_pause(c->easy, CURLPAUSE_CONT); /* may call write_cb now */
+			check_done(c);
+		}
+		return (ssize_t)n;
+	}
+	if (!c->done)
+		return -EAGAIN;
+	if (c->result == CURLE_OK)
+		return 0;
+	s->err_text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+	return -EIO;
+}
+
+static void curl_close(struct source *s)
+{
+	struct csrc *c = s->priv;
+
+	if (!c)
+		return;
+	if (c->multi && c->easy)
+		curl_multi_remove_handle(c->multi, c->easy); /* REMOVEs its sockets */
+	curl_easy_cleanup(c->easy);
+	curl_multi_cleanup(c->multi);
+	loop_timer_cancel(c->loop, &c->timer); /* the cleanups may have armed it */
+	curl_slist_free_all(c->headers);
+	while (c->dead) {
+		struct csock *k = c->dead;
+		c->dead = k->next_dead;
+		free(k);
+	}
+	free(c->buf);
+	free(c);
+	s->priv = NULL;
+}
+
+static const struct source_ops curl_ops = {
+	.read = curl_read,
+	.close = curl_close,
+};
+
+int src_curl_is_url(const char *spec)
+{
+	static const char *const schemes[] = { "http://", "https://", "ftp://", "ftps://",
+					       "sftp://", "scp://" };
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncasecmp(spec, schemes[i], strlen(schemes[i])))
+			return 1;
+	return 0;
+}
+
+int src_curl_open(struct source *s, const char *spec, const struct source_opts *o, const char **why)
+{
+	static int global;
+	struct csrc *c;
+
+	*s = (struct source){ .ops = &curl_ops, .fd = -1, .size = -1, .desc = spec };
+	if (!o || !o->loop) {
+		*why = "URLs need the event loop";
+		return -EINVAL;
+	}
+	if (!global && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*why = "curl_global_init failed";
+		return -EIO;
+	}
+	global = 1;
+	if (!(c = calloc(1, sizeof(*c))) || !(c->buf = malloc(BUF_SIZE))) {
+		if (c)
+			free(c);
+		return -ENOMEM;
+	}
+	s->priv = c;
+	c->loop = o->loop;
+	c->timer.cb = on_timer;
+	c->multi = curl_multi_init();
+	c->easy = curl_easy_init();
+	if (!c->multi || !c->easy) {
+		curl_close(s);
+		return -ENOMEM;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+
+	CURL *e = c->easy;
+	curl_easy_setopt(e, CURLOPT_URL, spec);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);     /* 4xx/5xx: an error, never data */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ringcast");
+	for (size_t i = 0; i < o->nheaders; i++)
+		c->headers = curl_slist_append(c->headers, o->headers[i]);
+	if (c->headers)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	if (o->user)
+		curl_easy_setopt(e, CURLOPT_USERPWD, o->user);
+	if (o->netrc)
+		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+		curl_close(s);
+		*why = "curl_multi_add_handle failed";
+		return -EIO;
+	}
+	return 0;
+}

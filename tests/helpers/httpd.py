@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""A deliberately simple HTTP/1.1 server for URL-source tests: serves one
+file, and can misbehave on purpose.  Prints "port N" on stdout once bound.
+
+  httpd.py FILE [--cut BYTES]     send only BYTES of the body, then close
+               [--need HEADER]    answer 403 unless the request has HEADER
+"""
+import argparse
+import socket
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("--cut", type=int, default=-1)
+    ap.add_argument("--need", default=None)
+    a = ap.parse_args()
+    body = open(a.file, "rb").read()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    print("port %d" % ls.getsockname()[1], flush=True)
+    while True:
+        c, _ = ls.accept()
+        req = b""
+        while b"\r\n\r\n" not in req:
+            d = c.recv(4096)
+            if not d:
+                break
+            req += d
+        lines = req.decode("latin-1").split("\r\n")
+        if a.need and a.need.lower() not in (l.lower() for l in lines):
+            c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\nConnection: close\r\n\r\nforbidden")
+            c.close()
+            continue
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+        c.sendall(body if a.cut < 0 else body[:a.cut])
+        c.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
