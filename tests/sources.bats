@@ -218,3 +218,16 @@ start_httpd() {
     run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$port" --count 2
     [ "$(grep -c "^[0-9] 4194304 $(cat "$T/disk.img.sha") eof$" <<< "$output")" -eq 2 ]
 }
+
+@test "https: a certificate the system does not trust is a TLS error with curl's reason, exit 2" {
+    command -v openssl > /dev/null || skip "openssl is not installed"
+    make_input in 1
+    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+        -keyout "$T/key.pem" -out "$T/cert.pem" 2> /dev/null
+    start_httpd "$T/in" --tls "$T/cert.pem" "$T/key.pem"
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" -i "https://localhost:$HTTPD_PORT/in" "${DESTS[@]}"
+    [[ ${lines[0]} == "ringcast: https://localhost:$HTTPD_PORT/in: SSL certificate problem: self"?"signed certificate" ]] ||
+        { echo "$output" >&2; false; }
+    wait_receivers 30
+}

@@ -4,9 +4,11 @@ file, and can misbehave on purpose.  Prints "port N" on stdout once bound.
 
   httpd.py FILE [--cut BYTES]     send only BYTES of the body, then close
                [--need HEADER]    answer 403 unless the request has HEADER
+               [--tls CERT KEY]   speak HTTPS with that certificate
 """
 import argparse
 import socket
+import ssl
 import sys
 
 
@@ -15,6 +17,7 @@ def main():
     ap.add_argument("file")
     ap.add_argument("--cut", type=int, default=-1)
     ap.add_argument("--need", default=None)
+    ap.add_argument("--tls", nargs=2, default=None)
     a = ap.parse_args()
     body = open(a.file, "rb").read()
     ls = socket.socket()
@@ -22,8 +25,18 @@ def main():
     ls.bind(("127.0.0.1", 0))
     ls.listen(8)
     print("port %d" % ls.getsockname()[1], flush=True)
+    ctx = None
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
     while True:
         c, _ = ls.accept()
+        if ctx:
+            try:
+                c = ctx.wrap_socket(c, server_side=True)
+            except (ssl.SSLError, OSError):
+                c.close()  # the client refused our certificate
+                continue
         req = b""
         while b"\r\n\r\n" not in req:
             d = c.recv(4096)
