@@ -125,6 +125,21 @@ static size_t source_room(struct fanout *f, uint8_t **p)
 	return span ? MIN(span, rate_allowance(f)) : 0;
 }
 
+/* For sources handed bytes (URLs): the ring space they may write now, and
+ * what they wrote. */
+static size_t push_room(void *arg, uint8_t **p)
+{
+	return source_room(arg, p);
+}
+
+static void push_commit(void *arg, size_t n)
+{
+	struct fanout *f = arg;
+
+	ring_commit(&f->ring, n);
+	f->fresh = 1;
+}
+
 /* One read from the source into the ring.  Returns 1 if it read, 0 if the
  * ring is full, --rate says wait, or the source has nothing now or ended. */
 static int source_step(struct fanout *f)
@@ -351,6 +366,9 @@ static int open_source(struct fanout *f)
 
 	cli_source_opts(f->cfg, &o);
 	o.loop = f->loop;
+	o.room = push_room;
+	o.commit = push_commit;
+	o.arg = f;
 	int rc = source_open(&f->src, f->cfg->input, &o, &why);
 	if (rc < 0) {
 		errmsg("%s: %s", f->cfg->input, why ? why : strerror(-rc));

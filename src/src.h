@@ -4,6 +4,7 @@
 #define RINGCAST_SRC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct source;
@@ -16,6 +17,12 @@ struct source_opts {
 	size_t nheaders;
 	const char *user;         /* -u USER:PASSWORD for URLs */
 	int netrc;                /* --netrc: credentials from ~/.netrc */
+	/* Optional, for sources that are handed bytes (URLs): write them
+	 * straight where read() would have put them.  room() gives the space
+	 * there is now (0: none), commit() says n bytes of it were written. */
+	size_t (*room)(void *arg, uint8_t **p);
+	void (*commit)(void *arg, size_t n);
+	void *arg;
 };
 
 struct source_ops {

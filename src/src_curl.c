@@ -2,10 +2,11 @@
  * URL sources through libcurl's multi interface, driven by ringcast's own
  * event loop: curl tells us which sockets to watch and when to wake it
  * (socket and timer callbacks), and we call curl_multi_socket_action.  No
- * thread, no blocking perform.  Received bytes wait in a small buffer until
- * the fan-out reads them; when the buffer is full the transfer is paused
- * (CURL_WRITEFUNC_PAUSE) and resumed once the ring has taken some, so
- * memory stays bounded whatever the server's speed.
+ * thread, no blocking perform.  Received bytes go straight into the ring
+ * when the caller offers it (source_opts.room/commit), else into a buffer
+ * that read() empties; what does not fit waits in that buffer, and when it
+ * is full too the transfer is paused (CURL_WRITEFUNC_PAUSE) until read() has
+ * emptied it, so memory stays bounded whatever the server's speed.
  */
 #include "loop.h"
 #include "src.h"
@@ -26,6 +27,10 @@ struct csrc {
 	struct curl_slist *headers;
 	struct loop *loop;
 	struct loop_timer timer;
+	struct loop_timer resume;  /* unpauses outside read(), which holds the ring */
+	size_t (*room)(void *arg, uint8_t **p);
+	void (*commit)(void *arg, size_t n);
+	void *arg;
 	uint8_t *buf;
 	size_t off, len; /* unread bytes are buf[off, off + len) */
 	int paused;
@@ -122,23 +127,48 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* curl: body bytes arrived.  Keep them, or pause when there is no room. */
+/* curl: body bytes arrived.  Into the ring if it has room and nothing is
+ * waiting before them; the rest into the buffer; pause when neither can take
+ * them (curl then keeps them and offers them again). */
 static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct csrc *c = userp;
-	size_t len = size * n;
+	size_t len = size * n, total = len;
 
+	if (c->room && c->len == 0) {
+		uint8_t *dst;
+		size_t k = MIN(len, c->room(c->arg, &dst));
+		if (k) {
+			memcpy(dst, p, k);
+			c->commit(c->arg, k);
+			p += k;
+			len -= k;
+		}
+	}
+	if (len == 0)
+		return total;
 	if (c->off + c->len + len > BUF_SIZE && c->off) {
 		memmove(c->buf, c->buf + c->off, c->len);
 		c->off = 0;
 	}
 	if (c->len + len > BUF_SIZE) {
+		/* Only reached with nothing consumed: the buffer is empty whenever
+		 * the ring took part of a call, and one call fits in it. */
 		c->paused = 1;
-		return CURL_WRITEFUNC_PAUSE; /* curl keeps them and offers them again */
+		return CURL_WRITEFUNC_PAUSE;
 	}
 	memcpy(c->buf + c->off + c->len, p, len);
 	c->len += len;
-	return len;
+	return total;
+}
+
+static void on_resume(struct loop_timer *t)
+{
+	struct csrc *c = container_of(t, struct csrc, resume);
+
+	c->paused = 0;
+	curl_easy_pause(c->easy, CURLPAUSE_CONT); /* may call write_cb now */
+	check_done(c);
 }
 
 static ssize_t curl_read(struct source *s, void *dst, size_t len)
@@ -152,11 +182,8 @@ static ssize_t curl_read(struct source *s, void *dst, size_t len)
 		c->len -= n;
 		if (c->len == 0)
 			c->off = 0;
-		if (c->paused && c->len < BUF_SIZE / 2) {
-			c->paused = 0;
-			curl_easy_pause(c->easy, CURLPAUSE_CONT); /* may call write_cb now */
-			check_done(c);
-		}
+		if (c->paused && c->len < BUF_SIZE / 2 && !c->resume.armed)
+			loop_timer_arm(c->loop, &c->resume, 0);
 		return (ssize_t)n;
 	}
 	if (!c->done)
@@ -178,6 +205,7 @@ static void curl_close(struct source *s)
 	curl_easy_cleanup(c->easy);
 	curl_multi_cleanup(c->multi);
 	loop_timer_cancel(c->loop, &c->timer); /* the cleanups may have armed it */
+	loop_timer_cancel(c->loop, &c->resume);
 	curl_slist_free_all(c->headers);
 	while (c->dead) {
 		struct csock *k = c->dead;
@@ -228,6 +256,10 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	s->priv = c;
 	c->loop = o->loop;
 	c->timer.cb = on_timer;
+	c->resume.cb = on_resume;
+	c->room = o->room;
+	c->commit = o->commit;
+	c->arg = o->arg;
 	c->multi = curl_multi_init();
 	c->easy = curl_easy_init();
 	if (!c->multi || !c->easy) {
@@ -250,6 +282,7 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ringcast");
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L << 10); /* fewer, larger reads */
 	for (size_t i = 0; i < o->nheaders; i++)
 		c->headers = curl_slist_append(c->headers, o->headers[i]);
 	if (c->headers)
