@@ -11,7 +11,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS  += $(shell pkg-config --libs liburing libcurl 2>/dev/null || echo -luring -lcurl)
+LDLIBS  += $(shell pkg-config --libs liburing libcurl libarchive 2>/dev/null || \
+             echo -luring -lcurl -larchive) -lpthread
 
 # Debug only, never for use: `make RECLAIM_ON_SEND=1` lets the zero-copy
 # transports reuse ring space on the send result instead of the kernel's
@@ -28,7 +29,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/loop.c src/net.c src/ring.c src/serve.c \
-           src/src.c src/src_curl.c src/src_fd.c src/src_tcp.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
+           src/src.c src/src_archive.c src/src_curl.c src/src_fd.c src/src_tcp.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_http
 

@@ -25,6 +25,7 @@ enum {
 	OPT_GRACE,
 	OPT_RATE,
 	OPT_NETRC,
+	OPT_EXTRACT,
 	OPT_SERVE,
 	OPT_HTTP,
 	OPT_MAX_CLIENTS,
@@ -47,6 +48,8 @@ static const struct option longopts[] = {
 	{ "header", required_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "netrc", no_argument, NULL, OPT_NETRC },
+	{ "extract", required_argument, NULL, OPT_EXTRACT },
+	{ "decompress", no_argument, NULL, 'z' },
 	{ "serve", no_argument, NULL, OPT_SERVE },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "http", no_argument, NULL, OPT_HTTP },
@@ -76,6 +79,9 @@ static void usage(FILE *f)
 	      "  -H, --header LINE      an extra request header for a URL source (repeatable)\n"
 	      "  -u, --user USER:PASSWORD  credentials for a URL source\n"
 	      "      --netrc            take URL credentials from ~/.netrc\n"
+	      "      --extract MEMBER   send one member of an archive SOURCE (tar, zip, cpio,\n"
+	      "                         7z, ... compressed or not) instead of the archive\n"
+	      "  -z, --decompress       decode a gzip, bzip2, xz, zstd or lz4 SOURCE\n"
 	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
 	      "                         (repeatable; positional DESTs work the same)\n"
 	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
@@ -349,7 +355,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	int input_given = 0;
-	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:qu:vV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:qu:vVz", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
@@ -382,6 +388,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_NETRC:
 			cfg->netrc = 1;
+			break;
+		case OPT_EXTRACT:
+			cfg->extract = optarg;
+			break;
+		case 'z':
+			cfg->decompress = 1;
 			break;
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);
@@ -463,6 +475,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	}
 	if (cfg->quiet && cfg->verbose)
 		usage_error("-q and -v contradict each other");
+	if (cfg->extract && cfg->decompress)
+		usage_error("--extract already decodes compressed archives; drop -z");
 	if (cfg->serve) {
 		serve_args(cfg, input_given, argc - optind, (const char **)argv + optind);
 		return;
@@ -496,6 +510,8 @@ void cli_source_opts(const struct config *cfg, struct source_opts *o)
 		.nheaders = cfg->nheaders,
 		.user = cfg->user,
 		.netrc = cfg->netrc,
+		.extract = cfg->extract,
+		.decompress = cfg->decompress,
 	};
 }
 

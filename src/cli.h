@@ -32,6 +32,8 @@ struct config {
 	size_t nheaders;
 	const char *user;     /* -u USER:PASSWORD */
 	int netrc;
+	const char *extract;  /* --extract MEMBER */
+	int decompress;       /* -z */
 	int verbose;
 	int quiet;
 	/* serve mode */

@@ -17,6 +17,15 @@ int source_open(struct source *s, const char *spec, const struct source_opts *op
 		const char **why)
 {
 	*why = NULL;
+	if (opts && (opts->extract || opts->decompress))
+		return src_archive_open(s, spec, opts, opts->extract, why);
+	return source_open_plain(s, spec, opts, why);
+}
+
+int source_open_plain(struct source *s, const char *spec, const struct source_opts *opts,
+		      const char **why)
+{
+	*why = NULL;
 	/* file:// is a path: read it as one (libcurl reads file:// in one go and
 	 * cannot pause it, which would defeat the ring's back-pressure). */
 	if (!strncasecmp(spec, "file://localhost/", 17))

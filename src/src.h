@@ -17,6 +17,8 @@ struct source_opts {
 	size_t nheaders;
 	const char *user;         /* -u USER:PASSWORD for URLs */
 	int netrc;                /* --netrc: credentials from ~/.netrc */
+	const char *extract;      /* --extract MEMBER of an archive */
+	int decompress;           /* -z: decode a compressed stream */
 	/* Optional, for sources that are handed bytes (URLs): write them
 	 * straight where read() would have put them.  room() gives the space
 	 * there is now (0: none), commit() says n bytes of it were written. */
@@ -47,6 +49,14 @@ struct source {
  * bytes. */
 int source_open(struct source *s, const char *spec, const struct source_opts *opts,
 		const char **why);
+
+/* source_open without --extract and -z: the source as it is. */
+int source_open_plain(struct source *s, const char *spec, const struct source_opts *opts,
+		      const char **why);
+
+/* --extract MEMBER (member non-NULL) or -z over the source spec. */
+int src_archive_open(struct source *s, const char *spec, const struct source_opts *o,
+		     const char *member, const char **why);
 
 /* "-", a regular file, a FIFO, a character device or a socket. */
 int src_fd_open(struct source *s, const char *spec, const char **why);

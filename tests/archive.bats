@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# Archives and compressed streams through libarchive, made by the test with
+# the system's own tar, zip, gzip, xz and zstd.
+
+load helpers/common
+
+setup() {
+    common_setup
+    mkdir -p "$T/d/sub"
+    head -c $((6 << 20)) /dev/urandom > "$T/d/sub/disk.img"
+    sha256sum < "$T/d/sub/disk.img" | cut -d' ' -f1 > "$T/disk.sha"
+    printf 'hello\n' > "$T/d/readme.txt"
+}
+teardown() { common_teardown; }
+
+# deliver SHA BYTES ringcast-args...: to 3 receivers; all must match.
+deliver() {
+    local sha=$1 bytes=$2
+    shift 2
+    start_receivers 3
+    run -0 timeout 60 "$RINGCAST" -q "$@" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$sha" "$bytes"
+}
+
+@test "--extract one member of a tar.gz, a zip and a .tar.zst: it matches the file it was made from" {
+    (cd "$T" && tar czf a.tar.gz d && zip -qr a.zip d && tar cf - d | zstd -q -o a.tar.zst)
+    deliver "$T/disk.sha" $((6 << 20)) --extract d/sub/disk.img -i "$T/a.tar.gz"
+    deliver "$T/disk.sha" $((6 << 20)) --extract d/sub/disk.img -i "$T/a.zip"
+    deliver "$T/disk.sha" $((6 << 20)) --extract ./d/sub/disk.img -i "$T/a.tar.zst"
+}
+
+@test "--extract reads the archive from stdin and from a URL too" {
+    (cd "$T" && tar cJf a.tar.xz d)
+    start_receivers 2
+    run -0 timeout 60 bash -c '"$1" -q --extract d/sub/disk.img < "$2" "${@:3}"' _ "$RINGCAST" "$T/a.tar.xz" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/disk.sha" $((6 << 20))
+    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/a.tar.xz" 2> "$T/srv.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    deliver "$T/disk.sha" $((6 << 20)) --extract d/sub/disk.img -i "http://127.0.0.1:$port/a.tar.xz"
+}
+
+@test "-z decodes gzip, xz, zstd, bzip2 and lz4 by content, whatever the name" {
+    local c
+    for c in "gzip -c" "xz -c" "zstd -q -c" "bzip2 -c" "lz4 -q -c"; do
+        $c < "$T/d/sub/disk.img" > "$T/stream.unnamed"
+        deliver "$T/disk.sha" $((6 << 20)) -z -i "$T/stream.unnamed" || { echo "$c" >&2; false; }
+    done
+}
+
+@test "a missing member lists what the archive has; exit 2, nothing sent" {
+    (cd "$T" && tar czf a.tar.gz d)
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" --extract d/nothing -i "$T/a.tar.gz" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: $T/a.tar.gz: no member 'd/nothing' in the archive; it has 4: d/, d/sub/, d/sub/disk.img, d/readme.txt" ] ||
+        [ "${lines[0]}" = "ringcast: $T/a.tar.gz: no member 'd/nothing' in the archive; it has 4: d/, d/readme.txt, d/sub/, d/sub/disk.img" ] ||
+        { echo "$output" >&2; false; }
+    wait_receivers 30
+    [ "$(grep -c ' 0 [0-9a-f]* error:ConnectionResetError$' "$T/results")" -eq 1 ]
+}
+
+@test "a corrupt or unrecognised archive, and -z on plain data, are clear errors" {
+    (cd "$T" && tar czf a.tar.gz d)
+    head -c 1000000 "$T/a.tar.gz" > "$T/cut.tar.gz"
+    start_receivers 1
+    run timeout 30 "$RINGCAST" --extract d/sub/disk.img -i "$T/cut.tar.gz" "${DESTS[@]}"
+    [ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "ringcast: $T/cut.tar.gz: truncated gzip input" ] || { echo "$output" >&2; false; }
+    wait_receivers 30
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" --extract x -i "$T/d/readme.txt" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: $T/d/readme.txt: Unrecognized archive format" ]
+    wait_receivers 30
+    start_receivers 1
+    run -2 timeout 30 "$RINGCAST" -z -i "$T/d/readme.txt" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: $T/d/readme.txt: -z: not compressed with gzip, bzip2, xz, zstd, lz4 or another filter libarchive knows" ]
+    wait_receivers 30
+    run -2 "$RINGCAST" -z --extract x 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --extract already decodes compressed archives; drop -z" ]
+}
