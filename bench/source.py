@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""URL-source benchmark: the same file over HTTP from nginx, fetched by
-`ringcast -i URL` into one loopback receiver (bench/sink) and by
-`curl -o /dev/null`, interleaved and repeated in one run.  Prints a Markdown
-report of median throughput and the ratio to curl.
+"""Source benchmarks, each interleaved and repeated in one run:
+- a URL: the same file over HTTP from nginx, fetched by `ringcast -i URL`
+  into one loopback receiver (bench/sink) and by `curl -o /dev/null`;
+- an archive member: `ringcast --extract MEMBER -i a.tar.zst` against
+  `tar -xOf a.tar.zst MEMBER | socat - TCP:…`, both into the same receiver.
+Prints a Markdown report of median throughput and the ratios.
 Usage: source.py BUILD_DIR OUT_DIR [--size MiB] [--repeat 3]
 """
 import argparse
@@ -61,6 +63,34 @@ def main():
     finally:
         nginx.terminate()
         nginx.wait()
+    # The archive member.
+    subprocess.run("cd %s/root && tar cf - big.bin | zstd -q -T0 -o %s/a.tar.zst" % (d, d),
+                   shell=True, check=True)
+    arc = {"ringcast": [], "tar | socat": []}
+    for r in range(a.repeat):
+        for tool in arc:
+            portfile = d + "/ports"
+            if os.path.exists(portfile):
+                os.unlink(portfile)
+            s = subprocess.Popen([sink, "1", portfile], stdout=subprocess.PIPE)
+            while not os.path.exists(portfile):
+                time.sleep(0.01)
+            port_ = open(portfile).read().split()[0]
+            if tool == "ringcast":
+                cmd = [os.path.join(a.build, "ringcast"), "-q", "--extract", "big.bin",
+                       "-i", d + "/a.tar.zst", "127.0.0.1:" + port_]
+            else:
+                cmd = ["sh", "-c", "tar -xOf %s/a.tar.zst big.bin | socat -u - TCP:127.0.0.1:%s"
+                       % (d, port_)]
+            t0 = time.monotonic()
+            subprocess.run(cmd, check=True)
+            got = int(s.communicate(timeout=60)[0].split()[0])
+            if got != size:
+                sys.exit("%s delivered %d bytes, want %d" % (tool, got, size))
+            arc[tool].append(size / (time.monotonic() - t0))
+        print("run %d: --extract %.0f MiB/s, tar | socat %.0f MiB/s" %
+              (r + 1, arc["ringcast"][-1] / 2**20, arc["tar | socat"][-1] / 2**20), file=sys.stderr)
+
     rc, cu = statistics.median(res["ringcast"]), statistics.median(res["curl"])
     print("## URL source: an HTTP download through ringcast, against curl\n")
     print("Measured %s with `make bench`: a %d MiB file from nginx %s on loopback, fetched by "
@@ -71,6 +101,16 @@ def main():
     print("|---|---:|---:|")
     print("| ringcast -i URL | %.0f | %.2f |" % (rc / 2**20, rc / cu))
     print("| curl -o /dev/null | %.0f | 1.00 |" % (cu / 2**20))
+    ra, ta = statistics.median(arc["ringcast"]), statistics.median(arc["tar | socat"])
+    print("\n## Archive member: `--extract` against tar piped to socat\n")
+    print("The same %d MiB file as the only member of a `.tar.zst`, sent to one loopback "
+          "receiver by `ringcast --extract big.bin -i a.tar.zst` and by "
+          "`tar -xOf a.tar.zst big.bin | socat -u - TCP:...`, median of %d interleaved runs.\n"
+          % (a.size, a.repeat))
+    print("| tool | MiB/s | ratio to tar, socat |")
+    print("|---|---:|---:|")
+    print("| ringcast --extract | %.0f | %.2f |" % (ra / 2**20, ra / ta))
+    print("| tar -xOf, socat | %.0f | 1.00 |" % (ta / 2**20))
 
 
 if __name__ == "__main__":
