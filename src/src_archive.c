@@ -210,8 +210,12 @@ static void arc_close(struct source *s)
 	if (s->fd >= 0)
 		close(s->fd); /* a thread still writing gets EPIPE and ends */
 	s->fd = -1;
-	if (x->started)
+	if (x->started) {
+		/* One still waiting for input (a stopped run) is cancelled at
+		 * that wait; one that has finished is merely joined. */
+		pthread_cancel(x->thread);
 		pthread_join(x->thread, NULL);
+	}
 	x->inner.ops->close(&x->inner);
 	if (x->opts.loop)
 		loop_free(x->opts.loop);
