@@ -20,7 +20,7 @@ _ringcast() {
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--input --output --ring-size --chunk --mlock --transport
-            --ipv4 --ipv6 --grace --rate --header --user --netrc --extract --decompress --serve --listen --http --max-clients --max-header
+            --ipv4 --ipv6 --grace --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
             --header-timeout --idle-timeout --verbose --quiet --help --version
             -i -o -l -H -u -z -4 -6 -v -q -h -V" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then

@@ -70,8 +70,36 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-/* Copy the whole source into fd; returns the FNV-1a hash via *hash. */
-static int copy_in(struct source *s, struct loop *loop, int fd, uint64_t *size, uint64_t *hash)
+/* A source as a reader for copy_in: waits out -EAGAIN. */
+struct src_reader {
+	struct source *s;
+	struct loop *loop;
+};
+
+static ssize_t source_rd(void *ctx, void *buf, size_t len)
+{
+	struct src_reader *r = ctx;
+
+	for (;;) {
+		ssize_t n = r->s->ops->read(r->s, buf, len);
+		if (n == -EAGAIN && r->s->fd < 0) { /* a URL: run the loop that drives it */
+			int e = loop_once(r->loop, 1000);
+			if (e < 0)
+				return e;
+			continue;
+		}
+		if (n == -EAGAIN) { /* a non-blocking stdin: wait for it */
+			struct pollfd pfd = { .fd = r->s->fd, .events = POLLIN };
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		return n;
+	}
+}
+
+/* Everything rd gives into fd, with its FNV-1a hash.  0 or -errno. */
+static int copy_in(ssize_t (*rd)(void *, void *, size_t), void *ctx, int fd, uint64_t *size,
+		   uint64_t *hash)
 {
 	uint8_t *buf = malloc(LOAD_BUF);
 	uint64_t h = 0xcbf29ce484222325ULL, n = 0;
@@ -80,20 +108,7 @@ static int copy_in(struct source *s, struct loop *loop, int fd, uint64_t *size, 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t r = s->ops->read(s, buf, LOAD_BUF);
-		if (r == -EAGAIN && s->fd < 0) { /* a URL: run the loop that drives it */
-			int e = loop_once(loop, 1000);
-			if (e < 0) {
-				rc = e;
-				break;
-			}
-			continue;
-		}
-		if (r == -EAGAIN) { /* a non-blocking stdin: wait for it */
-			struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-			poll(&pfd, 1, -1);
-			continue;
-		}
+		ssize_t r = rd(ctx, buf, LOAD_BUF);
 		if (r <= 0) {
 			rc = (int)r;
 			break;
@@ -116,6 +131,28 @@ out:
 	*size = n;
 	*hash = h;
 	return rc;
+}
+
+/* Seal b's memfd, map it and give it its ETag.  0 or -errno after a message. */
+static int finish(struct blob *b, uint64_t hash, const char *spec)
+{
+	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		int e = errno;
+		errmsg("%s: cannot seal: %s", spec, strerror(e));
+		return -e;
+	}
+	if (b->size) {
+		void *m = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->fd, 0);
+		if (m == MAP_FAILED) {
+			int e = errno;
+			errmsg("%s: mmap: %s", spec, strerror(e));
+			return -e;
+		}
+		b->map = m;
+	}
+	snprintf(b->etag, sizeof(b->etag), "\"%llx-%016llx\"", (unsigned long long)b->size,
+		 (unsigned long long)hash);
+	return 0;
 }
 
 int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
@@ -145,29 +182,14 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 	b->mtime = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_mtime
 								 : (int64_t)time(NULL);
 	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	rc = b->fd < 0 ? -errno : copy_in(&s, o.loop, b->fd, &b->size, &hash);
+	struct src_reader r = { &s, o.loop };
+	rc = b->fd < 0 ? -errno : copy_in(source_rd, &r, b->fd, &b->size, &hash);
 	if (rc < 0)
 		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
 	s.ops->close(&s);
 	loop_free(o.loop);
-	if (rc < 0)
+	if (rc < 0 || (rc = finish(b, hash, spec)) < 0)
 		goto fail;
-	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-		rc = -errno;
-		errmsg("%s: cannot seal: %s", spec, strerror(-rc));
-		goto fail;
-	}
-	if (b->size) {
-		void *m = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->fd, 0);
-		if (m == MAP_FAILED) {
-			rc = -errno;
-			errmsg("%s: mmap: %s", spec, strerror(-rc));
-			goto fail;
-		}
-		b->map = m;
-	}
-	snprintf(b->etag, sizeof(b->etag), "\"%llx-%016llx\"", (unsigned long long)b->size,
-		 (unsigned long long)hash);
 	return 0;
 fail:
 	blob_free(b);
@@ -182,4 +204,37 @@ void blob_free(struct blob *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	*b = (struct blob){ .fd = -1 };
+}
+
+struct unpack {
+	const char *spec;
+	int (*add)(void *arg, struct blob *b);
+	void *arg;
+};
+
+static int add_member(void *arg, char *name, int64_t mtime,
+		      ssize_t (*rd)(void *ctx, void *buf, size_t len), void *ctx)
+{
+	struct unpack *u = arg;
+	struct blob b = { .fd = -1, .name = name, .type = blob_type(name), .mtime = mtime };
+	uint64_t hash = 0;
+	int rc;
+
+	b.fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	rc = b.fd < 0 ? -errno : copy_in(rd, ctx, b.fd, &b.size, &hash);
+	if (rc == 0)
+		rc = finish(&b, hash, u->spec);
+	if (rc == 0)
+		rc = u->add(u->arg, &b);
+	if (rc < 0)
+		blob_free(&b);
+	return rc;
+}
+
+int blob_unpack(const char *spec, const struct source_opts *opts,
+		int (*add)(void *arg, struct blob *b), void *arg)
+{
+	struct unpack u = { spec, add, arg };
+
+	return archive_members(spec, opts, add_member, &u);
 }

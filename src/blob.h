@@ -26,6 +26,12 @@ struct source_opts;
 int blob_load(struct blob *b, const char *spec, const struct source_opts *opts);
 void blob_free(struct blob *b);
 
+/* --unpack: every regular member of the archive spec as a blob named by its
+ * path; add(arg, b) takes each (it owns *b from then on; -errno stops).
+ * Returns 0, or -errno after a message. */
+int blob_unpack(const char *spec, const struct source_opts *opts,
+		int (*add)(void *arg, struct blob *b), void *arg);
+
 /* The Content-Type for a file name, by its extension. */
 const char *blob_type(const char *name);
 

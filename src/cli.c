@@ -26,6 +26,7 @@ enum {
 	OPT_RATE,
 	OPT_NETRC,
 	OPT_EXTRACT,
+	OPT_UNPACK,
 	OPT_SERVE,
 	OPT_HTTP,
 	OPT_MAX_CLIENTS,
@@ -53,6 +54,7 @@ static const struct option longopts[] = {
 	{ "serve", no_argument, NULL, OPT_SERVE },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "http", no_argument, NULL, OPT_HTTP },
+	{ "unpack", no_argument, NULL, OPT_UNPACK },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-header", required_argument, NULL, OPT_MAX_HEADER },
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
@@ -97,6 +99,8 @@ static void usage(FILE *f)
 	      "                         0: a free port); the address is printed on stderr\n"
 	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
 	      "                         each client gets the first BLOB, then the end\n"
+	      "      --unpack           serve each regular member of archive BLOBs as a blob\n"
+	      "                         named by its path inside the archive\n"
 	      "      --max-clients N    clients at once; more wait to be accepted (default 10000)\n"
 	      "      --max-header SIZE  largest HTTP request head (default 8K; larger: 431)\n"
 	      "      --header-timeout DURATION  close clients that take longer to send a\n"
@@ -404,6 +408,9 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		case OPT_HTTP:
 			cfg->http = 1;
 			break;
+		case OPT_UNPACK:
+			cfg->unpack = 1;
+			break;
 		case OPT_MAX_CLIENTS:
 			cfg->max_clients = size_arg("--max-clients", optarg, 1, 1000000);
 			break;
@@ -485,6 +492,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		usage_error("-l without --serve: subscribe mode is not in this version yet");
 	if (cfg->http)
 		usage_error("--http needs --serve");
+	if (cfg->unpack)
+		usage_error("--unpack needs --serve");
 	for (int i = optind; i < argc; i++)
 		add_dest(cfg, argv[i]);
 	if (cfg->ndests == 0)

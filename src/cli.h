@@ -39,6 +39,7 @@ struct config {
 	/* serve mode */
 	int serve;
 	int http;
+	int unpack; /* --unpack: each member of archive BLOBs is a blob */
 	int have_listen;
 	struct dest_spec listen; /* host NULL: every address */
 	const char **blobs;

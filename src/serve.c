@@ -76,6 +76,7 @@ struct server {
 	struct loop *loop;
 	struct served *blobs;
 	size_t nblobs;
+	const char *loading; /* the BLOB being loaded, for messages */
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
 	int paused; /* not accepting: at max clients or out of descriptors */
@@ -735,6 +736,34 @@ static void fit_fd_limit(struct server *s)
 	}
 }
 
+/* Take a loaded blob into the table: its name must be new; its 200 head is
+ * built now.  0, or -1 after a message (b is still the caller's then). */
+static int add_blob(void *arg, struct blob *b)
+{
+	struct server *s = arg;
+
+	if (find_blob(s, b->name)) {
+		errmsg("%s: another BLOB is already named '%s'", s->loading, b->name);
+		return -EEXIST;
+	}
+	struct served *n = realloc(s->blobs, (s->nblobs + 1) * sizeof(*n));
+	if (!n) {
+		errmsg("%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	s->blobs = n;
+	struct served *sv = &s->blobs[s->nblobs];
+	*sv = (struct served){ .b = *b };
+	if (build_head(sv) < 0) {
+		errmsg("%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	s->nblobs++;
+	info("%s: %llu bytes as '%s' (%s)", s->loading, (unsigned long long)b->size, b->name,
+	     b->type);
+	return 0;
+}
+
 static int setup(struct server *s)
 {
 	const struct config *cfg = s->cfg;
@@ -745,28 +774,28 @@ static int setup(struct server *s)
 		errmsg("epoll: %s", strerror(errno));
 		return 2;
 	}
-	s->blobs = calloc(cfg->nblobs, sizeof(*s->blobs));
-	if (!s->blobs) {
-		errmsg("%s", strerror(ENOMEM));
-		return 2;
-	}
 	struct source_opts o;
 	cli_source_opts(cfg, &o);
+	o.extract = NULL; /* a blob is loaded whole; --unpack takes archives apart */
+	o.decompress = 0;
 	for (size_t i = 0; i < cfg->nblobs; i++) {
-		if (blob_load(&s->blobs[i].b, cfg->blobs[i], &o) < 0)
+		s->loading = cfg->blobs[i];
+		if (cfg->unpack) {
+			if (blob_unpack(cfg->blobs[i], &o, add_blob, s) < 0)
+				return 2;
+			continue;
+		}
+		struct blob b;
+		if (blob_load(&b, cfg->blobs[i], &o) < 0)
 			return 2;
-		s->nblobs++;
-		if (find_blob(s, s->blobs[i].b.name) != &s->blobs[i]) {
-			errmsg("%s: another BLOB is already named '%s'", cfg->blobs[i],
-			       s->blobs[i].b.name);
+		if (add_blob(s, &b) < 0) {
+			blob_free(&b);
 			return 2;
 		}
-		if (build_head(&s->blobs[i]) < 0) {
-			errmsg("%s", strerror(ENOMEM));
-			return 2;
-		}
-		info("%s: %llu bytes as '%s' (%s)", cfg->blobs[i],
-		     (unsigned long long)s->blobs[i].b.size, s->blobs[i].b.name, s->blobs[i].b.type);
+	}
+	if (s->nblobs == 0) {
+		errmsg("--unpack: the archives hold no regular file to serve");
+		return 2;
 	}
 	fit_fd_limit(s);
 	refresh_date(s);

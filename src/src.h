@@ -58,6 +58,15 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 int src_archive_open(struct source *s, const char *spec, const struct source_opts *o,
 		     const char *member, const char **why);
 
+/* Serve mode's --unpack: for each regular member of the archive spec holds,
+ * each(arg, name, mtime, read, ctx) with its path as a safe name (owned by
+ * each) and read(ctx, buf, len) giving its bytes (0 at its end, -errno).
+ * Absolute paths and ".." are skipped with a warning.  0, or -errno after a
+ * message; a negative return from each stops the walk. */
+typedef int (*member_fn)(void *arg, char *name, int64_t mtime,
+			 ssize_t (*read)(void *ctx, void *buf, size_t len), void *ctx);
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg);
+
 /* "-", a regular file, a FIFO, a character device or a socket. */
 int src_fd_open(struct source *s, const char *spec, const char **why);
 /* Reading and closing a plain descriptor, for the kinds that end up with one. */

@@ -136,6 +136,23 @@ static int extract(struct arc *x, struct archive *a)
 	return -1;
 }
 
+/* Every archive format but the text ones: mtree would read any text file
+ * as a list of entries, and open the files it names on this machine. */
+static void support_archives(struct archive *a)
+{
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_ar(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_xar(a);
+	archive_read_support_format_zip(a);
+}
+
 static void *run(void *arg)
 {
 	struct arc *x = arg;
@@ -144,19 +161,7 @@ static void *run(void *arg)
 
 	archive_read_support_filter_all(a);
 	if (x->member) {
-		/* Every archive format but the text ones (mtree would read any
-		 * text file as a list of entries). */
-		archive_read_support_format_7zip(a);
-		archive_read_support_format_ar(a);
-		archive_read_support_format_cab(a);
-		archive_read_support_format_cpio(a);
-		archive_read_support_format_iso9660(a);
-		archive_read_support_format_lha(a);
-		archive_read_support_format_rar(a);
-		archive_read_support_format_rar5(a);
-		archive_read_support_format_tar(a);
-		archive_read_support_format_xar(a);
-		archive_read_support_format_zip(a);
+		support_archives(a);
 	} else {
 		archive_read_support_format_raw(a); /* -z: the decoded stream itself */
 		archive_read_support_format_empty(a);
@@ -285,5 +290,115 @@ fail:
 	free(x->in);
 	free(x->data);
 	free(x);
+	return rc;
+}
+
+/* ---- serve mode's --unpack: every regular member, one at a time ---- */
+
+struct walk {
+	struct arc x; /* for in_cb: the inner source and its loop */
+	struct archive *a;
+};
+
+static ssize_t member_read(void *ctx, void *buf, size_t len)
+{
+	struct walk *w = ctx;
+	la_ssize_t n = archive_read_data(w->a, buf, len);
+
+	if (n < 0)
+		snprintf(w->x.err, sizeof(w->x.err), "%s", archive_error_string(w->a));
+	return n < 0 ? -EIO : (ssize_t)n;
+}
+
+/* A member path as a blob name: "./" and repeated slashes dropped; NULL for
+ * absolute paths and any ".." (they would name something outside). */
+static char *member_name(const char *path)
+{
+	char *out = malloc(strlen(path) + 1), *o = out;
+
+	if (!out || path[0] == '/') {
+		free(out);
+		return NULL;
+	}
+	while (*path) {
+		size_t n = strcspn(path, "/");
+		if (n == 2 && path[0] == '.' && path[1] == '.') {
+			free(out);
+			return NULL;
+		}
+		if (n && !(n == 1 && path[0] == '.')) {
+			if (o != out)
+				*o++ = '/';
+			memcpy(o, path, n);
+			o += n;
+		}
+		path += n + (path[n] == '/');
+	}
+	*o = 0;
+	if (o == out) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg)
+{
+	struct walk w = { .x = { .out = -1 } };
+	struct archive_entry *e;
+	const char *why = NULL;
+	int rc;
+
+	w.x.opts = *o;
+	w.x.opts.extract = NULL;
+	w.x.opts.decompress = 0;
+	w.x.opts.room = NULL;
+	w.x.opts.commit = NULL;
+	if (!(w.x.in = malloc(BLOCK)) || !(w.x.opts.loop = loop_new())) {
+		free(w.x.in);
+		errmsg("%s: %s", spec, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if ((rc = source_open_plain(&w.x.inner, spec, &w.x.opts, &why)) < 0) {
+		errmsg("%s: %s", spec, why ? why : strerror(-rc));
+		goto out;
+	}
+	w.a = archive_read_new();
+	archive_read_support_filter_all(w.a);
+	support_archives(w.a);
+	if (archive_read_open(w.a, &w.x, NULL, in_cb, NULL) != ARCHIVE_OK) {
+		errmsg("%s: --unpack: %s", spec, archive_error_string(w.a));
+		rc = -EINVAL;
+	} else {
+		while ((rc = archive_read_next_header(w.a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+			const char *path = archive_entry_pathname(e);
+			if (archive_entry_filetype(e) != AE_IFREG || !path)
+				continue;
+			char *name = member_name(path);
+			if (!name) {
+				warnmsg("%s: skipping member '%s': it names a place outside the archive",
+					spec, path);
+				continue;
+			}
+			rc = each(arg, name, (int64_t)archive_entry_mtime(e), member_read, &w);
+			if (rc < 0) {
+				if (w.x.err[0])
+					errmsg("%s: %s: %s", spec, path, w.x.err);
+				goto close;
+			}
+		}
+		if (rc == ARCHIVE_EOF) {
+			rc = 0;
+		} else {
+			errmsg("%s: --unpack: %s", spec, archive_error_string(w.a));
+			rc = -EINVAL;
+		}
+	}
+close:
+	archive_read_free(w.a);
+	w.x.inner.ops->close(&w.x.inner);
+out:
+	loop_free(w.x.opts.loop);
+	free(w.x.in);
 	return rc;
 }

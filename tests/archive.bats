@@ -85,3 +85,41 @@ deliver() {
     run -2 "$RINGCAST" -z --extract x 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --extract already decodes compressed archives; drop -z" ]
 }
+
+@test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused" {
+    (cd "$T" && tar czf a.tar.gz d && mkdir z && cp d/readme.txt z/other.txt && zip -qr b.zip z)
+    python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n")):
+    i = tarfile.TarInfo(name)
+    i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+t.close()' "$T/evil.tar"
+    "$RINGCAST" --serve --http --unpack -l 127.0.0.1:0 "$T/a.tar.gz" "$T/b.zip" "$T/evil.tar" 2> "$T/srv.err" &
+    PIDS+=($!)
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { cat "$T/srv.err" >&2; false; }
+    curl -sSf -o "$T/got" "http://127.0.0.1:$port/d/sub/disk.img"
+    [ "$(sha256sum < "$T/got" | cut -d' ' -f1)" = "$(cat "$T/disk.sha")" ]
+    run -0 curl -sSf "http://127.0.0.1:$port/z/other.txt"
+    [ "$output" = hello ]
+    run -0 curl -sSf "http://127.0.0.1:$port/ok/fine.txt"
+    [ "$output" = fine ]
+    run -0 curl -s --path-as-is -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/../evil"
+    [ "$output" = 404 ]
+    grep -q "^ringcast: $T/evil.tar: skipping member '../evil': it names a place outside the archive$" "$T/srv.err"
+    grep -q "^ringcast: $T/evil.tar: skipping member '/etc/abs': it names a place outside the archive$" "$T/srv.err"
+}
+
+@test "serve --unpack of something that is not an archive: a clear error, exit 2" {
+    run -2 timeout 10 "$RINGCAST" --serve --unpack -l 127.0.0.1:0 "$T/d/readme.txt"
+    [ "${lines[0]}" = "ringcast: $T/d/readme.txt: --unpack: Unrecognized archive format" ] || { echo "$output" >&2; false; }
+    run -2 "$RINGCAST" --unpack 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --unpack needs --serve" ]
+}
