@@ -14,7 +14,10 @@ import subprocess
 import sys
 import time
 
-NGINX_CONF = """worker_processes 1;
+# `user root`: bench/run's output directory is private (mktemp -d), so nginx's
+# usual unprivileged worker could not read the blobs.  Ignored when not root.
+NGINX_CONF = """user root;
+worker_processes 1;
 daemon off;
 pid {d}/nginx.pid;
 error_log {d}/error.log;
