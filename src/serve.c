@@ -620,6 +620,12 @@ static void on_sweep(struct loop_timer *t)
 		next = c->next;
 		if (c->state == C_CLOSING && net_unacked(c->io.fd) <= 0) {
 			client_free(c); /* everything, FIN included, was acknowledged */
+		} else if (c->state == C_READ && c->rlen == 0 && c->rbuf &&
+			   !(c->deadline && now >= c->deadline)) {
+			/* Between requests a client needs no buffer: thousands of
+			 * idle keep-alive clients then cost a few hundred bytes each. */
+			free(c->rbuf);
+			c->rbuf = NULL;
 		} else if (c->deadline && now >= c->deadline) {
 			/* A head that never finished, a stalled reader, or a linger that
 			 * ran out; an idle keep-alive connection simply ends. */
