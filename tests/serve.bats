@@ -248,3 +248,20 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     stop_server
     grep -q "^ringcast: 2 connections, 1 responses, 0 error responses, 1 connections failed or timed out" "$T/srv.err"
 }
+
+@test "serve: SIGUSR1 prints the statistics so far and serving goes on" {
+    printf 'x\n' > "$T/x.txt"
+    start_server --http "$T/x.txt"
+    curl -sSf -o /dev/null "$(URL x.txt)"
+    kill -USR1 "$SRV_PID"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        grep -q '^ringcast: status: ' "$T/srv.err" && break
+        sleep 0.1
+    done
+    grep -q '^ringcast: status: 1 connections, 1 responses, 0 error responses, 0 connections failed or timed out, ' "$T/srv.err"
+    run -0 curl -sSf "$(URL x.txt)"
+    [ "$output" = x ]
+    stop_server
+    [ "$SRV_STATUS" -eq 0 ]
+}
