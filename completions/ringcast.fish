@@ -13,6 +13,7 @@ complete -c ringcast -s u -l user -x -d 'Credentials for a URL source (USER:PASS
 complete -c ringcast -l netrc -d 'Take URL credentials from ~/.netrc'
 complete -c ringcast -l extract -x -d 'Send one member of an archive SOURCE'
 complete -c ringcast -s z -l decompress -d 'Decode a compressed SOURCE'
+complete -c ringcast -l stall-timeout -x -d 'Drop a destination that accepts nothing this long'
 complete -c ringcast -l rate -x -d 'Read the source at most RATE bytes/s'
 complete -c ringcast -l serve -d 'Serve BLOBs to clients'
 complete -c ringcast -s l -l listen -x -d 'Where --serve listens ([HOST:]PORT)'

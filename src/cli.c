@@ -27,6 +27,7 @@ enum {
 	OPT_NETRC,
 	OPT_EXTRACT,
 	OPT_UNPACK,
+	OPT_STALL_TIMEOUT,
 	OPT_SERVE,
 	OPT_HTTP,
 	OPT_MAX_CLIENTS,
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "header", required_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'u' },
@@ -93,6 +95,8 @@ static void usage(FILE *f)
 	      "  -4, --ipv4             resolve destinations to IPv4 only\n"
 	      "  -6, --ipv6             resolve destinations to IPv6 only\n"
 	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
+	      "      --stall-timeout DURATION  drop a destination that accepts nothing for\n"
+	      "                         this long (default 60s; 0: never)\n"
 	      "      --rate RATE        read the source at most RATE bytes/s (K/M/G, like pv -L)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  where --serve listens (PORT alone: every address;\n"
@@ -350,6 +354,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.transport = TX_AUTO,
 		.family = AF_UNSPEC,
 		.grace_ms = 10000,
+		.stall_ms = 60000,
 		.max_clients = 10000,
 		.max_header = 8192,
 		.header_timeout_ms = 10000,
@@ -398,6 +403,10 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case 'z':
 			cfg->decompress = 1;
+			break;
+		case OPT_STALL_TIMEOUT:
+			if (parse_duration_ms(optarg, &cfg->stall_ms) < 0)
+				usage_error("--stall-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
 			break;
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);

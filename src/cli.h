@@ -27,6 +27,7 @@ struct config {
 	enum tx_kind transport;
 	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t grace_ms;
+	uint64_t stall_ms; /* --stall-timeout, 0: never */
 	uint64_t rate; /* --rate: source bytes per second, 0 unlimited */
 	const char **headers; /* -H, for URL sources */
 	size_t nheaders;

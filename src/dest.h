@@ -52,6 +52,8 @@ struct dest {
 	int connected; /* got past connect, so a failure has a byte count */
 	int err;      /* errno of the failure */
 	const char *err_op;
+	uint64_t stall_key;   /* progress as last seen by the stall check */
+	uint64_t stall_since; /* now_ms() when it last changed */
 };
 
 /* Start connecting d (already resolved into d->addrs).  Failure to connect

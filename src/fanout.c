@@ -39,6 +39,8 @@ struct fanout {
 	struct loop_io sig_io;
 	struct loop_timer grace;
 	struct loop_timer rate_wait; /* --rate: when the next read is allowed */
+	struct loop_timer stall;     /* --stall-timeout checks */
+	char stall_why[80];
 	uint64_t t_start;
 };
 
@@ -238,6 +240,35 @@ static void fail_live(struct fanout *f, const char *why)
 {
 	for (size_t i = 0; i < f->ndests; i++)
 		dest_fail(&f->dests[i], why, 0);
+}
+
+/* --stall-timeout: drop a destination that has taken nothing for that long
+ * while it had something to take (bytes to send, or sent bytes the peer has
+ * not acknowledged while draining).  Waiting for the source is no stall. */
+static void on_stall_check(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, stall);
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < f->ndests; i++) {
+		struct dest *d = &f->dests[i];
+		uint64_t key;
+
+		if (d->state == DEST_STREAMING && d->rd.done < f->ring.head)
+			key = d->rd.sent + d->rd.done;
+		else if (d->state == DEST_DRAINING && net_unacked(d->io.fd) > 0)
+			key = ~(uint64_t)net_unacked(d->io.fd);
+		else
+			key = now; /* idle, or not connected yet: never stalled */
+		if (key != d->stall_key) {
+			d->stall_key = key;
+			d->stall_since = now;
+		} else if (now - d->stall_since >= f->cfg->stall_ms) {
+			dest_fail(d, f->stall_why, 0);
+		}
+	}
+	if (f->nlive)
+		loop_timer_arm(f->loop, &f->stall, MIN(1000, MAX(f->cfg->stall_ms / 4, 50)));
 }
 
 static void on_grace(struct loop_timer *t)
@@ -469,6 +500,13 @@ int fanout_run(const struct config *cfg)
 	f.t_start = now_ms();
 	f.nlive = f.ndests;
 	loop_set_hook(f.loop, before_sleep, &f);
+	if (cfg->stall_ms) {
+		snprintf(f.stall_why, sizeof(f.stall_why),
+			 "stalled: accepted nothing for %.1f s (--stall-timeout)",
+			 (double)cfg->stall_ms / 1000);
+		f.stall.cb = on_stall_check;
+		loop_timer_arm(f.loop, &f.stall, MIN(1000, MAX(cfg->stall_ms / 4, 50)));
+	}
 	for (size_t i = 0; i < f.ndests; i++)
 		dest_connect(&f.dests[i]);
 	if (f.nlive > 0 && (rc = loop_run(f.loop)) < 0)

@@ -68,6 +68,8 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: --chunk must not exceed --ring-size" ]
     run -2 timeout 10 "$RINGCAST" --grace soon 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --grace 'soon': not a duration (like 10s, 500ms, 2m)" ]
+    run -2 timeout 10 "$RINGCAST" --stall-timeout soon 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --stall-timeout 'soon': not a duration (like 10s, 500ms, 2m)" ]
     run -2 timeout 10 "$RINGCAST" --mlock maybe 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --mlock 'maybe': expected auto, on or off" ]
     run -2 timeout 10 "$RINGCAST" --transport carrier-pigeon 127.0.0.1:9

@@ -119,3 +119,27 @@ teardown() { common_teardown; }
     wait_receivers 30
     check_receivers "$T/in.sha" $((4 << 20))
 }
+
+@test "--stall-timeout drops a receiver that stops reading, for every transport; the others finish; exit 1" {
+    make_input in 16
+    local t port
+    for t in $(transports); do
+        start_receivers 3
+        python3 "$HELPERS/recv.py" --count 1 --slow 1 --slow-rate 1 --portfile "$T/stallport" \
+            --out "$T/stallres" --timeout 20 2> /dev/null &
+        PIDS+=($!)
+        local stall_pid=$! i
+        for ((i = 0; i < 100; i++)); do [ -s "$T/stallport" ] && break; sleep 0.05; done
+        port=$(cat "$T/stallport")
+        run -1 --separate-stderr timeout 60 "$RINGCAST" --transport "$t" --stall-timeout 500ms \
+            -i "$T/in" "${DESTS[@]}" "127.0.0.1:$port"
+        [[ ${stderr_lines[0]} == "ringcast: 127.0.0.1:$port: stalled: accepted nothing for 0.5 s (--stall-timeout) (after "* ]] ||
+            { echo "$t: $stderr" >&2; false; }
+        [ "${stderr_lines[1]}" = "ringcast: 1 of 4 destinations did not receive the whole stream" ]
+        wait_receivers 30
+        check_receivers "$T/in.sha" $((16 << 20)) || { echo "transport $t" >&2; false; }
+        kill "$stall_pid" 2>/dev/null
+        wait "$stall_pid" 2>/dev/null || true
+        rm -f "$T/stallport"
+    done
+}
