@@ -116,24 +116,6 @@ static void connected(struct dest *d)
 	dest_kick(d);
 }
 
-/* Read and discard what the peer sends.  Returns 0 at its end of stream,
- * 1 when nothing more is readable now, -errno on error. */
-static int discard_input(int fd)
-{
-	char buf[4096];
-
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		return errno == EAGAIN ? 1 : -errno;
-	}
-}
-
 /* Done once the peer has acknowledged every byte and our FIN. */
 static void check_drained(struct dest *d)
 {
@@ -144,7 +126,7 @@ static void check_drained(struct dest *d)
 		return;
 	}
 	if (q == 0) {
-		discard_input(d->io.fd); /* unread input would make close() send RST */
+		net_discard(d->io.fd); /* unread input would make close() send RST */
 		release(d, DEST_DONE);
 	}
 }
@@ -229,7 +211,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 	if (events & (EPOLLIN | EPOLLRDHUP)) {
 		/* The peer may close its side early (many receivers do once their
 		 * stdin ends); that is not a failure, a reset is. */
-		int rc = discard_input(d->io.fd);
+		int rc = net_discard(d->io.fd);
 		if (rc < 0) {
 			dest_fail(d, op, -rc);
 			return;

@@ -322,21 +322,6 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	}
 }
 
-static int open_signals(struct fanout *f)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	f->sig_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (f->sig_io.fd < 0)
-		return -errno;
-	f->sig_io.cb = on_signal;
-	return loop_add(f->loop, &f->sig_io, EPOLLIN);
-}
-
 /* Resolve every destination before anything is sent.  0, or 2 after a message. */
 static int resolve_all(struct fanout *f)
 {
@@ -437,7 +422,8 @@ static int setup(struct fanout *f)
 	f->tx = (struct tx){ .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
 	if (tx_start(&f->tx, cfg->transport) < 0)
 		return 2;
-	if ((rc = open_signals(f)) < 0) {
+	f->sig_io.cb = on_signal;
+	if ((rc = loop_add_signals(f->loop, &f->sig_io)) < 0) {
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
 	}

@@ -2,8 +2,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #define LOOP_BATCH 256
@@ -58,6 +60,33 @@ int loop_mod(struct loop *l, struct loop_io *io, uint32_t events)
 int loop_del(struct loop *l, struct loop_io *io)
 {
 	return ctl(l, EPOLL_CTL_DEL, io, 0);
+}
+
+static void loop_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR1);
+}
+
+void loop_block_signals(void)
+{
+	sigset_t set;
+
+	loop_signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int loop_add_signals(struct loop *l, struct loop_io *io)
+{
+	sigset_t set;
+
+	loop_signal_set(&set);
+	io->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (io->fd < 0)
+		return -errno;
+	return loop_add(l, io, EPOLLIN);
 }
 
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)

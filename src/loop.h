@@ -35,6 +35,11 @@ int loop_del(struct loop *l, struct loop_io *io);
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
+/* SIGINT, SIGTERM and SIGUSR1: block them (main, once, before any thread),
+ * and watch them through a signalfd in io (its cb set by the caller). */
+void loop_block_signals(void);
+int loop_add_signals(struct loop *l, struct loop_io *io);
+
 /* hook(arg) runs before every wait; when it returns non-zero there is more
  * work ready, so the wait does not block. */
 void loop_set_hook(struct loop *l, int (*hook)(void *arg), void *arg);

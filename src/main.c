@@ -1,6 +1,7 @@
 /* ringcast: read a stream once, deliver it to many TCP peers at once. */
 #include "cli.h"
 #include "fanout.h"
+#include "loop.h"
 #include "serve.h"
 #include "util.h"
 
@@ -10,7 +11,6 @@
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	sigset_t set;
 
 	cli_parse(&cfg, argc, argv);
 	log_level = cfg.quiet ? -1 : cfg.verbose;
@@ -18,11 +18,7 @@ int main(int argc, char **argv)
 	/* A peer that goes away must not kill us; its send fails with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Delivered through a signalfd in the event loop. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	loop_block_signals();
 
 	int status = cfg.serve ? serve_run(&cfg) : fanout_run(&cfg);
 	cli_free(&cfg);

@@ -129,6 +129,22 @@ int net_sock_error(int fd)
 	return e;
 }
 
+int net_discard(int fd)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN ? 1 : -errno;
+	}
+}
+
 int net_unacked(int fd)
 {
 	int n;

@@ -29,6 +29,10 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 /* The pending error of a socket (SO_ERROR), 0 if none. */
 int net_sock_error(int fd);
 
+/* Read and drop what the peer sent: 0 at its end of stream, 1 when nothing
+ * more is there now, -errno on error. */
+int net_discard(int fd);
+
 /* Bytes not yet acknowledged by the peer (SIOCOUTQ), or -errno. */
 int net_unacked(int fd);
 

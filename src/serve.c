@@ -147,30 +147,12 @@ static void client_fail(struct client *c)
 	client_free(c);
 }
 
-/* Read and drop what the client sends.  0 at its end of stream, 1 when
- * nothing more is there now, -1 on error. */
-static int discard(int fd)
-{
-	char buf[4096];
-
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		return errno == EAGAIN ? 1 : -1;
-	}
-}
-
 /* A closing client goes once the client has acknowledged every byte and our
  * FIN; until then its input is read and dropped, so that close() never
  * resets a response the client has not read yet nor leaves data queued. */
 static void check_closed(struct client *c)
 {
-	if (discard(c->io.fd) < 0 || net_unacked(c->io.fd) <= 0)
+	if (net_discard(c->io.fd) < 0 || net_unacked(c->io.fd) <= 0)
 		client_free(c);
 }
 
@@ -773,7 +755,6 @@ static int add_blob(void *arg, struct blob *b)
 static int setup(struct server *s)
 {
 	const struct config *cfg = s->cfg;
-	sigset_t set;
 
 	s->loop = loop_new();
 	if (!s->loop) {
@@ -808,14 +789,9 @@ static int setup(struct server *s)
 	int rc = open_listeners(s);
 	if (rc)
 		return rc;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	s->sig_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	s->sig_io.cb = on_signal;
-	if (s->sig_io.fd < 0 || loop_add(s->loop, &s->sig_io, EPOLLIN) < 0) {
-		errmsg("signalfd: %s", strerror(errno));
+	if ((rc = loop_add_signals(s->loop, &s->sig_io)) < 0) {
+		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
 	}
 	s->sweep.cb = on_sweep;
