@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +69,7 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-/* A source as a reader for copy_in: waits out -EAGAIN. */
+/* A source as a reader for copy_in. */
 struct src_reader {
 	struct source *s;
 	struct loop *loop;
@@ -80,21 +79,7 @@ static ssize_t source_rd(void *ctx, void *buf, size_t len)
 {
 	struct src_reader *r = ctx;
 
-	for (;;) {
-		ssize_t n = r->s->ops->read(r->s, buf, len);
-		if (n == -EAGAIN && r->s->fd < 0) { /* a URL: run the loop that drives it */
-			int e = loop_once(r->loop, 1000);
-			if (e < 0)
-				return e;
-			continue;
-		}
-		if (n == -EAGAIN) { /* a non-blocking stdin: wait for it */
-			struct pollfd pfd = { .fd = r->s->fd, .events = POLLIN };
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		return n;
-	}
+	return source_read_wait(r->s, r->loop, buf, len);
 }
 
 /* Everything rd gives into fd, with its FNV-1a hash.  0 or -errno. */

@@ -1,8 +1,29 @@
 /* SOURCE as given on the command line, to the kind that reads it. */
 #include "src.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <poll.h>
 
 #include <string.h>
 #include <strings.h>
+
+ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = s->ops->read(s, buf, len);
+		if (n != -EAGAIN)
+			return n;
+		if (s->fd < 0) {
+			int e = loop_once(loop, 1000);
+			if (e < 0)
+				return e;
+		} else {
+			struct pollfd p = { .fd = s->fd, .events = POLLIN };
+			poll(&p, 1, -1);
+		}
+	}
+}
 
 static int src_file_url(struct source *s, const char *url, const char *path, const char **why)
 {

@@ -50,6 +50,11 @@ struct source {
 int source_open(struct source *s, const char *spec, const struct source_opts *opts,
 		const char **why);
 
+/* A read that waits out -EAGAIN: for a self-driven source (a URL) by
+ * running loop, else by poll().  For code that may block (loading a blob,
+ * the archive thread), never for the fan-out's own loop. */
+ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t len);
+
 /* source_open without --extract and -z: the source as it is. */
 int source_open_plain(struct source *s, const char *spec, const struct source_opts *opts,
 		      const char **why);

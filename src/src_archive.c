@@ -17,7 +17,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,25 +42,14 @@ struct arc {
 static la_ssize_t in_cb(struct archive *a, void *arg, const void **block)
 {
 	struct arc *x = arg;
+	ssize_t n = source_read_wait(&x->inner, x->opts.loop, x->in, BLOCK);
 
-	for (;;) {
-		ssize_t n = x->inner.ops->read(&x->inner, x->in, BLOCK);
-		if (n >= 0) {
-			*block = x->in;
-			return n;
-		}
-		if (n == -EAGAIN && x->inner.fd < 0) {
-			loop_once(x->opts.loop, 1000); /* a URL: let it make progress */
-			continue;
-		}
-		if (n == -EAGAIN) {
-			struct pollfd p = { .fd = x->inner.fd, .events = POLLIN };
-			poll(&p, 1, -1);
-			continue;
-		}
-		archive_set_error(a, (int)-n, "%s", x->inner.err_text ? x->inner.err_text : strerror((int)-n));
-		return -1;
+	if (n >= 0) {
+		*block = x->in;
+		return n;
 	}
+	archive_set_error(a, (int)-n, "%s", x->inner.err_text ? x->inner.err_text : strerror((int)-n));
+	return -1;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
