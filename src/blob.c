@@ -16,22 +16,34 @@
 
 #define LOAD_BUF (1 << 20)
 
-static const struct {
-	const char *ext, *type;
-} types[] = {
-	{ "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },
-	{ "txt", "text/plain; charset=utf-8" }, { "css", "text/css" },
-	{ "js", "text/javascript" },             { "json", "application/json" },
-	{ "xml", "application/xml" },            { "svg", "image/svg+xml" },
-	{ "png", "image/png" },                  { "jpg", "image/jpeg" },
-	{ "jpeg", "image/jpeg" },                { "gif", "image/gif" },
-	{ "webp", "image/webp" },                { "ico", "image/x-icon" },
-	{ "pdf", "application/pdf" },            { "wasm", "application/wasm" },
-	{ "mp4", "video/mp4" },                  { "webm", "video/webm" },
-	{ "zip", "application/zip" },            { "gz", "application/gzip" },
-	{ "tgz", "application/gzip" },           { "xz", "application/x-xz" },
-	{ "zst", "application/zstd" },           { "bz2", "application/x-bzip2" },
-	{ "tar", "application/x-tar" },          { "iso", "application/x-iso9660-image" },
+/* Extension, then Content-Type. */
+static const char *const types[][2] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".htm", "text/html; charset=utf-8" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".css", "text/css" },
+	{ ".js", "text/javascript" },
+	{ ".json", "application/json" },
+	{ ".xml", "application/xml" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".jpg", "image/jpeg" },
+	{ ".jpeg", "image/jpeg" },
+	{ ".gif", "image/gif" },
+	{ ".webp", "image/webp" },
+	{ ".ico", "image/x-icon" },
+	{ ".pdf", "application/pdf" },
+	{ ".wasm", "application/wasm" },
+	{ ".mp4", "video/mp4" },
+	{ ".webm", "video/webm" },
+	{ ".zip", "application/zip" },
+	{ ".gz", "application/gzip" },
+	{ ".tgz", "application/gzip" },
+	{ ".xz", "application/x-xz" },
+	{ ".zst", "application/zstd" },
+	{ ".bz2", "application/x-bzip2" },
+	{ ".tar", "application/x-tar" },
+	{ ".iso", "application/x-iso9660-image" },
 };
 
 const char *blob_type(const char *name)
@@ -40,8 +52,8 @@ const char *blob_type(const char *name)
 
 	if (dot && dot != name)
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (!strcasecmp(dot + 1, types[i].ext))
-				return types[i].type;
+			if (!strcasecmp(dot, types[i][0]))
+				return types[i][1];
 	return "application/octet-stream";
 }
 

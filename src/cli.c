@@ -208,6 +208,27 @@ int parse_duration_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A decimal port of at least minport into out.  0, or -EINVAL with *why. */
+static int parse_port(const char *port, unsigned long minport, char out[6], const char **why)
+{
+	unsigned long p = 0;
+
+	for (const char *c = port; *c; c++) {
+		if (!isdigit((unsigned char)*c)) {
+			*why = "port is not a number";
+			return -EINVAL;
+		}
+		if (p <= 65535)
+			p = p * 10 + (unsigned long)(*c - '0');
+	}
+	if (p < minport || p > 65535) {
+		*why = minport ? "port out of range (1-65535)" : "port out of range (0-65535)";
+		return -EINVAL;
+	}
+	snprintf(out, 6, "%lu", p);
+	return 0;
+}
+
 /* HOST:PORT or [V6]:PORT with a port of at least minport. */
 static int hostport(const char *s, struct dest_spec *out, const char **why, unsigned long minport)
 {
@@ -254,19 +275,8 @@ static int hostport(const char *s, struct dest_spec *out, const char **why, unsi
 		*why = "missing port (expected HOST:PORT)";
 		return -EINVAL;
 	}
-	unsigned long p = 0;
-	for (const char *c = port; *c; c++) {
-		if (!isdigit((unsigned char)*c)) {
-			*why = "port is not a number";
-			return -EINVAL;
-		}
-		if (p <= 65535)
-			p = p * 10 + (unsigned long)(*c - '0');
-	}
-	if (p < minport || p > 65535) {
-		*why = minport ? "port out of range (1-65535)" : "port out of range (0-65535)";
+	if (parse_port(port, minport, out->port, why) < 0)
 		return -EINVAL;
-	}
 	out->host = strndup(host, hostlen);
 	out->text = strdup(s);
 	if (!out->host || !out->text) {
@@ -275,7 +285,6 @@ static int hostport(const char *s, struct dest_spec *out, const char **why, unsi
 		*why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
-	snprintf(out->port, sizeof(out->port), "%lu", p);
 	return 0;
 }
 
@@ -286,17 +295,15 @@ int parse_dest(const char *s, struct dest_spec *out, const char **why)
 
 int parse_listen(const char *s, struct dest_spec *out, const char **why)
 {
-	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		char buf[80];
-		snprintf(buf, sizeof(buf), "*:%s", s);
-		int rc = hostport(buf, out, why, 0);
-		if (rc == 0) {
-			free(out->host);
-			out->host = NULL;
-			free(out->text);
-			out->text = strdup(s);
+	if (*s && strspn(s, "0123456789") == strlen(s)) { /* PORT: every address */
+		*out = (struct dest_spec){ 0 };
+		if (parse_port(s, 0, out->port, why) < 0)
+			return -EINVAL;
+		if (!(out->text = strdup(s))) {
+			*why = strerror(ENOMEM);
+			return -ENOMEM;
 		}
-		return rc;
+		return 0;
 	}
 	return hostport(s, out, why, 0);
 }

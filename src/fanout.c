@@ -252,12 +252,13 @@ static void on_stall_check(struct loop_timer *t)
 
 	for (size_t i = 0; i < f->ndests; i++) {
 		struct dest *d = &f->dests[i];
+		int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
 		uint64_t key;
 
 		if (d->state == DEST_STREAMING && d->rd.done < f->ring.head)
 			key = d->rd.sent + d->rd.done;
-		else if (d->state == DEST_DRAINING && net_unacked(d->io.fd) > 0)
-			key = ~(uint64_t)net_unacked(d->io.fd);
+		else if (unacked > 0)
+			key = ~(uint64_t)unacked;
 		else
 			key = now; /* idle, or not connected yet: never stalled */
 		if (key != d->stall_key) {

@@ -129,10 +129,7 @@ int tx_start(struct tx *tx, enum tx_kind want)
 
 	if (want != TX_AUTO) {
 		const struct tx_ops *ops = tx_ops_for(want);
-		if ((rc = try_open(tx, ops, &what)) == -EINVAL) {
-			errmsg("--transport %s: %s", ops->name, what);
-			return -1;
-		} else if (rc < 0) {
+		if ((rc = try_open(tx, ops, &what)) < 0) {
 			errmsg("--transport %s: %s: %s", ops->name, what,
 			       why_text(-rc, 1, buf, sizeof(buf)));
 			return -1;
