@@ -18,6 +18,23 @@ import time
 from serve import NGINX_CONF, free_port, wait_port, nginx_version
 
 
+def timed_delivery(sink, portfile, size, cmd_for):
+    """Run cmd_for(port) against a fresh one-connection sink; check that it
+    got size bytes; return bytes per second."""
+    if os.path.exists(portfile):
+        os.unlink(portfile)
+    s = subprocess.Popen([sink, "1", portfile], stdout=subprocess.PIPE)
+    while not os.path.exists(portfile):
+        time.sleep(0.01)
+    port = open(portfile).read().split()[0]
+    t0 = time.monotonic()
+    subprocess.run(cmd_for(port), check=True)
+    got = int(s.communicate(timeout=60)[0].split()[0])
+    if got != size:
+        sys.exit("%s delivered %d bytes, want %d" % (cmd_for(port)[0], got, size))
+    return size / (time.monotonic() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -38,23 +55,14 @@ def main():
     nginx = subprocess.Popen(["nginx", "-c", d + "/nginx.conf"])
     url = "http://127.0.0.1:%d/big.bin" % port
     sink = os.path.join(a.build, "sink")
+    ringcast = os.path.join(a.build, "ringcast")
     res = {"ringcast": [], "curl": []}
     try:
         wait_port(port)
         for r in range(a.repeat):
-            portfile = d + "/ports"
-            if os.path.exists(portfile):
-                os.unlink(portfile)
-            s = subprocess.Popen([sink, "1", portfile], stdout=subprocess.PIPE)
-            while not os.path.exists(portfile):
-                time.sleep(0.01)
-            dest = "127.0.0.1:" + open(portfile).read().split()[0]
-            t0 = time.monotonic()
-            subprocess.run([os.path.join(a.build, "ringcast"), "-q", "-i", url, dest], check=True)
-            got = int(s.communicate(timeout=60)[0].split()[0])
-            if got != size:
-                sys.exit("ringcast delivered %d bytes, want %d" % (got, size))
-            res["ringcast"].append(size / (time.monotonic() - t0))
+            res["ringcast"].append(timed_delivery(
+                sink, d + "/ports", size,
+                lambda p: [ringcast, "-q", "-i", url, "127.0.0.1:" + p]))
             t0 = time.monotonic()
             subprocess.run(["curl", "-sSf", "-o", "/dev/null", url], check=True)
             res["curl"].append(size / (time.monotonic() - t0))
@@ -69,25 +77,13 @@ def main():
     arc = {"ringcast": [], "tar | socat": []}
     for r in range(a.repeat):
         for tool in arc:
-            portfile = d + "/ports"
-            if os.path.exists(portfile):
-                os.unlink(portfile)
-            s = subprocess.Popen([sink, "1", portfile], stdout=subprocess.PIPE)
-            while not os.path.exists(portfile):
-                time.sleep(0.01)
-            port_ = open(portfile).read().split()[0]
             if tool == "ringcast":
-                cmd = [os.path.join(a.build, "ringcast"), "-q", "--extract", "big.bin",
-                       "-i", d + "/a.tar.zst", "127.0.0.1:" + port_]
+                cmd_for = lambda p: [ringcast, "-q", "--extract", "big.bin", "-i",
+                                     d + "/a.tar.zst", "127.0.0.1:" + p]
             else:
-                cmd = ["sh", "-c", "tar -xOf %s/a.tar.zst big.bin | socat -u - TCP:127.0.0.1:%s"
-                       % (d, port_)]
-            t0 = time.monotonic()
-            subprocess.run(cmd, check=True)
-            got = int(s.communicate(timeout=60)[0].split()[0])
-            if got != size:
-                sys.exit("%s delivered %d bytes, want %d" % (tool, got, size))
-            arc[tool].append(size / (time.monotonic() - t0))
+                cmd_for = lambda p: ["sh", "-c", "tar -xOf %s/a.tar.zst big.bin | "
+                                     "socat -u - TCP:127.0.0.1:%s" % (d, p)]
+            arc[tool].append(timed_delivery(sink, d + "/ports", size, cmd_for))
         print("run %d: --extract %.0f MiB/s, tar | socat %.0f MiB/s" %
               (r + 1, arc["ringcast"][-1] / 2**20, arc["tar | socat"][-1] / 2**20), file=sys.stderr)
 

@@ -36,14 +36,8 @@ deliver() {
     run -0 timeout 60 bash -c '"$1" -q --extract d/sub/disk.img < "$2" "${@:3}"' _ "$RINGCAST" "$T/a.tar.xz" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/disk.sha" $((6 << 20))
-    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/a.tar.xz" 2> "$T/srv.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/a.tar.xz"
+    local port=$PORT
     deliver "$T/disk.sha" $((6 << 20)) --extract d/sub/disk.img -i "http://127.0.0.1:$port/a.tar.xz"
 }
 
@@ -96,15 +90,8 @@ for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fi
     i.size = len(data)
     t.addfile(i, io.BytesIO(data))
 t.close()' "$T/evil.tar"
-    "$RINGCAST" --serve --http --unpack -l 127.0.0.1:0 "$T/a.tar.gz" "$T/b.zip" "$T/evil.tar" 2> "$T/srv.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$T/srv.err" >&2; false; }
+    start_listening "$T/srv.err" --serve --http --unpack -l 127.0.0.1:0 "$T/a.tar.gz" "$T/b.zip" "$T/evil.tar"
+    local port=$PORT
     curl -sSf -o "$T/got" "http://127.0.0.1:$port/d/sub/disk.img"
     [ "$(sha256sum < "$T/got" | cut -d' ' -f1)" = "$(cat "$T/disk.sha")" ]
     run -0 curl -sSf "http://127.0.0.1:$port/z/other.txt"

@@ -10,19 +10,8 @@ teardown() { common_teardown; }
 # start_server ARGS...: ringcast --serve ARGS in the background, listening on
 # 127.0.0.1:0; sets SRV_PID and PORT from the address it prints.
 start_server() {
-    "$RINGCAST" --serve -l 127.0.0.1:0 "$@" 2> "$T/srv.err" &
-    SRV_PID=$!
-    PIDS+=("$SRV_PID")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        PORT=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/srv.err")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "server did not start:" >&2
-    cat "$T/srv.err" >&2
-    return 1
+    start_listening "$T/srv.err" --serve -l 127.0.0.1:0 "$@" || return 1
+    SRV_PID=$BG_PID
 }
 
 # stop_server: SIGTERM, and its exit status in SRV_STATUS.
@@ -222,16 +211,9 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
         skip "no IPv6 loopback here"
     printf 'both\n' > "$T/x.txt"
-    "$RINGCAST" --serve --http -l 0 "$T/x.txt" 2> "$T/srv.err" &
-    SRV_PID=$!
-    PIDS+=("$SRV_PID")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        PORT=$(sed -n 's/^ringcast: listening on \[::\]:\([0-9]*\).*/\1/p' "$T/srv.err")
-        [ -n "$PORT" ] && break
-        sleep 0.05
-    done
-    [ -n "$PORT" ]
+    start_listening "$T/srv.err" --serve --http -l 0 "$T/x.txt"
+    # One dual-stack socket, printed as [::]:PORT.
+    grep -q "^ringcast: listening on \[::\]:$PORT (HTTP)$" "$T/srv.err"
     run -0 curl -sSf "http://127.0.0.1:$PORT/x.txt"
     [ "$output" = both ]
     run -0 curl -sSf "http://[::1]:$PORT/x.txt"

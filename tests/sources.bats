@@ -10,18 +10,11 @@ teardown() { common_teardown; }
 # start_relay NAME ARGS...: ringcast -i tcp-listen://127.0.0.1:0 ARGS in the
 # background; sets RELAY_PORT and RELAY_PID, stderr in $T/NAME.err.
 start_relay() {
-    local name=$1 i
+    local name=$1
     shift
-    "$RINGCAST" -i tcp-listen://127.0.0.1:0 "$@" 2> "$T/$name.err" &
-    RELAY_PID=$!
-    PIDS+=("$RELAY_PID")
-    for ((i = 0; i < 100; i++)); do
-        RELAY_PORT=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.err")
-        [ -n "$RELAY_PORT" ] && return 0
-        sleep 0.05
-    done
-    cat "$T/$name.err" >&2
-    return 1
+    start_listening "$T/$name.err" -i tcp-listen://127.0.0.1:0 "$@" || return 1
+    RELAY_PORT=$PORT
+    RELAY_PID=$BG_PID
 }
 
 # within T0 T1 MIN MAX: T1 - T0 seconds lies in [MIN, MAX].
@@ -66,14 +59,8 @@ wait_pid() {
 @test "tcp://HOST:PORT reads what a server sends until it closes" {
     make_input in 8
     # The server: ringcast's own serve mode, raw TCP.
-    "$RINGCAST" --serve -l 127.0.0.1:0 "$T/in" 2> "$T/srv.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    start_listening "$T/srv.err" --serve -l 127.0.0.1:0 "$T/in"
+    local port=$PORT
     start_receivers 3
     run -0 timeout 60 "$RINGCAST" -q -i "tcp://127.0.0.1:$port" "${DESTS[@]}"
     wait_receivers 30
@@ -130,14 +117,8 @@ start_httpd() {
 
 @test "an HTTP URL served by a real server (ringcast --serve --http) fans out to 8 receivers" {
     make_input disk.img 32
-    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/disk.img" 2> "$T/srv.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/disk.img"
+    local port=$PORT
     start_receivers 8
     run -0 timeout 60 "$RINGCAST" -q -i "http://127.0.0.1:$port/disk.img" "${DESTS[@]}"
     wait_receivers 30
@@ -159,14 +140,8 @@ start_httpd() {
 
 @test "URL errors: 404, 403, a refused port and an unknown host are reported with curl's reason, exit 2, receivers reset" {
     make_input in 1
-    "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/in" 2> "$T/srv.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) (HTTP)$/\1/p' "$T/srv.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
+    local port=$PORT
     start_receivers 2
     run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$port/nothing" "${DESTS[@]}"
     [ "${lines[0]}" = "ringcast: http://127.0.0.1:$port/nothing: The requested URL returned error: 404" ]
@@ -206,15 +181,8 @@ start_httpd() {
 @test "serve mode loads a BLOB from a URL" {
     make_input disk.img 4
     start_httpd "$T/disk.img"
-    "$RINGCAST" --serve -l 127.0.0.1:0 "http://127.0.0.1:$HTTPD_PORT/disk.img" 2> "$T/srv2.err" &
-    PIDS+=($!)
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv2.err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ]
+    start_listening "$T/srv2.err" --serve -l 127.0.0.1:0 "http://127.0.0.1:$HTTPD_PORT/disk.img"
+    local port=$PORT
     run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$port" --count 2
     [ "$(grep -c "^[0-9] 4194304 $(cat "$T/disk.img.sha") eof$" <<< "$output")" -eq 2 ]
 }

@@ -91,3 +91,23 @@ transports() {
     [[ " $list " == *" copy "* ]] || { echo "no transports in --version: '$list'" >&2; return 1; }
     echo "$list auto"
 }
+
+# start_listening ERRFILE ARGS...: ringcast ARGS in the background, stderr in
+# ERRFILE; waits for its first "listening on" line (127.0.0.1 or [::]) and
+# sets PORT from it and BG_PID.
+start_listening() {
+    local err=$1 i
+    shift
+    "$RINGCAST" "$@" 2> "$err" &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+    for ((i = 0; i < 100; i++)); do
+        PORT=$(sed -n 's/^ringcast: listening on \(127\.0\.0\.1\|\[::\]\):\([0-9]*\)\( (HTTP)\)\{0,1\}$/\2/p' "$err" | head -1)
+        [ -n "$PORT" ] && return 0
+        kill -0 "$BG_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "no listening address in $err:" >&2
+    cat "$err" >&2
+    return 1
+}
