@@ -14,13 +14,21 @@ _ringcast() {
         --transport)
             COMPREPLY=($(compgen -W "auto uring msgzc sendfile copy" -- "$cur"))
             return ;;
+        --slow)
+            COMPREPLY=($(compgen -W "block drop" -- "$cur"))
+            return ;;
+        --join)
+            COMPREPLY=($(compgen -W "live oldest" -- "$cur"))
+            return ;;
         -o | --output | --ring-size | --chunk | --grace | --stall-timeout | --rate | -H | --header | -u | --user | --extract | -l | --listen | --max-clients | \
-            --max-header | --header-timeout | --idle-timeout)
+            --max-header | --header-timeout | --idle-timeout | --max-lag | --retry | --connect-timeout | --min-subscribers | \
+            --max-subscribers | --wait-timeout)
             return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--input --output --ring-size --chunk --mlock --transport
-            --ipv4 --ipv6 --grace --stall-timeout --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
+            --ipv4 --ipv6 --grace --stall-timeout --slow --max-lag --retry --connect-timeout
+            --min-subscribers --max-subscribers --wait-timeout --join --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
             --header-timeout --idle-timeout --verbose --quiet --help --version
             -i -o -l -H -u -z -4 -6 -v -q -h -V" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then

@@ -34,6 +34,14 @@ enum {
 	OPT_MAX_HEADER,
 	OPT_HEADER_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
+	OPT_RETRY,
+	OPT_CONNECT_TIMEOUT,
+	OPT_SLOW,
+	OPT_MAX_LAG,
+	OPT_MIN_SUBSCRIBERS,
+	OPT_MAX_SUBSCRIBERS,
+	OPT_WAIT_TIMEOUT,
+	OPT_JOIN,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +55,10 @@ static const struct option longopts[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+	{ "slow", required_argument, NULL, OPT_SLOW },
+	{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
+	{ "retry", required_argument, NULL, OPT_RETRY },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "header", required_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'u' },
@@ -55,6 +67,10 @@ static const struct option longopts[] = {
 	{ "decompress", no_argument, NULL, 'z' },
 	{ "serve", no_argument, NULL, OPT_SERVE },
 	{ "listen", required_argument, NULL, 'l' },
+	{ "min-subscribers", required_argument, NULL, OPT_MIN_SUBSCRIBERS },
+	{ "max-subscribers", required_argument, NULL, OPT_MAX_SUBSCRIBERS },
+	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+	{ "join", required_argument, NULL, OPT_JOIN },
 	{ "http", no_argument, NULL, OPT_HTTP },
 	{ "unpack", no_argument, NULL, OPT_UNPACK },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
@@ -71,11 +87,13 @@ static const struct option longopts[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: ringcast [-46qv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
+	      "       ringcast [-46qv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n"
 	      "       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n"
 	      "\n"
 	      "Read SOURCE once into a locked shared-memory ring and send it, complete and\n"
-	      "in order, to every DEST at once.  With --serve, load each BLOB once into\n"
-	      "sealed shared memory and send it to every client that connects.\n"
+	      "in order, to every DEST at once; with -l, also to every subscriber that\n"
+	      "connects.  With --serve, load each BLOB once into sealed shared memory and\n"
+	      "send it to every client that connects.\n"
 	      "\n"
 	      "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO, a device,\n"
 	      "                         tcp://HOST:PORT, tcp-listen://[HOST:]PORT, or a URL\n"
@@ -97,10 +115,26 @@ static void usage(FILE *f)
 	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
 	      "      --stall-timeout DURATION  drop a destination that accepts nothing for\n"
 	      "                         this long (default 60s; 0: never)\n"
+	      "      --slow POLICY      block (wait for the slowest, the default) or drop\n"
+	      "                         (disconnect a destination too far behind)\n"
+	      "      --max-lag SIZE     with --slow drop: how far behind the fastest\n"
+	      "                         destination one may fall (default: the ring size)\n"
+	      "      --retry N          retry connecting a DEST N times, with backoff\n"
+	      "                         (default 0)\n"
+	      "      --connect-timeout DURATION  give up a connect try after this long\n"
+	      "                         (default 10s; 0: the kernel's)\n"
 	      "      --rate RATE        read the source at most RATE bytes/s (K/M/G, like pv -L)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
-	      "  -l, --listen [HOST:]PORT  where --serve listens (PORT alone: every address;\n"
-	      "                         0: a free port); the address is printed on stderr\n"
+	      "  -l, --listen [HOST:]PORT  take subscribers (or --serve clients) there (PORT\n"
+	      "                         alone: every address; 0: a free port); the\n"
+	      "                         address is printed on stderr\n"
+	      "      --min-subscribers N  hold the source until N subscribers are connected\n"
+	      "                         (default 1; 0 when DESTs are given too)\n"
+	      "      --max-subscribers N  turn away subscribers beyond N (default: no limit)\n"
+	      "      --wait-timeout DURATION  wait this long for --min-subscribers, then\n"
+	      "                         start with those connected (default: for ever)\n"
+	      "      --join WHERE       where a late subscriber starts: live (at the head,\n"
+	      "                         the default) or oldest (the oldest byte in the ring)\n"
 	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
 	      "                         each client gets the first BLOB, then the end\n"
 	      "      --unpack           serve each regular member of archive BLOBs as a blob\n"
@@ -321,6 +355,28 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 	return v;
 }
 
+static uint64_t duration_arg(const char *opt, const char *arg)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(arg, &ms) < 0)
+		usage_error("%s '%s': not a duration (like 10s, 500ms, 2m)", opt, arg);
+	return ms;
+}
+
+static size_t count_arg(const char *opt, const char *arg, size_t lo, size_t hi)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (!isdigit((unsigned char)*arg) || *end)
+		usage_error("%s '%s': not a number", opt, arg);
+	if (errno || v < lo || v > hi)
+		usage_error("%s '%s': must be between %zu and %zu", opt, arg, lo, hi);
+	return (size_t)v;
+}
+
 static void add_dest(struct config *cfg, const char *arg)
 {
 	struct dest_spec d;
@@ -362,12 +418,14 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.family = AF_UNSPEC,
 		.grace_ms = 10000,
 		.stall_ms = 60000,
+		.connect_ms = 10000,
 		.max_clients = 10000,
 		.max_header = 8192,
 		.header_timeout_ms = 10000,
 		.idle_timeout_ms = 60000,
 	};
-	int chunk_given = 0;
+	int chunk_given = 0, min_given = 0;
+	const char *sub_opt = NULL; /* a subscribe mode option given */
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	int input_given = 0;
@@ -412,8 +470,42 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			cfg->decompress = 1;
 			break;
 		case OPT_STALL_TIMEOUT:
-			if (parse_duration_ms(optarg, &cfg->stall_ms) < 0)
-				usage_error("--stall-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			cfg->stall_ms = duration_arg("--stall-timeout", optarg);
+			break;
+		case OPT_SLOW:
+			if (!strcmp(optarg, "block") || !strcmp(optarg, "drop"))
+				cfg->slow_drop = optarg[0] == 'd';
+			else
+				usage_error("--slow '%s': expected block or drop", optarg);
+			break;
+		case OPT_MAX_LAG:
+			cfg->max_lag = size_arg("--max-lag", optarg, 4096, MAX_RING);
+			break;
+		case OPT_RETRY:
+			cfg->retries = (unsigned)count_arg("--retry", optarg, 0, 1000);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			cfg->connect_ms = duration_arg("--connect-timeout", optarg);
+			break;
+		case OPT_MIN_SUBSCRIBERS:
+			sub_opt = "--min-subscribers";
+			cfg->min_subscribers = count_arg("--min-subscribers", optarg, 0, 1000000);
+			min_given = 1;
+			break;
+		case OPT_MAX_SUBSCRIBERS:
+			sub_opt = "--max-subscribers";
+			cfg->max_subscribers = count_arg("--max-subscribers", optarg, 1, 1000000);
+			break;
+		case OPT_WAIT_TIMEOUT:
+			sub_opt = "--wait-timeout";
+			cfg->wait_timeout_ms = duration_arg("--wait-timeout", optarg);
+			break;
+		case OPT_JOIN:
+			sub_opt = "--join";
+			if (!strcmp(optarg, "live") || !strcmp(optarg, "oldest"))
+				cfg->join_oldest = optarg[0] == 'o';
+			else
+				usage_error("--join '%s': expected live or oldest", optarg);
 			break;
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);
@@ -428,18 +520,16 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			cfg->unpack = 1;
 			break;
 		case OPT_MAX_CLIENTS:
-			cfg->max_clients = size_arg("--max-clients", optarg, 1, 1000000);
+			cfg->max_clients = count_arg("--max-clients", optarg, 1, 1000000);
 			break;
 		case OPT_MAX_HEADER:
 			cfg->max_header = size_arg("--max-header", optarg, 256, 1 << 20);
 			break;
 		case OPT_HEADER_TIMEOUT:
-			if (parse_duration_ms(optarg, &cfg->header_timeout_ms) < 0)
-				usage_error("--header-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			cfg->header_timeout_ms = duration_arg("--header-timeout", optarg);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			if (parse_duration_ms(optarg, &cfg->idle_timeout_ms) < 0)
-				usage_error("--idle-timeout '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			cfg->idle_timeout_ms = duration_arg("--idle-timeout", optarg);
 			break;
 		case OPT_RING_SIZE:
 			cfg->ring_size = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
@@ -474,8 +564,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_GRACE:
-			if (parse_duration_ms(optarg, &cfg->grace_ms) < 0)
-				usage_error("--grace '%s': not a duration (like 10s, 500ms, 2m)", optarg);
+			cfg->grace_ms = duration_arg("--grace", optarg);
 			break;
 		case 'v':
 			cfg->verbose++;
@@ -500,20 +589,27 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		usage_error("-q and -v contradict each other");
 	if (cfg->extract && cfg->decompress)
 		usage_error("--extract already decodes compressed archives; drop -z");
+	if (sub_opt && (cfg->serve || !cfg->have_listen))
+		usage_error("%s is for subscribers: it needs -l [HOST:]PORT without --serve", sub_opt);
 	if (cfg->serve) {
 		serve_args(cfg, input_given, argc - optind, (const char **)argv + optind);
 		return;
 	}
-	if (cfg->have_listen)
-		usage_error("-l without --serve: subscribe mode is not in this version yet");
 	if (cfg->http)
 		usage_error("--http needs --serve");
 	if (cfg->unpack)
 		usage_error("--unpack needs --serve");
 	for (int i = optind; i < argc; i++)
 		add_dest(cfg, argv[i]);
-	if (cfg->ndests == 0)
-		usage_error("no destination given (expected DEST... or -o DEST)");
+	if (cfg->ndests == 0 && !cfg->have_listen)
+		usage_error("no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)");
+	if (!min_given)
+		cfg->min_subscribers = cfg->ndests ? 0 : 1;
+	if (cfg->max_subscribers && cfg->min_subscribers > cfg->max_subscribers)
+		usage_error("--min-subscribers %zu is more than --max-subscribers %zu",
+			    cfg->min_subscribers, cfg->max_subscribers);
+	if (cfg->max_lag && !cfg->slow_drop)
+		usage_error("--max-lag only applies with --slow drop");
 	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)page;
 	if (cfg->ring_size > phys / 2) {
@@ -526,6 +622,9 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			usage_error("--chunk must not exceed --ring-size");
 		cfg->chunk = cfg->ring_size / 4;
 	}
+	if (cfg->max_lag > cfg->ring_size)
+		usage_error("--max-lag must not exceed --ring-size: no destination can fall further "
+			    "behind than the ring holds");
 }
 
 void cli_source_opts(const struct config *cfg, struct source_opts *o)

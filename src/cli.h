@@ -37,12 +37,23 @@ struct config {
 	int decompress;       /* -z */
 	int verbose;
 	int quiet;
+	/* push destinations */
+	unsigned retries;    /* --retry */
+	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */
+	/* delivery policy */
+	int slow_drop;   /* --slow drop */
+	uint64_t max_lag; /* --max-lag (default: the ring size) */
+	/* subscribe mode: -l without --serve */
+	size_t min_subscribers;
+	size_t max_subscribers; /* 0: no limit */
+	uint64_t wait_timeout_ms; /* 0: wait for ever */
+	int join_oldest;
 	/* serve mode */
 	int serve;
 	int http;
 	int unpack; /* --unpack: each member of archive BLOBs is a blob */
 	int have_listen;
-	struct dest_spec listen; /* host NULL: every address */
+	struct dest_spec listen; /* host NULL: every address (serve and subscribe) */
 	const char **blobs;
 	size_t nblobs;
 	size_t max_clients;

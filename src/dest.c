@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #define SOCK_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static void on_event(struct loop_io *io, uint32_t events);
+static void close_socket(struct dest *d);
 
 static void release(struct dest *d, enum dest_state final)
 {
@@ -35,9 +37,10 @@ static void release(struct dest *d, enum dest_state final)
 		}
 	}
 	if (d->io.fd >= 0) {
-		loop_del(g->loop, &d->io);
-		close(d->io.fd);
-		d->io.fd = -1;
+		/* A peer that did not get the whole stream must not see a clean end. */
+		if (final == DEST_FAILED)
+			net_reset_on_close(d->io.fd);
+		close_socket(d);
 	}
 	if (d->addrs) {
 		freeaddrinfo(d->addrs);
@@ -57,7 +60,30 @@ void dest_fail(struct dest *d, const char *op, int e)
 	release(d, DEST_FAILED);
 }
 
-/* Try the next resolved address; on running out, fail with the last error. */
+/* Wait before try n + 1: 250 ms, doubling, at most 5 s. */
+static uint64_t backoff_ms(unsigned n)
+{
+	return n >= 6 ? 5000 : 250u << (n - 1);
+}
+
+/* Every address refused (or timed out): wait and try again while --retry
+ * allows, else fail with the last error. */
+static void try_failed(struct dest *d, int err)
+{
+	unsigned retries = d->g->retries;
+
+	if (d->tries++ >= retries) {
+		dest_fail(d, "connect", err);
+		return;
+	}
+	uint64_t wait = backoff_ms(d->tries);
+	info("%s: connect: %s; trying again in %.2g s (retry %u of %u)", d->name, strerror(err),
+	     (double)wait / 1000, d->tries, retries);
+	d->state = DEST_WAITING;
+	d->deadline = now_ms() + wait;
+}
+
+/* Try the next resolved address; on running out, the try has failed. */
 static void try_connect(struct dest *d, int last_err)
 {
 	while (d->next_addr) {
@@ -79,9 +105,10 @@ static void try_connect(struct dest *d, int last_err)
 			continue;
 		}
 		d->state = DEST_CONNECTING;
+		d->deadline = d->g->connect_ms ? now_ms() + d->g->connect_ms : 0;
 		return;
 	}
-	dest_fail(d, "connect", last_err ? last_err : ECONNREFUSED);
+	try_failed(d, last_err ? last_err : ECONNREFUSED);
 }
 
 void dest_connect(struct dest *d)
@@ -91,21 +118,32 @@ void dest_connect(struct dest *d)
 	try_connect(d, 0);
 }
 
-static void connected(struct dest *d)
+static void close_socket(struct dest *d)
 {
-	int e = net_sock_error(d->io.fd);
+	loop_del(d->g->loop, &d->io);
+	close(d->io.fd);
+	d->io.fd = -1;
+}
 
-	if (e) {
-		loop_del(d->g->loop, &d->io);
-		close(d->io.fd);
-		d->io.fd = -1;
-		try_connect(d, e);
+void dest_check_deadline(struct dest *d, uint64_t now)
+{
+	if (!d->deadline || now < d->deadline)
 		return;
+	d->deadline = 0;
+	if (d->state == DEST_WAITING) {
+		d->next_addr = d->addrs;
+		try_connect(d, 0);
+	} else if (d->state == DEST_CONNECTING) {
+		close_socket(d);
+		try_connect(d, ETIMEDOUT);
 	}
-	freeaddrinfo(d->addrs);
-	d->addrs = d->next_addr = NULL;
+}
+
+static void start_streaming(struct dest *d)
+{
 	const struct tx_ops *ops = d->g->tx->ops;
 	int rc = ops->attach ? ops->attach(d->g->tx, d) : 0;
+
 	if (rc < 0) {
 		dest_fail(d, "transport setup", -rc);
 		return;
@@ -114,6 +152,35 @@ static void connected(struct dest *d)
 	d->writable = 1;
 	d->connected = 1;
 	dest_kick(d);
+}
+
+static void connected(struct dest *d)
+{
+	int e = net_sock_error(d->io.fd);
+
+	if (e) {
+		close_socket(d);
+		try_connect(d, e);
+		return;
+	}
+	d->deadline = 0;
+	freeaddrinfo(d->addrs);
+	d->addrs = d->next_addr = NULL;
+	start_streaming(d);
+}
+
+void dest_accept(struct dest *d, int fd)
+{
+	d->io.fd = fd;
+	d->io.cb = on_event;
+	int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
+	if (rc < 0) {
+		close(fd);
+		d->io.fd = -1;
+		dest_fail(d, "watch", -rc);
+		return;
+	}
+	start_streaming(d);
 }
 
 /* Done once the peer has acknowledged every byte and our FIN. */

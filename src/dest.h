@@ -1,8 +1,10 @@
 /*
- * A destination's life: connecting (trying each resolved address in turn),
- * streaming (its transport sends from the ring), draining (source ended, all
+ * A destination's life: connecting (trying each resolved address in turn,
+ * each within the connect timeout; after the last, waiting and trying again
+ * while retries are left), streaming (its transport sends from the ring), draining (source ended, all
  * sent, FIN sent, waiting until the peer has acknowledged every byte), then
- * done or failed.  A destination holds the ring through its reader from the
+ * done or failed.  A subscriber starts out streaming on the socket it was
+ * accepted on.  A destination holds the ring through its reader from the
  * moment it is created until it is done or failed.
  */
 #ifndef RINGCAST_DEST_H
@@ -16,6 +18,7 @@
 
 enum dest_state {
 	DEST_IDLE,
+	DEST_WAITING, /* for its next connect try */
 	DEST_CONNECTING,
 	DEST_STREAMING,
 	DEST_DRAINING,
@@ -32,6 +35,8 @@ struct dest_group {
 	struct ring *ring;
 	struct tx *tx;
 	int eof;                       /* the source has ended: finish after head */
+	uint64_t connect_ms;           /* --connect-timeout per try, 0: the kernel's */
+	unsigned retries;              /* --retry */
 	struct dest *draining;         /* list of DEST_DRAINING, via drain_next */
 	struct loop_timer drain_timer; /* polls their unacknowledged bytes */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
@@ -46,10 +51,14 @@ struct dest {
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;
+	struct dest *prev, *next; /* the owner's list */
 	void *tx_state; /* the transport's per-destination state, if any */
 	enum dest_state state;
 	int writable;  /* the socket took every byte we offered last time */
 	int connected; /* got past connect, so a failure has a byte count */
+	int subscriber; /* accepted, not connected to */
+	unsigned tries; /* connect tries that failed */
+	uint64_t deadline; /* now_ms() when the current try or wait ends, 0: none */
 	int err;      /* errno of the failure */
 	const char *err_op;
 	uint64_t stall_key;   /* progress as last seen by the stall check */
@@ -59,6 +68,12 @@ struct dest {
 /* Start connecting d (already resolved into d->addrs).  Failure to connect
  * is reported through on_finish, never here. */
 void dest_connect(struct dest *d);
+/* Start streaming to d on fd, a connection accepted from a subscriber.
+ * Failure is reported through on_finish. */
+void dest_accept(struct dest *d, int fd);
+/* Called now and then: end a connect try that took too long, start the
+ * next try when its wait is over. */
+void dest_check_deadline(struct dest *d, uint64_t now);
 /* New data at ring head, a completion, or the source ended: let d move on. */
 void dest_kick(struct dest *d);
 /* Give up on d with errno e while doing op; it stops holding the ring. */

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,20 @@
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
  * destinations get a turn between them. */
 #define READS_PER_PASS 1
+#define MAX_LISTENERS 4
+/* How often the checks run while something connects, and in --slow drop. */
+#define CHECK_FAST_MS 50
+
+struct listener {
+	struct loop_io io;
+	struct fanout *f;
+};
+
+/* A subscriber: a destination that connected to us. */
+struct sub {
+	struct dest d;
+	char name[72];
+};
 
 struct fanout {
 	const struct config *cfg;
@@ -33,43 +48,82 @@ struct fanout {
 	int src_idle; /* a self-driven source (a URL) had nothing at the last read */
 	int fresh; /* data or end of source since destinations were last kicked */
 	struct dest_group g;
-	struct dest *dests;
-	size_t ndests, nlive, ndone, nfailed;
+	struct dest *push;  /* the DESTs of the command line, npush of them */
+	size_t npush;
+	struct dest *live;  /* every destination not yet done or failed */
+	struct dest *dead;  /* finished subscribers, freed before the next wait */
+	size_t ndests, nlive, ndone, nfailed, nsubs, nturned;
+	struct listener lis[MAX_LISTENERS];
+	size_t nlis;
+	int held;        /* the source waits for --min-subscribers */
+	int few_subs;    /* --wait-timeout started it with fewer */
+	int gave_up;     /* --wait-timeout passed with no subscriber */
 	int interrupted;
 	struct loop_io sig_io;
 	struct loop_timer grace;
+	struct loop_timer wait;      /* --wait-timeout */
 	struct loop_timer rate_wait; /* --rate: when the next read is allowed */
-	struct loop_timer stall;     /* --stall-timeout checks */
-	char stall_why[80];
+	double rate_credit;          /* --rate: bytes the source may read now */
+	uint64_t rate_t;             /* when the credit was last topped up */
+	struct loop_timer check;     /* connect deadlines, stalls, lag */
+	size_t unconnected;          /* push destinations still connecting */
+	uint64_t max_lag;
+	char stall_why[80], lag_why[96];
 	uint64_t t_start;
 };
 
-static void kick_all(struct fanout *f)
+#define for_each_live(f, d, nx) for (struct dest *d = (f)->live, *nx; d && (nx = d->next, 1); d = nx)
+
+static void live_add(struct fanout *f, struct dest *d)
 {
-	for (size_t i = 0; i < f->ndests; i++)
-		dest_kick(&f->dests[i]);
+	d->prev = NULL;
+	d->next = f->live;
+	if (f->live)
+		f->live->prev = d;
+	f->live = d;
+	f->nlive++;
+	f->ndests++;
 }
 
-/* The source failed: reset every live destination, so that no receiver
- * takes what it got for the whole stream. */
+static void live_del(struct fanout *f, struct dest *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		f->live = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->prev = d->next = NULL;
+	f->nlive--;
+}
+
+static void kick_all(struct fanout *f)
+{
+	for_each_live(f, d, nx)
+		dest_kick(d);
+}
+
+/* The source failed: reset every live destination (failing one does), so
+ * that no receiver takes what it got for the whole stream. */
 static void abort_dests(struct fanout *f)
 {
-	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
-	size_t n = 0;
+	size_t n = f->nlive;
 
-	for (size_t i = 0; i < f->ndests; i++)
-		n += dest_live(&f->dests[i]);
 	if (n)
 		errmsg("resetting the %zu destination%s still connected, so that none takes a "
 		       "partial stream for a whole one", n, n > 1 ? "s" : "");
-	for (size_t i = 0; i < f->ndests; i++) {
-		struct dest *d = &f->dests[i];
-		if (!dest_live(d))
-			continue;
-		if (d->io.fd >= 0)
-			setsockopt(d->io.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	for_each_live(f, d, nx)
 		dest_fail(d, NULL, 0); /* said above, once for all */
+}
+
+static void close_listeners(struct fanout *f)
+{
+	for (size_t i = 0; i < f->nlis; i++) {
+		loop_del(f->loop, &f->lis[i].io);
+		close(f->lis[i].io.fd);
+		f->lis[i].io.fd = -1;
 	}
+	f->nlis = 0;
 }
 
 static void end_source(struct fanout *f, int err)
@@ -87,6 +141,7 @@ static void end_source(struct fanout *f, int err)
 	f->src_open = 0;
 	f->g.eof = 1;
 	f->fresh = 1;
+	close_listeners(f); /* a subscriber now would get nothing */
 	if (err) {
 		f->src_failed = 1;
 		abort_dests(f);
@@ -98,30 +153,45 @@ static void rate_wake(struct loop_timer *t)
 	(void)t; /* waking the loop is all: before_sleep reads again */
 }
 
-/* How much --rate lets the source read now.  Reads come in pieces of a
- * fiftieth of a second's worth (4 KiB to one chunk); below that it arms a
- * timer for when the next piece is due and returns 0. */
+/* How much --rate lets the source read now: a token bucket filled at the
+ * rate, holding at most a tenth of a second's worth (so a source that had
+ * to wait does not burst to catch up).  Reads come in pieces of a fiftieth
+ * of a second's worth (4 KiB to one chunk); below that it arms a timer for
+ * when the next piece is due and returns 0. */
 static size_t rate_allowance(struct fanout *f)
 {
-	uint64_t rate = f->cfg->rate;
+	uint64_t rate = f->cfg->rate, now = now_ms();
 
 	if (!rate)
 		return SIZE_MAX;
-	double allowed = (double)rate * (double)(now_ms() - f->t_start) / 1000;
-	uint64_t piece = MIN(f->cfg->chunk, MAX(rate / 50, 4096));
-	if (allowed >= (double)(f->ring.head + piece))
-		return (size_t)(allowed - (double)f->ring.head);
+	double piece = (double)MIN(f->cfg->chunk, MAX(rate / 50, 4096));
+	double burst = MAX(2 * piece, (double)rate / 10);
+	f->rate_credit = MIN(burst, f->rate_credit + (double)rate * (double)(now - f->rate_t) / 1000);
+	f->rate_t = now;
+	if (f->rate_credit >= piece)
+		return (size_t)f->rate_credit;
 	if (!f->rate_wait.armed) {
 		f->rate_wait.cb = rate_wake;
 		loop_timer_arm(f->loop, &f->rate_wait,
-			       (uint64_t)(((double)(f->ring.head + piece) - allowed) * 1000 / (double)rate) + 1);
+			       (uint64_t)((piece - f->rate_credit) * 1000 / (double)rate) + 1);
 	}
 	return 0;
 }
 
-/* Room for the source to read into now: ring space and --rate allowing. */
+/* The source wrote n bytes into the ring. */
+static void source_wrote(struct fanout *f, size_t n)
+{
+	ring_commit(&f->ring, n);
+	f->rate_credit -= (double)n;
+	f->fresh = 1;
+}
+
+/* Room for the source to read into now: ring space and --rate allowing,
+ * none while it waits for subscribers. */
 static size_t source_room(struct fanout *f, uint8_t **p)
 {
+	if (f->held)
+		return 0;
 	size_t span = ring_write_span(&f->ring, p);
 
 	return span ? MIN(span, rate_allowance(f)) : 0;
@@ -136,10 +206,7 @@ static size_t push_room(void *arg, uint8_t **p)
 
 static void push_commit(void *arg, size_t n)
 {
-	struct fanout *f = arg;
-
-	ring_commit(&f->ring, n);
-	f->fresh = 1;
+	source_wrote(arg, n);
 }
 
 /* One read from the source into the ring.  Returns 1 if it read, 0 if the
@@ -160,8 +227,7 @@ static int source_step(struct fanout *f)
 	ssize_t n = f->src.ops->read(&f->src, p, MIN(span, f->cfg->chunk));
 	f->src_idle = n == -EAGAIN;
 	if (n > 0) {
-		ring_commit(&f->ring, (size_t)n);
-		f->fresh = 1;
+		source_wrote(f, (size_t)n);
 		return 1;
 	}
 	if (n != -EAGAIN)
@@ -183,16 +249,28 @@ static void on_source(struct loop_io *io, uint32_t events)
 	}
 }
 
-/* Before each sleep: read what a file source can give, resume a paused
- * pollable source when room came back, and hand new data to destinations. */
+static void check_all(struct fanout *f);
+
+/* Before each sleep: free the subscribers that finished, read what a file
+ * source can give, drop a destination too far behind (--slow drop) when the
+ * ring is full, resume a paused pollable source when room came back, hand
+ * new data to destinations, and end the run when no destination is left
+ * and none can come. */
 static int before_sleep(void *arg)
 {
 	struct fanout *f = arg;
 	uint8_t *p;
 
+	while (f->dead) {
+		struct dest *d = f->dead;
+		f->dead = d->next;
+		free(container_of(d, struct sub, d));
+	}
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
+	if (f->cfg->slow_drop && f->src_open && !f->held && ring_write_span(&f->ring, &p) == 0)
+		check_all(f);
 	int room = f->src_open && source_room(f, &p) > 0;
 	if (room && f->src_pollable && !f->src_armed) {
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
@@ -204,7 +282,21 @@ static int before_sleep(void *arg)
 	}
 	if (f->tx.ops->flush)
 		f->tx.ops->flush(&f->tx);
+	if (f->nlive == 0 && !(f->nlis && f->src_open)) {
+		if (f->src_open) {
+			errmsg("no destination left; stopping");
+			end_source(f, 0);
+		}
+		loop_stop(f->loop);
+		return 0;
+	}
 	return room && !f->src_pollable && !f->src_idle;
+}
+
+static void set_accepting(struct fanout *f, int on)
+{
+	for (size_t i = 0; i < f->nlis; i++)
+		loop_mod(f->loop, &f->lis[i].io, on ? EPOLLIN : 0);
 }
 
 static void on_finish(struct dest *d)
@@ -212,7 +304,7 @@ static void on_finish(struct dest *d)
 	struct fanout *f = container_of(d->g, struct fanout, g);
 	char b[32];
 
-	f->nlive--;
+	live_del(f, d);
 	if (d->state == DEST_DONE) {
 		f->ndone++;
 	} else {
@@ -220,56 +312,93 @@ static void on_finish(struct dest *d)
 		char after[48] = "";
 		if (d->connected)
 			snprintf(after, sizeof(after), " (after %s)", fmt_bytes(d->rd.done, b, sizeof(b)));
+		else if (d->tries > 1)
+			snprintf(after, sizeof(after), " (%u tries)", d->tries);
 		if (d->err)
 			errmsg("%s: %s: %s%s", d->name, d->err_op, strerror(d->err), after);
 		else if (d->err_op)
 			errmsg("%s: %s%s", d->name, d->err_op, after);
 	}
+	if (d->subscriber) {
+		f->nsubs--;
+		d->next = f->dead;
+		f->dead = d;
+	}
 	/* The ring may have room now that d no longer holds it. */
 	f->fresh = 1;
-	if (f->nlive == 0) {
-		if (f->src_open && f->ndone == 0) {
-			errmsg("no destination left; stopping");
-			end_source(f, 0);
-		}
-		loop_stop(f->loop);
-	}
 }
 
 static void fail_live(struct fanout *f, const char *why)
 {
-	for (size_t i = 0; i < f->ndests; i++)
-		dest_fail(&f->dests[i], why, 0);
+	for_each_live(f, d, nx)
+		dest_fail(d, why, 0);
+}
+
+static uint64_t lead_done(struct fanout *f)
+{
+	uint64_t lead = 0;
+
+	for_each_live(f, d, nx)
+		lead = MAX(lead, d->rd.done);
+	return lead;
 }
 
 /* --stall-timeout: drop a destination that has taken nothing for that long
  * while it had something to take (bytes to send, or sent bytes the peer has
  * not acknowledged while draining).  Waiting for the source is no stall. */
-static void on_stall_check(struct loop_timer *t)
+static void check_stall(struct fanout *f, struct dest *d, uint64_t now)
 {
-	struct fanout *f = container_of(t, struct fanout, stall);
-	uint64_t now = now_ms();
+	int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
+	uint64_t key;
 
-	for (size_t i = 0; i < f->ndests; i++) {
-		struct dest *d = &f->dests[i];
-		int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
-		uint64_t key;
-
-		if (d->state == DEST_STREAMING && d->rd.done < f->ring.head)
-			key = d->rd.sent + d->rd.done;
-		else if (unacked > 0)
-			key = ~(uint64_t)unacked;
-		else
-			key = now; /* idle, or not connected yet: never stalled */
-		if (key != d->stall_key) {
-			d->stall_key = key;
-			d->stall_since = now;
-		} else if (now - d->stall_since >= f->cfg->stall_ms) {
-			dest_fail(d, f->stall_why, 0);
-		}
+	if (d->state == DEST_STREAMING && d->rd.done < f->ring.head)
+		key = d->rd.sent + d->rd.done;
+	else if (unacked > 0)
+		key = ~(uint64_t)unacked;
+	else
+		key = now; /* idle, or not connected yet: never stalled */
+	if (key != d->stall_key) {
+		d->stall_key = key;
+		d->stall_since = now;
+	} else if (now - d->stall_since >= f->cfg->stall_ms) {
+		dest_fail(d, f->stall_why, 0);
 	}
-	if (f->nlive)
-		loop_timer_arm(f->loop, &f->stall, MIN(1000, MAX(f->cfg->stall_ms / 4, 50)));
+}
+
+/* Connect deadlines and retries, --stall-timeout, and --slow drop: a
+ * destination max_lag behind the one furthest ahead is dropped, so that it
+ * no longer holds the ring (measured against the leader, not the head: when
+ * the source outruns every destination, all of them trail the head by the
+ * ring, and none of them holds the others back). */
+static void check_all(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+	uint64_t now = now_ms(), lead = cfg->slow_drop ? lead_done(f) : 0;
+
+	f->unconnected = 0;
+	for_each_live(f, d, nx) {
+		dest_check_deadline(d, now);
+		if (!dest_live(d))
+			continue;
+		f->unconnected += d->state == DEST_WAITING || d->state == DEST_CONNECTING;
+		if (cfg->slow_drop && lead - d->rd.done >= f->max_lag)
+			dest_fail(d, f->lag_why, 0);
+		else if (cfg->stall_ms)
+			check_stall(f, d, now);
+	}
+}
+
+static void on_check(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, check);
+	uint64_t stall = f->cfg->stall_ms, ms = stall ? MIN(1000, MAX(stall / 4, 50)) : 1000;
+
+	check_all(f);
+	if (f->nlis)
+		set_accepting(f, 1); /* after running out of descriptors */
+	if (f->unconnected || f->cfg->slow_drop)
+		ms = MIN(ms, CHECK_FAST_MS);
+	loop_timer_arm(f->loop, &f->check, ms);
 }
 
 static void on_grace(struct loop_timer *t)
@@ -283,18 +412,19 @@ static void status_line(struct fanout *f)
 {
 	size_t state[DEST_FAILED + 1] = { 0 };
 	uint64_t slowest = f->ring.head;
-	char in[32], lag[32];
+	char in[32], lag[32], subs[40] = "";
 
-	for (size_t i = 0; i < f->ndests; i++) {
-		state[f->dests[i].state]++;
-		if (dest_live(&f->dests[i]))
-			slowest = MIN(slowest, f->dests[i].rd.done);
+	for_each_live(f, d, nx) {
+		state[d->state]++;
+		slowest = MIN(slowest, d->rd.done);
 	}
-	errmsg("status: %s in, %zu connecting, %zu streaming, %zu draining, %zu done, "
-	       "%zu failed, slowest lag %s",
-	       fmt_bytes(f->ring.head, in, sizeof(in)), state[DEST_CONNECTING],
-	       state[DEST_STREAMING], state[DEST_DRAINING], state[DEST_DONE],
-	       state[DEST_FAILED], fmt_bytes(f->ring.head - slowest, lag, sizeof(lag)));
+	if (f->nlis || f->nsubs)
+		snprintf(subs, sizeof(subs), "%zu subscribers, ", f->nsubs);
+	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
+	       "%zu draining, %zu done, %zu failed, slowest lag %s",
+	       fmt_bytes(f->ring.head, in, sizeof(in)), subs, state[DEST_CONNECTING],
+	       state[DEST_WAITING], state[DEST_STREAMING], state[DEST_DRAINING], f->ndone,
+	       f->nfailed, fmt_bytes(f->ring.head - slowest, lag, sizeof(lag)));
 }
 
 static void on_signal(struct loop_io *io, uint32_t events)
@@ -323,19 +453,143 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* The stream starts: the source may read. */
+static void start_stream(struct fanout *f)
+{
+	f->held = 0;
+	if (f->wait.armed)
+		loop_timer_cancel(f->loop, &f->wait);
+	f->t_start = f->rate_t = now_ms();
+	f->fresh = 1;
+}
+
+static void on_wait_timeout(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, wait);
+	double secs = (double)f->cfg->wait_timeout_ms / 1000;
+
+	if (f->nsubs == 0) {
+		errmsg("no subscriber connected within %.1f s (--wait-timeout)", secs);
+		f->gave_up = 1;
+		abort_dests(f);
+		end_source(f, 0);
+		return;
+	}
+	warnmsg("%zu of %zu subscribers connected within %.1f s (--wait-timeout); starting with them",
+		f->nsubs, f->cfg->min_subscribers, secs);
+	f->few_subs = 1;
+	start_stream(f);
+}
+
+/* Where a new subscriber starts: the head (--join live), or the oldest byte
+ * the ring still holds (--join oldest), but with --slow drop no further
+ * back than half of --max-lag, so that it is not dropped at once. */
+static uint64_t join_offset(struct fanout *f)
+{
+	uint64_t start = ring_oldest(&f->ring);
+
+	if (!f->cfg->join_oldest)
+		return f->ring.head;
+	if (f->cfg->slow_drop) {
+		uint64_t lead = lead_done(f);
+		if (lead > f->max_lag / 2)
+			start = MAX(start, lead - f->max_lag / 2);
+	}
+	return start;
+}
+
+static void add_subscriber(struct fanout *f, int fd, const char *addr)
+{
+	const struct config *cfg = f->cfg;
+	struct sub *s;
+
+	if (cfg->max_subscribers && f->nsubs >= cfg->max_subscribers) {
+		warnmsg("subscriber %s: turned away: %zu subscribers already (--max-subscribers)",
+			addr, f->nsubs);
+		net_reset_on_close(fd);
+		close(fd);
+		f->nturned++;
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || ring_reader_add(&f->ring, &s->d.rd, join_offset(f)) < 0) {
+		warnmsg("subscriber %s: %s", addr, strerror(ENOMEM));
+		free(s);
+		close(fd);
+		return;
+	}
+	snprintf(s->name, sizeof(s->name), "subscriber %s", addr);
+	s->d.name = s->name;
+	s->d.g = &f->g;
+	s->d.subscriber = 1;
+	live_add(f, &s->d);
+	f->nsubs++;
+	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.rd.done);
+	dest_accept(&s->d, fd);
+	if (f->held && f->nsubs >= cfg->min_subscribers) {
+		info("%zu subscriber%s connected: the stream starts", f->nsubs, f->nsubs > 1 ? "s" : "");
+		start_stream(f);
+	}
+}
+
+static void on_accept(struct loop_io *io, uint32_t events)
+{
+	struct fanout *f = container_of(io, struct listener, io)->f;
+
+	(void)events;
+	while (io->fd >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char addr[64];
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN) {
+				/* Out of descriptors or memory: the next check resumes. */
+				warnmsg("accept: %s; pausing new subscribers", strerror(errno));
+				set_accepting(f, 0);
+			}
+			return;
+		}
+		add_subscriber(f, fd, net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)));
+	}
+}
+
+static int open_listeners(struct fanout *f)
+{
+	const struct dest_spec *l = &f->cfg->listen;
+	int fds[MAX_LISTENERS];
+	char what[96];
+
+	snprintf(what, sizeof(what), "-l %s", l->text);
+	int n = net_listen_all(what, l->host, l->port, f->cfg->family, fds, MAX_LISTENERS, "");
+	if (n < 0)
+		return 2;
+	for (int i = 0; i < n; i++) {
+		struct listener *li = &f->lis[f->nlis++];
+		li->io.fd = fds[i];
+		li->io.cb = on_accept;
+		li->f = f;
+		loop_add(f->loop, &li->io, EPOLLIN);
+	}
+	return 0;
+}
+
 /* Resolve every destination before anything is sent.  0, or 2 after a message. */
 static int resolve_all(struct fanout *f)
 {
 	const struct config *cfg = f->cfg;
 
-	f->dests = calloc(cfg->ndests, sizeof(*f->dests));
-	if (!f->dests) {
+	f->push = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*f->push));
+	if (!f->push) {
 		errmsg("%s", strerror(ENOMEM));
 		return 2;
 	}
-	f->ndests = cfg->ndests;
+	f->npush = cfg->ndests;
 	for (size_t i = 0; i < cfg->ndests; i++) {
-		struct dest *d = &f->dests[i];
+		struct dest *d = &f->push[i];
 		const struct dest_spec *s = &cfg->dests[i];
 		int rc = net_resolve(s->host, s->port, cfg->family, &d->addrs);
 
@@ -428,28 +682,42 @@ static int setup(struct fanout *f)
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
 	}
+	if (cfg->have_listen && (rc = open_listeners(f)))
+		return rc;
 	f->g = (struct dest_group){
 		.loop = f->loop, .ring = &f->ring, .tx = &f->tx, .on_finish = on_finish,
+		.connect_ms = cfg->connect_ms, .retries = cfg->retries,
 	};
-	for (size_t i = 0; i < f->ndests; i++) {
-		if (ring_reader_add(&f->ring, &f->dests[i].rd, 0) < 0) {
+	for (size_t i = 0; i < f->npush; i++) {
+		if (ring_reader_add(&f->ring, &f->push[i].rd, 0) < 0) {
 			errmsg("%s", strerror(ENOMEM));
 			return 2;
 		}
+		live_add(f, &f->push[i]);
 	}
 	return 0;
 }
 
 static void teardown(struct fanout *f)
 {
-	for (size_t i = 0; i < f->ndests; i++) {
-		struct dest *d = &f->dests[i];
+	for_each_live(f, d, nx) {
 		if (d->io.fd >= 0)
 			close(d->io.fd);
-		if (d->addrs)
-			freeaddrinfo(d->addrs);
+		if (d->subscriber) {
+			d->next = f->dead;
+			f->dead = d;
+		}
 	}
-	free(f->dests);
+	while (f->dead) {
+		struct dest *d = f->dead;
+		f->dead = d->next;
+		free(container_of(d, struct sub, d));
+	}
+	for (size_t i = 0; i < f->npush; i++)
+		if (f->push[i].addrs)
+			freeaddrinfo(f->push[i].addrs);
+	free(f->push);
+	close_listeners(f);
 	if (f->src_open)
 		f->src.ops->close(&f->src);
 	if (f->tx.ops && f->tx.ops->close)
@@ -467,40 +735,54 @@ static void report(struct fanout *f)
 
 	info("%s from %s to %zu of %zu destinations in %.2f s",
 	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs);
+	if (f->nturned)
+		info("turned away %zu subscribers (--max-subscribers)", f->nturned);
 	tx_report(&f->tx);
 	if (f->nfailed)
 		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,
 		       f->ndests);
 	else if (f->interrupted)
 		errmsg("interrupted: destinations received the first %s only", in);
+	if (f->few_subs)
+		errmsg("the stream started with fewer than %zu subscribers (--wait-timeout)",
+		       f->cfg->min_subscribers);
 }
 
 int fanout_run(const struct config *cfg)
 {
 	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 } };
 	int rc = setup(&f);
+	char lag[32];
 
 	if (rc) {
 		teardown(&f);
 		return rc;
 	}
-	f.t_start = now_ms();
-	f.nlive = f.ndests;
 	loop_set_hook(f.loop, before_sleep, &f);
-	if (cfg->stall_ms) {
-		snprintf(f.stall_why, sizeof(f.stall_why),
-			 "stalled: accepted nothing for %.1f s (--stall-timeout)",
-			 (double)cfg->stall_ms / 1000);
-		f.stall.cb = on_stall_check;
-		loop_timer_arm(f.loop, &f.stall, MIN(1000, MAX(cfg->stall_ms / 4, 50)));
+	f.max_lag = cfg->max_lag ? cfg->max_lag : f.ring.size;
+	snprintf(f.lag_why, sizeof(f.lag_why),
+		 "dropped: fell %s behind the fastest destination (--slow drop, --max-lag)",
+		 fmt_bytes(f.max_lag, lag, sizeof(lag)));
+	snprintf(f.stall_why, sizeof(f.stall_why),
+		 "stalled: accepted nothing for %.1f s (--stall-timeout)", (double)cfg->stall_ms / 1000);
+	f.check.cb = on_check;
+	f.unconnected = f.npush;
+	loop_timer_arm(f.loop, &f.check, CHECK_FAST_MS);
+	f.held = cfg->have_listen && cfg->min_subscribers > 0;
+	if (!f.held) {
+		start_stream(&f);
+	} else if (cfg->wait_timeout_ms) {
+		f.wait.cb = on_wait_timeout;
+		loop_timer_arm(f.loop, &f.wait, cfg->wait_timeout_ms);
 	}
-	for (size_t i = 0; i < f.ndests; i++)
-		dest_connect(&f.dests[i]);
-	if (f.nlive > 0 && (rc = loop_run(f.loop)) < 0)
+	for (size_t i = 0; i < f.npush; i++)
+		dest_connect(&f.push[i]);
+	if ((rc = loop_run(f.loop)) < 0)
 		errmsg("epoll_wait: %s", strerror(-rc));
 	report(&f);
-	int status = f.nfailed || f.interrupted || f.src_failed || f.tx.n.unaccounted || rc < 0;
-	if (f.src_failed && f.ring.head == 0)
+	int status = f.nfailed || f.interrupted || f.src_failed || f.few_subs ||
+		     f.tx.n.unaccounted || rc < 0;
+	if ((f.src_failed && f.ring.head == 0) || f.gave_up)
 		status = 2; /* nothing was sent */
 	teardown(&f);
 	return status;

@@ -145,6 +145,13 @@ int net_discard(int fd)
 	}
 }
 
+void net_reset_on_close(int fd)
+{
+	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+}
+
 int net_unacked(int fd)
 {
 	int n;

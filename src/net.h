@@ -33,6 +33,10 @@ int net_sock_error(int fd);
  * more is there now, -errno on error. */
 int net_discard(int fd);
 
+/* Make close() reset the connection (SO_LINGER 0) instead of ending it
+ * with FIN, so the peer cannot take what it got for a whole stream. */
+void net_reset_on_close(int fd);
+
 /* Bytes not yet acknowledged by the peer (SIOCOUTQ), or -errno. */
 int net_unacked(int fd);
 

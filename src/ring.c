@@ -54,9 +54,17 @@ void ring_close(struct ring *r)
 	*r = (struct ring){ .fd = -1 };
 }
 
+uint64_t ring_oldest(const struct ring *r)
+{
+	/* Retiring punches blocks out ahead of head, up to fresh_to. */
+	uint64_t end = r->block ? r->fresh_to : r->head;
+
+	return end > r->size ? end - r->size : 0;
+}
+
 int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start)
 {
-	if (start < r->tail || start > r->head)
+	if (start < ring_oldest(r) || start > r->head)
 		return -EINVAL;
 	if (r->nreaders == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
@@ -68,6 +76,8 @@ int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start)
 		r->cap = cap;
 	}
 	rd->sent = rd->done = start;
+	if (start < r->tail)
+		r->tail = start;
 	rd->slot = r->nreaders;
 	r->readers[r->nreaders++] = rd;
 	return 0;

@@ -53,8 +53,12 @@ void ring_close(struct ring *r);
  * Returns 0, or -EINVAL when the size is not a multiple of the page size. */
 int ring_set_retire(struct ring *r);
 
-/* Register a reader starting at stream offset start (tail <= start <= head).
- * Returns 0 or -ENOMEM / -EINVAL. */
+/* The oldest stream offset whose byte the ring still holds. */
+uint64_t ring_oldest(const struct ring *r);
+
+/* Register a reader starting at stream offset start (ring_oldest() <= start
+ * <= head; below the tail holds the ring back again).  Returns 0 or -ENOMEM /
+ * -EINVAL. */
 int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start);
 /* A reader that leaves no longer holds the ring. */
 void ring_reader_del(struct ring *r, struct ring_reader *rd);

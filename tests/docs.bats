@@ -61,7 +61,7 @@ named_options() {
     man=$(MANWIDTH=200 man -l "$ROOT/man/ringcast.1" 2>/dev/null | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
         sed '1d; $d; /^ *$/d; s/^ *//' | grep -v -- '-h | -V')
     [ "$help" = "$man" ] || { echo "help: $help" >&2; echo "man:  $man" >&2; false; }
-    [ "$(wc -l <<< "$help")" -eq 2 ]
+    [ "$(wc -l <<< "$help")" -eq 3 ]
 }
 
 @test "bash completion completes --trans to --transport and its values" {

@@ -26,7 +26,7 @@ try_line="Try 'ringcast --help' for more information."
 
 @test "no destination" {
     run -2 timeout 10 "$RINGCAST" -i /dev/null
-    [ "${lines[0]}" = "ringcast: no destination given (expected DEST... or -o DEST)" ]
+    [ "${lines[0]}" = "ringcast: no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)" ]
 }
 
 @test "a host without a port" {
@@ -76,6 +76,29 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: --transport 'carrier-pigeon': expected auto, uring, msgzc, sendfile or copy" ]
     run -2 timeout 10 "$RINGCAST" -4 -6 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: -4 and -6 contradict each other" ]
+}
+
+@test "delivery policy and subscriber options: bad values and misplaced ones" {
+    run -2 timeout 10 "$RINGCAST" --slow fast 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --slow 'fast': expected block or drop" ]
+    run -2 timeout 10 "$RINGCAST" --max-lag 1M 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --max-lag only applies with --slow drop" ]
+    run -2 timeout 10 "$RINGCAST" --slow drop --ring-size 4M --max-lag 8M 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --max-lag must not exceed --ring-size: no destination can fall further behind than the ring holds" ]
+    run -2 timeout 10 "$RINGCAST" --retry many 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --retry 'many': not a number" ]
+    run -2 timeout 10 "$RINGCAST" --retry 5000 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --retry '5000': must be between 0 and 1000" ]
+    run -2 timeout 10 "$RINGCAST" --connect-timeout soon 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --connect-timeout 'soon': not a duration (like 10s, 500ms, 2m)" ]
+    run -2 timeout 10 "$RINGCAST" --join oldest 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --join is for subscribers: it needs -l [HOST:]PORT without --serve" ]
+    run -2 timeout 10 "$RINGCAST" --serve -l 0 --min-subscribers 2 /dev/null
+    [ "${lines[0]}" = "ringcast: --min-subscribers is for subscribers: it needs -l [HOST:]PORT without --serve" ]
+    run -2 timeout 10 "$RINGCAST" -l 0 --join middle
+    [ "${lines[0]}" = "ringcast: --join 'middle': expected live or oldest" ]
+    run -2 timeout 10 "$RINGCAST" -l 0 --min-subscribers 5 --max-subscribers 2
+    [ "${lines[0]}" = "ringcast: --min-subscribers 5 is more than --max-subscribers 2" ]
 }
 
 @test "a missing source file" {

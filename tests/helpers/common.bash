@@ -111,3 +111,29 @@ start_listening() {
     cat "$err" >&2
     return 1
 }
+
+# wait_exit PID [SECONDS]: wait (bounded) for a background process to exit;
+# its exit status goes to EXIT_STATUS.  Fails if it is still running.
+wait_exit() {
+    local limit=$((${2:-30} * 20)) i
+    for ((i = 0; i < limit; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        echo "process $1 still running after ${2:-30}s" >&2
+        return 1
+    fi
+    EXIT_STATUS=0
+    wait "$1" || EXIT_STATUS=$?
+}
+
+# seconds_since T0: elapsed seconds (with decimals) since T0=$(date +%s.%N).
+seconds_since() {
+    awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", t1 - t0 }'
+}
+
+# holds EXPR: an awk condition on numbers, like holds "$t < 2 * $t0".
+holds() {
+    awk "BEGIN { exit !($1) }" || { echo "does not hold: $1" >&2; return 1; }
+}

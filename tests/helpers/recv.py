@@ -6,11 +6,15 @@ Ports are written to --portfile (one per line, written atomically) once every
 listener is bound; results go to --out as "index port bytes sha256 end" lines
 when every connection has ended.  Slow receivers read at --slow-rate bytes/s
 with a small receive buffer; resetting receivers close with RST after
---reset-after bytes.  Exits 0 when all connections ended, 3 on --timeout.
+--reset-after bytes; stalled receivers never read, and end when the sender
+resets ("stalled-reset") or closes ("stalled-fin") the connection.  With
+--listen-after S the ports are bound (so connecting is refused) and listen
+only S seconds later.  Exits 0 when all connections ended, 3 on --timeout.
 """
 import argparse
 import hashlib
 import os
+import select
 import selectors
 import socket
 import struct
@@ -28,6 +32,8 @@ def main():
     ap.add_argument("--slow-rate", type=int, default=4 << 20)
     ap.add_argument("--reset", type=int, default=0, help="how many of them reset")
     ap.add_argument("--reset-after", type=int, default=1 << 20)
+    ap.add_argument("--stall", type=int, default=0, help="how many of them never read")
+    ap.add_argument("--listen-after", type=float, default=0)
     ap.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args()
 
@@ -35,13 +41,13 @@ def main():
     sel = selectors.DefaultSelector()
     conns = []
     for i in range(a.count):
-        kind = "slow" if i < a.slow else "reset" if i < a.slow + a.reset else "fast"
+        kind = ("slow" if i < a.slow else "reset" if i < a.slow + a.reset
+                else "stall" if i < a.slow + a.reset + a.stall else "fast")
         ls = socket.socket(family, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if kind == "slow":
+        if kind in ("slow", "stall"):
             ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
         ls.bind((a.host, 0))
-        ls.listen(1)
         ls.setblocking(False)
         c = {"i": i, "kind": kind, "ls": ls, "port": ls.getsockname()[1], "sock": None,
              "h": hashlib.sha256(), "n": 0, "end": None, "t0": None}
@@ -51,11 +57,21 @@ def main():
     with open(tmp, "w") as f:
         f.write("".join("%d\n" % c["port"] for c in conns))
     os.rename(tmp, a.portfile)
+    time.sleep(a.listen_after)
+    for c in conns:
+        c["ls"].listen(1)
 
     deadline = time.monotonic() + a.timeout
     paused = []
+    stalled = select.poll()  # hang-ups and errors only, never data
     buf = bytearray(1 << 20)
     while any(c["end"] is None for c in conns):
+        for fd, _ in stalled.poll(0):
+            c = next(c for c in conns if c["sock"] and c["sock"].fileno() == fd)
+            stalled.unregister(fd)
+            err = c["sock"].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            c["sock"].close()
+            c["end"] = "stalled-reset" if err else "stalled-fin"
         now = time.monotonic()
         if now > deadline:
             write_results(a.out, conns)
@@ -72,7 +88,10 @@ def main():
                 c["ls"].close()
                 s.setblocking(False)
                 c["sock"], c["t0"] = s, time.monotonic()
-                sel.register(s, selectors.EVENT_READ, c)
+                if c["kind"] == "stall":
+                    stalled.register(s, select.POLLRDHUP | select.POLLERR | select.POLLHUP)
+                else:
+                    sel.register(s, selectors.EVENT_READ, c)
                 continue
             want = len(buf)
             if c["kind"] == "slow":

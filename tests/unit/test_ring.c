@@ -44,9 +44,14 @@ static void basics(void)
 	ring_reader_del(&r, &b);
 	ok(ring_write_span(&r, &p) == SZ - 4096, "a reader that leaves no longer holds the ring");
 
-	ok(ring_reader_add(&r, &b, 0) != 0, "a reader cannot join below the tail");
+	ok(ring_oldest(&r) == 4096, "the oldest byte still held is one lap behind the head");
+	ok(ring_reader_add(&r, &b, 4095) != 0, "a reader cannot join below it");
 	ok(ring_reader_add(&r, &b, r.head + 1) != 0, "nor beyond the head");
-	ok(ring_reader_add(&r, &b, r.head) == 0, "but can join at the head");
+	ok(ring_reader_add(&r, &b, 4096) == 0 && r.tail == 4096,
+	   "but can join at the oldest byte, below the tail (a.done), which holds the ring again");
+	ok(ring_write_span(&r, &p) == 0, "so the ring is full for the writer");
+	ring_reader_del(&r, &b);
+	ok(ring_reader_add(&r, &b, r.head) == 0, "a reader can join at the head");
 
 	ring_reader_del(&r, &a);
 	ring_reader_del(&r, &b);
@@ -159,6 +164,7 @@ static void retiring(void)
 	   "once it is free, the writer gets exactly one block");
 	ok(p[0] == 0 && p[SZ / 8 - 1] == 0 && r.base[SZ / 8] == 7,
 	   "that block was punched out (zeros); the next one still holds the old lap");
+	ok(ring_oldest(&r) == SZ / 8, "the oldest byte held is the first one not punched out");
 	ring_close(&r);
 
 	ok(ring_open(&r, SZ + 100, MLOCK_OFF) == 0 && ring_set_retire(&r) < 0,

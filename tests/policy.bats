@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# What a slow, dead or absent destination does to the others: --slow drop
+# and --max-lag, --stall-timeout under --slow block, receivers killed part
+# way, --retry and --connect-timeout at start-up, and the signals.
+# Timings use a --rate-limited source, so that a run takes a known time
+# whatever the machine's load, and are compared as ratios within one test.
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# timed_run STATUS ARGS...: ringcast ARGS against $DESTS; sets ELAPSED and
+# checks the exit status.
+timed_run() {
+    local want=$1 t0
+    shift
+    t0=$(date +%s.%N)
+    run "-$want" --separate-stderr timeout 60 "$RINGCAST" "$@" "${DESTS[@]}"
+    ELAPSED=$(seconds_since "$t0")
+}
+
+# 32 MiB at 16 MiB/s through an 8 MiB ring: 2 s when nobody holds it back.
+POLICY_ARGS=(--rate 16M --ring-size 8M)
+
+@test "--slow drop: a receiver that never reads is dropped; 8 fast ones finish in their own time, exit 1" {
+    make_input in 32
+    start_receivers 8
+    timed_run 0 -q -i "$T/in" "${POLICY_ARGS[@]}" --slow drop
+    local alone=$ELAPSED
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+
+    start_receivers 9 --stall 1
+    timed_run 1 -i "$T/in" "${POLICY_ARGS[@]}" --slow drop
+    wait_receivers 30
+    holds "$ELAPSED < 2 * $alone"
+    [ "${stderr_lines[0]}" = "ringcast: ${DESTS[0]}: dropped: fell 8 MiB behind the fastest destination (--slow drop, --max-lag) (after 0 B)" ] ||
+        { echo "$stderr" >&2; false; }
+    [[ $stderr == *"ringcast: 1 of 9 destinations did not receive the whole stream"* ]]
+    check_receivers "$T/in.sha" $((32 << 20)) 1 8
+    # The dropped one was reset, not closed as if its stream had ended.
+    grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
+}
+
+@test "--max-lag: the smaller lag drops the receiver that never reads sooner" {
+    make_input in 32
+    start_receivers 5 --stall 1
+    run -1 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" "${POLICY_ARGS[@]}" --slow drop \
+        --max-lag 2M "${DESTS[@]}"
+    wait_receivers 30
+    [[ $stderr == *"ringcast: ${DESTS[0]}: dropped: fell 2 MiB behind the fastest destination (--slow drop, --max-lag)"* ]] ||
+        { echo "$stderr" >&2; false; }
+    check_receivers "$T/in.sha" $((32 << 20)) 1 4
+}
+
+@test "--slow block with --stall-timeout 2s: the same run takes about 2 s more, reports it, exit 1" {
+    make_input in 32
+    start_receivers 8
+    timed_run 0 -q -i "$T/in" "${POLICY_ARGS[@]}"
+    local alone=$ELAPSED
+    wait_receivers 30
+
+    start_receivers 9 --stall 1
+    timed_run 1 -i "$T/in" "${POLICY_ARGS[@]}" --slow block --stall-timeout 2s
+    wait_receivers 30
+    # Held for the 2 s before the stalled one is dropped, then the rest at the rate.
+    holds "$ELAPSED >= 2 + 0.5 * $alone && $ELAPSED < $alone + 4"
+    [ "${stderr_lines[0]}" = "ringcast: ${DESTS[0]}: stalled: accepted nothing for 2.0 s (--stall-timeout) (after 0 B)" ] ||
+        { echo "$stderr" >&2; false; }
+    check_receivers "$T/in.sha" $((32 << 20)) 1 8
+    grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
+}
+
+@test "a receiver killed with SIGKILL part way: the rest complete, it is named, exit 1" {
+    make_input in 32
+    start_receivers 8
+    local eight=("${DESTS[@]}") eight_pid=$RECV_PID
+    python3 "$HELPERS/recv.py" --count 1 --portfile "$T/vport" --out "$T/vres" 2> /dev/null &
+    local victim=$! i
+    PIDS+=("$victim")
+    for ((i = 0; i < 100; i++)); do [ -s "$T/vport" ] && break; sleep 0.05; done
+    DESTS=("${eight[@]}" "127.0.0.1:$(cat "$T/vport")")
+    "$RINGCAST" -i "$T/in" "${POLICY_ARGS[@]}" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    sleep 0.7
+    kill -KILL "$victim"
+    wait_exit "$pid" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    RECV_PID=$eight_pid
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((32 << 20))
+    grep -Eq "^ringcast: ${DESTS[8]}: send: (Connection reset by peer|Broken pipe) \(after [0-9.]+ MiB\)$" "$T/err" ||
+        { cat "$T/err" >&2; false; }
+    grep -q "^ringcast: 1 of 9 destinations did not receive the whole stream$" "$T/err"
+}
+
+@test "--retry: receivers that start listening late get everything; without it, refused, exit 1" {
+    make_input in 4
+    start_receivers 4 --listen-after 1.5
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --retry 6 "${DESTS[@]}"
+    [[ $stderr == *"ringcast: ${DESTS[0]}: connect: Connection refused; trying again in 0.25 s (retry 1 of 6)"* ]] ||
+        { echo "$stderr" >&2; false; }
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+
+    start_receivers 1 --listen-after 5 --timeout 8
+    run -1 --separate-stderr timeout 60 "$RINGCAST" -i "$T/in" --retry 2 "${DESTS[@]}"
+    [ "${stderr_lines[0]}" = "ringcast: ${DESTS[0]}: connect: Connection refused (3 tries)" ]
+}
+
+@test "--connect-timeout: a peer that never answers the SYN is given up after that long" {
+    # A listener whose backlog is full drops further SYNs.
+    python3 -c '
+import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(0)
+held = [socket.socket() for _ in range(3)]
+for s in held:
+    s.setblocking(False)
+    s.connect_ex(l.getsockname())
+time.sleep(0.2)
+open(sys.argv[1], "w").write(str(l.getsockname()[1]))
+time.sleep(30)' "$T/bport" &
+    PIDS+=($!)
+    local i t0
+    for ((i = 0; i < 100; i++)); do [ -s "$T/bport" ] && break; sleep 0.05; done
+    t0=$(date +%s.%N)
+    run -1 timeout 30 "$RINGCAST" -i /dev/null --connect-timeout 500ms "127.0.0.1:$(cat "$T/bport")"
+    holds "$(seconds_since "$t0") < 3"
+    [ "${lines[0]}" = "ringcast: 127.0.0.1:$(cat "$T/bport"): connect: Connection timed out" ]
+}
+
+@test "SIGUSR1 prints a status line and the stream goes on" {
+    make_input in 8
+    start_receivers 3
+    "$RINGCAST" -i "$T/in" --rate 8M "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    sleep 0.5
+    kill -USR1 "$pid"
+    wait_exit "$pid" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    grep -Eq "^ringcast: status: [0-9.]+ [KM]iB in, 0 connecting, 0 waiting to retry, 3 streaming, 0 draining, 0 done, 0 failed, slowest lag [0-9.]+ [KM]?i?B$" "$T/err" ||
+        { cat "$T/err" >&2; false; }
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20))
+}
+
+@test "a second SIGTERM stops at once instead of waiting out --grace" {
+    make_input in 32
+    start_receivers 2 --stall 2
+    "$RINGCAST" -i "$T/in" --stall-timeout 0 --grace 60s "${DESTS[@]}" 2> "$T/err" &
+    local pid=$! t0
+    PIDS+=("$pid")
+    sleep 0.5
+    kill -TERM "$pid"
+    sleep 0.3
+    t0=$(date +%s.%N)
+    kill -TERM "$pid"
+    wait_exit "$pid" 10
+    holds "$(seconds_since "$t0") < 3"
+    [ "$EXIT_STATUS" -eq 1 ]
+    grep -q "draining for up to 60.0 s (signal again to stop now)" "$T/err"
+    grep -q "^ringcast: Terminated again: stopping now$" "$T/err"
+    grep -q "^ringcast: ${DESTS[0]}: interrupted (after " "$T/err"
+    wait_receivers 10
+    [ "$(grep -c "stalled-reset$" "$T/results")" -eq 2 ]
+}

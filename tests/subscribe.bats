@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# Subscribe mode (-l without --serve): every client that connects gets the
+# stream; --min-subscribers holds the source, --join says where late ones
+# start, --max-subscribers turns extra ones away, --wait-timeout bounds the
+# wait.  Clients are real sockets (helpers/fetch.py); every check is on bytes.
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# start_pub ARGS...: ringcast -l 127.0.0.1:0 ARGS in the background; sets
+# PUB_PID and PORT.
+start_pub() {
+    start_listening "$T/pub.err" -l 127.0.0.1:0 "$@" || return 1
+    PUB_PID=$BG_PID
+}
+
+# fetch OUT [fetch.py options]: subscribers in the background, their
+# "index bytes sha256 end" lines in OUT; sets FETCH_PID.
+fetch() {
+    local out=$1
+    shift
+    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --timeout 60 "$@" > "$out" &
+    FETCH_PID=$!
+    PIDS+=("$FETCH_PID")
+}
+
+# whole OUT SHAFILE BYTES COUNT: COUNT subscribers in OUT got the whole stream.
+whole() {
+    local n
+    n=$(grep -c "^[0-9]* $3 $(cat "$2") eof$" "$1")
+    [ "$n" -eq "$4" ] || { echo "$n of $4 got the whole stream:" >&2; cat "$1" >&2; false; }
+}
+
+@test "32 subscribers with --min-subscribers 32: all get the whole stream, exit 0" {
+    make_input in 16
+    start_pub -i "$T/in" --min-subscribers 32
+    fetch "$T/got" --count 32
+    wait_exit "$FETCH_PID" 60
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
+    # Had the stream started before the 32nd connected, it would miss a prefix.
+    whole "$T/got" "$T/in.sha" $((16 << 20)) 32
+}
+
+@test "--join oldest: a late subscriber gets the whole stream while it fits in the ring" {
+    make_input in 8
+    # 8 MiB at 8 MiB/s: the second subscriber joins half way.
+    start_pub -v -i "$T/in" --rate 8M --join oldest
+    fetch "$T/first"
+    local first=$FETCH_PID
+    sleep 0.5
+    fetch "$T/late"
+    wait_exit "$first" 30
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    whole "$T/first" "$T/in.sha" $((8 << 20)) 1
+    whole "$T/late" "$T/in.sha" $((8 << 20)) 1
+    # It joined while the stream ran, not before.
+    grep -q "subscriber 127.0.0.1:[0-9]*: joined at byte 0" "$T/pub.err"
+    [ "$(grep -c "joined at byte" "$T/pub.err")" -eq 2 ]
+    grep -q "1 subscriber connected: the stream starts" "$T/pub.err"
+}
+
+@test "--join live: a late subscriber gets exactly the tail of the stream from where it joined" {
+    make_input in 8
+    start_pub -v -i "$T/in" --rate 8M
+    fetch "$T/first"
+    local first=$FETCH_PID
+    sleep 0.5
+    fetch "$T/late"
+    wait_exit "$first" 30
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    whole "$T/first" "$T/in.sha" $((8 << 20)) 1
+    local n sha end joined
+    read -r _ n sha end < "$T/late"
+    [ "$end" = eof ]
+    [ "$n" -gt 0 ] && [ "$n" -lt $((8 << 20)) ]
+    # The bytes, not just the count: the suffix of the input of that length.
+    [ "$sha" = "$(tail -c "$n" "$T/in" | sha256sum | cut -d' ' -f1)" ]
+    joined=$(sed -n 's/.*: joined at byte \([1-9][0-9]*\)$/\1/p' "$T/pub.err")
+    [ "$joined" -eq $(((8 << 20) - n)) ]
+}
+
+@test "--max-subscribers: one too many is turned away with a reset; the others get everything" {
+    make_input in 4
+    start_pub -i "$T/in" --rate 4M --min-subscribers 2 --max-subscribers 2
+    fetch "$T/two" --count 2
+    local two=$FETCH_PID
+    sleep 0.3
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
+    wait_exit "$two" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    whole "$T/two" "$T/in.sha" $((4 << 20)) 2
+    grep -q "^ringcast: subscriber 127.0.0.1:[0-9]*: turned away: 2 subscribers already (--max-subscribers)$" "$T/pub.err"
+}
+
+@test "--wait-timeout: nobody came is exit 2; too few start the stream anyway, exit 1" {
+    make_input in 1
+    run -2 timeout 30 "$RINGCAST" -i "$T/in" -l 127.0.0.1:0 --wait-timeout 300ms
+    [ "${lines[1]}" = "ringcast: no subscriber connected within 0.3 s (--wait-timeout)" ]
+
+    start_pub -i "$T/in" --min-subscribers 2 --wait-timeout 1s
+    fetch "$T/one"
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    whole "$T/one" "$T/in.sha" $((1 << 20)) 1
+    grep -q "^ringcast: 1 of 2 subscribers connected within 1.0 s (--wait-timeout); starting with them$" "$T/pub.err"
+    grep -q "^ringcast: the stream started with fewer than 2 subscribers (--wait-timeout)$" "$T/pub.err"
+}
+
+@test "a subscriber killed part way is reported; the others get everything, exit 1" {
+    make_input in 8
+    start_pub -i "$T/in" --rate 8M --min-subscribers 4
+    fetch "$T/three" --count 3
+    local three=$FETCH_PID
+    fetch "$T/victim"
+    sleep 0.5
+    kill -KILL "$FETCH_PID"
+    wait_exit "$three" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    whole "$T/three" "$T/in.sha" $((8 << 20)) 3
+    grep -Eq "^ringcast: subscriber 127.0.0.1:[0-9]+: send: (Connection reset by peer|Broken pipe) \(after [0-9.]+ [KM]iB\)$" "$T/pub.err"
+    grep -q "^ringcast: 1 of 4 destinations did not receive the whole stream$" "$T/pub.err"
+}
+
+@test "push destinations and subscribers in one run all get the stream" {
+    make_input in 8
+    start_receivers 3
+    start_pub -i "$T/in" --min-subscribers 2 "${DESTS[@]}"
+    fetch "$T/subs" --count 2
+    wait_exit "$FETCH_PID" 30
+    wait_receivers 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    whole "$T/subs" "$T/in.sha" $((8 << 20)) 2
+    check_receivers "$T/in.sha" $((8 << 20))
+}
+
+@test "after the end of the stream the listener is closed: a new subscriber is refused" {
+    : > "$T/empty"
+    start_pub -i "$T/empty" --min-subscribers 1
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [[ ${lines[0]} == "0 0 "*" eof" ]]
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    run ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$PORT"
+}
