@@ -48,6 +48,8 @@ def main():
         if kind in ("slow", "stall"):
             ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
         ls.bind((a.host, 0))
+        if not a.listen_after:
+            ls.listen(1)
         ls.setblocking(False)
         c = {"i": i, "kind": kind, "ls": ls, "port": ls.getsockname()[1], "sock": None,
              "h": hashlib.sha256(), "n": 0, "end": None, "t0": None}
@@ -57,9 +59,10 @@ def main():
     with open(tmp, "w") as f:
         f.write("".join("%d\n" % c["port"] for c in conns))
     os.rename(tmp, a.portfile)
-    time.sleep(a.listen_after)
-    for c in conns:
-        c["ls"].listen(1)
+    if a.listen_after:
+        time.sleep(a.listen_after)
+        for c in conns:
+            c["ls"].listen(1)
 
     deadline = time.monotonic() + a.timeout
     paused = []
