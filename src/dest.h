@@ -57,6 +57,7 @@ struct dest {
 	int writable;  /* the socket took every byte we offered last time */
 	int connected; /* got past connect, so a failure has a byte count */
 	int subscriber; /* accepted, not connected to */
+	uint64_t joined; /* the stream offset it started at */
 	unsigned tries; /* connect tries that failed */
 	uint64_t deadline; /* now_ms() when the current try or wait ends, 0: none */
 	int err;      /* errno of the failure */

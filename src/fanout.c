@@ -311,7 +311,8 @@ static void on_finish(struct dest *d)
 		f->nfailed++;
 		char after[48] = "";
 		if (d->connected)
-			snprintf(after, sizeof(after), " (after %s)", fmt_bytes(d->rd.done, b, sizeof(b)));
+			snprintf(after, sizeof(after), " (after %s)",
+				 fmt_bytes(d->rd.done - d->joined, b, sizeof(b)));
 		else if (d->tries > 1)
 			snprintf(after, sizeof(after), " (%u tries)", d->tries);
 		if (d->err)
@@ -486,10 +487,9 @@ static void on_wait_timeout(struct loop_timer *t)
  * back than half of --max-lag, so that it is not dropped at once. */
 static uint64_t join_offset(struct fanout *f)
 {
-	uint64_t start = ring_oldest(&f->ring);
-
 	if (!f->cfg->join_oldest)
 		return f->ring.head;
+	uint64_t start = ring_oldest(&f->ring);
 	if (f->cfg->slow_drop) {
 		uint64_t lead = lead_done(f);
 		if (lead > f->max_lag / 2)
@@ -512,7 +512,9 @@ static void add_subscriber(struct fanout *f, int fd, const char *addr)
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || ring_reader_add(&f->ring, &s->d.rd, join_offset(f)) < 0) {
+	if (s)
+		s->d.joined = join_offset(f);
+	if (!s || ring_reader_add(&f->ring, &s->d.rd, s->d.joined) < 0) {
 		warnmsg("subscriber %s: %s", addr, strerror(ENOMEM));
 		free(s);
 		close(fd);
@@ -524,7 +526,7 @@ static void add_subscriber(struct fanout *f, int fd, const char *addr)
 	s->d.subscriber = 1;
 	live_add(f, &s->d);
 	f->nsubs++;
-	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.rd.done);
+	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.joined);
 	dest_accept(&s->d, fd);
 	if (f->held && f->nsubs >= cfg->min_subscribers) {
 		info("%zu subscriber%s connected: the stream starts", f->nsubs, f->nsubs > 1 ? "s" : "");

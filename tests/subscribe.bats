@@ -87,6 +87,51 @@ whole() {
     [ "$joined" -eq $(((8 << 20) - n)) ]
 }
 
+@test "every transport: a late --join oldest subscriber on a 1 MiB ring gets the true tail" {
+    make_input in 8
+    local t list n sha end
+    list=$(transports)
+    for t in $list; do
+        start_pub -v -i "$T/in" --transport "$t" --ring-size 1M --rate 16M --join oldest
+        fetch "$T/first"
+        local first=$FETCH_PID
+        sleep 0.25
+        fetch "$T/late"
+        wait_exit "$first" 30
+        wait_exit "$FETCH_PID" 30
+        wait_exit "$PUB_PID" 30
+        [ "$EXIT_STATUS" -eq 0 ] || { echo "$t" >&2; cat "$T/pub.err" >&2; false; }
+        whole "$T/first" "$T/in.sha" $((8 << 20)) 1
+        # It starts a ring's length (or less) behind the head: bytes the ring
+        # still held, never a block already retired or rewritten.
+        read -r _ n sha end < "$T/late"
+        [ "$end" = eof ] && [ "$n" -gt $((4 << 20)) ] && [ "$n" -lt $((8 << 20)) ] ||
+            { echo "$t: $n $end" >&2; false; }
+        [ "$sha" = "$(tail -c "$n" "$T/in" | sha256sum | cut -d' ' -f1)" ] || { echo "$t: wrong bytes" >&2; false; }
+    done
+}
+
+@test "--join oldest with --slow drop starts half of --max-lag back, so it is not dropped at once" {
+    make_input in 8
+    start_pub -v -i "$T/in" --rate 8M --join oldest --slow drop --max-lag 2M
+    fetch "$T/first"
+    local first=$FETCH_PID
+    sleep 0.6
+    fetch "$T/late"
+    wait_exit "$first" 30
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
+    local n sha end joined
+    read -r _ n sha end < "$T/late"
+    [ "$end" = eof ]
+    [ "$sha" = "$(tail -c "$n" "$T/in" | sha256sum | cut -d' ' -f1)" ]
+    joined=$(sed -n 's/.*: joined at byte \([1-9][0-9]*\)$/\1/p' "$T/pub.err")
+    [ "$joined" -eq $(((8 << 20) - n)) ]
+    # One MiB behind the first subscriber, which had read about 4.8 MiB by then.
+    [ "$joined" -gt $((2 << 20)) ]
+}
+
 @test "--max-subscribers: one too many is turned away with a reset; the others get everything" {
     make_input in 4
     start_pub -i "$T/in" --rate 4M --min-subscribers 2 --max-subscribers 2
