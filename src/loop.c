@@ -121,8 +121,8 @@ void loop_stop(struct loop *l)
 	l->stop = 1;
 }
 
-/* Run every expired timer; return ms until the next one, or -1 if none. */
-static int run_timers(struct loop *l)
+/* Run every expired timer. */
+static void run_timers(struct loop *l)
 {
 	uint64_t now = now_ms();
 	struct loop_timer **pp = &l->timers;
@@ -140,27 +140,36 @@ static int run_timers(struct loop *l)
 		}
 		pp = &t->next;
 	}
-	uint64_t next = UINT64_MAX;
+}
+
+/* Milliseconds until the next timer, or -1 if none. */
+static int next_timer(struct loop *l)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+
 	for (struct loop_timer *t = l->timers; t; t = t->next)
 		next = MIN(next, t->when);
-	return next == UINT64_MAX ? -1 : (int)MIN(next - now, 60000);
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)MIN(next - now, 60000);
 }
 
 /* Timers, the hook, one wait of at most max_ms (-1: until something
- * happens), and the callbacks of what it found. */
+ * happens), and the callbacks of what it found.  The wait is computed
+ * after the hook, which may arm timers of its own. */
 static int loop_pass(struct loop *l, int max_ms)
 {
 	struct epoll_event ev[LOOP_BATCH];
-	int timeout = run_timers(l);
 
+	run_timers(l);
 	if (l->stop)
 		return 0;
-	if (l->hook && l->hook(l->hook_arg))
-		timeout = 0;
+	int more = l->hook && l->hook(l->hook_arg);
+	if (l->stop)
+		return 0;
+	int timeout = more ? 0 : next_timer(l);
 	if (max_ms >= 0 && (timeout < 0 || timeout > max_ms))
 		timeout = max_ms;
-	if (l->stop)
-		return 0;
 	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
