@@ -83,6 +83,19 @@ static void try_failed(struct dest *d, int err)
 	d->deadline = now_ms() + wait;
 }
 
+/* d's socket is fd from now on.  0, or -errno (fd closed). */
+static int watch(struct dest *d, int fd)
+{
+	d->io.fd = fd;
+	d->io.cb = on_event;
+	int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
+	if (rc < 0) {
+		close(fd);
+		d->io.fd = -1;
+	}
+	return rc;
+}
+
 /* Try the next resolved address; on running out, the try has failed. */
 static void try_connect(struct dest *d, int last_err)
 {
@@ -95,12 +108,8 @@ static void try_connect(struct dest *d, int last_err)
 			last_err = -fd;
 			continue;
 		}
-		d->io.fd = fd;
-		d->io.cb = on_event;
-		int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
+		int rc = watch(d, fd);
 		if (rc < 0) {
-			close(fd);
-			d->io.fd = -1;
 			last_err = -rc;
 			continue;
 		}
@@ -171,12 +180,9 @@ static void connected(struct dest *d)
 
 void dest_accept(struct dest *d, int fd)
 {
-	d->io.fd = fd;
-	d->io.cb = on_event;
-	int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
+	int rc = watch(d, fd);
+
 	if (rc < 0) {
-		close(fd);
-		d->io.fd = -1;
 		dest_fail(d, "watch", -rc);
 		return;
 	}

@@ -26,6 +26,22 @@ fetch() {
     PIDS+=("$FETCH_PID")
 }
 
+# first_and_late DELAY ARGS...: start_pub ARGS; one subscriber ($T/first),
+# and DELAY seconds later another ($T/late); waits for all three, ringcast's
+# exit status in EXIT_STATUS.
+first_and_late() {
+    local delay=$1 first
+    shift
+    start_pub "$@"
+    fetch "$T/first"
+    first=$FETCH_PID
+    sleep "$delay"
+    fetch "$T/late"
+    wait_exit "$first" 30
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+}
+
 # whole OUT SHAFILE BYTES COUNT: COUNT subscribers in OUT got the whole stream.
 whole() {
     local n
@@ -48,14 +64,7 @@ whole() {
 @test "--join oldest: a late subscriber gets the whole stream while it fits in the ring" {
     make_input in 8
     # 8 MiB at 8 MiB/s: the second subscriber joins half way.
-    start_pub -v -i "$T/in" --rate 8M --join oldest
-    fetch "$T/first"
-    local first=$FETCH_PID
-    sleep 0.5
-    fetch "$T/late"
-    wait_exit "$first" 30
-    wait_exit "$FETCH_PID" 30
-    wait_exit "$PUB_PID" 30
+    first_and_late 0.5 -v -i "$T/in" --rate 8M --join oldest
     [ "$EXIT_STATUS" -eq 0 ]
     whole "$T/first" "$T/in.sha" $((8 << 20)) 1
     whole "$T/late" "$T/in.sha" $((8 << 20)) 1
@@ -67,14 +76,7 @@ whole() {
 
 @test "--join live: a late subscriber gets exactly the tail of the stream from where it joined" {
     make_input in 8
-    start_pub -v -i "$T/in" --rate 8M
-    fetch "$T/first"
-    local first=$FETCH_PID
-    sleep 0.5
-    fetch "$T/late"
-    wait_exit "$first" 30
-    wait_exit "$FETCH_PID" 30
-    wait_exit "$PUB_PID" 30
+    first_and_late 0.5 -v -i "$T/in" --rate 8M
     [ "$EXIT_STATUS" -eq 0 ]
     whole "$T/first" "$T/in.sha" $((8 << 20)) 1
     local n sha end joined
@@ -92,14 +94,7 @@ whole() {
     local t list n sha end
     list=$(transports)
     for t in $list; do
-        start_pub -v -i "$T/in" --transport "$t" --ring-size 1M --rate 16M --join oldest
-        fetch "$T/first"
-        local first=$FETCH_PID
-        sleep 0.25
-        fetch "$T/late"
-        wait_exit "$first" 30
-        wait_exit "$FETCH_PID" 30
-        wait_exit "$PUB_PID" 30
+        first_and_late 0.25 -v -i "$T/in" --transport "$t" --ring-size 1M --rate 16M --join oldest
         [ "$EXIT_STATUS" -eq 0 ] || { echo "$t" >&2; cat "$T/pub.err" >&2; false; }
         whole "$T/first" "$T/in.sha" $((8 << 20)) 1
         # It starts a ring's length (or less) behind the head: bytes the ring
@@ -113,14 +108,7 @@ whole() {
 
 @test "--join oldest with --slow drop starts half of --max-lag back, so it is not dropped at once" {
     make_input in 8
-    start_pub -v -i "$T/in" --rate 8M --join oldest --slow drop --max-lag 2M
-    fetch "$T/first"
-    local first=$FETCH_PID
-    sleep 0.6
-    fetch "$T/late"
-    wait_exit "$first" 30
-    wait_exit "$FETCH_PID" 30
-    wait_exit "$PUB_PID" 30
+    first_and_late 0.6 -v -i "$T/in" --rate 8M --join oldest --slow drop --max-lag 2M
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
     local n sha end joined
     read -r _ n sha end < "$T/late"

@@ -52,18 +52,11 @@ start_receivers() {
     done
 }
 
-# wait_receivers [SECONDS]: wait for the receiver process to finish.
+# wait_receivers [SECONDS]: wait for the receiver process to finish; fails
+# unless it exits 0.
 wait_receivers() {
-    local limit=$((${1:-30} * 10)) i
-    for ((i = 0; i < limit; i++)); do
-        kill -0 "$RECV_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$RECV_PID" 2>/dev/null; then
-        echo "receivers still running after ${1:-30}s" >&2
-        return 1
-    fi
-    wait "$RECV_PID"
+    wait_exit "$RECV_PID" "${1:-30}" || return 1
+    return "$EXIT_STATUS"
 }
 
 # check_receivers SHAFILE BYTES [FIRST [COUNT]]: receivers FIRST..FIRST+COUNT-1
