@@ -4,7 +4,7 @@ _ringcast() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     case $prev in
-        -i | --input)
+        -i | --input | --dests-from | --stats)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
@@ -26,11 +26,11 @@ _ringcast() {
             return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--input --output --ring-size --chunk --mlock --transport
+        COMPREPLY=($(compgen -W "--input --output --dests-from --progress --stats --ring-size --chunk --mlock --transport
             --ipv4 --ipv6 --grace --stall-timeout --slow --max-lag --retry --connect-timeout
             --min-subscribers --max-subscribers --wait-timeout --join --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
             --header-timeout --idle-timeout --verbose --quiet --help --version
-            -i -o -l -H -u -z -4 -6 -v -q -h -V" -- "$cur"))
+            -i -o -l -H -u -z -P -4 -6 -v -q -h -V" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))

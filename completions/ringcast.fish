@@ -1,6 +1,9 @@
 # fish completion for ringcast
 complete -c ringcast -s i -l input -r -F -d 'Read the stream from SOURCE'
 complete -c ringcast -s o -l output -x -d 'Send the stream to DEST (HOST:PORT)'
+complete -c ringcast -l dests-from -r -F -d 'Read DESTs from FILE, one a line'
+complete -c ringcast -s P -l progress -d 'Show a progress line on stderr'
+complete -c ringcast -l stats -r -F -d 'Write the run statistics as JSON to FILE'
 complete -c ringcast -l ring-size -x -d 'Ring size (K/M/G)'
 complete -c ringcast -l chunk -x -d 'Largest single send (K/M/G)'
 complete -c ringcast -l mlock -x -a 'auto on off' -d 'Lock the ring in memory'

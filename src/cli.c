@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,11 +43,14 @@ enum {
 	OPT_MAX_SUBSCRIBERS,
 	OPT_WAIT_TIMEOUT,
 	OPT_JOIN,
+	OPT_DESTS_FROM,
+	OPT_STATS,
 };
 
 static const struct option longopts[] = {
 	{ "input", required_argument, NULL, 'i' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "dests-from", required_argument, NULL, OPT_DESTS_FROM },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "mlock", required_argument, NULL, OPT_MLOCK },
@@ -77,6 +81,8 @@ static const struct option longopts[] = {
 	{ "max-header", required_argument, NULL, OPT_MAX_HEADER },
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "progress", no_argument, NULL, 'P' },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -86,8 +92,8 @@ static const struct option longopts[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: ringcast [-46qv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
-	      "       ringcast [-46qv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n"
+	fputs("usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
+	      "       ringcast [-46Pqv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n"
 	      "       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n"
 	      "\n"
 	      "Read SOURCE once into a locked shared-memory ring and send it, complete and\n"
@@ -106,6 +112,7 @@ static void usage(FILE *f)
 	      "  -z, --decompress       decode a gzip, bzip2, xz, zstd or lz4 SOURCE\n"
 	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
 	      "                         (repeatable; positional DESTs work the same)\n"
+	      "      --dests-from FILE  one DEST per line (# comments; -: standard input)\n"
 	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
 	      "      --chunk SIZE       largest single send (default 256K)\n"
 	      "      --mlock MODE       auto, on or off: lock the ring in memory (default auto)\n"
@@ -144,6 +151,9 @@ static void usage(FILE *f)
 	      "      --header-timeout DURATION  close clients that take longer to send a\n"
 	      "                         request head (default 10s)\n"
 	      "      --idle-timeout DURATION  close idle keep-alive connections (default 60s)\n"
+	      "  -P, --progress         a progress line on stderr (default when it is a\n"
+	      "                         terminal)\n"
+	      "      --stats FILE       write the run's statistics as JSON to FILE (-: stderr)\n"
 	      "  -v, --verbose          say what is chosen and why; statistics at exit\n"
 	      "  -q, --quiet            print errors only\n"
 	      "  -h, --help             this help\n"
@@ -377,18 +387,83 @@ static size_t count_arg(const char *opt, const char *arg, size_t lo, size_t hi)
 	return (size_t)v;
 }
 
-static void add_dest(struct config *cfg, const char *arg)
+/* Add DEST arg; where names the place it came from in messages. */
+static void add_dest(struct config *cfg, const char *arg, const char *where)
 {
+	static size_t cap;
 	struct dest_spec d;
 	const char *why;
 
 	if (parse_dest(arg, &d, &why) < 0)
-		usage_error("destination '%s': %s", arg, why);
-	struct dest_spec *n = realloc(cfg->dests, (cfg->ndests + 1) * sizeof(*n));
-	if (!n)
-		usage_error("%s", strerror(ENOMEM));
-	cfg->dests = n;
+		usage_error("%sdestination '%s': %s", where, arg, why);
+	if (cfg->ndests == cap) {
+		cap = cap ? 2 * cap : 16;
+		struct dest_spec *n = realloc(cfg->dests, cap * sizeof(*n));
+		if (!n)
+			usage_error("%s", strerror(ENOMEM));
+		cfg->dests = n;
+	}
 	cfg->dests[cfg->ndests++] = d;
+}
+
+/* --dests-from FILE ("-": standard input): one DEST a line; blank lines and
+ * everything after a '#' are ignored. */
+static void dests_from(struct config *cfg, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL, where[4200];
+	size_t cap = 0;
+	unsigned n = 0;
+
+	if (!f)
+		usage_error("--dests-from %s: %s", path, strerror(errno));
+	while (getline(&line, &cap, f) >= 0) {
+		char *end = line + strcspn(line, "#\r\n"), *start = line;
+		n++;
+		while (end > start && isspace((unsigned char)end[-1]))
+			end--;
+		while (start < end && isspace((unsigned char)*start))
+			start++;
+		*end = '\0';
+		if (!*start)
+			continue;
+		snprintf(where, sizeof(where), "--dests-from %s: line %u: ", path, n);
+		add_dest(cfg, start, where);
+	}
+	if (ferror(f))
+		usage_error("--dests-from %s: %s", path, strerror(errno));
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+static int by_address(const void *a, const void *b)
+{
+	const struct dest_spec *x = *(struct dest_spec *const *)a, *y = *(struct dest_spec *const *)b;
+	int c = strcasecmp(x->host, y->host);
+
+	return c ? c : strcmp(x->port, y->port);
+}
+
+/* The same destination twice is allowed (it gets the stream twice), but
+ * is most likely a mistake in a long list: say so. */
+static void warn_duplicates(const struct config *cfg)
+{
+	const struct dest_spec **v = malloc(cfg->ndests * sizeof(*v));
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < cfg->ndests; i++)
+		v[i] = &cfg->dests[i];
+	qsort(v, cfg->ndests, sizeof(*v), by_address);
+	for (size_t i = 0, j; i < cfg->ndests; i = j) {
+		for (j = i + 1; j < cfg->ndests && by_address(&v[i], &v[j]) == 0; j++)
+			;
+		if (j - i > 1)
+			warnmsg("destination %s is given %zu times; it will get the stream %zu times",
+				v[i]->text, j - i, j - i);
+	}
+	free(v);
 }
 
 /* What is left of the command line in serve mode: the blobs. */
@@ -419,24 +494,35 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.grace_ms = 10000,
 		.stall_ms = 60000,
 		.connect_ms = 10000,
+		.progress = -1,
 		.max_clients = 10000,
 		.max_header = 8192,
 		.header_timeout_ms = 10000,
 		.idle_timeout_ms = 60000,
 	};
-	int chunk_given = 0, min_given = 0;
+	int chunk_given = 0, min_given = 0, dests_from_stdin = 0;
 	const char *sub_opt = NULL; /* a subscribe mode option given */
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	int input_given = 0;
-	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:qu:vVz", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:Pqu:vVz", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
 			input_given = 1;
 			break;
 		case 'o':
-			add_dest(cfg, optarg);
+			add_dest(cfg, optarg, "");
+			break;
+		case OPT_DESTS_FROM:
+			dests_from(cfg, optarg);
+			dests_from_stdin |= !strcmp(optarg, "-");
+			break;
+		case 'P':
+			cfg->progress = 1;
+			break;
+		case OPT_STATS:
+			cfg->stats_path = optarg;
 			break;
 		case 'l': {
 			const char *why;
@@ -587,11 +673,16 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	}
 	if (cfg->quiet && cfg->verbose)
 		usage_error("-q and -v contradict each other");
+	if (cfg->quiet && cfg->progress == 1)
+		usage_error("-q and -P contradict each other");
 	if (cfg->extract && cfg->decompress)
 		usage_error("--extract already decodes compressed archives; drop -z");
 	if (sub_opt && (cfg->serve || !cfg->have_listen))
 		usage_error("%s is for subscribers: it needs -l [HOST:]PORT without --serve", sub_opt);
 	if (cfg->serve) {
+		if (cfg->stats_path || cfg->progress == 1)
+			usage_error("%s is for streams: serve mode prints its statistics at exit and on SIGUSR1",
+				    cfg->stats_path ? "--stats" : "-P");
 		serve_args(cfg, input_given, argc - optind, (const char **)argv + optind);
 		return;
 	}
@@ -600,7 +691,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	if (cfg->unpack)
 		usage_error("--unpack needs --serve");
 	for (int i = optind; i < argc; i++)
-		add_dest(cfg, argv[i]);
+		add_dest(cfg, argv[i], "");
+	if (cfg->progress < 0)
+		cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
+	if (dests_from_stdin && !strcmp(cfg->input, "-"))
+		usage_error("--dests-from - and the source both read standard input; give the source with -i");
+	warn_duplicates(cfg);
 	if (cfg->ndests == 0 && !cfg->have_listen)
 		usage_error("no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)");
 	if (!min_given)

@@ -37,6 +37,8 @@ struct config {
 	int decompress;       /* -z */
 	int verbose;
 	int quiet;
+	int progress;           /* -P: 1 on, 0 off, -1 when stderr is a terminal */
+	const char *stats_path; /* --stats FILE, "-": stderr */
 	/* push destinations */
 	unsigned retries;    /* --retry */
 	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */

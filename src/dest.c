@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -49,6 +50,17 @@ static void release(struct dest *d, enum dest_state final)
 	ring_reader_del(g->ring, &d->rd);
 	d->state = final;
 	g->on_finish(d);
+}
+
+const char *dest_error(const struct dest *d, char *buf, size_t len)
+{
+	if (d->state == DEST_FAILED && d->err)
+		snprintf(buf, len, "%s: %s", d->err_op, strerror(d->err));
+	else if (d->state == DEST_FAILED && d->err_op)
+		snprintf(buf, len, "%s", d->err_op);
+	else
+		snprintf(buf, len, "%s", "");
+	return buf;
 }
 
 void dest_fail(struct dest *d, const char *op, int e)

@@ -57,6 +57,7 @@ struct dest {
 	int writable;  /* the socket took every byte we offered last time */
 	int connected; /* got past connect, so a failure has a byte count */
 	int subscriber; /* accepted, not connected to */
+	int switched;   /* auto moved it to copying sends */
 	uint64_t joined; /* the stream offset it started at */
 	unsigned tries; /* connect tries that failed */
 	uint64_t deadline; /* now_ms() when the current try or wait ends, 0: none */
@@ -79,6 +80,10 @@ void dest_check_deadline(struct dest *d, uint64_t now);
 void dest_kick(struct dest *d);
 /* Give up on d with errno e while doing op; it stops holding the ring. */
 void dest_fail(struct dest *d, const char *op, int e);
+
+/* Why d failed, as "send: Connection reset by peer", into buf; "" if it
+ * did not (or the reason was told once for all).  Returns buf. */
+const char *dest_error(const struct dest *d, char *buf, size_t len);
 
 static inline int dest_live(const struct dest *d)
 {

@@ -3,8 +3,10 @@
 #include "dest.h"
 #include "loop.h"
 #include "net.h"
+#include "progress.h"
 #include "ring.h"
 #include "src.h"
+#include "stats.h"
 #include "tx.h"
 #include "util.h"
 
@@ -17,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
@@ -52,6 +55,7 @@ struct fanout {
 	size_t npush;
 	struct dest *live;  /* every destination not yet done or failed */
 	struct dest *dead;  /* finished subscribers, freed before the next wait */
+	struct dest *kept;  /* finished subscribers, kept for --stats */
 	size_t ndests, nlive, ndone, nfailed, nsubs, nturned;
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
@@ -69,7 +73,11 @@ struct fanout {
 	size_t unconnected;          /* push destinations still connecting */
 	uint64_t max_lag;
 	char stall_why[80], lag_why[96];
-	uint64_t t_start;
+	char src_error[256];
+	uint64_t t_start;            /* now_ms() when the stream started */
+	struct timespec wall_start;  /* when the run started, for --stats */
+	struct progress prog;
+	struct loop_timer prog_timer;
 };
 
 #define for_each_live(f, d, nx) for (struct dest *d = (f)->live, *nx; d && (nx = d->next, 1); d = nx)
@@ -131,9 +139,11 @@ static void end_source(struct fanout *f, int err)
 	if (!f->src_open)
 		return;
 	if (err && f->src.err_text)
-		errmsg("%s: %s", f->src.desc, f->src.err_text);
+		snprintf(f->src_error, sizeof(f->src_error), "%s", f->src.err_text);
 	else if (err)
-		errmsg("%s: read: %s", f->src.desc, strerror(err));
+		snprintf(f->src_error, sizeof(f->src_error), "read: %s", strerror(err));
+	if (err)
+		errmsg("%s: %s", f->src.desc, f->src_error);
 	if (f->src_pollable)
 		loop_del(f->loop, &f->src_io);
 	f->src.ops->close(&f->src);
@@ -308,22 +318,21 @@ static void on_finish(struct dest *d)
 	if (d->state == DEST_DONE) {
 		f->ndone++;
 	} else {
+		char after[48] = "", why[160];
 		f->nfailed++;
-		char after[48] = "";
 		if (d->connected)
 			snprintf(after, sizeof(after), " (after %s)",
-				 fmt_bytes(d->rd.done - d->joined, b, sizeof(b)));
+				 fmt_bytes(d->rd.sent - d->joined, b, sizeof(b)));
 		else if (d->tries > 1)
 			snprintf(after, sizeof(after), " (%u tries)", d->tries);
-		if (d->err)
-			errmsg("%s: %s: %s%s", d->name, d->err_op, strerror(d->err), after);
-		else if (d->err_op)
-			errmsg("%s: %s%s", d->name, d->err_op, after);
+		if (*dest_error(d, why, sizeof(why)))
+			errmsg("%s: %s%s", d->name, why, after);
 	}
 	if (d->subscriber) {
+		struct dest **list = f->cfg->stats_path ? &f->kept : &f->dead;
 		f->nsubs--;
-		d->next = f->dead;
-		f->dead = d;
+		d->next = *list;
+		*list = d;
 	}
 	/* The ring may have room now that d no longer holds it. */
 	f->fresh = 1;
@@ -400,6 +409,33 @@ static void on_check(struct loop_timer *t)
 	if (f->unconnected || f->cfg->slow_drop)
 		ms = MIN(ms, CHECK_FAST_MS);
 	loop_timer_arm(f->loop, &f->check, ms);
+}
+
+static void progress_view(struct fanout *f, struct progress_view *v)
+{
+	uint64_t slowest = f->ring.head;
+
+	for_each_live(f, d, nx)
+		slowest = MIN(slowest, d->rd.done);
+	*v = (struct progress_view){
+		.in = f->ring.head,
+		.total = f->src.size,
+		.ms = f->held ? 0 : now_ms() - f->t_start,
+		.active = f->nlive,
+		.done = f->ndone,
+		.failed = f->nfailed,
+		.lag = f->ring.head - slowest,
+	};
+}
+
+static void on_progress(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, prog_timer);
+	struct progress_view v;
+
+	progress_view(f, &v);
+	progress_show(&f->prog, &v);
+	loop_timer_arm(f->loop, t, progress_interval_ms(&f->prog));
 }
 
 static void on_grace(struct loop_timer *t)
@@ -586,7 +622,7 @@ static int resolve_all(struct fanout *f)
 
 	f->push = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*f->push));
 	if (!f->push) {
-		errmsg("%s", strerror(ENOMEM));
+		errmsg("%zu destinations: %s", cfg->ndests, strerror(ENOMEM));
 		return 2;
 	}
 	f->npush = cfg->ndests;
@@ -692,7 +728,7 @@ static int setup(struct fanout *f)
 	};
 	for (size_t i = 0; i < f->npush; i++) {
 		if (ring_reader_add(&f->ring, &f->push[i].rd, 0) < 0) {
-			errmsg("%s", strerror(ENOMEM));
+			errmsg("%s: %s", f->push[i].name, strerror(ENOMEM));
 			return 2;
 		}
 		live_add(f, &f->push[i]);
@@ -710,10 +746,12 @@ static void teardown(struct fanout *f)
 			f->dead = d;
 		}
 	}
-	while (f->dead) {
-		struct dest *d = f->dead;
-		f->dead = d->next;
-		free(container_of(d, struct sub, d));
+	for (struct dest **list = &f->dead; list; list = list == &f->dead ? &f->kept : NULL) {
+		while (*list) {
+			struct dest *d = *list;
+			*list = d->next;
+			free(container_of(d, struct sub, d));
+		}
 	}
 	for (size_t i = 0; i < f->npush; i++)
 		if (f->push[i].addrs)
@@ -730,11 +768,48 @@ static void teardown(struct fanout *f)
 	loop_free(f->loop);
 }
 
+/* --stats: every destination, push ones first, in the order given. */
+static int write_stats(struct fanout *f, int status)
+{
+	size_t n = 0;
+	struct dest **all = calloc(f->ndests ? f->ndests : 1, sizeof(*all));
+	const char *mode = !f->cfg->have_listen ? "push" : f->npush ? "push+subscribe" : "subscribe";
+
+	if (!all) {
+		errmsg("--stats: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t i = 0; i < f->npush; i++)
+		all[n++] = &f->push[i];
+	for (struct dest *l = f->kept; l; l = l->next)
+		all[n++] = l;
+	for_each_live(f, d, nx)
+		if (d->subscriber)
+			all[n++] = d;
+	struct stats_run r = {
+		.mode = mode, .transport = f->tx.ops->name, .tx = &f->tx.n,
+		.ring_size = f->ring.size, .ring_locked = f->ring.locked,
+		.source = f->src.desc ? f->src.desc : f->cfg->input, .source_bytes = f->ring.head,
+		.source_size = f->src.size, .source_error = *f->src_error ? f->src_error : NULL,
+		.start = f->wall_start, .interrupted = f->interrupted, .exit_status = status,
+		.done = f->ndone, .failed = f->nfailed, .dests = all, .ndests = n,
+	};
+	clock_gettime(CLOCK_REALTIME, &r.end);
+	int rc = stats_write(f->cfg->stats_path, &r);
+	free(all);
+	return rc;
+}
+
 static void report(struct fanout *f)
 {
 	char in[32];
 	double secs = (double)(now_ms() - f->t_start) / 1000;
 
+	if (f->cfg->progress) {
+		struct progress_view v;
+		progress_view(f, &v);
+		progress_end(&f->prog, &v);
+	}
 	info("%s from %s to %zu of %zu destinations in %.2f s",
 	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs);
 	if (f->nturned)
@@ -753,8 +828,10 @@ static void report(struct fanout *f)
 int fanout_run(const struct config *cfg)
 {
 	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 } };
-	int rc = setup(&f);
 	char lag[32];
+
+	clock_gettime(CLOCK_REALTIME, &f.wall_start);
+	int rc = setup(&f);
 
 	if (rc) {
 		teardown(&f);
@@ -777,6 +854,11 @@ int fanout_run(const struct config *cfg)
 		f.wait.cb = on_wait_timeout;
 		loop_timer_arm(f.loop, &f.wait, cfg->wait_timeout_ms);
 	}
+	if (cfg->progress) {
+		f.prog.in_place = isatty(STDERR_FILENO);
+		f.prog_timer.cb = on_progress;
+		loop_timer_arm(f.loop, &f.prog_timer, progress_interval_ms(&f.prog));
+	}
 	for (size_t i = 0; i < f.npush; i++)
 		dest_connect(&f.push[i]);
 	if ((rc = loop_run(f.loop)) < 0)
@@ -786,6 +868,8 @@ int fanout_run(const struct config *cfg)
 		     f.tx.n.unaccounted || rc < 0;
 	if ((f.src_failed && f.ring.head == 0) || f.gave_up)
 		status = 2; /* nothing was sent */
+	if (cfg->stats_path && write_stats(&f, status) < 0)
+		status = MAX(status, 1);
 	teardown(&f);
 	return status;
 }

@@ -736,14 +736,14 @@ static int add_blob(void *arg, struct blob *b)
 	}
 	struct served *n = realloc(s->blobs, (s->nblobs + 1) * sizeof(*n));
 	if (!n) {
-		errmsg("%s", strerror(ENOMEM));
+		errmsg("%s: %s", s->loading, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	s->blobs = n;
 	struct served *sv = &s->blobs[s->nblobs];
 	*sv = (struct served){ .b = *b };
 	if (build_head(sv) < 0) {
-		errmsg("%s", strerror(ENOMEM));
+		errmsg("%s: %s", s->loading, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	s->nblobs++;

@@ -69,7 +69,7 @@ const struct tx_ops *tx_ops_for(enum tx_kind k)
 /* Completions looked at before deciding that a destination is copied for. */
 #define COPIED_TO_SWITCH 4
 
-void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int copied)
+void tx_adapt_note(struct tx *tx, struct tx_adapt *a, struct dest *d, int copied)
 {
 	if (!tx->adapt || a->copy)
 		return;
@@ -79,6 +79,7 @@ void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int 
 		a->kept++;
 	if (a->copied >= COPIED_TO_SWITCH && !a->kept) {
 		a->copy = 1;
+		d->switched = 1;
 		tx->n.switched++;
 		info("%s: the kernel copies the zero-copy sends anyway (loopback or veth); "
 		     "sending by copy, which costs less", d->name);

@@ -78,7 +78,7 @@ extern const struct tx_ops tx_sendfile_ops;
 /* A completion for d arrived; copied says the kernel copied the pages anyway
  * (loopback, veth).  In adaptive mode, after a few completions that were all
  * copied, sets a->copy: a copying send then costs less (BENCHMARKS.md). */
-void tx_adapt_note(struct tx *tx, struct tx_adapt *a, const struct dest *d, int copied);
+void tx_adapt_note(struct tx *tx, struct tx_adapt *a, struct dest *d, int copied);
 
 /* send() for transports: retries EINTR, counts what moved.  Returns bytes
  * taken, 0 when the socket is full (d->writable cleared), or -errno. */

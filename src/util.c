@@ -6,13 +6,34 @@
 #include <time.h>
 
 int log_level;
+static int status_drawn; /* a status line is on the terminal, unfinished */
 
 static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (status_drawn)
+		fputs("\r\033[K", stderr); /* the next status draw brings it back */
+	status_drawn = 0;
 	fprintf(stderr, "ringcast: %s\n", line);
+}
+
+void status_draw(const char *line, int in_place)
+{
+	if (in_place) {
+		fprintf(stderr, "\rringcast: %s\033[K", line);
+		status_drawn = 1;
+	} else {
+		fprintf(stderr, "ringcast: %s\n", line);
+	}
+}
+
+void status_done(void)
+{
+	if (status_drawn)
+		fputc('\n', stderr);
+	status_drawn = 0;
 }
 
 void errmsg(const char *fmt, ...)

@@ -20,6 +20,12 @@ void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A status line ("ringcast: " + line) on stderr: redrawn in place on a
+ * terminal (messages clear it first), or one line each time.  status_done
+ * ends a line drawn in place. */
+void status_draw(const char *line, int in_place);
+void status_done(void);
+
 /* Human form of a byte count ("64 MiB", "1.5 GiB") into buf; returns buf. */
 const char *fmt_bytes(uint64_t n, char *buf, size_t len);
 

@@ -59,7 +59,7 @@ named_options() {
     help=$("$RINGCAST" --help | sed -n '1,/^$/p' | sed '/^$/d; s/^usage: //; s/^ *//' |
         tr 'A-Z' 'a-z' | sed 's/\[dest\.\.\.\]/[dest ...]/; s/\[-o dest\]\.\.\./[-o dest]/; s/blob\.\.\./blob .../')
     man=$(MANWIDTH=200 man -l "$ROOT/man/ringcast.1" 2>/dev/null | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
-        sed '1d; $d; /^ *$/d; s/^ *//' | grep -v -- '-h | -V')
+        sed '1d; $d; /^ *$/d; s/^ *//' | grep -v -- '-h | -V' | tr 'A-Z' 'a-z')
     [ "$help" = "$man" ] || { echo "help: $help" >&2; echo "man:  $man" >&2; false; }
     [ "$(wc -l <<< "$help")" -eq 3 ]
 }
@@ -72,6 +72,19 @@ named_options() {
     [ "${lines[1]}" = "auto uring msgzc sendfile copy" ]
 }
 
+@test "bash completion: fixed values for --slow and --join, files for --dests-from and --stats" {
+    touch "$T/fleet.txt"
+    run -0 bash -c "cd '$T'; source '$ROOT/completions/ringcast.bash'
+        COMP_WORDS=(ringcast --slow ''); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"
+        COMP_WORDS=(ringcast --join o); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"
+        COMP_WORDS=(ringcast --dests-from fl); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"
+        COMP_WORDS=(ringcast --stats fl); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\""
+    [ "${lines[0]}" = "block drop" ]
+    [ "${lines[1]}" = "oldest" ]
+    [ "${lines[2]}" = "fleet.txt" ]
+    [ "${lines[3]}" = "fleet.txt" ]
+}
+
 @test "make install honours DESTDIR and PREFIX; the installed binary and page work" {
     run -0 make -C "$ROOT" -s install DESTDIR="$T/root" PREFIX=/opt/rc B="$(dirname "$RINGCAST")"
     [ -x "$T/root/opt/rc/bin/ringcast" ]
@@ -82,6 +95,11 @@ named_options() {
     run -0 "$T/root/opt/rc/bin/ringcast" --version
     [ "${lines[0]}" = "ringcast 0.1.0" ]
     run -0 man -l "$T/root/opt/rc/share/man/man1/ringcast.1"
+    [[ $output == *"--dests-from"* ]]
+    # The installed completion, loaded as bash-completion would.
+    run -0 bash -c "source '$T/root/opt/rc/share/bash-completion/completions/ringcast'
+        COMP_WORDS=(ringcast --trans); COMP_CWORD=1; _ringcast; echo \"\${COMPREPLY[*]}\""
+    [ "$output" = "--transport" ]
     run -0 make -C "$ROOT" -s uninstall DESTDIR="$T/root" PREFIX=/opt/rc
     [ ! -e "$T/root/opt/rc/bin/ringcast" ]
     [ ! -e "$T/root/opt/rc/share/man/man1/ringcast.1" ]
