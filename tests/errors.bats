@@ -137,7 +137,7 @@ try_line="Try 'ringcast --help' for more information."
 
 @test "--help and --version" {
     run -0 "$RINGCAST" --help
-    [[ ${lines[0]} == "usage: ringcast [-46qv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]" ]]
+    [[ ${lines[0]} == "usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]" ]]
     run -0 "$RINGCAST" --version
     [ "${lines[0]}" = "ringcast 0.1.0" ]
     [[ ${lines[1]} == "transports: "*copy* ]]
