@@ -16,6 +16,12 @@
 static void on_event(struct loop_io *io, uint32_t events);
 static void close_socket(struct dest *d);
 
+static void set_state(struct dest *d, enum dest_state s)
+{
+	d->g->connecting += (s == DEST_CONNECTING) - (d->state == DEST_CONNECTING);
+	d->state = s;
+}
+
 static void release(struct dest *d, enum dest_state final)
 {
 	struct dest_group *g = d->g;
@@ -48,7 +54,7 @@ static void release(struct dest *d, enum dest_state final)
 		d->addrs = d->next_addr = NULL;
 	}
 	ring_reader_del(g->ring, &d->rd);
-	d->state = final;
+	set_state(d, final);
 	g->on_finish(d);
 }
 
@@ -91,7 +97,7 @@ static void try_failed(struct dest *d, int err)
 	uint64_t wait = backoff_ms(d->tries);
 	info("%s: connect: %s; trying again in %.2g s (retry %u of %u)", d->name, strerror(err),
 	     (double)wait / 1000, d->tries, retries);
-	d->state = DEST_WAITING;
+	set_state(d, DEST_WAITING);
 	d->deadline = now_ms() + wait;
 }
 
@@ -115,7 +121,7 @@ static void try_connect(struct dest *d, int last_err)
 		const struct addrinfo *ai = d->next_addr;
 		d->next_addr = ai->ai_next;
 
-		int fd = net_connect_nb(ai);
+		int fd = net_connect_nb(ai, d->g->sndbuf);
 		if (fd < 0) {
 			last_err = -fd;
 			continue;
@@ -125,7 +131,7 @@ static void try_connect(struct dest *d, int last_err)
 			last_err = -rc;
 			continue;
 		}
-		d->state = DEST_CONNECTING;
+		set_state(d, DEST_CONNECTING);
 		d->deadline = d->g->connect_ms ? now_ms() + d->g->connect_ms : 0;
 		return;
 	}
@@ -169,7 +175,7 @@ static void start_streaming(struct dest *d)
 		dest_fail(d, "transport setup", -rc);
 		return;
 	}
-	d->state = DEST_STREAMING;
+	set_state(d, DEST_STREAMING);
 	d->writable = 1;
 	d->connected = 1;
 	dest_kick(d);
@@ -192,7 +198,11 @@ static void connected(struct dest *d)
 
 void dest_accept(struct dest *d, int fd)
 {
-	int rc = watch(d, fd);
+	int rc;
+
+	if (d->g->sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->g->sndbuf, sizeof(d->g->sndbuf));
+	rc = watch(d, fd);
 
 	if (rc < 0) {
 		dest_fail(d, "watch", -rc);
@@ -238,7 +248,7 @@ static void start_drain(struct dest *d)
 		dest_fail(d, "shutdown", errno);
 		return;
 	}
-	d->state = DEST_DRAINING;
+	set_state(d, DEST_DRAINING);
 	d->drain_next = g->draining;
 	g->draining = d;
 	g->drain_timer.cb = drain_tick;

@@ -37,6 +37,8 @@ struct dest_group {
 	int eof;                       /* the source has ended: finish after head */
 	uint64_t connect_ms;           /* --connect-timeout per try, 0: the kernel's */
 	unsigned retries;              /* --retry */
+	int sndbuf;                    /* SO_SNDBUF for every socket, 0: the kernel's */
+	size_t connecting;             /* how many are in DEST_CONNECTING */
 	struct dest *draining;         /* list of DEST_DRAINING, via drain_next */
 	struct loop_timer drain_timer; /* polls their unacknowledged bytes */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */

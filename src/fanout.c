@@ -28,6 +28,9 @@
 #define MAX_LISTENERS 4
 /* How often the checks run while something connects, and in --slow drop. */
 #define CHECK_FAST_MS 50
+/* Connects in flight at once: thousands of SYNs at once only overflow the
+ * peers' backlogs, and one slow peer must not hold up the rest. */
+#define CONNECT_AT_ONCE 256
 
 struct listener {
 	struct loop_io io;
@@ -52,7 +55,7 @@ struct fanout {
 	int fresh; /* data or end of source since destinations were last kicked */
 	struct dest_group g;
 	struct dest *push;  /* the DESTs of the command line, npush of them */
-	size_t npush;
+	size_t npush, next_connect;
 	struct dest *live;  /* every destination not yet done or failed */
 	struct dest *dead;  /* finished subscribers, freed before the next wait */
 	struct dest *kept;  /* finished subscribers, kept for --stats */
@@ -71,6 +74,7 @@ struct fanout {
 	uint64_t rate_t;             /* when the credit was last topped up */
 	struct loop_timer check;     /* connect deadlines, stalls, lag */
 	size_t unconnected;          /* push destinations still connecting */
+	int sndbuf;                  /* SO_SNDBUF for every socket, 0: the kernel's */
 	uint64_t max_lag;
 	char stall_why[80], lag_why[96];
 	char src_error[256];
@@ -276,6 +280,8 @@ static int before_sleep(void *arg)
 		f->dead = d->next;
 		free(container_of(d, struct sub, d));
 	}
+	while (f->next_connect < f->npush && f->g.connecting < CONNECT_AT_ONCE)
+		dest_connect(&f->push[f->next_connect++]);
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
@@ -367,7 +373,7 @@ static void check_stall(struct fanout *f, struct dest *d, uint64_t now)
 		key = ~(uint64_t)unacked;
 	else
 		key = now; /* idle, or not connected yet: never stalled */
-	if (key != d->stall_key) {
+	if (key != d->stall_key || !d->stall_since) {
 		d->stall_key = key;
 		d->stall_since = now;
 	} else if (now - d->stall_since >= f->cfg->stall_ms) {
@@ -390,7 +396,7 @@ static void check_all(struct fanout *f)
 		dest_check_deadline(d, now);
 		if (!dest_live(d))
 			continue;
-		f->unconnected += d->state == DEST_WAITING || d->state == DEST_CONNECTING;
+		f->unconnected += d->state < DEST_STREAMING;
 		if (cfg->slow_drop && lead - d->rd.done >= f->max_lag)
 			dest_fail(d, f->lag_why, 0);
 		else if (cfg->stall_ms)
@@ -698,6 +704,27 @@ static int open_source(struct fanout *f)
 	return 0;
 }
 
+/* Descriptors for every push destination (or say so before connecting any),
+ * and socket buffers small enough for all of them together. */
+static int fit_peers(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+	size_t subs = cfg->have_listen ? MAX(cfg->min_subscribers, cfg->max_subscribers) : 0;
+	size_t room = net_fd_room(cfg->ndests + subs);
+
+	if (cfg->ndests > room) {
+		errmsg("%zu destinations need %zu file descriptors, but the limit (ulimit -n) "
+		       "leaves room for %zu; raise it, or push to fewer and let them relay",
+		       cfg->ndests, cfg->ndests + NET_FD_RESERVE, room);
+		return 2;
+	}
+	f->sndbuf = net_sndbuf_for(cfg->ndests + subs);
+	if (f->sndbuf)
+		info("%zu destinations: each socket's send buffer is %d bytes, to fit TCP memory",
+		     cfg->ndests + subs, f->sndbuf);
+	return 0;
+}
+
 static int setup(struct fanout *f)
 {
 	const struct config *cfg = f->cfg;
@@ -708,7 +735,7 @@ static int setup(struct fanout *f)
 		errmsg("epoll: %s", strerror(errno));
 		return 2;
 	}
-	if ((rc = resolve_all(f)) || (rc = open_source(f)))
+	if ((rc = fit_peers(f)) || (rc = resolve_all(f)) || (rc = open_source(f)))
 		return rc;
 	if ((rc = open_ring(f)))
 		return rc;
@@ -724,7 +751,7 @@ static int setup(struct fanout *f)
 		return rc;
 	f->g = (struct dest_group){
 		.loop = f->loop, .ring = &f->ring, .tx = &f->tx, .on_finish = on_finish,
-		.connect_ms = cfg->connect_ms, .retries = cfg->retries,
+		.connect_ms = cfg->connect_ms, .retries = cfg->retries, .sndbuf = f->sndbuf,
 	};
 	for (size_t i = 0; i < f->npush; i++) {
 		if (ring_reader_add(&f->ring, &f->push[i].rd, 0) < 0) {
@@ -859,8 +886,6 @@ int fanout_run(const struct config *cfg)
 		f.prog_timer.cb = on_progress;
 		loop_timer_arm(f.loop, &f.prog_timer, progress_interval_ms(&f.prog));
 	}
-	for (size_t i = 0; i < f.npush; i++)
-		dest_connect(&f.push[i]);
 	if ((rc = loop_run(f.loop)) < 0)
 		errmsg("epoll_wait: %s", strerror(-rc));
 	report(&f);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <linux/sockios.h>
 #include <unistd.h>
 
@@ -29,13 +30,15 @@ int net_resolve(const char *host, const char *port, int family, struct addrinfo 
 	return rc;
 }
 
-int net_connect_nb(const struct addrinfo *ai)
+int net_connect_nb(const struct addrinfo *ai, int sndbuf)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
 
 	if (fd < 0)
 		return -errno;
+	if (sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);
@@ -143,6 +146,52 @@ int net_discard(int fd)
 			continue;
 		return errno == EAGAIN ? 1 : -errno;
 	}
+}
+
+size_t net_fd_room(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return SIZE_MAX;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max &&
+	    rl.rlim_cur < want + NET_FD_RESERVE) {
+		rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)(want + NET_FD_RESERVE));
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	return rl.rlim_cur > NET_FD_RESERVE ? (size_t)rl.rlim_cur - NET_FD_RESERVE : 0;
+}
+
+/* A sysctl of numbers: the i-th, or 0. */
+static long sysctl_num(const char *path, int i)
+{
+	FILE *f = fopen(path, "r");
+	long v = 0;
+
+	if (!f)
+		return 0;
+	for (int k = 0; k <= i && fscanf(f, "%ld", &v) == 1; k++)
+		;
+	fclose(f);
+	return v;
+}
+
+int net_sndbuf_for(size_t n)
+{
+	/* A quarter of the pressure threshold for every sender socket
+	 * together: the receivers (on loopback, the same kernel) and other
+	 * traffic need the rest. */
+	long pages = sysctl_num("/proc/sys/net/ipv4/tcp_mem", 1);
+	long wmax = sysctl_num("/proc/sys/net/ipv4/tcp_wmem", 2);
+	double budget = (double)pages * (double)sysconf(_SC_PAGESIZE) / 4;
+
+	if (!n || pages <= 0 || (double)n * (double)wmax <= budget)
+		return 0;
+	/* The kernel doubles what is asked for, for its own overhead. */
+	return (int)MAX(budget / (double)n / 2, 16384);
 }
 
 void net_reset_on_close(int fd)

@@ -10,9 +10,9 @@
 /* getaddrinfo for a TCP peer; returns 0 or a getaddrinfo error (gai_strerror). */
 int net_resolve(const char *host, const char *port, int family, struct addrinfo **out);
 
-/* Non-blocking socket + connect to ai.  Returns the fd (connect may still be
- * in progress) or -errno. */
-int net_connect_nb(const struct addrinfo *ai);
+/* Non-blocking socket + connect to ai, its send buffer sndbuf bytes (0:
+ * the kernel's).  Returns the fd (connect may still be in progress) or -errno. */
+int net_connect_nb(const struct addrinfo *ai, int sndbuf);
 
 /* A non-blocking listening socket bound to ai (IPv6 sockets accept IPv4
  * too when v6only is 0).  Returns the fd or -errno. */
@@ -25,6 +25,19 @@ int net_listen(const struct addrinfo *ai, int v6only);
  * address is printed as "listening on ADDRESS" (unless -q). */
 int net_listen_all(const char *what, const char *host, const char *port, int family,
 		   int *fds, size_t max, const char *note);
+
+/* Descriptors kept for everything but peers (the loop, the ring, io_uring,
+ * the source, listeners, stdio). */
+#define NET_FD_RESERVE 64
+
+/* Raise the soft RLIMIT_NOFILE toward want + NET_FD_RESERVE, as far as the
+ * hard limit allows; returns how many peers now fit (SIZE_MAX: no limit). */
+size_t net_fd_room(size_t want);
+
+/* The send buffer each of n sockets may have so that together they stay
+ * well inside the kernel's TCP memory (tcp_mem), or 0 when the kernel's own
+ * sizing fits already. */
+int net_sndbuf_for(size_t n);
 
 /* The pending error of a socket (SO_ERROR), 0 if none. */
 int net_sock_error(int fd);

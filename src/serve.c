@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,7 +35,6 @@
 #define SENDFILE_MAX (1 << 20) /* one sendfile call's share, so others get a turn */
 #define SWEEP_MS 200           /* how often deadlines are checked */
 #define LINGER_MS 5000         /* after our FIN, how long to wait for the client's */
-#define FD_RESERVE 64          /* descriptors kept for everything but clients */
 #define MAX_LISTENERS 16
 
 enum cstate { C_READ, C_SEND, C_CLOSING };
@@ -706,22 +704,12 @@ static int open_listeners(struct server *s)
 /* Room for max_clients descriptors: raise the soft limit as far as allowed. */
 static void fit_fd_limit(struct server *s)
 {
-	struct rlimit rl;
+	size_t room = net_fd_room(s->cfg->max_clients);
 
-	s->max_clients = s->cfg->max_clients;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < s->max_clients + FD_RESERVE) {
-		rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)(s->max_clients + FD_RESERVE));
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s->max_clients + FD_RESERVE) {
-		s->max_clients = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
-		warnmsg("--max-clients %zu: the descriptor limit (ulimit -n) is %llu; serving at "
-			"most %zu at once", s->cfg->max_clients, (unsigned long long)rl.rlim_cur,
-			s->max_clients);
-	}
+	s->max_clients = MIN(s->cfg->max_clients, MAX(room, 1));
+	if (s->max_clients < s->cfg->max_clients)
+		warnmsg("--max-clients %zu: the descriptor limit (ulimit -n) leaves room for %zu; "
+			"serving at most %zu at once", s->cfg->max_clients, room, s->max_clients);
 }
 
 /* Take a loaded blob into the table: its name must be new; its 200 head is
