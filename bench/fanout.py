@@ -5,8 +5,11 @@ mbuffer (one -O per destination) and plain blocking write() and sendfile()
 loops (the floors for a copying and a page-sharing sender), in one
 run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
-mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64] [--repeat 3]
-[--tools "ringcast,ringcast copy"]
+mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64]
+[--size-for 1000=16,19000=1] [--repeat 3] [--tools "ringcast,ringcast copy"]
+From --one-port-from N destinations on, they all connect to one sink port
+(thousands of ports would need twice the descriptors).  mbuffer aborts
+above about 1,000 outputs (select() and FD_SETSIZE); its row then says so.
 """
 import argparse
 import os
@@ -18,21 +21,29 @@ import time
 
 
 def run_once(tool, cmd_for, n, size, a):
+    """(wall s, CPU s, peak RSS MiB), or (None, exit status) when mbuffer failed."""
     portfile = os.path.join(a.out, "ports")
     if os.path.exists(portfile):
         os.unlink(portfile)
-    sink = subprocess.Popen([a.sink, str(n), portfile], stdout=subprocess.PIPE)
+    shared = n >= a.one_port_from
+    sink = subprocess.Popen([a.sink, str(n), portfile] + (["one"] if shared else []),
+                            stdout=subprocess.PIPE)
     for _ in range(200):
         if os.path.exists(portfile):
             break
         time.sleep(0.01)
     ports = open(portfile).read().split()
-    cmd = cmd_for(ports)
+    cmd = cmd_for(ports * n if shared else ports)
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL if tool == "mbuffer" else None)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
-    out, _ = sink.communicate(timeout=120)
+    if status != 0 and tool == "mbuffer":
+        sink.kill()
+        sink.wait()
+        return None, os.waitstatus_to_exitcode(status)
+    out, _ = sink.communicate(timeout=600)
     got = [int(x) for x in out.split()]
     if status != 0 or got != [size] * n:
         sys.exit("%s N=%d: exit status %d, sink got %s, want %d each" %
@@ -47,17 +58,22 @@ def main():
     ap.add_argument("--size", type=int, default=256, help="MiB")
     ap.add_argument("--n", default="1,8,64")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--size-for", default="", help="N=MiB,...: another size for some N")
+    ap.add_argument("--one-port-from", type=int, default=256)
     ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
-    size = a.size << 20
-    inp = os.path.join(a.out, "input")
-    with open(inp, "wb") as f:
-        for _ in range(a.size):
-            f.write(os.urandom(1 << 20))
+    mib_for = {int(k): int(v) for k, v in (x.split("=") for x in a.size_for.split(",") if x)}
+    inputs = {}
+    for m in set(mib_for.get(n, a.size) for n in map(int, a.n.split(","))):
+        inputs[m] = os.path.join(a.out, "input.%d" % m)
+        with open(inputs[m], "wb") as f:
+            for _ in range(m):
+                f.write(os.urandom(1 << 20))
 
     ringcast = os.path.join(a.build, "ringcast")
     dests = lambda ps: ["127.0.0.1:" + p for p in ps]
+    inp = None  # set per N below; the lambdas read it when called
     tools = {"ringcast": lambda ps: [ringcast, "-q", "-i", inp] + dests(ps)}
     for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
@@ -72,15 +88,20 @@ def main():
     ns = [int(x) for x in a.n.split(",")]
     res = {}
     for n in ns:
+        inp = inputs[mib_for.get(n, a.size)]
+        size = mib_for.get(n, a.size) << 20
         for r in range(a.repeat):
             for tool, cmd_for in tools.items():
-                res.setdefault((n, tool), []).append(run_once(tool, cmd_for, n, size, a))
-                print("N=%d %s run %d: %.2f s wall, %.2f s CPU" % ((n, tool, r + 1) +
-                      res[(n, tool)][-1][:2]), file=sys.stderr)
+                got = run_once(tool, cmd_for, n, size, a)
+                res.setdefault((n, tool), []).append(got)
+                print("N=%d %s run %d: %s" % (n, tool, r + 1, "%.2f s wall, %.2f s CPU" % got[:2]
+                      if got[0] is not None else "failed, exit status %d" % got[1]), file=sys.stderr)
 
     kernel = platform.release()
     cpus = os.cpu_count()
     print("## Fan-out: %d MiB to N loopback receivers\n" % a.size)
+    if mib_for:
+        print("(%s.)\n" % ", ".join("%d MiB at N = %d" % (m, n) for n, m in sorted(mib_for.items())))
     print("Measured %s on Linux %s, %d CPUs, with `make bench`; median of %d interleaved runs "
           "per cell. The receivers (`bench/sink`) run on the same CPUs and check every "
           "byte count. Ratios are to mbuffer in the same run (lower is better). "
@@ -90,13 +111,21 @@ def main():
     print("| N | tool | wall s | wall / mbuffer | sender CPU s per GiB delivered | CPU / mbuffer | peak RSS MiB |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for n in ns:
-        gib = n * size / float(1 << 30)
-        med = {t: [statistics.median(x[i] for x in res[(n, t)]) for i in range(3)] for t in tools}
-        mb = med["mbuffer"]
+        gib = n * (mib_for.get(n, a.size) << 20) / float(1 << 30)
+        failed = {t for t in tools if any(x[0] is None for x in res[(n, t)])}
+        med = {t: [statistics.median(x[i] for x in res[(n, t)]) for i in range(3)]
+               for t in tools if t not in failed}
+        mb = med.get("mbuffer")
         for t in tools:
+            if t in failed:
+                print("| %d | %s | failed (exit status %d) | | | | |" %
+                      (n, t, next(x[1] for x in res[(n, t)] if x[0] is None)))
+                continue
             w, c, m = med[t]
-            print("| %d | %s | %.2f | %.2f | %.3f | %.2f | %.0f |" %
-                  (n, t, w, w / mb[0], c / gib, c / mb[1] if mb[1] else 0, m))
+            ratio = lambda x, y: "%.2f" % (x / y) if y else "n/a"
+            print("| %d | %s | %.2f | %s | %.3f | %s | %.0f |" %
+                  (n, t, w, ratio(w, mb[0]) if mb else "n/a", c / gib,
+                   ratio(c, mb[1]) if mb else "n/a", m))
 
 
 if __name__ == "__main__":

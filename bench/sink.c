@@ -1,50 +1,70 @@
-/* Benchmark receiver: listen on N loopback ports, accept one connection on
- * each, read and discard until EOF, then print each connection's byte count.
- * Usage: sink N PORTFILE.  Ports are written to PORTFILE once all are bound. */
+/* Benchmark receiver: read and discard until EOF on N loopback connections,
+ * then print each connection's byte count.
+ * Usage: sink N PORTFILE [one].  Without "one" it listens on N ports and takes
+ * one connection on each; with it, one port takes all N (for thousands of
+ * destinations, which would need twice as many descriptors otherwise).  The
+ * ports are written to PORTFILE once bound. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 struct conn {
-	int lfd, fd;
+	int fd;
 	unsigned long long bytes;
 };
 
 static char buf[1 << 20];
 
+static int listen_one(FILE *pf, int backlog, int rcvbuf)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf) /* accepted sockets inherit it */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (void *)&sa, sizeof(sa)) < 0 || listen(fd, backlog) < 0)
+		return perror("sink: bind"), -1;
+	getsockname(fd, (void *)&sa, &len);
+	fprintf(pf, "%u\n", ntohs(sa.sin_port));
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: sink N PORTFILE\n");
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "one"))) {
+		fprintf(stderr, "usage: sink N PORTFILE [one]\n");
 		return 2;
 	}
-	int n = atoi(argv[1]), open_conns = n, ep = epoll_create1(0);
+	int n = atoi(argv[1]), shared = argc == 4, nlis = shared ? 1 : n;
+	int open_conns = n, accepted = 0, ep = epoll_create1(0);
 	struct conn *c = calloc((size_t)n, sizeof(*c));
+	int *lfd = calloc((size_t)nlis, sizeof(*lfd));
+	struct rlimit rl;
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
 	FILE *pf = fopen(tmp, "w");
 
-	if (!c || !pf || ep < 0)
+	if (!c || !lfd || !pf || ep < 0)
 		return perror("sink"), 1;
-	for (int i = 0; i < n; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(sa);
-		int one = 1;
-
-		c[i].lfd = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(c[i].lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(c[i].lfd, (void *)&sa, sizeof(sa)) < 0 || listen(c[i].lfd, 1) < 0)
-			return perror("sink: bind"), 1;
-		getsockname(c[i].lfd, (void *)&sa, &len);
-		fprintf(pf, "%u\n", ntohs(sa.sin_port));
-		c[i].fd = -1;
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
-		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].lfd, &ev);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (int i = 0; i < nlis; i++) {
+		if ((lfd[i] = listen_one(pf, shared ? 4096 : 1, n > 64 ? 64 << 10 : 0)) < 0)
+			return 1;
+		/* Listeners are n + i in data.u32; connections their index. */
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)(n + i) };
+		epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
 	}
 	fclose(pf);
 	rename(tmp, argv[2]);
@@ -54,15 +74,22 @@ int main(int argc, char **argv)
 		if (k <= 0)
 			return fprintf(stderr, "sink: timeout\n"), 1;
 		for (int j = 0; j < k; j++) {
-			struct conn *x = &c[ev[j].data.u32];
-			if (x->fd < 0) {
-				x->fd = accept(x->lfd, NULL, NULL);
-				epoll_ctl(ep, EPOLL_CTL_DEL, x->lfd, NULL);
-				close(x->lfd);
-				struct epoll_event e2 = { .events = EPOLLIN, .data.u32 = ev[j].data.u32 };
-				epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &e2);
+			uint32_t id = ev[j].data.u32;
+			if (id >= (uint32_t)n) {
+				int l = lfd[id - (uint32_t)n], fd = accept(l, NULL, NULL);
+				if (fd < 0)
+					continue;
+				struct conn *x = &c[accepted];
+				x->fd = fd;
+				struct epoll_event e2 = { .events = EPOLLIN, .data.u32 = (uint32_t)accepted++ };
+				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+				if (!shared || accepted == n) {
+					epoll_ctl(ep, EPOLL_CTL_DEL, l, NULL);
+					close(l);
+				}
 				continue;
 			}
+			struct conn *x = &c[id];
 			ssize_t r = read(x->fd, buf, sizeof(buf));
 			if (r > 0) {
 				x->bytes += (unsigned long long)r;

@@ -675,6 +675,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		usage_error("-q and -v contradict each other");
 	if (cfg->quiet && cfg->progress == 1)
 		usage_error("-q and -P contradict each other");
+	log_level = cfg->quiet ? -1 : cfg->verbose;
 	if (cfg->extract && cfg->decompress)
 		usage_error("--extract already decodes compressed archives; drop -z");
 	if (sub_opt && (cfg->serve || !cfg->have_listen))

@@ -13,7 +13,6 @@ int main(int argc, char **argv)
 	struct config cfg;
 
 	cli_parse(&cfg, argc, argv);
-	log_level = cfg.quiet ? -1 : cfg.verbose;
 
 	/* A peer that goes away must not kill us; its send fails with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);

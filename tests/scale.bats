@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# Many destinations: a thousand in one run, descriptors checked before
+# anything is sent.  (19,000 is in make bench: bench/fanout.py.)
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# start_sink N BYTES FILE: helpers/sink.py for N connections of FILE's bytes
+# on one port; sets SINK_PID and SINK_PORT, its summary goes to $T/sink.out.
+start_sink() {
+    local crc i
+    crc=$(python3 -c 'import sys, zlib; print(hex(zlib.crc32(open(sys.argv[1], "rb").read())))' "$3")
+    python3 "$HELPERS/sink.py" --count "$1" --bytes "$2" --crc "$crc" --portfile "$T/sport" \
+        --timeout 120 > "$T/sink.out" &
+    SINK_PID=$!
+    PIDS+=("$SINK_PID")
+    for ((i = 0; i < 100; i++)); do [ -s "$T/sport" ] && break; sleep 0.05; done
+    SINK_PORT=$(cat "$T/sport")
+}
+
+@test "1000 push destinations: each gets 1 MiB intact and a clean end, none is reset" {
+    make_input in 1
+    start_sink 1000 $((1 << 20)) "$T/in"
+    yes "127.0.0.1:$SINK_PORT" | head -1000 > "$T/fleet"
+    run -0 --separate-stderr timeout 120 "$RINGCAST" -v -i "$T/in" --dests-from "$T/fleet" \
+        --stats "$T/st.json"
+    wait_exit "$SINK_PID" 120
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/sink.out" >&2; false; }
+    [ "$(head -1 "$T/sink.out")" = "connections 1000 good 1000 bad 0 resets 0" ]
+    [[ $stderr == *"ringcast: 1 MiB from $T/in to 1000 of 1000 destinations in "* ]]
+    [ "$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["destinations"])' "$T/st.json")" = \
+        "{'total': 1000, 'done': 1000, 'failed': 0}" ]
+}
+
+@test "ulimit -n 64 with 100 destinations: a clear error before anything is sent, exit 2" {
+    local fleet=() i
+    for ((i = 0; i < 100; i++)); do fleet+=("127.0.0.1:$((40000 + i))"); done
+    run -2 bash -c 'ulimit -n 64 && exec "$@"' _ "$RINGCAST" -i /dev/null "${fleet[@]}"
+    [ "$output" = "ringcast: 100 destinations need 164 file descriptors, but the limit (ulimit -n) leaves room for 0; raise it, or push to fewer and let them relay" ]
+}
+
+@test "the soft descriptor limit is raised as far as the hard one allows" {
+    make_input in 1
+    start_sink 200 $((1 << 20)) "$T/in"
+    yes "127.0.0.1:$SINK_PORT" | head -200 > "$T/fleet"
+    run -0 bash -c 'ulimit -Sn 100 && exec "$@"' _ "$RINGCAST" -q -i "$T/in" --dests-from "$T/fleet"
+    wait_exit "$SINK_PID" 60
+    [ "$(head -1 "$T/sink.out")" = "connections 200 good 200 bad 0 resets 0" ]
+}
