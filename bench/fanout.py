@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--size-for", default="", help="N=MiB,...: another size for some N")
     ap.add_argument("--one-port-from", type=int, default=256)
+    ap.add_argument("--title", default="Fan-out: %d MiB to N loopback receivers")
     ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
@@ -99,7 +100,7 @@ def main():
 
     kernel = platform.release()
     cpus = os.cpu_count()
-    print("## Fan-out: %d MiB to N loopback receivers\n" % a.size)
+    print("## " + (a.title % a.size if "%d" in a.title else a.title) + "\n")
     if mib_for:
         print("(%s.)\n" % ", ".join("%d MiB at N = %d" % (m, n) for n, m in sorted(mib_for.items())))
     print("Measured %s on Linux %s, %d CPUs, with `make bench`; median of %d interleaved runs "
