@@ -24,6 +24,7 @@ complete -c ringcast -l connect-timeout -x -d 'Give up a connect try after this 
 complete -c ringcast -l min-subscribers -x -d 'Hold the source until N subscribers connect'
 complete -c ringcast -l max-subscribers -x -d 'Turn away subscribers beyond N'
 complete -c ringcast -l wait-timeout -x -d 'How long to wait for --min-subscribers'
+complete -c ringcast -l allow -x -d 'Only this address block may connect to -l (CIDR)'
 complete -c ringcast -l join -x -a 'live oldest' -d 'Where a late subscriber starts'
 complete -c ringcast -l rate -x -d 'Read the source at most RATE bytes/s'
 complete -c ringcast -l serve -d 'Serve BLOBs to clients'

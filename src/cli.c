@@ -2,6 +2,7 @@
 #include "src.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +46,7 @@ enum {
 	OPT_JOIN,
 	OPT_DESTS_FROM,
 	OPT_STATS,
+	OPT_ALLOW,
 };
 
 static const struct option longopts[] = {
@@ -75,6 +77,7 @@ static const struct option longopts[] = {
 	{ "max-subscribers", required_argument, NULL, OPT_MAX_SUBSCRIBERS },
 	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 	{ "join", required_argument, NULL, OPT_JOIN },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "http", no_argument, NULL, OPT_HTTP },
 	{ "unpack", no_argument, NULL, OPT_UNPACK },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
@@ -142,6 +145,8 @@ static void usage(FILE *f)
 	      "                         start with those connected (default: for ever)\n"
 	      "      --join WHERE       where a late subscriber starts: live (at the head,\n"
 	      "                         the default) or oldest (the oldest byte in the ring)\n"
+	      "      --allow CIDR       only peers in this block may connect to -l; others\n"
+	      "                         are reset (repeatable; default: anyone)\n"
 	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
 	      "                         each client gets the first BLOB, then the end\n"
 	      "      --unpack           serve each regular member of archive BLOBs as a blob\n"
@@ -352,6 +357,41 @@ int parse_listen(const char *s, struct dest_spec *out, const char **why)
 	return hostport(s, out, why, 0);
 }
 
+int parse_cidr(const char *s, struct cidr *out, const char **why)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+
+	*out = (struct cidr){ 0 };
+	if (len == 0 || len >= sizeof(host)) {
+		*why = "expected ADDRESS or ADDRESS/BITS";
+		return -EINVAL;
+	}
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		out->bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		out->bits = 128;
+	} else {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	if (slash) {
+		char *end;
+		unsigned long bits = strtoul(slash + 1, &end, 10);
+		if (!isdigit((unsigned char)slash[1]) || *end || bits > out->bits) {
+			*why = out->family == AF_INET ? "prefix length must be 0-32" : "prefix length must be 0-128";
+			return -EINVAL;
+		}
+		out->bits = (unsigned)bits;
+	}
+	return 0;
+}
+
 static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t hi)
 {
 	uint64_t v;
@@ -558,6 +598,17 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		case OPT_STALL_TIMEOUT:
 			cfg->stall_ms = duration_arg("--stall-timeout", optarg);
 			break;
+		case OPT_ALLOW: {
+			const char *why;
+			struct cidr *n = realloc(cfg->allow, (cfg->nallow + 1) * sizeof(*n));
+			if (!n)
+				usage_error("%s", strerror(ENOMEM));
+			cfg->allow = n;
+			if (parse_cidr(optarg, &cfg->allow[cfg->nallow], &why) < 0)
+				usage_error("--allow '%s': %s", optarg, why);
+			cfg->nallow++;
+			break;
+		}
 		case OPT_SLOW:
 			if (!strcmp(optarg, "block") || !strcmp(optarg, "drop"))
 				cfg->slow_drop = optarg[0] == 'd';
@@ -678,6 +729,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	log_level = cfg->quiet ? -1 : cfg->verbose;
 	if (cfg->extract && cfg->decompress)
 		usage_error("--extract already decodes compressed archives; drop -z");
+	if (cfg->nallow && !cfg->have_listen)
+		usage_error("--allow restricts who may connect to -l; there is no -l");
 	if (sub_opt && (cfg->serve || !cfg->have_listen))
 		usage_error("%s is for subscribers: it needs -l [HOST:]PORT without --serve", sub_opt);
 	if (cfg->serve) {
@@ -739,6 +792,7 @@ void cli_source_opts(const struct config *cfg, struct source_opts *o)
 void cli_free(struct config *cfg)
 {
 	free(cfg->headers);
+	free(cfg->allow);
 	free(cfg->listen.host);
 	free(cfg->listen.text);
 	for (size_t i = 0; i < cfg->ndests; i++) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net.h"
 #include "ring.h"
 #include "tx.h"
 
@@ -54,6 +55,8 @@ struct config {
 	int serve;
 	int http;
 	int unpack; /* --unpack: each member of archive BLOBs is a blob */
+	struct cidr *allow; /* --allow: who may connect to -l; none: anyone */
+	size_t nallow;
 	int have_listen;
 	struct dest_spec listen; /* host NULL: every address (serve and subscribe) */
 	const char **blobs;
@@ -79,6 +82,9 @@ int parse_size(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, uint64_t *out);
 /* HOST:PORT, [V6]:PORT, tcp://HOST:PORT.  0, or -EINVAL with *why set. */
 int parse_dest(const char *s, struct dest_spec *out, const char **why);
+/* --allow's ADDRESS[/BITS], IPv4 or IPv6 (no brackets); a bare address is
+ * that one address.  0, or -EINVAL with *why set. */
+int parse_cidr(const char *s, struct cidr *out, const char **why);
 /* What -l takes: PORT (host NULL: every address), HOST:PORT or [V6]:PORT;
  * port 0 asks for a free one.  0, or -EINVAL with *why set. */
 int parse_listen(const char *s, struct dest_spec *out, const char **why);

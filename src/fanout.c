@@ -40,7 +40,7 @@ struct listener {
 /* A subscriber: a destination that connected to us. */
 struct sub {
 	struct dest d;
-	char name[72];
+	char name[80]; /* "subscriber [v6]:port" */
 };
 
 struct fanout {
@@ -59,7 +59,7 @@ struct fanout {
 	struct dest *live;  /* every destination not yet done or failed */
 	struct dest *dead;  /* finished subscribers, freed before the next wait */
 	struct dest *kept;  /* finished subscribers, kept for --stats */
-	size_t ndests, nlive, ndone, nfailed, nsubs, nturned;
+	size_t ndests, nlive, ndone, nfailed, nsubs, nturned, nrefused;
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
 	int held;        /* the source waits for --min-subscribers */
@@ -540,11 +540,20 @@ static uint64_t join_offset(struct fanout *f)
 	return start;
 }
 
-static void add_subscriber(struct fanout *f, int fd, const char *addr)
+static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 {
 	const struct config *cfg = f->cfg;
 	struct sub *s;
+	char addr[64];
 
+	net_fmt_addr(sa, addr, sizeof(addr));
+	if (!net_allowed(sa, cfg->allow, cfg->nallow)) {
+		info("%s: refused: not in any --allow block", addr);
+		net_reset_on_close(fd);
+		close(fd);
+		f->nrefused++;
+		return;
+	}
 	if (cfg->max_subscribers && f->nsubs >= cfg->max_subscribers) {
 		warnmsg("subscriber %s: turned away: %zu subscribers already (--max-subscribers)",
 			addr, f->nsubs);
@@ -584,7 +593,6 @@ static void on_accept(struct loop_io *io, uint32_t events)
 	while (io->fd >= 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		char addr[64];
 		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -597,7 +605,7 @@ static void on_accept(struct loop_io *io, uint32_t events)
 			}
 			return;
 		}
-		add_subscriber(f, fd, net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)));
+		add_subscriber(f, fd, (struct sockaddr *)&ss);
 	}
 }
 
@@ -841,6 +849,8 @@ static void report(struct fanout *f)
 	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs);
 	if (f->nturned)
 		info("turned away %zu subscribers (--max-subscribers)", f->nturned);
+	if (f->nrefused)
+		warnmsg("refused %zu connections from addresses not --allow'ed", f->nrefused);
 	tx_report(&f->tx);
 	if (f->nfailed)
 		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,

@@ -148,6 +148,35 @@ int net_discard(int fd)
 	}
 }
 
+int net_allowed(const struct sockaddr *sa, const struct cidr *list, size_t n)
+{
+	const uint8_t *a;
+	int family = sa->sa_family;
+
+	if (n == 0)
+		return 1;
+	if (family == AF_INET6) {
+		const struct in6_addr *v6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		a = v6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(v6)) {
+			family = AF_INET;
+			a += 12;
+		}
+	} else {
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cidr *c = &list[i];
+		unsigned whole = c->bits / 8, rest = c->bits % 8;
+
+		if (c->family != family || memcmp(a, c->addr, whole))
+			continue;
+		if (!rest || !((a[whole] ^ c->addr[whole]) & (0xff00 >> rest)))
+			return 1;
+	}
+	return 0;
+}
+
 size_t net_fd_room(size_t want)
 {
 	struct rlimit rl;

@@ -5,7 +5,20 @@
 
 #include <netdb.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
+
+/* An address block for --allow: family AF_INET or AF_INET6, the first bits
+ * of addr (network byte order) must match. */
+struct cidr {
+	int family;
+	unsigned bits;
+	uint8_t addr[16];
+};
+
+/* Whether peer sa lies in one of the n blocks (every peer does when n is 0).
+ * An IPv4 peer on a dual-stack socket (::ffff:a.b.c.d) is matched as IPv4. */
+int net_allowed(const struct sockaddr *sa, const struct cidr *list, size_t n);
 
 /* getaddrinfo for a TCP peer; returns 0 or a getaddrinfo error (gai_strerror). */
 int net_resolve(const char *host, const char *port, int family, struct addrinfo **out);

@@ -87,7 +87,7 @@ struct server {
 	struct loop_timer grace;
 	int stopping;
 	struct {
-		uint64_t conns, responses, errors, failed, bytes;
+		uint64_t conns, responses, errors, failed, bytes, refused;
 	} n;
 };
 
@@ -543,7 +543,15 @@ static void on_accept(struct loop_io *io, uint32_t events)
 			set_accepting(s, 0); /* the kernel's backlog holds the rest */
 			return;
 		}
-		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0 && !net_allowed((struct sockaddr *)&ss, s->cfg->allow, s->cfg->nallow)) {
+			net_reset_on_close(fd);
+			close(fd);
+			s->n.refused++;
+			continue;
+		}
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -627,6 +635,9 @@ static void stats(const struct server *s, const char *when)
 		when, (unsigned long long)s->n.conns, (unsigned long long)s->n.responses,
 		(unsigned long long)s->n.errors, (unsigned long long)s->n.failed,
 		fmt_bytes(s->n.bytes, b, sizeof(b)));
+	if (s->n.refused)
+		warnmsg("%s%llu connections refused (not --allow'ed)", when,
+			(unsigned long long)s->n.refused);
 }
 
 static void stop_now(struct server *s)

@@ -97,6 +97,12 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: --min-subscribers is for subscribers: it needs -l [HOST:]PORT without --serve" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --join middle
     [ "${lines[0]}" = "ringcast: --join 'middle': expected live or oldest" ]
+    run -2 timeout 10 "$RINGCAST" --allow 10.0.0.0/8 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --allow restricts who may connect to -l; there is no -l" ]
+    run -2 timeout 10 "$RINGCAST" -l 0 --allow 10.0.0.0/40
+    [ "${lines[0]}" = "ringcast: --allow '10.0.0.0/40': prefix length must be 0-32" ]
+    run -2 timeout 10 "$RINGCAST" -l 0 --allow example.org
+    [ "${lines[0]}" = "ringcast: --allow 'example.org': not an IPv4 or IPv6 address" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --min-subscribers 5 --max-subscribers 2
     [ "${lines[0]}" = "ringcast: --min-subscribers 5 is more than --max-subscribers 2" ]
 }

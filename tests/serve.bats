@@ -247,3 +247,18 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     stop_server
     [ "$SRV_STATUS" -eq 0 ]
 }
+
+@test "serve: --allow resets clients from outside its blocks and counts them; others are served" {
+    make_input blob 1
+    start_server --allow 10.0.0.0/8 --allow 127.0.0.1 "$T/blob"
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [ "${lines[0]}" = "0 1048576 $(cat "$T/blob.sha") eof" ]
+    stop_server
+    start_server --allow 10.0.0.0/8 "$T/blob"
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
+    [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
+    [[ ${lines[1]} == "1 0 "*" ConnectionResetError" ]]
+    stop_server
+    [ "$SRV_STATUS" -eq 0 ]
+    grep -q "^ringcast: 2 connections refused (not --allow'ed)$" "$T/srv.err"
+}

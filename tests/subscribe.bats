@@ -188,3 +188,20 @@ whole() {
     [ "$EXIT_STATUS" -eq 0 ]
     run ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$PORT"
 }
+
+@test "--allow: a subscriber from outside every block is reset and counted; one inside gets the stream" {
+    make_input in 1
+    start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 2001:db8::/32 --wait-timeout 1s
+    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 2 ]
+    grep -q "^ringcast: refused 1 connections from addresses not --allow'ed$" "$T/pub.err"
+
+    start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 127.0.0.0/8
+    fetch "$T/ok"
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    whole "$T/ok" "$T/in.sha" $((1 << 20)) 1
+}

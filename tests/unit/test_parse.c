@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "tap.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +109,48 @@ static void dests(void)
 	}
 }
 
+static void cidrs(void)
+{
+	struct cidr c[2];
+	const char *why;
+	struct sockaddr_in v4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 };
+
+	ok(parse_cidr("10.1.0.0/16", &c[0], &why) == 0 && c[0].family == AF_INET && c[0].bits == 16,
+	   "10.1.0.0/16 is an IPv4 block of 16 bits");
+	ok(parse_cidr("fd00::/8", &c[1], &why) == 0 && c[1].family == AF_INET6 && c[1].bits == 8,
+	   "fd00::/8 is an IPv6 block of 8 bits");
+	inet_pton(AF_INET, "10.1.200.3", &v4.sin_addr);
+	ok(net_allowed((struct sockaddr *)&v4, c, 2), "10.1.200.3 is in 10.1.0.0/16");
+	inet_pton(AF_INET, "10.2.0.1", &v4.sin_addr);
+	ok(!net_allowed((struct sockaddr *)&v4, c, 2), "10.2.0.1 is not");
+	inet_pton(AF_INET6, "::ffff:10.1.0.9", &v6.sin6_addr);
+	ok(net_allowed((struct sockaddr *)&v6, c, 2), "::ffff:10.1.0.9 (IPv4 on a dual-stack socket) is");
+	inet_pton(AF_INET6, "fdff::1", &v6.sin6_addr);
+	ok(net_allowed((struct sockaddr *)&v6, c, 2), "fdff::1 is in fd00::/8");
+	inet_pton(AF_INET6, "fe80::1", &v6.sin6_addr);
+	ok(!net_allowed((struct sockaddr *)&v6, c, 2), "fe80::1 is not");
+	ok(net_allowed((struct sockaddr *)&v6, c, 0), "with no blocks, anyone is");
+	ok(parse_cidr("10.0.0.7/29", &c[0], &why) == 0, "10.0.0.7/29 parses");
+	inet_pton(AF_INET, "10.0.0.1", &v4.sin_addr);
+	ok(net_allowed((struct sockaddr *)&v4, c, 1), "a prefix that is not a whole byte: 10.0.0.1 is in 10.0.0.7/29");
+	inet_pton(AF_INET, "10.0.0.8", &v4.sin_addr);
+	ok(!net_allowed((struct sockaddr *)&v4, c, 1), "10.0.0.8 is not");
+	ok(parse_cidr("127.0.0.1", &c[0], &why) == 0 && c[0].bits == 32, "a bare address is /32");
+	ok(parse_cidr("10.0.0.0/33", &c[0], &why) == -EINVAL && !strcmp(why, "prefix length must be 0-32"),
+	   "/33 is refused for IPv4");
+	ok(parse_cidr("::/129", &c[0], &why) == -EINVAL, "/129 for IPv6");
+	ok(parse_cidr("[::1]", &c[0], &why) == -EINVAL && !strcmp(why, "not an IPv4 or IPv6 address"),
+	   "brackets are not part of --allow's form");
+	ok(parse_cidr("10.0.0.0/", &c[0], &why) == -EINVAL, "a slash without bits");
+	ok(parse_cidr("", &c[0], &why) == -EINVAL, "an empty block");
+}
+
 int main(void)
 {
 	sizes();
 	durations();
 	dests();
+	cidrs();
 	return tap_done();
 }
