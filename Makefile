@@ -56,15 +56,24 @@ check: $(B)/ringcast $(UNIT)
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check
 
-# Fuzz the HTTP request parser (clang's libFuzzer, with ASan and UBSan) for
-# FUZZ_TIME seconds, starting from tests/fuzz/corpus.
+# Fuzz every parser (clang's libFuzzer, with ASan and UBSan), each for
+# FUZZ_TIME seconds from its seed corpus tests/fuzz/corpus-NAME and its
+# dictionary tests/fuzz/NAME.dict: http (requests, ranges, ETags), args
+# (sizes, durations, DEST, -l, --allow, --dests-from lines), member (archive
+# member names).  A crash stops it and leaves the input in build-fuzz/.
 FUZZ_TIME ?= 60
+FUZZ_FLAGS = $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc
 fuzz:
-	mkdir -p build-fuzz/corpus
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-	  -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c
-	build-fuzz/fuzz_http -max_total_time=$(FUZZ_TIME) -max_len=8192 \
-	  build-fuzz/corpus tests/fuzz/corpus
+	mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_args tests/fuzz/fuzz_args.c $(LIB_SRCS) $(LDLIBS)
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_member tests/fuzz/fuzz_member.c $(LIB_SRCS) $(LDLIBS)
+	for t in http args member; do \
+	  mkdir -p build-fuzz/corpus-$$t && \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	    -dict=tests/fuzz/$$t.dict -artifact_prefix=build-fuzz/$$t- \
+	    build-fuzz/corpus-$$t tests/fuzz/corpus-$$t || exit 1; \
+	done
 
 install: $(B)/ringcast
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHDIR) \

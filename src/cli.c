@@ -427,15 +427,10 @@ static size_t count_arg(const char *opt, const char *arg, size_t lo, size_t hi)
 	return (size_t)v;
 }
 
-/* Add DEST arg; where names the place it came from in messages. */
-static void add_dest(struct config *cfg, const char *arg, const char *where)
+static void push_dest(struct config *cfg, const struct dest_spec *d)
 {
 	static size_t cap;
-	struct dest_spec d;
-	const char *why;
 
-	if (parse_dest(arg, &d, &why) < 0)
-		usage_error("%sdestination '%s': %s", where, arg, why);
 	if (cfg->ndests == cap) {
 		cap = cap ? 2 * cap : 16;
 		struct dest_spec *n = realloc(cfg->dests, cap * sizeof(*n));
@@ -443,32 +438,54 @@ static void add_dest(struct config *cfg, const char *arg, const char *where)
 			usage_error("%s", strerror(ENOMEM));
 		cfg->dests = n;
 	}
-	cfg->dests[cfg->ndests++] = d;
+	cfg->dests[cfg->ndests++] = *d;
 }
 
-/* --dests-from FILE ("-": standard input): one DEST a line; blank lines and
- * everything after a '#' are ignored. */
+static void add_dest(struct config *cfg, const char *arg)
+{
+	struct dest_spec d;
+	const char *why;
+
+	if (parse_dest(arg, &d, &why) < 0)
+		usage_error("destination '%s': %s", arg, why);
+	push_dest(cfg, &d);
+}
+
+int parse_dest_line(char *line, struct dest_spec *out, const char **why)
+{
+	char *end = line + strcspn(line, "#\r\n"), *start = line;
+
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	*end = '\0';
+	if (!*start)
+		return 0;
+	return parse_dest(start, out, why) < 0 ? -EINVAL : 1;
+}
+
+/* --dests-from FILE ("-": standard input): one DEST a line. */
 static void dests_from(struct config *cfg, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char *line = NULL, where[4200];
+	char *line = NULL;
 	size_t cap = 0;
 	unsigned n = 0;
 
 	if (!f)
 		usage_error("--dests-from %s: %s", path, strerror(errno));
 	while (getline(&line, &cap, f) >= 0) {
-		char *end = line + strcspn(line, "#\r\n"), *start = line;
+		struct dest_spec d;
+		const char *why;
+		int rc = parse_dest_line(line, &d, &why);
+
 		n++;
-		while (end > start && isspace((unsigned char)end[-1]))
-			end--;
-		while (start < end && isspace((unsigned char)*start))
-			start++;
-		*end = '\0';
-		if (!*start)
-			continue;
-		snprintf(where, sizeof(where), "--dests-from %s: line %u: ", path, n);
-		add_dest(cfg, start, where);
+		if (rc < 0)
+			usage_error("--dests-from %s: line %u: destination '%s': %s", path, n,
+				    line + strspn(line, " \t"), why);
+		if (rc > 0)
+			push_dest(cfg, &d);
 	}
 	if (ferror(f))
 		usage_error("--dests-from %s: %s", path, strerror(errno));
@@ -552,7 +569,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			input_given = 1;
 			break;
 		case 'o':
-			add_dest(cfg, optarg, "");
+			add_dest(cfg, optarg);
 			break;
 		case OPT_DESTS_FROM:
 			dests_from(cfg, optarg);
@@ -745,7 +762,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	if (cfg->unpack)
 		usage_error("--unpack needs --serve");
 	for (int i = optind; i < argc; i++)
-		add_dest(cfg, argv[i], "");
+		add_dest(cfg, argv[i]);
 	if (cfg->progress < 0)
 		cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
 	if (dests_from_stdin && !strcmp(cfg->input, "-"))

@@ -85,6 +85,10 @@ int parse_dest(const char *s, struct dest_spec *out, const char **why);
 /* --allow's ADDRESS[/BITS], IPv4 or IPv6 (no brackets); a bare address is
  * that one address.  0, or -EINVAL with *why set. */
 int parse_cidr(const char *s, struct cidr *out, const char **why);
+/* One line of a --dests-from file, changed in place: 1 and *out for a DEST,
+ * 0 for a blank or comment line ('#' to the end is a comment), or -EINVAL
+ * with *why set. */
+int parse_dest_line(char *line, struct dest_spec *out, const char **why);
 /* What -l takes: PORT (host NULL: every address), HOST:PORT or [V6]:PORT;
  * port 0 asks for a free one.  0, or -EINVAL with *why set. */
 int parse_listen(const char *s, struct dest_spec *out, const char **why);

@@ -72,6 +72,14 @@ typedef int (*member_fn)(void *arg, char *name, int64_t mtime,
 			 ssize_t (*read)(void *ctx, void *buf, size_t len), void *ctx);
 int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg);
 
+/* The member names --extract and --unpack go by.  archive_member_plain:
+ * "./a/b" and "a/b" name the same member (the name without leading "./").
+ * archive_member_name: a member path as a blob name, "./" and repeated
+ * slashes dropped; NULL (or a malloc'd string) for an absolute path or any
+ * "..", which would name something outside. */
+const char *archive_member_plain(const char *name);
+char *archive_member_name(const char *path);
+
 /* "-", a regular file, a FIFO, a character device or a socket. */
 int src_fd_open(struct source *s, const char *spec, const char **why);
 /* Reading and closing a plain descriptor, for the kinds that end up with one. */

@@ -82,8 +82,7 @@ static int copy_entry(struct arc *x, struct archive *a)
 	}
 }
 
-/* "./a/b" and "a/b" name the same member. */
-static const char *plain(const char *name)
+const char *archive_member_plain(const char *name)
 {
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
@@ -102,7 +101,7 @@ static int extract(struct arc *x, struct archive *a)
 		const char *name = archive_entry_pathname(e);
 		if (!name)
 			continue;
-		if (!strcmp(plain(name), plain(x->member))) {
+		if (!strcmp(archive_member_plain(name), archive_member_plain(x->member))) {
 			if (archive_entry_filetype(e) != AE_IFREG) {
 				snprintf(x->err, sizeof(x->err), "'%s' is not a regular file in the archive",
 					 x->member);
@@ -298,9 +297,7 @@ static ssize_t member_read(void *ctx, void *buf, size_t len)
 	return n < 0 ? -EIO : (ssize_t)n;
 }
 
-/* A member path as a blob name: "./" and repeated slashes dropped; NULL for
- * absolute paths and any ".." (they would name something outside). */
-static char *member_name(const char *path)
+char *archive_member_name(const char *path)
 {
 	char *out = malloc(strlen(path) + 1), *o = out;
 
@@ -362,7 +359,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 			const char *path = archive_entry_pathname(e);
 			if (archive_entry_filetype(e) != AE_IFREG || !path)
 				continue;
-			char *name = member_name(path);
+			char *name = archive_member_name(path);
 			if (!name) {
 				warnmsg("%s: skipping member '%s': it names a place outside the archive",
 					spec, path);

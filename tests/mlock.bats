@@ -87,3 +87,17 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
+
+@test "as nobody with only CAP_IPC_LOCK (as contrib/ringcast.service gives it): --mlock on locks a 64 MiB ring and uring registers it" {
+    make_input in 16
+    chmod 644 "$T/in"
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 prlimit --memlock=8388608:8388608 \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        --inh-caps=-all,+ipc_lock --ambient-caps=-all,+ipc_lock \
+        "$RINGCAST" -v --mlock on --transport uring --ring-size 64M -i "$T/in" "${DESTS[@]}"
+    [[ $stderr == *"ringcast: ring: 64 MiB memfd, locked"* ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr == *"ringcast: transport: uring (asked for with --transport)"* ]]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((16 << 20))
+}
