@@ -62,7 +62,7 @@ check-asan:
 # (sizes, durations, DEST, -l, --allow, --dests-from lines), member (archive
 # member names).  A crash stops it and leaves the input in build-fuzz/.
 FUZZ_TIME ?= 60
-FUZZ_FLAGS = $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc
+FUZZ_FLAGS = $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
 fuzz:
 	mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c

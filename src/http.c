@@ -191,10 +191,11 @@ static int parse_u64(const char *p, const char *e, uint64_t *out)
 
 int http_range(struct http_span range, uint64_t size, uint64_t *first, uint64_t *last)
 {
-	const char *p = range.p, *end = range.p + range.len;
+	const char *p = range.p, *end;
 
 	if (!p || range.len < 6 || strncasecmp(p, "bytes=", 6))
-		return 0;
+		return 0; /* no header (p is NULL: no arithmetic on it) or not bytes */
+	end = p + range.len;
 	p += 6;
 	while (p < end && is_ows(*p))
 		p++;
@@ -231,11 +232,12 @@ int http_range(struct http_span range, uint64_t size, uint64_t *first, uint64_t 
 
 int http_etag_match(struct http_span inm, const char *etag)
 {
-	const char *p = inm.p, *end = inm.p + inm.len;
+	const char *p = inm.p, *end;
 	size_t elen = strlen(etag);
 
 	if (!p)
 		return 0;
+	end = p + inm.len;
 	while (p < end) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 		const char *e = c ? c : end;
