@@ -262,3 +262,57 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     [ "$SRV_STATUS" -eq 0 ]
     grep -q "^ringcast: 2 connections refused (not --allow'ed)$" "$T/srv.err"
 }
+
+@test "serve: hostile requests each get their status or a close, nothing outside the BLOBs, and the server lives" {
+    make_input blob 4
+    echo secret > "$T/secret"
+    start_server --http "$T/blob"
+    run -0 timeout 120 python3 "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
+    local want="ok 200
+huge-header 431
+bogus-method 405
+post 405
+bogus-version 505
+garbage-version 400
+nul-in-path 400
+nul-in-header 400
+dotdot 404
+encoded-dotdot 404
+absolute-path 404
+absurd-range 200
+range-past-end 416
+cl-and-te 413
+body 413
+chunked-body 413
+bare-lf 200
+no-path 400
+binary 400"
+    [ "$output" = "$want" ] || { diff <(echo "$want") <(echo "$output") >&2; false; }
+    run -0 curl -sSf -o "$T/got" "$(URL blob)"
+    cmp "$T/got" "$T/blob"
+    run curl -sS -o /dev/null -w '%{http_code}' --path-as-is "$(URL ../secret)"
+    [ "$output" = 404 ]
+    stop_server
+    [ "$SRV_STATUS" -eq 0 ]
+}
+
+@test "serve: 3000 idle connections do not stop curl from downloading a blob intact within 3 s" {
+    make_input blob 8
+    start_server --http "$T/blob"
+    python3 -c '
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(3000)]
+open(sys.argv[2], "w").write("%d\n" % len(held))
+time.sleep(60)' "$PORT" "$T/idle" &
+    PIDS+=($!)
+    local i t0
+    for ((i = 0; i < 400; i++)); do [ -s "$T/idle" ] && break; sleep 0.05; done
+    [ "$(cat "$T/idle")" = 3000 ]
+    t0=$(date +%s.%N)
+    run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
+    holds "$(seconds_since "$t0") < 3"
+    cmp "$T/got" "$T/blob"
+    stop_server
+}
