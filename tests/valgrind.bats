@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# The long-running paths once under valgrind's memcheck: no invalid reads or
+# writes, no uninitialised use, no memory definitely lost at exit.  (The
+# whole suite also runs under ASan and UBSan: make check-asan.)  The copy
+# transport and --mlock off, because this valgrind knows neither io_uring's
+# buffer registration nor mlock2.
+
+load helpers/common
+
+setup() {
+    common_setup
+    command -v valgrind > /dev/null || skip "valgrind is not installed"
+    [ "${RINGCAST_SANITIZED:-}" != 1 ] || skip "valgrind and ASan do not mix"
+    # ringcast under valgrind, as a command of its own (start_listening runs $RINGCAST).
+    VG=$T/ringcast-vg
+    printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --log-file=%s %s "$@"\n' \
+        "$T/vg.log" "$RINGCAST" > "$VG"
+    chmod +x "$VG"
+}
+teardown() { common_teardown; }
+
+# vg_clean: valgrind said nothing.
+vg_clean() {
+    [ ! -s "$T/vg.log" ] || { cat "$T/vg.log" >&2; false; }
+}
+
+@test "valgrind: push with a resetting receiver" {
+    make_input in 8
+    start_receivers 4 --reset 1 --reset-after $((1 << 20))
+    run -1 timeout 120 "$VG" -q --mlock off --transport copy --ring-size 2M \
+        -i "$T/in" "${DESTS[@]}"
+    vg_clean
+    wait_receivers 60
+    check_receivers "$T/in.sha" $((8 << 20)) 1 3
+}
+
+@test "valgrind: subscribers come and go, one is killed, --stats keeps their records" {
+    make_input in 8
+    RINGCAST=$VG start_listening "$T/err" --mlock off --transport copy --rate 4M \
+        -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --join oldest --stats "$T/st.json"
+    local pub=$BG_PID
+    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 > "$T/two" &
+    PIDS+=($!)
+    local two=$!
+    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" > "$T/victim" &
+    local victim=$!
+    PIDS+=("$victim")
+    sleep 1
+    kill -KILL "$victim" || { cat "$T/victim" "$T/err" >&2; false; }
+    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" > "$T/late"
+    wait_exit "$two" 60
+    wait_exit "$pub" 60
+    [ "$EXIT_STATUS" -eq 1 ]
+    vg_clean
+    [ "$(grep -c " 8388608 $(cat "$T/in.sha") eof$" "$T/two")" -eq 2 ]
+    [ "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["dests"]))' "$T/st.json")" -eq 4 ]
+}
+
+@test "valgrind: serve mode, real and hostile clients, then SIGTERM" {
+    make_input blob 2
+    RINGCAST=$VG start_listening "$T/err" --serve --http -l 127.0.0.1:0 "$T/blob"
+    local srv=$BG_PID
+    run -0 timeout 60 curl -sSf -o "$T/got" "http://127.0.0.1:$PORT/blob"
+    cmp "$T/got" "$T/blob"
+    run -0 timeout 60 curl -sSf -r 100-199 -o "$T/part" "http://127.0.0.1:$PORT/blob"
+    run -0 timeout 120 python3 "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
+    kill -TERM "$srv"
+    wait_exit "$srv" 60
+    [ "$EXIT_STATUS" -eq 0 ]
+    vg_clean
+}
+
+@test "valgrind: a gzip source through libarchive's thread" {
+    make_input in 4
+    gzip -c < "$T/in" > "$T/in.gz"
+    start_receivers 2
+    run -0 timeout 120 "$VG" -q --mlock off --transport copy -z -i "$T/in.gz" "${DESTS[@]}"
+    vg_clean
+    wait_receivers 60
+    check_receivers "$T/in.sha" $((4 << 20))
+}
