@@ -78,7 +78,8 @@ struct server {
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
 	int paused; /* not accepting: at max clients or out of descriptors */
-	struct client *clients;
+	struct client *clients; /* newest first */
+	struct client *oldest;
 	size_t nclients, max_clients;
 	struct loop_timer sweep;
 	char date[48]; /* "Date: ...\r\n", refreshed each second */
@@ -87,7 +88,7 @@ struct server {
 	struct loop_timer grace;
 	int stopping;
 	struct {
-		uint64_t conns, responses, errors, failed, bytes, refused;
+		uint64_t conns, responses, errors, failed, bytes, refused, shed;
 	} n;
 };
 
@@ -129,6 +130,8 @@ static void client_free(struct client *c)
 		s->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	else
+		s->oldest = c->prev;
 	free(c->rbuf);
 	free(c);
 	s->nclients--;
@@ -532,6 +535,20 @@ static void on_client(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* At --max-clients, the client to close to make room for a new one: the
+ * one that has waited longest for a request of its own (a keep-alive client
+ * gone quiet, or one that trickles its header).  A client in the middle of
+ * a response is never chosen.  NULL if none (of the 64 oldest). */
+static struct client *oldest_idle(struct server *s)
+{
+	int looked = 0;
+
+	for (struct client *c = s->oldest; c && looked < 64; c = c->prev, looked++)
+		if (c->state == C_READ)
+			return c;
+	return NULL;
+}
+
 static void on_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = container_of(io, struct listener, io);
@@ -539,7 +556,8 @@ static void on_accept(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	while (!s->paused && !s->stopping) {
-		if (s->nclients >= s->max_clients) {
+		struct client *idle = NULL;
+		if (s->nclients >= s->max_clients && !(idle = oldest_idle(s))) {
 			set_accepting(s, 0); /* the kernel's backlog holds the rest */
 			return;
 		}
@@ -563,6 +581,10 @@ static void on_accept(struct loop_io *io, uint32_t events)
 			}
 			return;
 		}
+		if (idle) { /* only now: there was a client to make room for */
+			s->n.shed++;
+			client_free(idle);
+		}
 		struct client *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -576,6 +598,8 @@ static void on_accept(struct loop_io *io, uint32_t events)
 		c->next = s->clients;
 		if (s->clients)
 			s->clients->prev = c;
+		else
+			s->oldest = c;
 		s->clients = c;
 		s->nclients++;
 		s->n.conns++;
@@ -638,6 +662,9 @@ static void stats(const struct server *s, const char *when)
 	if (s->n.refused)
 		warnmsg("%s%llu connections refused (not --allow'ed)", when,
 			(unsigned long long)s->n.refused);
+	if (s->n.shed)
+		warnmsg("%s%llu idle connections closed to make room (--max-clients)", when,
+			(unsigned long long)s->n.shed);
 }
 
 static void stop_now(struct server *s)

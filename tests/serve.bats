@@ -316,3 +316,37 @@ time.sleep(60)' "$PORT" "$T/idle" &
     cmp "$T/got" "$T/blob"
     stop_server
 }
+
+@test "serve: at --max-clients the oldest idle connection makes room for a new client" {
+    make_input blob 1
+    start_server --http --max-clients 20 "$T/blob"
+    python3 -c '
+import socket, sys, time
+held = []
+for _ in range(20):
+    held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+    time.sleep(0.01)
+open(sys.argv[2], "w").write("20\n")
+time.sleep(5)
+# The first, oldest one was closed by the server; the others were not.
+held[0].settimeout(1)
+print("oldest:", "closed" if held[0].recv(1) == b"" else "open")
+held[1].setblocking(False)
+try:
+    held[1].recv(1)
+    print("second: closed")
+except BlockingIOError:
+    print("second: open")' "$PORT" "$T/idle" > "$T/holder" &
+    local holder=$! i t0
+    PIDS+=("$holder")
+    for ((i = 0; i < 200; i++)); do [ -s "$T/idle" ] && break; sleep 0.05; done
+    t0=$(date +%s.%N)
+    run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
+    holds "$(seconds_since "$t0") < 3"
+    cmp "$T/got" "$T/blob"
+    wait_exit "$holder" 20
+    [ "$(cat "$T/holder")" = "oldest: closed
+second: open" ]
+    stop_server
+    grep -q "^ringcast: 1 idle connections closed to make room (--max-clients)$" "$T/srv.err"
+}
