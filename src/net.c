@@ -211,8 +211,8 @@ static long sysctl_num(const char *path, int i)
 int net_sndbuf_for(size_t n)
 {
 	/* A quarter of the pressure threshold for every sender socket
-	 * together: the receivers (on loopback, the same kernel) and other
-	 * traffic need the rest. */
+	 * together (the receivers, on loopback the same kernel, and other
+	 * traffic need the rest), but no less than 16 KiB each. */
 	long pages = sysctl_num("/proc/sys/net/ipv4/tcp_mem", 1);
 	long wmax = sysctl_num("/proc/sys/net/ipv4/tcp_wmem", 2);
 	double budget = (double)pages * (double)sysconf(_SC_PAGESIZE) / 4;

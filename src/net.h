@@ -48,8 +48,9 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 size_t net_fd_room(size_t want);
 
 /* The send buffer each of n sockets may have so that together they stay
- * well inside the kernel's TCP memory (tcp_mem), or 0 when the kernel's own
- * sizing fits already. */
+ * well inside the kernel's TCP memory (a quarter of tcp_mem's pressure
+ * threshold, but at least 16 KiB each), or 0 when the kernel's own sizing
+ * fits already. */
 int net_sndbuf_for(size_t n);
 
 /* The pending error of a socket (SO_ERROR), 0 if none. */
