@@ -64,8 +64,8 @@ const char *dest_error(const struct dest *d, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s", d->err_op, strerror(d->err));
 	else if (d->state == DEST_FAILED && d->err_op)
 		snprintf(buf, len, "%s", d->err_op);
-	else
-		snprintf(buf, len, "%s", "");
+	else if (len)
+		buf[0] = '\0';
 	return buf;
 }
 
@@ -101,9 +101,12 @@ static void try_failed(struct dest *d, int err)
 	d->deadline = now_ms() + wait;
 }
 
-/* d's socket is fd from now on.  0, or -errno (fd closed). */
+/* d's socket is fd from now on (its send buffer sized for the group).  0,
+ * or -errno (fd closed). */
 static int watch(struct dest *d, int fd)
 {
+	if (d->g->sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->g->sndbuf, sizeof(d->g->sndbuf));
 	d->io.fd = fd;
 	d->io.cb = on_event;
 	int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);
@@ -121,7 +124,7 @@ static void try_connect(struct dest *d, int last_err)
 		const struct addrinfo *ai = d->next_addr;
 		d->next_addr = ai->ai_next;
 
-		int fd = net_connect_nb(ai, d->g->sndbuf);
+		int fd = net_connect_nb(ai);
 		if (fd < 0) {
 			last_err = -fd;
 			continue;
@@ -198,11 +201,7 @@ static void connected(struct dest *d)
 
 void dest_accept(struct dest *d, int fd)
 {
-	int rc;
-
-	if (d->g->sndbuf)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->g->sndbuf, sizeof(d->g->sndbuf));
-	rc = watch(d, fd);
+	int rc = watch(d, fd);
 
 	if (rc < 0) {
 		dest_fail(d, "watch", -rc);

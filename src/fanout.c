@@ -208,7 +208,10 @@ static size_t source_room(struct fanout *f, uint8_t **p)
 		return 0;
 	size_t span = ring_write_span(&f->ring, p);
 
-	return span ? MIN(span, rate_allowance(f)) : 0;
+	if (!span)
+		return 0;
+	size_t allowed = rate_allowance(f); /* once: it tops up and arms a timer */
+	return MIN(span, allowed);
 }
 
 /* For sources handed bytes (URLs): the ring space they may write now, and
@@ -454,20 +457,19 @@ static void on_grace(struct loop_timer *t)
 static void status_line(struct fanout *f)
 {
 	size_t state[DEST_FAILED + 1] = { 0 };
-	uint64_t slowest = f->ring.head;
+	struct progress_view v;
 	char in[32], lag[32], subs[40] = "";
 
-	for_each_live(f, d, nx) {
+	progress_view(f, &v);
+	for_each_live(f, d, nx)
 		state[d->state]++;
-		slowest = MIN(slowest, d->rd.done);
-	}
 	if (f->nlis || f->nsubs)
 		snprintf(subs, sizeof(subs), "%zu subscribers, ", f->nsubs);
 	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
 	       "%zu draining, %zu done, %zu failed, slowest lag %s",
-	       fmt_bytes(f->ring.head, in, sizeof(in)), subs, state[DEST_CONNECTING],
-	       state[DEST_WAITING], state[DEST_STREAMING], state[DEST_DRAINING], f->ndone,
-	       f->nfailed, fmt_bytes(f->ring.head - slowest, lag, sizeof(lag)));
+	       fmt_bytes(v.in, in, sizeof(in)), subs, state[DEST_CONNECTING],
+	       state[DEST_WAITING], state[DEST_STREAMING], state[DEST_DRAINING], v.done,
+	       v.failed, fmt_bytes(v.lag, lag, sizeof(lag)));
 }
 
 static void on_signal(struct loop_io *io, uint32_t events)

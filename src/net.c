@@ -30,15 +30,13 @@ int net_resolve(const char *host, const char *port, int family, struct addrinfo 
 	return rc;
 }
 
-int net_connect_nb(const struct addrinfo *ai, int sndbuf)
+int net_connect_nb(const struct addrinfo *ai)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
 
 	if (fd < 0)
 		return -errno;
-	if (sndbuf)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);

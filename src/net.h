@@ -23,9 +23,9 @@ int net_allowed(const struct sockaddr *sa, const struct cidr *list, size_t n);
 /* getaddrinfo for a TCP peer; returns 0 or a getaddrinfo error (gai_strerror). */
 int net_resolve(const char *host, const char *port, int family, struct addrinfo **out);
 
-/* Non-blocking socket + connect to ai, its send buffer sndbuf bytes (0:
- * the kernel's).  Returns the fd (connect may still be in progress) or -errno. */
-int net_connect_nb(const struct addrinfo *ai, int sndbuf);
+/* Non-blocking socket + connect to ai.  Returns the fd (connect may still be
+ * in progress) or -errno. */
+int net_connect_nb(const struct addrinfo *ai);
 
 /* A non-blocking listening socket bound to ai (IPv6 sockets accept IPv4
  * too when v6only is 0).  Returns the fd or -errno. */

@@ -43,7 +43,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
 }
 
-@test "--max-lag: the smaller lag drops the receiver that never reads sooner" {
+@test "--max-lag 2M: the receiver that never reads is dropped 2 MiB behind; the others finish" {
     make_input in 32
     start_receivers 5 --stall 1
     run -1 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" "${POLICY_ARGS[@]}" --slow drop \

@@ -61,10 +61,7 @@ wait_pid() {
     # The server: ringcast's own serve mode, raw TCP.
     start_listening "$T/srv.err" --serve -l 127.0.0.1:0 "$T/in"
     local port=$PORT
-    start_receivers 3
-    run -0 timeout 60 "$RINGCAST" -q -i "tcp://127.0.0.1:$port" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/in.sha" $((8 << 20))
+    deliver 3 "$T/in.sha" $((8 << 20)) -i "tcp://127.0.0.1:$port"
 }
 
 @test "tcp:// to a refused port, and malformed tcp sources: clear errors, exit 2" {
@@ -119,18 +116,12 @@ start_httpd() {
     make_input disk.img 32
     start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/disk.img"
     local port=$PORT
-    start_receivers 8
-    run -0 timeout 60 "$RINGCAST" -q -i "http://127.0.0.1:$port/disk.img" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/disk.img.sha" $((32 << 20))
+    deliver 8 "$T/disk.img.sha" $((32 << 20)) -i "http://127.0.0.1:$port/disk.img"
 }
 
 @test "file:// URLs work, and -H sends a request header" {
     make_input in 4
-    start_receivers 2
-    run -0 timeout 60 "$RINGCAST" -q -i "file://$T/in" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/in.sha" $((4 << 20))
+    deliver 2 "$T/in.sha" $((4 << 20)) -i "file://$T/in"
     start_httpd "$T/in" --need "X-Token: yes"
     start_receivers 2
     run -0 timeout 60 "$RINGCAST" -q -H "X-Token: yes" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"

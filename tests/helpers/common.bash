@@ -76,6 +76,17 @@ check_receivers() {
     return $bad
 }
 
+# deliver N SHAFILE BYTES ARGS...: ringcast -q ARGS to N fresh receivers,
+# exit status 0; every receiver must get exactly BYTES bytes with that SHA-256.
+deliver() {
+    local n=$1 sha=$2 bytes=$3
+    shift 3
+    start_receivers "$n"
+    run -0 timeout 60 "$RINGCAST" -q "$@" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$sha" "$bytes"
+}
+
 # transports: the transports --version lists, then auto.  copy is always
 # there; an empty list would make the loops that use this test nothing.
 transports() {
