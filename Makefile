@@ -47,10 +47,15 @@ $(B)/ringcast: $(B)/main.o $(LIB_OBJS)
 $(B)/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
+# tests/sources.bats reads from it: a FUSE file whose reads fail part way.
+$(B)/flakyfs: tests/helpers/flakyfs.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(shell pkg-config --cflags fuse3) -o $@ $< \
+	  $(shell pkg-config --libs fuse3)
+
 # The whole suite: C unit tests and the bats tests of the real binary, all
 # TAP, run by prove.
-check: $(B)/ringcast $(UNIT)
-	RINGCAST=$(abspath $(B)/ringcast) RINGCAST_SANITIZED=$(SAN) \
+check: $(B)/ringcast $(UNIT) $(B)/flakyfs
+	RINGCAST=$(abspath $(B)/ringcast) FLAKYFS=$(abspath $(B)/flakyfs) RINGCAST_SANITIZED=$(SAN) \
 	  prove --exec tests/tap-exec $(UNIT) tests/*.bats
 
 check-asan:

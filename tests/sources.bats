@@ -190,3 +190,52 @@ start_httpd() {
         { echo "$output" >&2; false; }
     wait_receivers 30
 }
+
+# mount_flaky SIZE GOOD: a FUSE file $T/mnt/flaky of SIZE bytes whose reads
+# fail with EIO from byte GOOD on (tests/helpers/flakyfs.c); FLAKY_PID.
+mount_flaky() {
+    mkdir "$T/mnt"
+    "$FLAKYFS" "$T/mnt" "$1" "$2" 2> "$T/flakyfs.err" &
+    FLAKY_PID=$!
+    PIDS+=("$FLAKY_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ -e "$T/mnt/flaky" ] && return 0
+        sleep 0.05
+    done
+    cat "$T/flakyfs.err" >&2
+    return 1
+}
+
+unmount_flaky() {
+    umount "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
+    wait_exit "$FLAKY_PID" 10
+}
+
+@test "a disk source that fails part way (EIO at 5 MiB of 32): the reason, exit 1, every receiver reset" {
+    FLAKYFS=${FLAKYFS:-$BATS_TEST_DIRNAME/../build/flakyfs}
+    mount_flaky $((32 << 20)) $((5 << 20))
+    start_receivers 4
+    run -1 timeout 60 "$RINGCAST" -q -i "$T/mnt/flaky" "${DESTS[@]}"
+    unmount_flaky
+    [ "${lines[0]}" = "ringcast: $T/mnt/flaky: read: Input/output error" ] || { echo "$output" >&2; false; }
+    [ "${lines[1]}" = "ringcast: resetting the 4 destinations still connected, so that none takes a partial stream for a whole one" ]
+    wait_receivers 30
+    [ "$(grep -c 'error:ConnectionResetError$' "$T/results")" -eq 4 ]
+    # None was sent a byte the disk did not give.
+    awk -v max=$((5 << 20)) '$3 > max { print "receiver " $1 ": " $3 " bytes" > "/dev/stderr"; bad = 1 }
+        END { exit bad }' "$T/results"
+}
+
+@test "a FIFO whose writer is killed part way: the stream ends there, every receiver gets that prefix, exit 0" {
+    make_input in 16
+    mkfifo "$T/fifo"
+    start_receivers 3
+    # The writer sends 3 MiB, then dies by SIGKILL while holding the pipe.
+    { head -c $((3 << 20)) "$T/in"; kill -KILL $BASHPID; } > "$T/fifo" &
+    PIDS+=($!)
+    run -0 timeout 60 "$RINGCAST" -q -i "$T/fifo" "${DESTS[@]}"
+    wait_receivers 30
+    head -c $((3 << 20)) "$T/in" | sha256sum | cut -d' ' -f1 > "$T/prefix.sha"
+    check_receivers "$T/prefix.sha" $((3 << 20))
+}
