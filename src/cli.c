@@ -65,6 +65,7 @@ static const struct option longopts[] = {
 	{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
 	{ "retry", required_argument, NULL, OPT_RETRY },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "threads", required_argument, NULL, 'j' },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "header", required_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'u' },
@@ -133,6 +134,8 @@ static void usage(FILE *f)
 	      "                         (default 0)\n"
 	      "      --connect-timeout DURATION  give up a connect try after this long\n"
 	      "                         (default 10s; 0: the kernel's)\n"
+	      "  -j, --threads N        send from N threads, each with its share of the DESTs\n"
+	      "                         (default: one per 256 DESTs, at most one per CPU)\n"
 	      "      --rate RATE        read the source at most RATE bytes/s (K/M/G, like pv -L)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  take subscribers (or --serve clients) there (PORT\n"
@@ -563,7 +566,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	int input_given = 0;
-	while ((c = getopt_long(argc, argv, ":46hH:i:l:o:Pqu:vVz", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":46hH:i:j:l:o:Pqu:vVz", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
@@ -578,6 +581,9 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case 'P':
 			cfg->progress = 1;
+			break;
+		case 'j':
+			cfg->threads = count_arg("-j", optarg, 1, 1024);
 			break;
 		case OPT_STATS:
 			cfg->stats_path = optarg;
@@ -752,6 +758,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	if (sub_opt && (cfg->serve || !cfg->have_listen))
 		usage_error("%s is for subscribers: it needs -l [HOST:]PORT without --serve", sub_opt);
 	if (cfg->serve) {
+		if (cfg->threads)
+			usage_error("-j is for streams: serve mode runs one thread");
 		if (cfg->stats_path || cfg->progress == 1)
 			usage_error("%s is for streams: serve mode prints its statistics at exit and on SIGUSR1",
 				    cfg->stats_path ? "--stats" : "-P");

@@ -43,6 +43,7 @@ struct config {
 	/* push destinations */
 	unsigned retries;    /* --retry */
 	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */
+	size_t threads;      /* -j: sending threads, 0: by CPUs and destinations */
 	/* delivery policy */
 	int slow_drop;   /* --slow drop */
 	uint64_t max_lag; /* --max-lag (default: the ring size) */

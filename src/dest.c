@@ -18,7 +18,8 @@ static void close_socket(struct dest *d);
 
 static void set_state(struct dest *d, enum dest_state s)
 {
-	d->g->connecting += (s == DEST_CONNECTING) - (d->state == DEST_CONNECTING);
+	__atomic_sub_fetch(&d->g->nstate[d->state], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&d->g->nstate[s], 1, __ATOMIC_RELAXED);
 	d->state = s;
 }
 

@@ -38,7 +38,7 @@ struct dest_group {
 	uint64_t connect_ms;           /* --connect-timeout per try, 0: the kernel's */
 	unsigned retries;              /* --retry */
 	int sndbuf;                    /* SO_SNDBUF for every socket, 0: the kernel's */
-	size_t connecting;             /* how many are in DEST_CONNECTING */
+	size_t nstate[DEST_FAILED + 1]; /* how many in each state (atomic: others read it) */
 	struct dest *draining;         /* list of DEST_DRAINING, via drain_next */
 	struct loop_timer drain_timer; /* polls their unacknowledged bytes */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */

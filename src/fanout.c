@@ -5,6 +5,7 @@
 #include "net.h"
 #include "progress.h"
 #include "ring.h"
+#include "shard.h"
 #include "src.h"
 #include "stats.h"
 #include "tx.h"
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,40 +28,29 @@
  * destinations get a turn between them. */
 #define READS_PER_PASS 1
 #define MAX_LISTENERS 4
-/* How often the checks run while something connects, and in --slow drop. */
-#define CHECK_FAST_MS 50
-/* Connects in flight at once: thousands of SYNs at once only overflow the
- * peers' backlogs, and one slow peer must not hold up the rest. */
-#define CONNECT_AT_ONCE 256
+/* -j's default: one sending thread per this many push destinations, at
+ * most one per CPU (BENCHMARKS.md). */
+#define DESTS_PER_THREAD 256
 
 struct listener {
 	struct loop_io io;
 	struct fanout *f;
 };
 
-/* A subscriber: a destination that connected to us. */
-struct sub {
-	struct dest d;
-	char name[80]; /* "subscriber [v6]:port" */
-};
-
 struct fanout {
 	const struct config *cfg;
 	struct loop *loop;
 	struct ring ring;
-	struct tx tx;
 	struct source src;
 	struct loop_io src_io;
 	int src_open, src_pollable, src_armed, src_failed;
 	int src_idle; /* a self-driven source (a URL) had nothing at the last read */
-	int fresh; /* data or end of source since destinations were last kicked */
-	struct dest_group g;
+	int fresh; /* data or end of source since the shards were last told */
+	struct crew crew;
+	struct shard *shards; /* crew.n of them; shards[0] sends from this thread */
+	struct loop_io wake_io; /* the other shards' threads wake us through it */
 	struct dest *push;  /* the DESTs of the command line, npush of them */
-	size_t npush, next_connect;
-	struct dest *live;  /* every destination not yet done or failed */
-	struct dest *dead;  /* finished subscribers, freed before the next wait */
-	struct dest *kept;  /* finished subscribers, kept for --stats */
-	size_t ndests, nlive, ndone, nfailed, nsubs, nturned, nrefused;
+	size_t npush, nturned, nrefused;
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
 	int held;        /* the source waits for --min-subscribers */
@@ -72,11 +63,7 @@ struct fanout {
 	struct loop_timer rate_wait; /* --rate: when the next read is allowed */
 	double rate_credit;          /* --rate: bytes the source may read now */
 	uint64_t rate_t;             /* when the credit was last topped up */
-	struct loop_timer check;     /* connect deadlines, stalls, lag */
-	size_t unconnected;          /* push destinations still connecting */
-	int sndbuf;                  /* SO_SNDBUF for every socket, 0: the kernel's */
-	uint64_t max_lag;
-	char stall_why[80], lag_why[96];
+	struct loop_timer relisten;  /* accept again after running out of descriptors */
 	char src_error[256];
 	uint64_t t_start;            /* now_ms() when the stream started */
 	struct timespec wall_start;  /* when the run started, for --stats */
@@ -84,48 +71,30 @@ struct fanout {
 	struct loop_timer prog_timer;
 };
 
-#define for_each_live(f, d, nx) for (struct dest *d = (f)->live, *nx; d && (nx = d->next, 1); d = nx)
-
-static void live_add(struct fanout *f, struct dest *d)
+static void fail_all(struct fanout *f, const char *why)
 {
-	d->prev = NULL;
-	d->next = f->live;
-	if (f->live)
-		f->live->prev = d;
-	f->live = d;
-	f->nlive++;
-	f->ndests++;
+	for (size_t i = 0; i < f->crew.n; i++)
+		shard_fail_all(&f->shards[i], why);
 }
 
-static void live_del(struct fanout *f, struct dest *d)
+static size_t live_count(struct fanout *f)
 {
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		f->live = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	d->prev = d->next = NULL;
-	f->nlive--;
-}
+	size_t live, done, failed;
 
-static void kick_all(struct fanout *f)
-{
-	for_each_live(f, d, nx)
-		dest_kick(d);
+	crew_counts(&f->crew, &live, &done, &failed, NULL);
+	return live;
 }
 
 /* The source failed: reset every live destination (failing one does), so
  * that no receiver takes what it got for the whole stream. */
 static void abort_dests(struct fanout *f)
 {
-	size_t n = f->nlive;
+	size_t n = live_count(f);
 
 	if (n)
 		errmsg("resetting the %zu destination%s still connected, so that none takes a "
 		       "partial stream for a whole one", n, n > 1 ? "s" : "");
-	for_each_live(f, d, nx)
-		dest_fail(d, NULL, 0); /* said above, once for all */
+	fail_all(f, NULL); /* said above, once for all */
 }
 
 static void close_listeners(struct fanout *f)
@@ -153,7 +122,7 @@ static void end_source(struct fanout *f, int err)
 	f->src.ops->close(&f->src);
 	f->src_io.fd = -1;
 	f->src_open = 0;
-	f->g.eof = 1;
+	__atomic_store_n(&f->crew.eof, 1, __ATOMIC_RELEASE);
 	f->fresh = 1;
 	close_listeners(f); /* a subscriber now would get nothing */
 	if (err) {
@@ -266,42 +235,55 @@ static void on_source(struct loop_io *io, uint32_t events)
 	}
 }
 
-static void check_all(struct fanout *f);
+/* The source has no room: with sending threads, ask them to wake us when
+ * they free some, then look once more (they may have just done it).
+ * Returns non-zero when there is room after all. */
+static int wait_for_room(struct fanout *f)
+{
+	uint8_t *p;
 
-/* Before each sleep: free the subscribers that finished, read what a file
- * source can give, drop a destination too far behind (--slow drop) when the
- * ring is full, resume a paused pollable source when room came back, hand
- * new data to destinations, and end the run when no destination is left
+	if (f->crew.n < 2)
+		return 0;
+	__atomic_store_n(&f->crew.main_waits, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with publish() in shard.c */
+	ring_reclaim(&f->ring);
+	if (ring_write_span(&f->ring, &p) == 0)
+		return 0;
+	__atomic_store_n(&f->crew.main_waits, 0, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+/* Before each sleep: read what a file source can give, drop a destination
+ * too far behind (--slow drop) when the ring is full, resume a paused
+ * pollable source when room came back, tell the shards about new data and
+ * let this thread's shard send, and end the run when no destination is left
  * and none can come. */
 static int before_sleep(void *arg)
 {
 	struct fanout *f = arg;
+	struct shard *s0 = &f->shards[0];
 	uint8_t *p;
 
-	while (f->dead) {
-		struct dest *d = f->dead;
-		f->dead = d->next;
-		free(container_of(d, struct sub, d));
-	}
-	while (f->next_connect < f->npush && f->g.connecting < CONNECT_AT_ONCE)
-		dest_connect(&f->push[f->next_connect++]);
+	shard_publish(s0); /* what the events of this pass freed */
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
 	if (f->cfg->slow_drop && f->src_open && !f->held && ring_write_span(&f->ring, &p) == 0)
-		check_all(f);
+		shard_check(s0);
 	int room = f->src_open && source_room(f, &p) > 0;
+	if (f->src_open && !f->held && !room && ring_write_span(&f->ring, &p) == 0)
+		room = wait_for_room(f);
 	if (room && f->src_pollable && !f->src_armed) {
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
 		f->src_armed = 1;
 	}
 	if (f->fresh) {
 		f->fresh = 0;
-		kick_all(f);
+		for (size_t i = 0; i < f->crew.n; i++)
+			shard_notify(&f->shards[i]);
 	}
-	if (f->tx.ops->flush)
-		f->tx.ops->flush(&f->tx);
-	if (f->nlive == 0 && !(f->nlis && f->src_open)) {
+	int more = shard_sync(s0);
+	if (!s0->live && !crew_running(&f->crew) && !(f->nlis && f->src_open)) {
 		if (f->src_open) {
 			errmsg("no destination left; stopping");
 			end_source(f, 0);
@@ -309,7 +291,7 @@ static int before_sleep(void *arg)
 		loop_stop(f->loop);
 		return 0;
 	}
-	return room && !f->src_pollable && !f->src_idle;
+	return more || (room && !f->src_pollable && !f->src_idle);
 }
 
 static void set_accepting(struct fanout *f, int on)
@@ -318,123 +300,20 @@ static void set_accepting(struct fanout *f, int on)
 		loop_mod(f->loop, &f->lis[i].io, on ? EPOLLIN : 0);
 }
 
-static void on_finish(struct dest *d)
+static void on_relisten(struct loop_timer *t)
 {
-	struct fanout *f = container_of(d->g, struct fanout, g);
-	char b[32];
-
-	live_del(f, d);
-	if (d->state == DEST_DONE) {
-		f->ndone++;
-	} else {
-		char after[48] = "", why[160];
-		f->nfailed++;
-		if (d->connected)
-			snprintf(after, sizeof(after), " (after %s)",
-				 fmt_bytes(d->rd.sent - d->joined, b, sizeof(b)));
-		else if (d->tries > 1)
-			snprintf(after, sizeof(after), " (%u tries)", d->tries);
-		if (*dest_error(d, why, sizeof(why)))
-			errmsg("%s: %s%s", d->name, why, after);
-	}
-	if (d->subscriber) {
-		struct dest **list = f->cfg->stats_path ? &f->kept : &f->dead;
-		f->nsubs--;
-		d->next = *list;
-		*list = d;
-	}
-	/* The ring may have room now that d no longer holds it. */
-	f->fresh = 1;
-}
-
-static void fail_live(struct fanout *f, const char *why)
-{
-	for_each_live(f, d, nx)
-		dest_fail(d, why, 0);
-}
-
-static uint64_t lead_done(struct fanout *f)
-{
-	uint64_t lead = 0;
-
-	for_each_live(f, d, nx)
-		lead = MAX(lead, d->rd.done);
-	return lead;
-}
-
-/* --stall-timeout: drop a destination that has taken nothing for that long
- * while it had something to take (bytes to send, or sent bytes the peer has
- * not acknowledged while draining).  Waiting for the source is no stall. */
-static void check_stall(struct fanout *f, struct dest *d, uint64_t now)
-{
-	int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
-	uint64_t key;
-
-	if (d->state == DEST_STREAMING && d->rd.done < f->ring.head)
-		key = d->rd.sent + d->rd.done;
-	else if (unacked > 0)
-		key = ~(uint64_t)unacked;
-	else
-		key = now; /* idle, or not connected yet: never stalled */
-	if (key != d->stall_key || !d->stall_since) {
-		d->stall_key = key;
-		d->stall_since = now;
-	} else if (now - d->stall_since >= f->cfg->stall_ms) {
-		dest_fail(d, f->stall_why, 0);
-	}
-}
-
-/* Connect deadlines and retries, --stall-timeout, and --slow drop: a
- * destination max_lag behind the one furthest ahead is dropped, so that it
- * no longer holds the ring (measured against the leader, not the head: when
- * the source outruns every destination, all of them trail the head by the
- * ring, and none of them holds the others back). */
-static void check_all(struct fanout *f)
-{
-	const struct config *cfg = f->cfg;
-	uint64_t now = now_ms(), lead = cfg->slow_drop ? lead_done(f) : 0;
-
-	f->unconnected = 0;
-	for_each_live(f, d, nx) {
-		dest_check_deadline(d, now);
-		if (!dest_live(d))
-			continue;
-		f->unconnected += d->state < DEST_STREAMING;
-		if (cfg->slow_drop && lead - d->rd.done >= f->max_lag)
-			dest_fail(d, f->lag_why, 0);
-		else if (cfg->stall_ms)
-			check_stall(f, d, now);
-	}
-}
-
-static void on_check(struct loop_timer *t)
-{
-	struct fanout *f = container_of(t, struct fanout, check);
-	uint64_t stall = f->cfg->stall_ms, ms = stall ? MIN(1000, MAX(stall / 4, 50)) : 1000;
-
-	check_all(f);
-	if (f->nlis)
-		set_accepting(f, 1); /* after running out of descriptors */
-	if (f->unconnected || f->cfg->slow_drop)
-		ms = MIN(ms, CHECK_FAST_MS);
-	loop_timer_arm(f->loop, &f->check, ms);
+	set_accepting(container_of(t, struct fanout, relisten), 1);
 }
 
 static void progress_view(struct fanout *f, struct progress_view *v)
 {
-	uint64_t slowest = f->ring.head;
-
-	for_each_live(f, d, nx)
-		slowest = MIN(slowest, d->rd.done);
 	*v = (struct progress_view){
 		.in = f->ring.head,
 		.total = f->src.size,
 		.ms = f->held ? 0 : now_ms() - f->t_start,
-		.active = f->nlive,
-		.done = f->ndone,
-		.failed = f->nfailed,
-		.lag = f->ring.head - slowest,
+		.lag = f->ring.head - ring_reclaim(&f->ring),
 	};
+	crew_counts(&f->crew, &v->active, &v->done, &v->failed, NULL);
 }
 
 static void on_progress(struct loop_timer *t)
@@ -451,7 +330,7 @@ static void on_grace(struct loop_timer *t)
 {
 	struct fanout *f = container_of(t, struct fanout, grace);
 
-	fail_live(f, "not delivered before the grace period ended");
+	fail_all(f, "not delivered before the grace period ended");
 }
 
 static void status_line(struct fanout *f)
@@ -461,10 +340,9 @@ static void status_line(struct fanout *f)
 	char in[32], lag[32], subs[40] = "";
 
 	progress_view(f, &v);
-	for_each_live(f, d, nx)
-		state[d->state]++;
-	if (f->nlis || f->nsubs)
-		snprintf(subs, sizeof(subs), "%zu subscribers, ", f->nsubs);
+	crew_counts(&f->crew, &v.active, &v.done, &v.failed, state);
+	if (f->nlis || f->shards[0].nsubs)
+		snprintf(subs, sizeof(subs), "%zu subscribers, ", f->shards[0].nsubs);
 	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
 	       "%zu draining, %zu done, %zu failed, slowest lag %s",
 	       fmt_bytes(v.in, in, sizeof(in)), subs, state[DEST_CONNECTING],
@@ -485,7 +363,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		}
 		if (f->interrupted) {
 			errmsg("%s again: stopping now", strsignal((int)si.ssi_signo));
-			fail_live(f, "interrupted");
+			fail_all(f, "interrupted");
 			loop_stop(f->loop);
 			return;
 		}
@@ -513,7 +391,9 @@ static void on_wait_timeout(struct loop_timer *t)
 	struct fanout *f = container_of(t, struct fanout, wait);
 	double secs = (double)f->cfg->wait_timeout_ms / 1000;
 
-	if (f->nsubs == 0) {
+	size_t nsubs = f->shards[0].nsubs;
+
+	if (nsubs == 0) {
 		errmsg("no subscriber connected within %.1f s (--wait-timeout)", secs);
 		f->gave_up = 1;
 		abort_dests(f);
@@ -521,7 +401,7 @@ static void on_wait_timeout(struct loop_timer *t)
 		return;
 	}
 	warnmsg("%zu of %zu subscribers connected within %.1f s (--wait-timeout); starting with them",
-		f->nsubs, f->cfg->min_subscribers, secs);
+		nsubs, f->cfg->min_subscribers, secs);
 	f->few_subs = 1;
 	start_stream(f);
 }
@@ -535,9 +415,9 @@ static uint64_t join_offset(struct fanout *f)
 		return f->ring.head;
 	uint64_t start = ring_oldest(&f->ring);
 	if (f->cfg->slow_drop) {
-		uint64_t lead = lead_done(f);
-		if (lead > f->max_lag / 2)
-			start = MAX(start, lead - f->max_lag / 2);
+		uint64_t lead = crew_lead(&f->crew), half = f->crew.max_lag / 2;
+		if (lead > half)
+			start = MAX(start, lead - half);
 	}
 	return start;
 }
@@ -545,6 +425,7 @@ static uint64_t join_offset(struct fanout *f)
 static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 {
 	const struct config *cfg = f->cfg;
+	struct shard *s0 = &f->shards[0];
 	struct sub *s;
 	char addr[64];
 
@@ -556,9 +437,9 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 		f->nrefused++;
 		return;
 	}
-	if (cfg->max_subscribers && f->nsubs >= cfg->max_subscribers) {
+	if (cfg->max_subscribers && s0->nsubs >= cfg->max_subscribers) {
 		warnmsg("subscriber %s: turned away: %zu subscribers already (--max-subscribers)",
-			addr, f->nsubs);
+			addr, s0->nsubs);
 		net_reset_on_close(fd);
 		close(fd);
 		f->nturned++;
@@ -567,7 +448,7 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 	s = calloc(1, sizeof(*s));
 	if (s)
 		s->d.joined = join_offset(f);
-	if (!s || ring_reader_add(&f->ring, &s->d.rd, s->d.joined) < 0) {
+	if (!s || shard_add(s0, &s->d, s->d.joined) < 0) {
 		warnmsg("subscriber %s: %s", addr, strerror(ENOMEM));
 		free(s);
 		close(fd);
@@ -575,14 +456,11 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 	}
 	snprintf(s->name, sizeof(s->name), "subscriber %s", addr);
 	s->d.name = s->name;
-	s->d.g = &f->g;
 	s->d.subscriber = 1;
-	live_add(f, &s->d);
-	f->nsubs++;
 	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.joined);
 	dest_accept(&s->d, fd);
-	if (f->held && f->nsubs >= cfg->min_subscribers) {
-		info("%zu subscriber%s connected: the stream starts", f->nsubs, f->nsubs > 1 ? "s" : "");
+	if (f->held && s0->nsubs >= cfg->min_subscribers) {
+		info("%zu subscriber%s connected: the stream starts", s0->nsubs, s0->nsubs > 1 ? "s" : "");
 		start_stream(f);
 	}
 }
@@ -604,6 +482,8 @@ static void on_accept(struct loop_io *io, uint32_t events)
 				/* Out of descriptors or memory: the next check resumes. */
 				warnmsg("accept: %s; pausing new subscribers", strerror(errno));
 				set_accepting(f, 0);
+				f->relisten.cb = on_relisten;
+				loop_timer_arm(f->loop, &f->relisten, 1000);
 			}
 			return;
 		}
@@ -649,7 +529,6 @@ static int resolve_all(struct fanout *f)
 
 		d->io.fd = -1;
 		d->name = s->text;
-		d->g = &f->g;
 		if (rc) {
 			errmsg("%s: cannot resolve %s: %s", s->text, s->host,
 			       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
@@ -728,10 +607,75 @@ static int fit_peers(struct fanout *f)
 		       cfg->ndests, cfg->ndests + NET_FD_RESERVE, room);
 		return 2;
 	}
-	f->sndbuf = net_sndbuf_for(cfg->ndests + subs);
-	if (f->sndbuf)
+	f->crew.sndbuf = net_sndbuf_for(cfg->ndests + subs);
+	if (f->crew.sndbuf)
 		info("%zu destinations: each socket's send buffer is %d bytes, to fit TCP memory",
-		     cfg->ndests + subs, f->sndbuf);
+		     cfg->ndests + subs, f->crew.sndbuf);
+	return 0;
+}
+
+/* -j: as given, or one thread per DESTS_PER_THREAD push destinations, at
+ * most one per CPU; never more than there are push destinations. */
+static size_t thread_count(const struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cfg->threads;
+
+	if (!n)
+		n = MIN((size_t)(cpus > 0 ? cpus : 1), (cfg->ndests + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
+	return MAX(MIN(n, cfg->ndests), 1);
+}
+
+static void on_wake(struct loop_io *io, uint32_t events)
+{
+	uint64_t n;
+
+	(void)events;
+	while (read(io->fd, &n, sizeof(n)) < 0 && errno == EINTR)
+		; /* waking up was the point: before_sleep looks again */
+}
+
+/* The crew: shard 0 on this thread's loop, the others each with a thread of
+ * their own (started later), the push destinations shared out in order. */
+static int open_shards(struct fanout *f)
+{
+	const struct config *cfg = f->cfg;
+	size_t n = thread_count(cfg);
+	char lag[32];
+	int rc;
+
+	f->crew.cfg = cfg;
+	f->crew.ring = &f->ring;
+	f->crew.max_lag = cfg->max_lag ? cfg->max_lag : f->ring.size;
+	snprintf(f->crew.lag_why, sizeof(f->crew.lag_why),
+		 "dropped: fell %s behind the fastest destination (--slow drop, --max-lag)",
+		 fmt_bytes(f->crew.max_lag, lag, sizeof(lag)));
+	snprintf(f->crew.stall_why, sizeof(f->crew.stall_why),
+		 "stalled: accepted nothing for %.1f s (--stall-timeout)", (double)cfg->stall_ms / 1000);
+	f->shards = calloc(n, sizeof(*f->shards));
+	if (!f->shards) {
+		errmsg("%s", strerror(ENOMEM));
+		return 2;
+	}
+	f->crew.shards = f->shards;
+	f->crew.n = n;
+	if (n > 1) {
+		f->wake_io.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		f->wake_io.cb = on_wake;
+		if (f->wake_io.fd < 0 || (rc = loop_add(f->loop, &f->wake_io, EPOLLIN)) < 0) {
+			errmsg("eventfd: %s", strerror(f->wake_io.fd < 0 ? errno : -rc));
+			return 2;
+		}
+		f->crew.wake_fd = f->wake_io.fd;
+		info("%zu sending threads for %zu destinations", n, f->npush);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct shard *s = &f->shards[i];
+		size_t lo = f->npush * i / n, hi = f->npush * (i + 1) / n;
+		*s = (struct shard){ .crew = &f->crew, .id = i, .push = f->push + lo, .npush = hi - lo };
+		if ((rc = shard_open(s, i ? NULL : f->loop, cfg->transport)))
+			return rc;
+	}
 	return 0;
 }
 
@@ -747,11 +691,8 @@ static int setup(struct fanout *f)
 	}
 	if ((rc = fit_peers(f)) || (rc = resolve_all(f)) || (rc = open_source(f)))
 		return rc;
-	if ((rc = open_ring(f)))
+	if ((rc = open_ring(f)) || (rc = open_shards(f)))
 		return rc;
-	f->tx = (struct tx){ .ring = &f->ring, .loop = f->loop, .chunk = cfg->chunk };
-	if (tx_start(&f->tx, cfg->transport) < 0)
-		return 2;
 	f->sig_io.cb = on_signal;
 	if ((rc = loop_add_signals(f->loop, &f->sig_io)) < 0) {
 		errmsg("signalfd: %s", strerror(-rc));
@@ -759,37 +700,16 @@ static int setup(struct fanout *f)
 	}
 	if (cfg->have_listen && (rc = open_listeners(f)))
 		return rc;
-	f->g = (struct dest_group){
-		.loop = f->loop, .ring = &f->ring, .tx = &f->tx, .on_finish = on_finish,
-		.connect_ms = cfg->connect_ms, .retries = cfg->retries, .sndbuf = f->sndbuf,
-	};
-	for (size_t i = 0; i < f->npush; i++) {
-		if (ring_reader_add(&f->ring, &f->push[i].rd, 0) < 0) {
-			errmsg("%s: %s", f->push[i].name, strerror(ENOMEM));
-			return 2;
-		}
-		live_add(f, &f->push[i]);
-	}
 	return 0;
 }
 
 static void teardown(struct fanout *f)
 {
-	for_each_live(f, d, nx) {
-		if (d->io.fd >= 0)
-			close(d->io.fd);
-		if (d->subscriber) {
-			d->next = f->dead;
-			f->dead = d;
-		}
-	}
-	for (struct dest **list = &f->dead; list; list = list == &f->dead ? &f->kept : NULL) {
-		while (*list) {
-			struct dest *d = *list;
-			*list = d->next;
-			free(container_of(d, struct sub, d));
-		}
-	}
+	for (size_t i = 0; i < f->crew.n; i++)
+		shard_join(&f->shards[i]);
+	for (size_t i = 0; i < f->crew.n; i++)
+		shard_close(&f->shards[i]);
+	free(f->shards);
 	for (size_t i = 0; i < f->npush; i++)
 		if (f->push[i].addrs)
 			freeaddrinfo(f->push[i].addrs);
@@ -797,19 +717,38 @@ static void teardown(struct fanout *f)
 	close_listeners(f);
 	if (f->src_open)
 		f->src.ops->close(&f->src);
-	if (f->tx.ops && f->tx.ops->close)
-		f->tx.ops->close(&f->tx);
 	if (f->sig_io.fd > 0)
 		close(f->sig_io.fd);
+	if (f->wake_io.fd > 0)
+		close(f->wake_io.fd);
 	ring_close(&f->ring);
 	loop_free(f->loop);
 }
 
-/* --stats: every destination, push ones first, in the order given. */
-static int write_stats(struct fanout *f, int status)
+/* What the run did, over every shard (their threads have ended). */
+struct totals {
+	struct tx_counters tx;
+	size_t dests, done, failed;
+};
+
+static void totals(struct fanout *f, struct totals *t)
 {
+	*t = (struct totals){ 0 };
+	for (size_t i = 0; i < f->crew.n; i++) {
+		struct shard *s = &f->shards[i];
+		tx_counters_add(&t->tx, &s->tx.n);
+		t->dests += s->ndests;
+		t->done += s->ndone;
+		t->failed += s->nfailed;
+	}
+}
+
+/* --stats: every destination, push ones first, in the order given. */
+static int write_stats(struct fanout *f, const struct totals *t, int status)
+{
+	struct shard *s0 = &f->shards[0];
 	size_t n = 0;
-	struct dest **all = calloc(f->ndests ? f->ndests : 1, sizeof(*all));
+	struct dest **all = calloc(t->dests ? t->dests : 1, sizeof(*all));
 	const char *mode = !f->cfg->have_listen ? "push" : f->npush ? "push+subscribe" : "subscribe";
 
 	if (!all) {
@@ -818,18 +757,18 @@ static int write_stats(struct fanout *f, int status)
 	}
 	for (size_t i = 0; i < f->npush; i++)
 		all[n++] = &f->push[i];
-	for (struct dest *l = f->kept; l; l = l->next)
+	for (struct dest *l = s0->kept; l; l = l->next)
 		all[n++] = l;
-	for_each_live(f, d, nx)
+	for (struct dest *d = s0->live; d; d = d->next)
 		if (d->subscriber)
 			all[n++] = d;
 	struct stats_run r = {
-		.mode = mode, .transport = f->tx.ops->name, .tx = &f->tx.n,
+		.mode = mode, .transport = s0->tx.ops->name, .tx = &t->tx,
 		.ring_size = f->ring.size, .ring_locked = f->ring.locked,
 		.source = f->src.desc ? f->src.desc : f->cfg->input, .source_bytes = f->ring.head,
 		.source_size = f->src.size, .source_error = *f->src_error ? f->src_error : NULL,
 		.start = f->wall_start, .interrupted = f->interrupted, .exit_status = status,
-		.done = f->ndone, .failed = f->nfailed, .dests = all, .ndests = n,
+		.done = t->done, .failed = t->failed, .dests = all, .ndests = n,
 	};
 	clock_gettime(CLOCK_REALTIME, &r.end);
 	int rc = stats_write(f->cfg->stats_path, &r);
@@ -837,8 +776,9 @@ static int write_stats(struct fanout *f, int status)
 	return rc;
 }
 
-static void report(struct fanout *f)
+static void report(struct fanout *f, const struct totals *t)
 {
+	struct tx sum = { .ops = f->shards[0].tx.ops, .n = t->tx };
 	char in[32];
 	double secs = (double)(now_ms() - f->t_start) / 1000;
 
@@ -848,15 +788,15 @@ static void report(struct fanout *f)
 		progress_end(&f->prog, &v);
 	}
 	info("%s from %s to %zu of %zu destinations in %.2f s",
-	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, f->ndone, f->ndests, secs);
+	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, t->done, t->dests, secs);
 	if (f->nturned)
 		info("turned away %zu subscribers (--max-subscribers)", f->nturned);
 	if (f->nrefused)
 		warnmsg("refused %zu connections from addresses not --allow'ed", f->nrefused);
-	tx_report(&f->tx);
-	if (f->nfailed)
-		errmsg("%zu of %zu destinations did not receive the whole stream", f->nfailed,
-		       f->ndests);
+	tx_report(&sum);
+	if (t->failed)
+		errmsg("%zu of %zu destinations did not receive the whole stream", t->failed,
+		       t->dests);
 	else if (f->interrupted)
 		errmsg("interrupted: destinations received the first %s only", in);
 	if (f->few_subs)
@@ -866,26 +806,21 @@ static void report(struct fanout *f)
 
 int fanout_run(const struct config *cfg)
 {
-	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 } };
-	char lag[32];
+	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 },
+			    .wake_io = { .fd = -1 } };
+	struct totals t;
 
 	clock_gettime(CLOCK_REALTIME, &f.wall_start);
 	int rc = setup(&f);
 
+	for (size_t i = 1; rc == 0 && i < f.crew.n; i++)
+		rc = shard_start(&f.shards[i]);
 	if (rc) {
+		fail_all(&f, "not started");
 		teardown(&f);
 		return rc;
 	}
 	loop_set_hook(f.loop, before_sleep, &f);
-	f.max_lag = cfg->max_lag ? cfg->max_lag : f.ring.size;
-	snprintf(f.lag_why, sizeof(f.lag_why),
-		 "dropped: fell %s behind the fastest destination (--slow drop, --max-lag)",
-		 fmt_bytes(f.max_lag, lag, sizeof(lag)));
-	snprintf(f.stall_why, sizeof(f.stall_why),
-		 "stalled: accepted nothing for %.1f s (--stall-timeout)", (double)cfg->stall_ms / 1000);
-	f.check.cb = on_check;
-	f.unconnected = f.npush;
-	loop_timer_arm(f.loop, &f.check, CHECK_FAST_MS);
 	f.held = cfg->have_listen && cfg->min_subscribers > 0;
 	if (!f.held) {
 		start_stream(&f);
@@ -898,14 +833,19 @@ int fanout_run(const struct config *cfg)
 		f.prog_timer.cb = on_progress;
 		loop_timer_arm(f.loop, &f.prog_timer, progress_interval_ms(&f.prog));
 	}
-	if ((rc = loop_run(f.loop)) < 0)
+	if ((rc = loop_run(f.loop)) < 0) {
 		errmsg("epoll_wait: %s", strerror(-rc));
-	report(&f);
-	int status = f.nfailed || f.interrupted || f.src_failed || f.few_subs ||
-		     f.tx.n.unaccounted || rc < 0;
+		fail_all(&f, "stopped");
+	}
+	for (size_t i = 1; i < f.crew.n; i++)
+		shard_join(&f.shards[i]);
+	totals(&f, &t);
+	report(&f, &t);
+	int status = t.failed || f.interrupted || f.src_failed || f.few_subs || t.tx.unaccounted ||
+		     rc < 0;
 	if ((f.src_failed && f.ring.head == 0) || f.gave_up)
 		status = 2; /* nothing was sent */
-	if (cfg->stats_path && write_stats(&f, status) < 0)
+	if (cfg->stats_path && write_stats(&f, &t, status) < 0)
 		status = MAX(status, 1);
 	teardown(&f);
 	return status;

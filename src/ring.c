@@ -54,6 +54,25 @@ void ring_close(struct ring *r)
 	*r = (struct ring){ .fd = -1 };
 }
 
+void ring_view(struct ring *view, struct ring *w)
+{
+	*view = (struct ring){ .fd = w->fd, .base = w->base, .size = w->size, .head = w->head,
+			       .tail = w->head, .locked = w->locked, .writer = w };
+}
+
+void ring_close_view(struct ring *view)
+{
+	free(view->readers);
+	*view = (struct ring){ .fd = -1 };
+}
+
+void ring_hold(struct ring *r, struct ring_reader *rd, uint64_t start)
+{
+	if (start < __atomic_load_n(&rd->done, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&rd->done, start, __ATOMIC_RELEASE);
+	r->tail = MIN(r->tail, start);
+}
+
 uint64_t ring_oldest(const struct ring *r)
 {
 	/* Retiring punches blocks out ahead of head, up to fresh_to. */
@@ -99,7 +118,7 @@ uint64_t ring_reclaim(struct ring *r)
 	uint64_t t = r->head;
 
 	for (size_t i = 0; i < r->nreaders; i++)
-		t = MIN(t, r->readers[i]->done);
+		t = MIN(t, __atomic_load_n(&r->readers[i]->done, __ATOMIC_ACQUIRE));
 	r->tail = t;
 	return t;
 }
@@ -112,6 +131,9 @@ uint64_t ring_reclaim(struct ring *r)
 int ring_set_retire(struct ring *r)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), b = RETIRE_MAX;
+
+	if (r->writer)
+		r = r->writer;
 
 	while (b > page && (b > r->size / RETIRE_PER_RING || r->size % b))
 		b /= 2;
@@ -157,7 +179,8 @@ size_t ring_write_span(struct ring *r, uint8_t **p)
 
 void ring_commit(struct ring *r, size_t n)
 {
-	r->head += n;
+	/* Release: a sending thread that sees the new head sees the bytes. */
+	__atomic_store_n(&r->head, r->head + n, __ATOMIC_RELEASE);
 }
 
 size_t ring_read_span(const struct ring *r, uint64_t pos, size_t max, uint8_t **p)

@@ -42,6 +42,7 @@ struct ring {
 	int lock_errno;     /* why it did not, for the caller to report */
 	struct ring_reader **readers;
 	size_t nreaders, cap;
+	struct ring *writer; /* a view: the ring the source writes (shard.h) */
 };
 
 /* Create the memfd, map it and apply the mlock policy.  Returns 0, or -errno;
@@ -49,7 +50,18 @@ struct ring {
 int ring_open(struct ring *r, size_t size, enum mlock_mode mode);
 void ring_close(struct ring *r);
 
-/* Retire blocks before rewriting them from now on (before the first write).
+/* A view of ring w for a sending thread: the same memfd and mapping, its own
+ * readers, and a head the thread copies from w's when it looks.  Closing it
+ * frees only the readers' array. */
+void ring_view(struct ring *view, struct ring *w);
+void ring_close_view(struct ring *view);
+
+/* The writer's thread: rd holds the ring from start on again (start >=
+ * ring_oldest()), as when a reader joins behind it. */
+void ring_hold(struct ring *r, struct ring_reader *rd, uint64_t start);
+
+/* Retire blocks before rewriting them from now on (before the first write);
+ * on a view, the ring it views does.
  * Returns 0, or -EINVAL when the size is not a multiple of the page size. */
 int ring_set_retire(struct ring *r);
 
@@ -63,7 +75,8 @@ int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start);
 /* A reader that leaves no longer holds the ring. */
 void ring_reader_del(struct ring *r, struct ring_reader *rd);
 
-/* Recompute tail as the smallest done of all readers; returns it. */
+/* Recompute tail as the smallest done of all readers; returns it.  Readers
+ * may be advanced by other threads (atomically), the ring only by its own. */
 uint64_t ring_reclaim(struct ring *r);
 
 /* Contiguous free space at head: sets *p and returns its length (0 = full,

@@ -153,6 +153,33 @@ int tx_start(struct tx *tx, enum tx_kind want)
 	return -1;
 }
 
+int tx_start_like(struct tx *tx, const struct tx *first)
+{
+	const char *what;
+	char buf[200];
+	int rc = try_open(tx, first->ops, &what);
+
+	if (rc < 0) {
+		errmsg("transport %s, in another thread: %s: %s", first->ops->name, what,
+		       why_text(-rc, 0, buf, sizeof(buf)));
+		return -1;
+	}
+	tx->adapt = first->adapt;
+	return 0;
+}
+
+void tx_counters_add(struct tx_counters *to, const struct tx_counters *from)
+{
+	to->sends += from->sends;
+	to->bytes += from->bytes;
+	to->zc_sends += from->zc_sends;
+	to->zc_done += from->zc_done;
+	to->zc_copied += from->zc_copied;
+	to->fallback += from->fallback;
+	to->switched += from->switched;
+	to->unaccounted += from->unaccounted;
+}
+
 void tx_report(const struct tx *tx)
 {
 	const struct tx_counters *n = &tx->n;

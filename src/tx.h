@@ -93,6 +93,11 @@ const struct tx_ops *tx_ops_for(enum tx_kind k);
  * already set).  `auto` takes the first of its ranking that the kernel
  * allows.  Returns 0, or -1 after telling the user why. */
 int tx_start(struct tx *tx, enum tx_kind want);
+/* Open on tx the transport `first` runs (another thread's, -j), adapting
+ * as it does.  0, or -1 after telling the user why. */
+int tx_start_like(struct tx *tx, const struct tx *first);
+/* Add the counters of from to to. */
+void tx_counters_add(struct tx_counters *to, const struct tx_counters *from);
 /* The exit statistics, under -v. */
 void tx_report(const struct tx *tx);
 

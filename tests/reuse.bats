@@ -47,13 +47,17 @@ netns_setup() {
 }
 
 # reuse_run BINARY TRANSPORT [HOST]: 16 MiB through a 1 MiB ring to 4 fast
-# and 2 slow receivers (in $NSB when set up); leaves results in $T/results.
+# and 2 slow receivers (in $NSB when set up), from $JOBS sending threads
+# (default 1); leaves results in $T/results.  With -j 2 the slow receivers
+# are the first and the fourth, one in each thread's share.
 reuse_run() {
     local bin=$1 t=$2 host=${3:-127.0.0.1} wrap=()
     [ -z "$NSA" ] || wrap=(ip netns exec "$NSA")
     start_receivers 6 --slow 2 --slow-rate $((6 << 20)) --host "$host"
-    run timeout 120 "${wrap[@]}" "$bin" -q --transport "$t" --ring-size 1M --chunk 64K \
-        -i "$T/in" "${DESTS[@]}"
+    local dests=("${DESTS[@]}")
+    [ "${JOBS:-1}" -eq 1 ] || dests=("${DESTS[0]}" "${DESTS[2]}" "${DESTS[3]}" "${DESTS[1]}" "${DESTS[4]}" "${DESTS[5]}")
+    run timeout 120 "${wrap[@]}" "$bin" -q -j "${JOBS:-1}" --transport "$t" --ring-size 1M --chunk 64K \
+        -i "$T/in" "${dests[@]}"
     wait_receivers 60
 }
 
@@ -117,6 +121,38 @@ corrupted() {
         reuse_run "$UNSAFE/ringcast" "$t" 10.213.0.2
         n=$(corrupted "$T/in.sha")
         echo "transport $t: $n of 6 receivers corrupted" >&2
+        [ "$n" -gt 0 ]
+    done
+    [ "$tested" -gt 0 ] || skip "this kernel offers no zero-copy transport"
+}
+
+# The same invariant with two sending threads sharing the ring: each
+# thread's share has a slow receiver, so both threads hold the ring back.
+@test "-j 2: every transport, on loopback and across the slowed veth, all checksums match" {
+    JOBS=2
+    make_input in 16
+    local t host
+    for host in 127.0.0.1 10.213.0.2; do
+        [ "$host" = 127.0.0.1 ] || netns_setup
+        for t in $(transports); do
+            reuse_run "$RINGCAST" "$t" "$host"
+            [ "$status" -eq 0 ] || { echo "-j 2, $t to $host: exit $status: $output" >&2; false; }
+            check_receivers "$T/in.sha" $((16 << 20)) || { echo "-j 2, $t to $host" >&2; false; }
+        done
+    done
+}
+
+@test "-j 2, RECLAIM_ON_SEND=1 build: the zero-copy transports corrupt streams across the slowed veth" {
+    JOBS=2
+    netns_setup
+    make_input in 16
+    local t n tested=0
+    for t in uring msgzc sendfile; do
+        "$RINGCAST" --version | grep -q "^transports:.* $t\b" || continue
+        tested=$((tested + 1))
+        reuse_run "$UNSAFE/ringcast" "$t" 10.213.0.2
+        n=$(corrupted "$T/in.sha")
+        echo "-j 2, transport $t: $n of 6 receivers corrupted" >&2
         [ "$n" -gt 0 ]
     done
     [ "$tested" -gt 0 ] || skip "this kernel offers no zero-copy transport"

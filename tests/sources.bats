@@ -191,29 +191,7 @@ start_httpd() {
     wait_receivers 30
 }
 
-# mount_flaky SIZE GOOD: a FUSE file $T/mnt/flaky of SIZE bytes whose reads
-# fail with EIO from byte GOOD on (tests/helpers/flakyfs.c); FLAKY_PID.
-mount_flaky() {
-    mkdir "$T/mnt"
-    "$FLAKYFS" "$T/mnt" "$1" "$2" 2> "$T/flakyfs.err" &
-    FLAKY_PID=$!
-    PIDS+=("$FLAKY_PID")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ -e "$T/mnt/flaky" ] && return 0
-        sleep 0.05
-    done
-    cat "$T/flakyfs.err" >&2
-    return 1
-}
-
-unmount_flaky() {
-    umount "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
-    wait_exit "$FLAKY_PID" 10
-}
-
 @test "a disk source that fails part way (EIO at 5 MiB of 32): the reason, exit 1, every receiver reset" {
-    FLAKYFS=${FLAKYFS:-$BATS_TEST_DIRNAME/../build/flakyfs}
     mount_flaky $((32 << 20)) $((5 << 20))
     start_receivers 4
     run -1 timeout 60 "$RINGCAST" -q -i "$T/mnt/flaky" "${DESTS[@]}"

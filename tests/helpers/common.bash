@@ -3,6 +3,7 @@
 
 RINGCAST=${RINGCAST:-$BATS_TEST_DIRNAME/../build/ringcast}
 HELPERS=$BATS_TEST_DIRNAME/helpers
+FLAKYFS=${FLAKYFS:-$BATS_TEST_DIRNAME/../build/flakyfs}
 
 common_setup() {
     bats_require_minimum_version 1.5.0
@@ -12,6 +13,7 @@ common_setup() {
 
 common_teardown() {
     local p
+    ! mountpoint -q "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
     for p in "${PIDS[@]}"; do
         kill "$p" 2>/dev/null
         wait "$p" 2>/dev/null
@@ -140,4 +142,25 @@ seconds_since() {
 # holds EXPR: an awk condition on numbers, like holds "$t < 2 * $t0".
 holds() {
     awk "BEGIN { exit !($1) }" || { echo "does not hold: $1" >&2; return 1; }
+}
+
+# mount_flaky SIZE GOOD: a FUSE file $T/mnt/flaky of SIZE bytes whose reads
+# fail with EIO from byte GOOD on (tests/helpers/flakyfs.c); FLAKY_PID.
+mount_flaky() {
+    mkdir "$T/mnt"
+    "$FLAKYFS" "$T/mnt" "$1" "$2" 2> "$T/flakyfs.err" &
+    FLAKY_PID=$!
+    PIDS+=("$FLAKY_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ -e "$T/mnt/flaky" ] && return 0
+        sleep 0.05
+    done
+    cat "$T/flakyfs.err" >&2
+    return 1
+}
+
+unmount_flaky() {
+    umount "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
+    wait_exit "$FLAKY_PID" 10
 }
