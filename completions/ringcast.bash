@@ -21,16 +21,16 @@ _ringcast() {
             COMPREPLY=($(compgen -W "live oldest" -- "$cur"))
             return ;;
         -o | --output | --ring-size | --chunk | --grace | --stall-timeout | --rate | -H | --header | -u | --user | --extract | -l | --listen | --max-clients | \
-            --max-header | --header-timeout | --idle-timeout | --max-lag | --retry | --connect-timeout | --min-subscribers | \
+            --max-header | --header-timeout | --idle-timeout | --max-lag | --retry | --connect-timeout | -j | --threads | --min-subscribers | \
             --max-subscribers | --wait-timeout | --allow)
             return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--input --output --dests-from --progress --stats --ring-size --chunk --mlock --transport
-            --ipv4 --ipv6 --grace --stall-timeout --slow --max-lag --retry --connect-timeout
+            --ipv4 --ipv6 --grace --stall-timeout --slow --max-lag --retry --connect-timeout --threads
             --min-subscribers --max-subscribers --wait-timeout --join --allow --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
             --header-timeout --idle-timeout --verbose --quiet --help --version
-            -i -o -l -H -u -z -P -4 -6 -v -q -h -V" -- "$cur"))
+            -i -o -l -j -H -u -z -P -4 -6 -v -q -h -V" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))

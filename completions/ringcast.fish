@@ -21,6 +21,7 @@ complete -c ringcast -l slow -x -a 'block drop' -d 'Wait for a slow destination,
 complete -c ringcast -l max-lag -x -d 'With --slow drop: how far behind one may fall'
 complete -c ringcast -l retry -x -d 'Retry connecting a DEST N times'
 complete -c ringcast -l connect-timeout -x -d 'Give up a connect try after this long'
+complete -c ringcast -s j -l threads -x -d 'Send from N threads, each with its share of the DESTs'
 complete -c ringcast -l min-subscribers -x -d 'Hold the source until N subscribers connect'
 complete -c ringcast -l max-subscribers -x -d 'Turn away subscribers beyond N'
 complete -c ringcast -l wait-timeout -x -d 'How long to wait for --min-subscribers'
