@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Fan-out benchmark: one input file to N loopback receivers, by ringcast
-(auto, and each transport forced with --transport),
+(auto, each transport forced with --transport, and -j 1 and -j 2 sending
+threads),
 mbuffer (one -O per destination) and plain blocking write() and sendfile()
 loops (the floors for a copying and a page-sharing sender), in one
 run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
 mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64]
 [--size-for 1000=16,19000=1] [--repeat 3] [--tools "ringcast,ringcast copy"]
+[--tsv FILE] (the medians, for bench/plot.gp)
 From --one-port-from N destinations on, they all connect to one sink port
 (thousands of ports would need twice the descriptors).  mbuffer aborts
 above about 1,000 outputs (select() and FD_SETSIZE); its row then says so.
@@ -62,6 +64,7 @@ def main():
     ap.add_argument("--one-port-from", type=int, default=256)
     ap.add_argument("--title", default="Fan-out: %d MiB to N loopback receivers")
     ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
+    ap.add_argument("--tsv", help="append 'N, tool, GiB/s delivered, CPU s per GiB' rows here")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
     mib_for = {int(k): int(v) for k, v in (x.split("=") for x in a.size_for.split(",") if x)}
@@ -79,6 +82,9 @@ def main():
     for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
                                                          "-i", inp] + dests(ps))(t)
+    for j in (1, 2):
+        tools["ringcast -j %d" % j] = (lambda j: lambda ps: [ringcast, "-q", "-j", str(j),
+                                                            "-i", inp] + dests(ps))(j)
     tools["mbuffer"] = lambda ps: (["mbuffer", "-q", "-i", inp, "-m", "64M", "-s", "256k"]
                                    + sum((["-O", "127.0.0.1:" + p] for p in ps), []))
     tools["write() loop"] = lambda ps: [os.path.join(a.build, "writeloop"), inp] + ps
@@ -123,6 +129,9 @@ def main():
                       (n, t, next(x[1] for x in res[(n, t)] if x[0] is None)))
                 continue
             w, c, m = med[t]
+            if a.tsv:
+                with open(a.tsv, "a") as f:
+                    f.write("%d\t%s\t%.4f\t%.4f\n" % (n, t, gib / w, c / gib))
             ratio = lambda x, y: "%.2f" % (x / y) if y else "n/a"
             print("| %d | %s | %.2f | %s | %.3f | %s | %.0f |" %
                   (n, t, w, ratio(w, mb[0]) if mb else "n/a", c / gib,

@@ -1,9 +1,11 @@
 /* Benchmark receiver: read and discard until EOF on N loopback connections,
  * then print each connection's byte count.
- * Usage: sink N PORTFILE [one].  Without "one" it listens on N ports and takes
- * one connection on each; with it, one port takes all N (for thousands of
- * destinations, which would need twice as many descriptors otherwise).  The
- * ports are written to PORTFILE once bound. */
+ * Usage: sink N PORTFILE [one] [stall].  Without "one" it listens on N ports
+ * and takes one connection on each; with it, one port takes all N (for
+ * thousands of destinations, which would need twice as many descriptors
+ * otherwise).  With "stall" the first connection is never read: the sink
+ * ends when the others have, and prints "stalled" for it.  The ports are
+ * written to PORTFILE once bound. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,12 +42,22 @@ static int listen_one(FILE *pf, int backlog, int rcvbuf)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "one"))) {
-		fprintf(stderr, "usage: sink N PORTFILE [one]\n");
+	int shared = 0, stall = 0;
+
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "one"))
+			shared = 1;
+		else if (!strcmp(argv[i], "stall"))
+			stall = 1;
+		else
+			argc = 0;
+	}
+	if (argc < 3) {
+		fprintf(stderr, "usage: sink N PORTFILE [one] [stall]\n");
 		return 2;
 	}
-	int n = atoi(argv[1]), shared = argc == 4, nlis = shared ? 1 : n;
-	int open_conns = n, accepted = 0, ep = epoll_create1(0);
+	int n = atoi(argv[1]), nlis = shared ? 1 : n;
+	int open_conns = n - stall, accepted = 0, ep = epoll_create1(0);
 	struct conn *c = calloc((size_t)n, sizeof(*c));
 	int *lfd = calloc((size_t)nlis, sizeof(*lfd));
 	struct rlimit rl;
@@ -81,8 +93,10 @@ int main(int argc, char **argv)
 					continue;
 				struct conn *x = &c[accepted];
 				x->fd = fd;
-				struct epoll_event e2 = { .events = EPOLLIN, .data.u32 = (uint32_t)accepted++ };
-				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+				struct epoll_event e2 = { .events = EPOLLIN, .data.u32 = (uint32_t)accepted };
+				if (!(stall && accepted == 0)) /* the stalled one stays unread */
+					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+				accepted++;
 				if (!shared || accepted == n) {
 					epoll_ctl(ep, EPOLL_CTL_DEL, l, NULL);
 					close(l);
@@ -100,7 +114,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (int i = 0; i < n; i++)
-		printf("%llu\n", c[i].bytes);
+	for (int i = 0; i < n; i++) {
+		if (stall && i == 0)
+			printf("stalled\n");
+		else
+			printf("%llu\n", c[i].bytes);
+	}
 	return 0;
 }

@@ -17,10 +17,16 @@ int net_resolve(const char *host, const char *port, int family, struct addrinfo 
 		.ai_family = family,
 		.ai_socktype = SOCK_STREAM,
 		.ai_protocol = IPPROTO_TCP,
-		.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG,
+		.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST,
 	};
+	/* An address needs no lookup, and AI_ADDRCONFIG would cost a netlink
+	 * socket per call (thousands of destinations). */
 	int rc = getaddrinfo(host, port, &hints, out);
 
+	if (rc == 0)
+		return 0;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	rc = getaddrinfo(host, port, &hints, out);
 	if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
 		/* AI_ADDRCONFIG hides ::1 on a host whose only IPv6 address is
 		 * loopback; ask once more without it. */
