@@ -56,7 +56,7 @@ $(B)/flakyfs: tests/helpers/flakyfs.c | $(B)
 # TAP, run by prove.
 check: $(B)/ringcast $(UNIT) $(B)/flakyfs
 	RINGCAST=$(abspath $(B)/ringcast) FLAKYFS=$(abspath $(B)/flakyfs) RINGCAST_SANITIZED=$(SAN) \
-	  prove --exec tests/tap-exec $(UNIT) tests/*.bats
+	  prove --comments --exec tests/tap-exec $(UNIT) tests/*.bats
 
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check

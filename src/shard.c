@@ -209,7 +209,7 @@ int shard_sync(struct shard *s)
 	}
 	if (LOAD(&s->cmd)) {
 		STORE(&s->cmd, 0);
-		fail_live(s, s->cmd_why);
+		fail_live(s, LOAD(&s->cmd_why));
 	}
 	/* The end first: once it is seen, the head read after it is final. */
 	int eof = LOAD(&c->eof);
@@ -253,7 +253,7 @@ void shard_fail_all(struct shard *s, const char *why)
 	}
 	if (!LOAD(&s->running))
 		return;
-	s->cmd_why = why;
+	STORE(&s->cmd_why, why);
 	STORE(&s->cmd, 1);
 	shard_notify(s);
 }

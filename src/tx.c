@@ -159,9 +159,16 @@ int tx_start_like(struct tx *tx, const struct tx *first)
 	char buf[200];
 	int rc = try_open(tx, first->ops, &what);
 
+	if (rc < 0 && first->adapt) {
+		/* auto: this thread takes what it can get (another registration of
+		 * the ring may be over RLIMIT_MEMLOCK where the first was not). */
+		info("transport %s skipped in another thread: %s: %s", first->ops->name, what,
+		     why_text(-rc, 0, buf, sizeof(buf)));
+		return tx_start(tx, TX_AUTO);
+	}
 	if (rc < 0) {
-		errmsg("transport %s, in another thread: %s: %s", first->ops->name, what,
-		       why_text(-rc, 0, buf, sizeof(buf)));
+		errmsg("--transport %s, in another thread: %s: %s", first->ops->name, what,
+		       why_text(-rc, 1, buf, sizeof(buf)));
 		return -1;
 	}
 	tx->adapt = first->adapt;

@@ -94,7 +94,8 @@ const struct tx_ops *tx_ops_for(enum tx_kind k);
  * allows.  Returns 0, or -1 after telling the user why. */
 int tx_start(struct tx *tx, enum tx_kind want);
 /* Open on tx the transport `first` runs (another thread's, -j), adapting
- * as it does.  0, or -1 after telling the user why. */
+ * as it does; when that fails under auto, whatever auto can get here.  0,
+ * or -1 after telling the user why. */
 int tx_start_like(struct tx *tx, const struct tx *first);
 /* Add the counters of from to to. */
 void tx_counters_add(struct tx_counters *to, const struct tx_counters *from);

@@ -13,27 +13,33 @@ static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list 
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	flockfile(stderr); /* sending threads (-j) report too */
 	if (status_drawn)
 		fputs("\r\033[K", stderr); /* the next status draw brings it back */
 	status_drawn = 0;
 	fprintf(stderr, "ringcast: %s\n", line);
+	funlockfile(stderr);
 }
 
 void status_draw(const char *line, int in_place)
 {
+	flockfile(stderr);
 	if (in_place) {
 		fprintf(stderr, "\rringcast: %s\033[K", line);
 		status_drawn = 1;
 	} else {
 		fprintf(stderr, "ringcast: %s\n", line);
 	}
+	funlockfile(stderr);
 }
 
 void status_done(void)
 {
+	flockfile(stderr);
 	if (status_drawn)
 		fputc('\n', stderr);
 	status_drawn = 0;
+	funlockfile(stderr);
 }
 
 void errmsg(const char *fmt, ...)
