@@ -5,7 +5,7 @@ loopback delivery the kernel does in the sender's context) and by callgrind
 (user space only, exactly repeatable), for each ringcast binary given, at a
 few fan-outs.  Counts, unlike seconds, do not depend on what else the
 machine is doing.  Prints a Markdown table.
-Usage: cost.py BUILD_DIR OUT_DIR LABEL=BINARY...
+Usage: cost.py BUILD_DIR OUT_DIR 'LABEL=BINARY [ARGS]'...
 """
 import argparse
 import os
@@ -40,8 +40,8 @@ def perf_count(binary, n, inp, size, a):
     """(user, kernel) instructions, or None when perf cannot count here."""
     res = os.path.join(a.out, "perf.csv")
     p, got = with_sink(n, a, lambda fleet: ["perf", "stat", "-x,", "-o", res, "-e",
-                                            "instructions:u,instructions:k", binary, "-q",
-                                            "-i", inp, "--dests-from", fleet])
+                                            "instructions:u,instructions:k"] + binary +
+                       ["-q", "-i", inp, "--dests-from", fleet])
     if p.returncode != 0 or got != [size] * n:
         sys.exit("%s N=%d: exit %d, sink got %s: %s" % (binary, n, p.returncode, got[:3], p.stderr))
     counts = {}
@@ -57,8 +57,8 @@ def perf_count(binary, n, inp, size, a):
 def callgrind_count(binary, n, inp, size, a):
     res = os.path.join(a.out, "callgrind.out")
     p, got = with_sink(n, a, lambda fleet: ["valgrind", "--tool=callgrind",
-                                            "--callgrind-out-file=" + res, binary, "-q",
-                                            "-i", inp, "--dests-from", fleet])
+                                            "--callgrind-out-file=" + res] + binary +
+                       ["-q", "-i", inp, "--dests-from", fleet])
     if p.returncode != 0 or got != [size] * n:
         sys.exit("callgrind %s N=%d: exit %d: %s" % (binary, n, p.returncode, p.stderr[-500:]))
     for line in open(res):
@@ -71,11 +71,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("out")
-    ap.add_argument("binaries", nargs="+", help="LABEL=PATH")
+    ap.add_argument("binaries", nargs="+", help="LABEL=PATH [ARGS]")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     a.sink = os.path.join(a.build, "sink")
-    bins = [b.split("=", 1) for b in a.binaries]
+    bins = [(b.split("=", 1)[0], b.split("=", 1)[1].split()) for b in a.binaries]
     rows = []
     for n, mib in CASES:
         inp = os.path.join(a.out, "input.%d" % mib)
@@ -94,7 +94,7 @@ def main():
     print("## Cost per byte: instructions per delivered byte\n")
     print("Measured %s with `make bench`: the sender's instructions divided by the bytes all "
           "receivers got (`bench/sink`, every byte count checked), `--transport auto`, one "
-          "thread. `perf stat` counts user and kernel instructions (the kernel's share includes "
+          "sending thread. `perf stat` counts user and kernel instructions (the kernel's share includes "
           "the loopback delivery it does in the sender's context); callgrind counts user space "
           "only, the same every run. Start-up (the dynamic loader, libcurl's TLS library) is "
           "in every count; with 1 MiB per destination it is a visible share.\n"

@@ -48,7 +48,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("out")
-    ap.add_argument("--size", type=int, default=64, help="MiB")
+    ap.add_argument("--size", type=int, default=256, help="MiB")
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--limit", type=float, default=30)
