@@ -415,7 +415,8 @@ static uint64_t join_offset(struct fanout *f)
 		return f->ring.head;
 	uint64_t start = ring_oldest(&f->ring);
 	if (f->cfg->slow_drop) {
-		uint64_t lead = crew_lead(&f->crew), half = f->crew.max_lag / 2;
+		uint64_t half = f->crew.max_lag / 2;
+		uint64_t lead = MAX(shard_lead(&f->shards[0]), crew_lead(&f->crew));
 		if (lead > half)
 			start = MAX(start, lead - half);
 	}

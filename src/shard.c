@@ -101,11 +101,20 @@ uint64_t crew_lead(struct crew *c)
 	return lead;
 }
 
-/* Publish the smallest and largest done of our destinations: the first holds
- * the source's ring, the second is --slow drop's measure.  With none left
- * the shard holds nothing.  Wakes the main thread when it waits for room.
- * Each costs a pass over the destinations, so it is done only when the
- * ring could need it, or PUBLISH_MS after the last time. */
+uint64_t shard_lead(struct shard *s)
+{
+	uint64_t lead = 0;
+
+	for_each_live(s, d, nx)
+		lead = MAX(lead, d->rd.done);
+	STORE(&s->lead, lead);
+	return lead;
+}
+
+/* Publish the smallest done of our destinations, which holds the source's
+ * ring; with none left the shard holds nothing.  Wakes the main thread when
+ * it waits for room.  It costs a pass over the destinations, so it is done
+ * only when the ring could need it, or PUBLISH_MS after the last time. */
 void shard_publish(struct shard *s)
 {
 	struct crew *c = s->crew;
@@ -116,12 +125,6 @@ void shard_publish(struct shard *s)
 		return;
 	s->published = now;
 	low = ring_reclaim(&s->view);
-	if (c->cfg->slow_drop) {
-		uint64_t lead = 0;
-		for_each_live(s, d, nx)
-			lead = MAX(lead, d->rd.done);
-		STORE(&s->lead, lead);
-	}
 	if (!s->live && s->next_connect >= s->npush && s->id)
 		low = UINT64_MAX; /* a thread with nothing left to send */
 	if (low == s->rd.done)
@@ -164,11 +167,8 @@ static void check_all(struct shard *s)
 	const struct config *cfg = s->crew->cfg;
 	uint64_t now = now_ms(), lead = 0;
 
-	if (cfg->slow_drop) {
-		for_each_live(s, d, nx)
-			lead = MAX(lead, d->rd.done);
-		lead = MAX(lead, crew_lead(s->crew));
-	}
+	if (cfg->slow_drop)
+		lead = MAX(shard_lead(s), crew_lead(s->crew));
 	s->unconnected = s->npush - s->next_connect;
 	for_each_live(s, d, nx) {
 		dest_check_deadline(d, now);

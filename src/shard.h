@@ -45,7 +45,7 @@ struct shard {
 	struct loop *loop;
 	struct ring view;
 	struct ring_reader rd; /* in crew->ring: the smallest done of ours */
-	uint64_t lead;         /* atomic: the largest done of ours (--slow drop) */
+	uint64_t lead;         /* atomic: the largest done of ours, as of the last check */
 	uint64_t published;    /* now_ms() when rd.done was last brought up to date */
 	struct tx tx;
 	struct dest_group g;
@@ -102,7 +102,10 @@ void shard_check(struct shard *s);
 /* Shard 0, main thread: a subscriber joins at stream offset start. */
 int shard_add(struct shard *s, struct dest *d, uint64_t start);
 
-/* The largest done of all destinations of all shards. */
+/* In s's own thread: the largest done of its destinations, published for
+ * the others' --slow drop checks. */
+uint64_t shard_lead(struct shard *s);
+/* The largest done of all destinations of all shards, as last published. */
 uint64_t crew_lead(struct crew *c);
 /* Live, done and failed destinations of all shards, and per state. */
 void crew_counts(struct crew *c, size_t *live, size_t *done, size_t *failed,
