@@ -67,23 +67,7 @@ start_sink_dests() {
 }
 
 @test "-j 2: a second SIGTERM stops both threads at once; their stalled receivers are reset" {
-    make_input in 32
-    start_receivers 2 --stall 2
-    "$RINGCAST" -j 2 -i "$T/in" --stall-timeout 0 --grace 60s "${DESTS[@]}" 2> "$T/err" &
-    local pid=$! t0
-    PIDS+=("$pid")
-    sleep 0.5
-    kill -TERM "$pid"
-    sleep 0.3
-    t0=$(date +%s.%N)
-    kill -TERM "$pid"
-    wait_exit "$pid" 10
-    holds "$(seconds_since "$t0") < 3"
-    [ "$EXIT_STATUS" -eq 1 ]
-    grep -q "^ringcast: ${DESTS[0]}: interrupted (after " "$T/err"
-    grep -q "^ringcast: ${DESTS[1]}: interrupted (after " "$T/err"
-    wait_receivers 10
-    [ "$(grep -c "stalled-reset$" "$T/results")" -eq 2 ]
+    second_sigterm -j 2
 }
 
 @test "-j 2: the source fails part way; every receiver of both threads is reset, exit 1" {

@@ -164,3 +164,27 @@ unmount_flaky() {
     umount "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
     wait_exit "$FLAKY_PID" 10
 }
+
+# second_sigterm ARGS...: ringcast ARGS sends 32 MiB to 2 receivers that
+# never read, with --grace 60s; SIGTERM, and 0.3 s later SIGTERM again.  It
+# must exit 1 within 3 s of the second, name both receivers as interrupted
+# and reset both.  Its stderr is left in $T/err.
+second_sigterm() {
+    make_input in 32
+    start_receivers 2 --stall 2
+    "$RINGCAST" "$@" -i "$T/in" --stall-timeout 0 --grace 60s "${DESTS[@]}" 2> "$T/err" &
+    local pid=$! t0
+    PIDS+=("$pid")
+    sleep 0.5
+    kill -TERM "$pid"
+    sleep 0.3
+    t0=$(date +%s.%N)
+    kill -TERM "$pid"
+    wait_exit "$pid" 10
+    holds "$(seconds_since "$t0") < 3"
+    [ "$EXIT_STATUS" -eq 1 ]
+    grep -q "^ringcast: ${DESTS[0]}: interrupted (after " "$T/err"
+    grep -q "^ringcast: ${DESTS[1]}: interrupted (after " "$T/err"
+    wait_receivers 10
+    [ "$(grep -c "stalled-reset$" "$T/results")" -eq 2 ]
+}
