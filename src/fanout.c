@@ -245,7 +245,7 @@ static int wait_for_room(struct fanout *f)
 	if (f->crew.n < 2)
 		return 0;
 	__atomic_store_n(&f->crew.main_waits, 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with publish() in shard.c */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with shard_publish() */
 	ring_reclaim(&f->ring);
 	if (ring_write_span(&f->ring, &p) == 0)
 		return 0;
