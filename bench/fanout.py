@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Fan-out benchmark: one input file to N loopback receivers, by ringcast
 (auto, each transport forced with --transport, and -j 1 and -j 2 sending
-threads),
-mbuffer (one -O per destination) and plain blocking write() and sendfile()
+threads), mbuffer (one -O per destination), tee into one socat or one ncat
+per destination (through FIFOs), and plain blocking write() and sendfile()
 loops (the floors for a copying and a page-sharing sender), in one
 run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
@@ -87,6 +87,14 @@ def main():
                                                             "-i", inp] + dests(ps))(j)
     tools["mbuffer"] = lambda ps: (["mbuffer", "-q", "-i", inp, "-m", "64M", "-s", "256k"]
                                    + sum((["-O", "127.0.0.1:" + p] for p in ps), []))
+    # tee into one relay process per destination, each reading a FIFO; the
+    # shell waits for them all, so its rusage counts every process.
+    relay = {"socat+tee": "socat -u OPEN:$d/$i TCP:127.0.0.1:$p",
+             "ncat+tee": "ncat --send-only 127.0.0.1 $p < $d/$i"}
+    for name, one in relay.items():
+        tools[name] = (lambda one: lambda ps: ["sh", "-c",
+            'd=$(mktemp -d); i=0; for p in "$@"; do mkfifo $d/$i; %s & i=$((i+1)); done; '
+            'tee $d/* < "$0" > /dev/null; wait; rm -r $d' % one, inp] + ps)(one)
     tools["write() loop"] = lambda ps: [os.path.join(a.build, "writeloop"), inp] + ps
     tools["sendfile() loop"] = lambda ps: [os.path.join(a.build, "sendfileloop"), inp] + ps
     if a.tools:

@@ -7,8 +7,8 @@ set logscale x
 set xlabel "destinations (N; loopback receivers on the same 2 CPUs)"
 set key outside right top
 set grid
-n = 6
-array tools[n] = ["ringcast", "ringcast copy", "ringcast sendfile", "mbuffer", "write() loop", "sendfile() loop"]
+n = 8
+array tools[n] = ["ringcast", "ringcast copy", "ringcast sendfile", "mbuffer", "socat+tee", "ncat+tee", "write() loop", "sendfile() loop"]
 rows(t) = sprintf("< awk -F'\t' -v t='%s' '$2 == t' '%s'", t, data)
 
 set output out . "fanout-throughput.png"

@@ -4,7 +4,7 @@
 set -eu
 want="gcc clang make libc6-dev pkg-config liburing-dev libcurl4-openssl-dev libarchive-dev python3 bats perl util-linux iproute2 man-db mandoc curl wget openssl zip zstd xz-utils bzip2 lz4 valgrind libfuse3-dev fuse3"
 case "${1:-}" in
---bench) want="$want mbuffer socat gnuplot-nox nginx-light wrk linux-perf" ;;
+--bench) want="$want mbuffer socat ncat gnuplot-nox nginx-light wrk linux-perf" ;;
 esac
 missing=""
 for p in $want; do
