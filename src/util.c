@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -7,39 +8,42 @@
 
 int log_level;
 static int status_drawn; /* a status line is on the terminal, unfinished */
+/* Sending threads (-j) report too: a message and the status line's state
+ * change together. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	flockfile(stderr); /* sending threads (-j) report too */
+	pthread_mutex_lock(&out_lock);
 	if (status_drawn)
 		fputs("\r\033[K", stderr); /* the next status draw brings it back */
 	status_drawn = 0;
 	fprintf(stderr, "ringcast: %s\n", line);
-	funlockfile(stderr);
+	pthread_mutex_unlock(&out_lock);
 }
 
 void status_draw(const char *line, int in_place)
 {
-	flockfile(stderr);
+	pthread_mutex_lock(&out_lock);
 	if (in_place) {
 		fprintf(stderr, "\rringcast: %s\033[K", line);
 		status_drawn = 1;
 	} else {
 		fprintf(stderr, "ringcast: %s\n", line);
 	}
-	funlockfile(stderr);
+	pthread_mutex_unlock(&out_lock);
 }
 
 void status_done(void)
 {
-	flockfile(stderr);
+	pthread_mutex_lock(&out_lock);
 	if (status_drawn)
 		fputc('\n', stderr);
 	status_drawn = 0;
-	funlockfile(stderr);
+	pthread_mutex_unlock(&out_lock);
 }
 
 void errmsg(const char *fmt, ...)
