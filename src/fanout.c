@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,9 @@
 #define READS_PER_PASS 1
 #define MAX_LISTENERS 4
 /* -j's default: one sending thread per this many push destinations, at
- * most one per CPU (BENCHMARKS.md). */
+ * most one per CPU.  A thread costs a loop, a transport and a registration
+ * of the ring; with fewer destinations one thread keeps up (BENCHMARKS.md:
+ * at 64, a second thread brought nothing). */
 #define DESTS_PER_THREAD 256
 
 struct listener {
@@ -627,15 +628,6 @@ static size_t thread_count(const struct config *cfg)
 	return MAX(MIN(n, cfg->ndests), 1);
 }
 
-static void on_wake(struct loop_io *io, uint32_t events)
-{
-	uint64_t n;
-
-	(void)events;
-	while (read(io->fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		; /* waking up was the point: before_sleep looks again */
-}
-
 /* The crew: shard 0 on this thread's loop, the others each with a thread of
  * their own (started later), the push destinations shared out in order. */
 static int open_shards(struct fanout *f)
@@ -661,10 +653,8 @@ static int open_shards(struct fanout *f)
 	f->crew.shards = f->shards;
 	f->crew.n = n;
 	if (n > 1) {
-		f->wake_io.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		f->wake_io.cb = on_wake;
-		if (f->wake_io.fd < 0 || (rc = loop_add(f->loop, &f->wake_io, EPOLLIN)) < 0) {
-			errmsg("eventfd: %s", strerror(f->wake_io.fd < 0 ? errno : -rc));
+		if ((rc = loop_add_waker(f->loop, &f->wake_io)) < 0) {
+			errmsg("eventfd: %s", strerror(-rc));
 			return 2;
 		}
 		f->crew.wake_fd = f->wake_io.fd;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -87,6 +88,32 @@ int loop_add_signals(struct loop *l, struct loop_io *io)
 	if (io->fd < 0)
 		return -errno;
 	return loop_add(l, io, EPOLLIN);
+}
+
+static void on_waker(struct loop_io *io, uint32_t events)
+{
+	uint64_t n;
+
+	(void)events;
+	while (read(io->fd, &n, sizeof(n)) < 0 && errno == EINTR)
+		; /* waking up was the point: the hook runs next */
+}
+
+int loop_add_waker(struct loop *l, struct loop_io *io)
+{
+	io->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (io->fd < 0)
+		return -errno;
+	io->cb = on_waker;
+	return loop_add(l, io, EPOLLIN);
+}
+
+void loop_wake(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
 }
 
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)

@@ -40,6 +40,12 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 void loop_block_signals(void);
 int loop_add_signals(struct loop *l, struct loop_io *io);
 
+/* Another thread's way to wake this loop: an eventfd in io (closed by the
+ * owner), drained when it fires, so that the hook runs.  0 or -errno. */
+int loop_add_waker(struct loop *l, struct loop_io *io);
+/* Wake the loop whose waker's fd is fd; safe from any thread. */
+void loop_wake(int fd);
+
 /* hook(arg) runs before every wait; when it returns non-zero there is more
  * work ready, so the wait does not block. */
 void loop_set_hook(struct loop *l, int (*hook)(void *arg), void *arg);

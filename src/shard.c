@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* How often the checks run while something connects, and in --slow drop. */
@@ -49,14 +48,6 @@ static void live_del(struct shard *s, struct dest *d)
 		d->next->prev = d->prev;
 	d->prev = d->next = NULL;
 	BUMP(&s->nlive, (size_t)-1);
-}
-
-static void wake(int fd)
-{
-	uint64_t one = 1;
-
-	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
 }
 
 static void on_finish(struct dest *d)
@@ -130,9 +121,11 @@ void shard_publish(struct shard *s)
 	if (low == s->rd.done)
 		return;
 	STORE(&s->rd.done, low);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the main thread's */
-	if (s->id && __atomic_exchange_n(&s->crew->main_waits, 0, __ATOMIC_SEQ_CST))
-		wake(s->crew->wake_fd);
+	if (!s->id)
+		return; /* the main thread's own: it looks before it sleeps */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with wait_for_room() */
+	if (__atomic_exchange_n(&s->crew->main_waits, 0, __ATOMIC_SEQ_CST))
+		loop_wake(s->crew->wake_fd);
 }
 
 /* --stall-timeout: drop a destination that has taken nothing for that long
@@ -242,7 +235,7 @@ void shard_notify(struct shard *s)
 	 * before it sleeps, or we see that it sleeps and wake it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_exchange_n(&s->sleeping, 0, __ATOMIC_SEQ_CST))
-		wake(s->wake.fd);
+		loop_wake(s->wake.fd);
 }
 
 void shard_fail_all(struct shard *s, const char *why)
@@ -270,15 +263,6 @@ int shard_add(struct shard *s, struct dest *d, uint64_t start)
 	live_add(s, d);
 	s->nsubs++;
 	return 0;
-}
-
-static void on_wake(struct loop_io *io, uint32_t events)
-{
-	uint64_t n;
-
-	(void)events;
-	while (read(io->fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		;
 }
 
 /* A thread's loop hook: sync, stop when nothing is left, and tell the main
@@ -315,7 +299,7 @@ static void *worker(void *arg)
 	s->published = 0;
 	shard_publish(s);
 	STORE(&s->running, 0);
-	wake(s->crew->wake_fd);
+	loop_wake(s->crew->wake_fd);
 	return NULL;
 }
 
@@ -357,10 +341,8 @@ int shard_open(struct shard *s, struct loop *loop, enum tx_kind want)
 	loop_timer_arm(s->loop, &s->check, CHECK_FAST_MS);
 	if (s->id == 0)
 		return 0;
-	s->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s->wake.cb = on_wake;
-	if (s->wake.fd < 0 || (rc = loop_add(s->loop, &s->wake, EPOLLIN)) < 0) {
-		errmsg("eventfd: %s", strerror(s->wake.fd < 0 ? errno : -rc));
+	if ((rc = loop_add_waker(s->loop, &s->wake)) < 0) {
+		errmsg("eventfd: %s", strerror(-rc));
 		return 2;
 	}
 	loop_set_hook(s->loop, worker_hook, s);
