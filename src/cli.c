@@ -793,11 +793,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		usage_error("--ring-size: more than half of this machine's memory (%s)",
 			    fmt_bytes(phys, a, sizeof(a)));
 	}
-	if (cfg->chunk > cfg->ring_size) {
-		if (chunk_given)
-			usage_error("--chunk must not exceed --ring-size");
-		cfg->chunk = cfg->ring_size / 4;
-	}
+	/* The default chunk is a quarter of a small ring, so that the source
+	 * can fill one part while the destinations send the others. */
+	if (!chunk_given)
+		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
+	else if (cfg->chunk > cfg->ring_size)
+		usage_error("--chunk must not exceed --ring-size");
 	if (cfg->max_lag > cfg->ring_size)
 		usage_error("--max-lag must not exceed --ring-size: no destination can fall further "
 			    "behind than the ring holds");

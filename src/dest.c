@@ -211,7 +211,8 @@ void dest_accept(struct dest *d, int fd)
 	start_streaming(d);
 }
 
-/* Done once the peer has acknowledged every byte and our FIN. */
+/* Done once the peer has acknowledged every byte and our FIN (failed, for
+ * a cut stream, once it has every byte). */
 static void check_drained(struct dest *d)
 {
 	int q = net_unacked(d->io.fd);
@@ -220,7 +221,9 @@ static void check_drained(struct dest *d)
 		dest_fail(d, "drain", -q);
 		return;
 	}
-	if (q == 0) {
+	if (q == 0 && d->g->eof == STREAM_CUT) {
+		dest_fail(d, "interrupted before the end of the stream", 0);
+	} else if (q == 0) {
 		net_discard(d->io.fd); /* unread input would make close() send RST */
 		release(d, DEST_DONE);
 	}
@@ -244,7 +247,8 @@ static void start_drain(struct dest *d)
 {
 	struct dest_group *g = d->g;
 
-	if (shutdown(d->io.fd, SHUT_WR) < 0) {
+	/* A cut stream gets no FIN: the peer is reset once it has the rest. */
+	if (g->eof == STREAM_WHOLE && shutdown(d->io.fd, SHUT_WR) < 0) {
 		dest_fail(d, "shutdown", errno);
 		return;
 	}

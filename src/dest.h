@@ -29,12 +29,20 @@ enum dest_state {
 struct dest;
 struct tx;
 
+/* How the stream stands, as the destinations see it. */
+enum stream_end {
+	STREAM_OPEN,  /* the source may give more */
+	STREAM_WHOLE, /* it ended at its end: finish with FIN after head */
+	STREAM_CUT,   /* it was stopped before its end (an interrupt): send
+		       * up to head, wait for the peer's ACKs, then reset */
+};
+
 /* What the destinations of one run share; owned by the fan-out. */
 struct dest_group {
 	struct loop *loop;
 	struct ring *ring;
 	struct tx *tx;
-	int eof;                       /* the source has ended: finish after head */
+	int eof;                       /* enum stream_end */
 	uint64_t connect_ms;           /* --connect-timeout per try, 0: the kernel's */
 	unsigned retries;              /* --retry */
 	int sndbuf;                    /* SO_SNDBUF for every socket, 0: the kernel's */

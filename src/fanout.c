@@ -58,6 +58,7 @@ struct fanout {
 	int few_subs;    /* --wait-timeout started it with fewer */
 	int gave_up;     /* --wait-timeout passed with no subscriber */
 	int interrupted;
+	int cut;         /* the stream ended before the source's end */
 	struct loop_io sig_io;
 	struct loop_timer grace;
 	struct loop_timer wait;      /* --wait-timeout */
@@ -108,25 +109,28 @@ static void close_listeners(struct fanout *f)
 	f->nlis = 0;
 }
 
-static void end_source(struct fanout *f, int err)
+/* Close the source: the stream ends at the ring's head.  how is
+ * STREAM_WHOLE at the source's own end, STREAM_CUT when it stops before it
+ * (the destinations then get what was read, and a reset).  With why (the
+ * source failed, or the ring did) every destination is reset at once. */
+static void end_source(struct fanout *f, enum stream_end how, const char *why)
 {
 	if (!f->src_open)
 		return;
-	if (err && f->src.err_text)
-		snprintf(f->src_error, sizeof(f->src_error), "%s", f->src.err_text);
-	else if (err)
-		snprintf(f->src_error, sizeof(f->src_error), "read: %s", strerror(err));
-	if (err)
-		errmsg("%s: %s", f->src.desc, f->src_error);
+	if (why) {
+		snprintf(f->src_error, sizeof(f->src_error), "%s", why);
+		errmsg("%s: %s", f->src.desc, why);
+	}
 	if (f->src_pollable)
 		loop_del(f->loop, &f->src_io);
 	f->src.ops->close(&f->src);
 	f->src_io.fd = -1;
 	f->src_open = 0;
-	__atomic_store_n(&f->crew.eof, 1, __ATOMIC_RELEASE);
+	f->cut = how == STREAM_CUT;
+	__atomic_store_n(&f->crew.eof, how, __ATOMIC_RELEASE);
 	f->fresh = 1;
 	close_listeners(f); /* a subscriber now would get nothing */
-	if (err) {
+	if (why) {
 		f->src_failed = 1;
 		abort_dests(f);
 	}
@@ -204,10 +208,10 @@ static int source_step(struct fanout *f)
 	size_t span = source_room(f, &p);
 
 	if (span == 0 && f->ring.retire_errno && f->src_open) {
-		errmsg("ring: cannot punch out a block before rewriting it: %s",
-		       strerror(f->ring.retire_errno));
-		f->src_failed = 1;
-		end_source(f, 0);
+		char why[128];
+		snprintf(why, sizeof(why), "ring: cannot punch out a block before rewriting it: %s",
+			 strerror(f->ring.retire_errno));
+		end_source(f, STREAM_CUT, why);
 	}
 	if (span == 0)
 		return 0;
@@ -217,8 +221,14 @@ static int source_step(struct fanout *f)
 		source_wrote(f, (size_t)n);
 		return 1;
 	}
-	if (n != -EAGAIN)
-		end_source(f, n < 0 ? (int)-n : 0);
+	if (n == 0) {
+		end_source(f, STREAM_WHOLE, NULL);
+	} else if (n != -EAGAIN) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s%s", f->src.err_text ? "" : "read: ",
+			 f->src.err_text ? f->src.err_text : strerror((int)-n));
+		end_source(f, STREAM_CUT, why);
+	}
 	return 0;
 }
 
@@ -271,6 +281,15 @@ static int before_sleep(void *arg)
 			;
 	if (f->cfg->slow_drop && f->src_open && !f->held && ring_write_span(&f->ring, &p) == 0)
 		shard_check(s0);
+	if (f->fresh) {
+		f->fresh = 0;
+		for (size_t i = 0; i < f->crew.n; i++)
+			shard_notify(&f->shards[i]);
+	}
+	int more = shard_sync(s0);
+	/* Room is judged after this thread's shard has sent: a send that
+	 * completes at once (copy, sendfile) frees the ring here, and no event
+	 * would come to say so. */
 	int room = f->src_open && source_room(f, &p) > 0;
 	if (f->src_open && !f->held && !room && ring_write_span(&f->ring, &p) == 0)
 		room = wait_for_room(f);
@@ -278,16 +297,10 @@ static int before_sleep(void *arg)
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
 		f->src_armed = 1;
 	}
-	if (f->fresh) {
-		f->fresh = 0;
-		for (size_t i = 0; i < f->crew.n; i++)
-			shard_notify(&f->shards[i]);
-	}
-	int more = shard_sync(s0);
 	if (!s0->live && !crew_running(&f->crew) && !(f->nlis && f->src_open)) {
 		if (f->src_open) {
 			errmsg("no destination left; stopping");
-			end_source(f, 0);
+			end_source(f, STREAM_CUT, NULL);
 		}
 		loop_stop(f->loop);
 		return 0;
@@ -371,7 +384,10 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		f->interrupted = 1;
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to stop now)",
 			strsignal((int)si.ssi_signo), (double)f->cfg->grace_ms / 1000);
-		end_source(f, 0);
+		/* A file read up to its size is whole even if its end was not
+		 * seen yet; anything else is cut where it stands. */
+		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size;
+		end_source(f, whole ? STREAM_WHOLE : STREAM_CUT, NULL);
 		f->grace.cb = on_grace;
 		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
 	}
@@ -398,7 +414,7 @@ static void on_wait_timeout(struct loop_timer *t)
 		errmsg("no subscriber connected within %.1f s (--wait-timeout)", secs);
 		f->gave_up = 1;
 		abort_dests(f);
-		end_source(f, 0);
+		end_source(f, STREAM_CUT, NULL);
 		return;
 	}
 	warnmsg("%zu of %zu subscribers connected within %.1f s (--wait-timeout); starting with them",
@@ -788,8 +804,8 @@ static void report(struct fanout *f, const struct totals *t)
 	if (t->failed)
 		errmsg("%zu of %zu destinations did not receive the whole stream", t->failed,
 		       t->dests);
-	else if (f->interrupted)
-		errmsg("interrupted: destinations received the first %s only", in);
+	if (f->interrupted && f->cut)
+		errmsg("interrupted after %s of the source: no destination has the whole stream", in);
 	if (f->few_subs)
 		errmsg("the stream started with fewer than %zu subscribers (--wait-timeout)",
 		       f->cfg->min_subscribers);
@@ -832,7 +848,7 @@ int fanout_run(const struct config *cfg)
 		shard_join(&f.shards[i]);
 	totals(&f, &t);
 	report(&f, &t);
-	int status = t.failed || f.interrupted || f.src_failed || f.few_subs || t.tx.unaccounted ||
+	int status = t.failed || f.cut || f.src_failed || f.few_subs || t.tx.unaccounted ||
 		     rc < 0;
 	if ((f.src_failed && f.ring.head == 0) || f.gave_up)
 		status = 2; /* nothing was sent */

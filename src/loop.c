@@ -75,7 +75,8 @@ void loop_block_signals(void)
 {
 	sigset_t set;
 
-	loop_signal_set(&set);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -83,7 +84,10 @@ int loop_add_signals(struct loop *l, struct loop_io *io)
 {
 	sigset_t set;
 
+	/* A signal that comes before this ends the process (nothing was sent
+	 * yet); one that comes after waits, pending, for the signalfd. */
 	loop_signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	io->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (io->fd < 0)
 		return -errno;

@@ -35,9 +35,14 @@ int loop_del(struct loop *l, struct loop_io *io);
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
-/* SIGINT, SIGTERM and SIGUSR1: block them (main, once, before any thread),
- * and watch them through a signalfd in io (its cb set by the caller). */
+/* Main, once, first: block SIGUSR1 (a status request must not end the
+ * process) until a loop watches it.  SIGINT and SIGTERM keep their default
+ * action meanwhile, so that a start-up step that waits (a FIFO, a name to
+ * resolve, a producer to accept, a blob to load) can always be ended. */
 void loop_block_signals(void);
+/* Block SIGINT, SIGTERM and SIGUSR1 (before any thread that must not take
+ * them starts) and watch them through a signalfd in io (its cb set by the
+ * caller).  0 or -errno. */
 int loop_add_signals(struct loop *l, struct loop_io *io);
 
 /* Another thread's way to wake this loop: an eventfd in io (closed by the

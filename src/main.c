@@ -16,7 +16,8 @@ int main(int argc, char **argv)
 
 	/* A peer that goes away must not kill us; its send fails with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	/* Delivered through a signalfd in the event loop. */
+	/* Delivered through a signalfd once the event loop runs; until then
+	 * SIGINT and SIGTERM end the process as usual. */
 	loop_block_signals();
 
 	int status = cfg.serve ? serve_run(&cfg) : fanout_run(&cfg);

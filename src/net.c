@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -225,6 +226,13 @@ int net_sndbuf_for(size_t n)
 		return 0;
 	/* The kernel doubles what is asked for, for its own overhead. */
 	return (int)MAX(budget / (double)n / 2, 16384);
+}
+
+void net_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void net_reset_on_close(int fd)

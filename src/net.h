@@ -63,6 +63,12 @@ int net_discard(int fd);
 /* Make close() reset the connection (SO_LINGER 0) instead of ending it
  * with FIN, so the peer cannot take what it got for a whole stream. */
 void net_reset_on_close(int fd);
+/* TCP_NODELAY on fd, for zero-copy sends: the kernel cannot merge them into
+ * one segment, so under Nagle each send smaller than the MSS waits for the
+ * ACK of the one before, which the receiver may delay by up to 40 ms.
+ * Measured on loopback (MSS 64 KiB): 16 MiB through --ring-size 64K with
+ * io_uring SEND_ZC took 3.3 s with Nagle, 0.2 s without. */
+void net_nodelay(int fd);
 
 /* Bytes not yet acknowledged by the peer (SIOCOUTQ), or -errno. */
 int net_unacked(int fd);

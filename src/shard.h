@@ -29,7 +29,7 @@ struct config;
 struct crew {
 	const struct config *cfg;
 	struct ring *ring;    /* the ring the source writes */
-	int eof;              /* atomic: the source has ended */
+	int eof;              /* atomic: enum stream_end */
 	struct shard *shards; /* n of them; [0] is the main thread's */
 	size_t n;
 	int wake_fd;          /* eventfd the main thread watches */

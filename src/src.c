@@ -11,6 +11,12 @@
 ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t len)
 {
 	for (;;) {
+		if (s->fd >= 0) {
+			/* First: a FIFO opened without blocking reads as ended
+			 * until its writer comes (src_fd.c). */
+			struct pollfd p = { .fd = s->fd, .events = POLLIN };
+			poll(&p, 1, -1);
+		}
 		ssize_t n = s->ops->read(s, buf, len);
 		if (n != -EAGAIN)
 			return n;
@@ -18,9 +24,6 @@ ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t 
 			int e = loop_once(loop, 1000);
 			if (e < 0)
 				return e;
-		} else {
-			struct pollfd p = { .fd = s->fd, .events = POLLIN };
-			poll(&p, 1, -1);
 		}
 	}
 }

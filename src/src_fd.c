@@ -71,7 +71,11 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 		fd = STDIN_FILENO;
 		s->desc = "stdin";
 	} else {
-		fd = open(spec, O_RDONLY | O_CLOEXEC);
+		/* Without O_NONBLOCK, opening a FIFO waits for its writer, out
+		 * of the event loop's reach; with it, a read before the writer
+		 * came would be an end (source_read_wait polls first, the loop
+		 * reads only when epoll says so). */
+		fd = open(spec, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return -errno;
 		s->desc = spec;

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +73,14 @@ int src_tcp_listen_open(struct source *s, const char *spec, const char **why)
 		*why = "cannot listen (see above)";
 		return -EADDRNOTAVAIL;
 	}
-	/* Wait for the producer.  SIGINT and SIGTERM are blocked for the event
-	 * loop's signalfd; let them through here, where their default action
-	 * (ending the process, nothing sent yet) is the right one. */
+	/* Wait for the producer.  Start-up leaves SIGINT and SIGTERM their
+	 * default action (ending the process, nothing sent yet): see main(). */
 	struct pollfd pfd[MAX_LISTENERS];
-	sigset_t none;
-	sigemptyset(&none);
 	for (int i = 0; i < n; i++)
 		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	int fd = -1, e = 0;
 	while (fd < 0 && !e) {
-		if (ppoll(pfd, (nfds_t)n, NULL, &none) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR) {
 			e = errno;
 			break;
 		}

@@ -11,6 +11,7 @@
  * destination the kernel copies for anyway (tx_adapt_note).
  */
 #include "dest.h"
+#include "net.h"
 #include "ring.h"
 #include "tx.h"
 #include "util.h"
@@ -64,6 +65,7 @@ static int msgzc_attach(struct tx *tx, struct dest *d)
 		return -e;
 	}
 	d->tx_state = z;
+	net_nodelay(d->io.fd);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  * one chunk after the kernel refused zero copy with ENOBUFS.
  */
 #include "dest.h"
+#include "net.h"
 #include "loop.h"
 #include "ring.h"
 #include "tx.h"
@@ -274,6 +275,7 @@ static int uring_attach(struct tx *tx, struct dest *d)
 		return -ENOMEM;
 	z->d = d;
 	d->tx_state = z;
+	net_nodelay(d->io.fd);
 	return 0;
 }
 

@@ -94,7 +94,7 @@ teardown() { common_teardown; }
     check_receivers "$T/empty.sha" 0
 }
 
-@test "SIGTERM: stops reading, drains what was read, exits 1 with a clean prefix" {
+@test "SIGTERM on a pipe: stops reading, sends what was read, then resets every receiver, exit 1" {
     make_input in 4
     mkfifo "$T/fifo"
     start_receivers 2
@@ -116,9 +116,10 @@ teardown() { common_teardown; }
     wait "$pid" || status=$?
     [ "$status" -eq 1 ]
     grep -q "draining for up to 10.0 s" "$T/err"
-    grep -q "interrupted: destinations received the first 4 MiB only" "$T/err"
+    grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 4 MiB)$" "$T/err"
+    grep -q "^ringcast: interrupted after 4 MiB of the source: no destination has the whole stream$" "$T/err"
     wait_receivers 30
-    check_receivers "$T/in.sha" $((4 << 20))
+    check_reset "$T/in.sha" $((4 << 20))
 }
 
 @test "--stall-timeout drops a receiver that stops reading, for every transport; the others finish; exit 1" {

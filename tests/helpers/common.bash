@@ -78,6 +78,21 @@ check_receivers() {
     return $bad
 }
 
+# check_reset SHAFILE BYTES: every receiver got exactly BYTES bytes with
+# that SHA-256 and then a reset, not a clean end.
+check_reset() {
+    local want idx port n sha end bad=0
+    want=$(cat "$1")
+    [ -s "$T/results" ] || { echo "no receiver results" >&2; return 1; }
+    while read -r idx port n sha end; do
+        if [ "$sha" != "$want" ] || [ "$n" != "$2" ] || [ "$end" != error:ConnectionResetError ]; then
+            echo "receiver $idx (port $port): $n bytes, sha $sha, end $end; want $2, $want, a reset" >&2
+            bad=1
+        fi
+    done < "$T/results"
+    return $bad
+}
+
 # deliver N SHAFILE BYTES ARGS...: ringcast -q ARGS to N fresh receivers,
 # exit status 0; every receiver must get exactly BYTES bytes with that SHA-256.
 deliver() {
