@@ -18,7 +18,7 @@ _ringcast() {
             COMPREPLY=($(compgen -W "block drop" -- "$cur"))
             return ;;
         --join)
-            COMPREPLY=($(compgen -W "live oldest" -- "$cur"))
+            COMPREPLY=($(compgen -W "start live oldest" -- "$cur"))
             return ;;
         -o | --output | --ring-size | --chunk | --grace | --stall-timeout | --rate | -H | --header | -u | --user | --extract | -l | --listen | --max-clients | \
             --max-header | --header-timeout | --idle-timeout | --max-lag | --retry | --connect-timeout | -j | --threads | --min-subscribers | \

@@ -26,7 +26,7 @@ complete -c ringcast -l min-subscribers -x -d 'Hold the source until N subscribe
 complete -c ringcast -l max-subscribers -x -d 'Turn away subscribers beyond N'
 complete -c ringcast -l wait-timeout -x -d 'How long to wait for --min-subscribers'
 complete -c ringcast -l allow -x -d 'Only this address block may connect to -l (CIDR)'
-complete -c ringcast -l join -x -a 'live oldest' -d 'Where a late subscriber starts'
+complete -c ringcast -l join -x -a 'start live oldest' -d 'Where a late subscriber starts'
 complete -c ringcast -l rate -x -d 'Read the source at most RATE bytes/s'
 complete -c ringcast -l serve -d 'Serve BLOBs to clients'
 complete -c ringcast -s l -l listen -x -d 'Take subscribers or --serve clients at [HOST:]PORT'

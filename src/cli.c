@@ -146,8 +146,9 @@ static void usage(FILE *f)
 	      "      --max-subscribers N  turn away subscribers beyond N (default: no limit)\n"
 	      "      --wait-timeout DURATION  wait this long for --min-subscribers, then\n"
 	      "                         start with those connected (default: for ever)\n"
-	      "      --join WHERE       where a late subscriber starts: live (at the head,\n"
-	      "                         the default) or oldest (the oldest byte in the ring)\n"
+	      "      --join WHERE       where a late subscriber starts: start (byte 0, or\n"
+	      "                         refused once the ring lost it; the default), live\n"
+	      "                         (at the head) or oldest (the oldest byte in the ring)\n"
 	      "      --allow CIDR       only peers in this block may connect to -l; others\n"
 	      "                         are reset (repeatable; default: anyone)\n"
 	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
@@ -663,10 +664,14 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_JOIN:
 			sub_opt = "--join";
-			if (!strcmp(optarg, "live") || !strcmp(optarg, "oldest"))
-				cfg->join_oldest = optarg[0] == 'o';
+			if (!strcmp(optarg, "start"))
+				cfg->join = JOIN_START;
+			else if (!strcmp(optarg, "live"))
+				cfg->join = JOIN_LIVE;
+			else if (!strcmp(optarg, "oldest"))
+				cfg->join = JOIN_OLDEST;
 			else
-				usage_error("--join '%s': expected live or oldest", optarg);
+				usage_error("--join '%s': expected start, live or oldest", optarg);
 			break;
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);

@@ -51,7 +51,11 @@ struct config {
 	size_t min_subscribers;
 	size_t max_subscribers; /* 0: no limit */
 	uint64_t wait_timeout_ms; /* 0: wait for ever */
-	int join_oldest;
+	enum join_mode {
+		JOIN_START,  /* from byte 0, or refused once the ring lost it */
+		JOIN_LIVE,   /* at the head: a live feed's tail is its stream */
+		JOIN_OLDEST, /* at the oldest byte the ring holds, likewise */
+	} join;
 	/* serve mode */
 	int serve;
 	int http;

@@ -423,12 +423,17 @@ static void on_wait_timeout(struct loop_timer *t)
 	start_stream(f);
 }
 
-/* Where a new subscriber starts: the head (--join live), or the oldest byte
- * the ring still holds (--join oldest), but with --slow drop no further
- * back than half of --max-lag, so that it is not dropped at once. */
+/* Where a new subscriber starts.  --join start: at byte 0 while the ring
+ * still holds it, else nowhere (UINT64_MAX): a disk image's receiver must
+ * have all of it or nothing.  live: at the head.  oldest: at the oldest
+ * byte the ring still holds, but with --slow drop no further back than half
+ * of --max-lag, so that it is not dropped at once.  For live and oldest the
+ * stream from there is the whole stream the user asked for. */
 static uint64_t join_offset(struct fanout *f)
 {
-	if (!f->cfg->join_oldest)
+	if (f->cfg->join == JOIN_START)
+		return ring_oldest(&f->ring) == 0 ? 0 : UINT64_MAX;
+	if (f->cfg->join == JOIN_LIVE)
 		return f->ring.head;
 	uint64_t start = ring_oldest(&f->ring);
 	if (f->cfg->slow_drop) {
@@ -463,9 +468,10 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 		f->nturned++;
 		return;
 	}
+	uint64_t start = join_offset(f);
 	s = calloc(1, sizeof(*s));
 	if (s)
-		s->d.joined = join_offset(f);
+		s->d.joined = start == UINT64_MAX ? f->ring.head : start;
 	if (!s || shard_add(s0, &s->d, s->d.joined) < 0) {
 		warnmsg("subscriber %s: %s", addr, strerror(ENOMEM));
 		free(s);
@@ -475,6 +481,14 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 	snprintf(s->name, sizeof(s->name), "subscriber %s", addr);
 	s->d.name = s->name;
 	s->d.subscriber = 1;
+	if (start == UINT64_MAX) {
+		/* Counted, reported and in --stats like any destination that
+		 * did not get the whole stream. */
+		s->d.io.fd = fd;
+		dest_fail(&s->d, "refused: the stream's first bytes have left the ring "
+				 "(--join start; --join live takes it from here)", 0);
+		return;
+	}
 	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.joined);
 	dest_accept(&s->d, fd);
 	if (f->held && s0->nsubs >= cfg->min_subscribers) {
