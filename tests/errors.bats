@@ -96,7 +96,7 @@ try_line="Try 'ringcast --help' for more information."
     run -2 timeout 10 "$RINGCAST" --serve -l 0 --min-subscribers 2 /dev/null
     [ "${lines[0]}" = "ringcast: --min-subscribers is for subscribers: it needs -l [HOST:]PORT without --serve" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --join middle
-    [ "${lines[0]}" = "ringcast: --join 'middle': expected live or oldest" ]
+    [ "${lines[0]}" = "ringcast: --join 'middle': expected start, live or oldest" ]
     run -2 timeout 10 "$RINGCAST" --allow 10.0.0.0/8 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --allow restricts who may connect to -l; there is no -l" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --allow 10.0.0.0/40

@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# The delivery rule: a receiver gets a FIN only when it has the whole stream
+# it asked for; every other ending is a reset, a named reason and exit 1.
+# Interrupts (SIGINT, SIGTERM, --grace), late subscribers, a FIFO nobody
+# writes, and no lost wake-up at any ring size, chunk size or transport.
+
+load helpers/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+PY=/usr/bin/python3
+
+# prefix_sha FILE N: the SHA-256 of FILE's first N bytes.
+prefix_sha() {
+    head -c "$2" "$1" | sha256sum | cut -d' ' -f1
+}
+
+# connected PORT...: wait (at most 5 s) until every receiver port has an
+# established connection.
+connected() {
+    local i p n
+    for ((i = 0; i < 100; i++)); do
+        n=0
+        for p in "$@"; do
+            [ "$(ss -Htn state established "( sport = :$p )" | wc -l)" -gt 0 ] && n=$((n + 1))
+        done
+        [ "$n" -eq $# ] && return 0
+        sleep 0.05
+    done
+    echo "not every receiver connected" >&2
+    return 1
+}
+
+# cut_prefix FILE: every receiver got a prefix of FILE shorter than it (its
+# own length, checked by SHA-256) and then a reset, never a FIN.
+cut_prefix() {
+    local size idx port n sha end bad=0
+    size=$(stat -c %s "$1")
+    while read -r idx port n sha end; do
+        if [ "$n" -ge "$size" ] || [ "$sha" != "$(prefix_sha "$1" "$n")" ] ||
+            [ "$end" != error:ConnectionResetError ]; then
+            echo "receiver $idx: $n of $size bytes, sha $sha, end $end: want a true prefix and a reset" >&2
+            bad=1
+        fi
+    done < "$T/results"
+    return $bad
+}
+
+# interrupt SIGNAL ARGS...: a --rate-limited 32 MiB file push to 3
+# receivers, SIGNAL once all are connected; exit status in EXIT_STATUS,
+# stderr in $T/err.
+interrupt() {
+    local sig=$1
+    shift
+    make_input in 32
+    start_receivers 3
+    # A script's background jobs start with SIGINT ignored; give it back.
+    env --default-signal=INT "$RINGCAST" -i "$T/in" --rate 4M "$@" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill "-$sig" "$pid"
+    wait_exit "$pid" 20
+    local status=$EXIT_STATUS
+    wait_receivers 20
+    EXIT_STATUS=$status
+}
+
+@test "SIGINT part way through a file: every receiver gets a true prefix and a reset, exit 1" {
+    interrupt INT
+    [ "$EXIT_STATUS" -eq 1 ]
+    cut_prefix "$T/in"
+    local d
+    for d in "${DESTS[@]}"; do
+        grep -q "^ringcast: $d: interrupted before the end of the stream (after [0-9.]* [KM]\{0,1\}i\{0,1\}B)$" "$T/err" ||
+            { cat "$T/err" >&2; false; }
+    done
+    grep -q "^ringcast: 3 of 3 destinations did not receive the whole stream$" "$T/err"
+    grep -q "^ringcast: interrupted after [0-9.]* [KM]\{0,1\}i\{0,1\}B of the source: no destination has the whole stream$" "$T/err"
+}
+
+@test "SIGTERM part way, with two sending threads and --stats: prefix, reset, failed in the record, exit 1" {
+    interrupt TERM -j 2 --stats "$T/st.json"
+    [ "$EXIT_STATUS" -eq 1 ]
+    cut_prefix "$T/in"
+    run -0 "$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) for d in j["dests"])))' "$T/st.json"
+    [ "$output" = "True 1 [('failed', 'interrupted before the end of the stream')]" ]
+}
+
+@test "--grace ends: a receiver that never reads is reset, one that reads gets its prefix and a reset" {
+    make_input in 32
+    start_receivers 2 --stall 1
+    env --default-signal=INT "$RINGCAST" -i "$T/in" --rate 8M --grace 1s --stall-timeout 0 "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill -INT "$pid"
+    wait_exit "$pid" 20
+    [ "$EXIT_STATUS" -eq 1 ]
+    wait_receivers 20
+    grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
+    read -r _ _ n sha end < <(sed -n 2p "$T/results")
+    [ "$sha" = "$(prefix_sha "$T/in" "$n")" ] && [ "$end" = error:ConnectionResetError ]
+    grep -q "^ringcast: ${DESTS[0]}: not delivered before the grace period ended (after " "$T/err"
+    grep -q "^ringcast: ${DESTS[1]}: interrupted before the end of the stream (after " "$T/err"
+}
+
+@test "a signal after the whole file was read: the drain ends with FINs and exit 0" {
+    make_input in 4
+    start_receivers 2 --slow 2 --slow-rate $((2 << 20))
+    "$RINGCAST" -i "$T/in" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$! i
+    PIDS+=("$pid")
+    connected "${PORTS[@]}" # so it is in its loop, and takes SIGUSR1
+    # SIGUSR1's status line says when all 4 MiB are in the ring.
+    for ((i = 0; i < 100; i++)); do
+        kill -USR1 "$pid"
+        sleep 0.05
+        grep -q "^ringcast: status: 4 MiB in," "$T/err" && break
+    done
+    grep -q "^ringcast: status: 4 MiB in," "$T/err"
+    grep -q "^ringcast: status: .* 0 done, 0 failed" "$T/err"
+    kill -TERM "$pid"
+    wait_exit "$pid" 30
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/err" >&2; false; }
+    wait_receivers 20
+    check_receivers "$T/in.sha" $((4 << 20))
+}
+
+@test "a FIFO nobody opens for writing: SIGTERM and SIGINT end the run at once, receivers reset, exit 1" {
+    local sig
+    mkfifo "$T/fifo"
+    for sig in TERM INT; do
+        start_receivers 2
+        env --default-signal=INT "$RINGCAST" -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
+        local pid=$!
+        PIDS+=("$pid")
+        connected "${PORTS[@]}"
+        kill "-$sig" "$pid"
+        wait_exit "$pid" 5
+        [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/err" >&2; false; }
+        wait_receivers 10
+        [ "$(grep -c " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results")" -eq 2 ]
+        grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 0 B)$" "$T/err"
+    done
+}
+
+@test "a FIFO with -z and with --serve, and tcp-listen with no producer: a signal ends each wait" {
+    mkfifo "$T/fifo"
+    start_receivers 1
+    "$RINGCAST" -z -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill -TERM "$pid"
+    wait_exit "$pid" 5
+    [ "$EXIT_STATUS" -eq 1 ]
+    wait_receivers 10
+    grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
+
+    # Start-up waits: nothing is sent yet, and the signal's default action
+    # ends the process (status 128 + 15).
+    "$RINGCAST" --serve -l 127.0.0.1:0 "$T/fifo" 2> "$T/err" &
+    pid=$!
+    PIDS+=("$pid")
+    "$RINGCAST" -i tcp-listen://127.0.0.1:0 127.0.0.1:9 2> "$T/err2" &
+    local pid2=$! i
+    PIDS+=("$pid2")
+    for ((i = 0; i < 100; i++)); do
+        grep -q "listening on" "$T/err2" && [ -n "$(ls -l /proc/$pid/fd 2>/dev/null | grep fifo)" ] && break
+        sleep 0.05
+    done
+    kill -TERM "$pid" "$pid2"
+    wait_exit "$pid" 5
+    [ "$EXIT_STATUS" -eq 143 ]
+    wait_exit "$pid2" 5
+    [ "$EXIT_STATUS" -eq 143 ]
+}
+
+@test "a late subscriber by default: byte 0 still in the ring gets the whole stream, past it a reset" {
+    make_input in 16
+    start_listening "$T/pub.err" -l 127.0.0.1:0 --ring-size 4M --rate 8M -i "$T/in" --stats "$T/st.json"
+    local pub=$BG_PID
+    # Two at once: the first starts the stream, the second comes while
+    # byte 0 is still in the ring ...
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/first" &
+    local first=$! i
+    PIDS+=("$first")
+    # ... and once the ring has lost byte 0 (SIGUSR1 says how far), a third is refused.
+    for ((i = 0; i < 200; i++)); do
+        kill -USR1 "$pub"
+        sleep 0.05
+        grep -q "^ringcast: status: \([5-9]\|1[0-5]\)[.0-9]* MiB in" "$T/pub.err" && break
+    done
+    run -0 timeout 10 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --timeout 10
+    [ "${lines[0]}" = "0 0 $(prefix_sha "$T/in" 0) ConnectionResetError" ]
+    wait_exit "$first" 30
+    wait_exit "$pub" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    [ "$(grep -c "^[01] $((16 << 20)) $(cat "$T/in.sha") eof$" "$T/first")" -eq 2 ]
+    grep -q "^ringcast: subscriber 127.0.0.1:[0-9]*: refused: the stream's first bytes have left the ring (--join start; --join live takes it from here)$" "$T/pub.err"
+    grep -q "^ringcast: 1 of 3 destinations did not receive the whole stream$" "$T/pub.err"
+    run -0 "$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(sorted((d["state"], d["bytes"]) for d in j["dests"]))' "$T/st.json"
+    [ "$output" = "[('done', 16777216), ('done', 16777216), ('failed', 0)]" ]
+}
+
+# sweep ARGS...: 16 MiB from a file and from a pipe to 2 receivers with
+# ringcast ARGS, each within 20 s (a lost wake-up costs a second per chunk:
+# minutes); every byte checked.
+sweep() {
+    start_receivers 2
+    run -0 timeout 20 "$RINGCAST" -q -i "$T/in" "$@" "${DESTS[@]}" ||
+        { echo "file, $*: status $status" >&2; return 1; }
+    wait_receivers 10
+    check_receivers "$T/in.sha" $((16 << 20)) || { echo "file, $*" >&2; return 1; }
+    start_receivers 2
+    run -0 timeout 20 bash -c 'cat "$1" | "$2" -q "${@:3}"' _ "$T/in" "$RINGCAST" "$@" "${DESTS[@]}" ||
+        { echo "pipe, $*: status $status" >&2; return 1; }
+    wait_receivers 10
+    check_receivers "$T/in.sha" $((16 << 20)) || { echo "pipe, $*" >&2; return 1; }
+}
+
+@test "no lost wake-up: every ring size from 64K, chunk size and transport moves 16 MiB at once" {
+    make_input in 16
+    local r c t
+    for r in 64K 256K 1M; do
+        for c in "" 4K "$r"; do
+            for t in $(transports); do
+                sweep --ring-size "$r" ${c:+--chunk "$c"} --transport "$t"
+            done
+        done
+    done
+}
+
+@test "no lost wake-up: auto without io_uring, and two sending threads, on small rings" {
+    make_input in 16
+    local r
+    for r in 64K 256K; do
+        RINGCAST_TEST_NO_URING=1 sweep --ring-size "$r"
+        sweep --ring-size "$r" -j 2
+        sweep --ring-size "$r" -j 2 --transport copy
+    done
+}
+
+@test "the default chunk is a quarter of a small ring" {
+    make_input in 1
+    start_receivers 1
+    run -0 --separate-stderr timeout 20 "$RINGCAST" -v --transport copy --ring-size 64K -i "$T/in" "${DESTS[@]}"
+    wait_receivers 10
+    check_receivers "$T/in.sha" $((1 << 20))
+    # 1 MiB in 16 KiB sends: at least 64 of them.
+    [[ $stderr =~ "copy: "([0-9]+)" sends, 1048576 bytes" ]]
+    [ "${BASH_REMATCH[1]}" -ge 64 ]
+}
