@@ -11,8 +11,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS  += $(shell pkg-config --libs liburing libcurl libarchive 2>/dev/null || \
-             echo -luring -lcurl -larchive) -lpthread
+# zlib decodes gzip itself (src/src_archive.c): libarchive's reader does not
+# check the CRC-32 and ISIZE.
+LDLIBS  += $(shell pkg-config --libs liburing libcurl libarchive zlib 2>/dev/null || \
+             echo -luring -lcurl -larchive -lz) -lpthread
 
 # Debug only, never for use: `make RECLAIM_ON_SEND=1` lets the zero-copy
 # transports reuse ring space on the send result instead of the kernel's

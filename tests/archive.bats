@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# Archives and compressed streams through libarchive, made by the test with
-# the system's own tar, zip, gzip, xz and zstd.
+# Archives and compressed streams (gzip through zlib, the rest through
+# libarchive), made by the test with the system's own tar, zip, gzip, bzip2,
+# xz, zstd and lz4; and corrupt ones, each of which must end every receiver
+# with a reset, a message naming the source and why, and exit status 1.
 
 load helpers/common
 
@@ -12,6 +14,47 @@ setup() {
     printf 'hello\n' > "$T/d/readme.txt"
 }
 teardown() { common_teardown; }
+
+# seeded NAME MiB: pseudo-random bytes from a fixed seed in $T/NAME, their
+# SHA-256 in $T/NAME.sha.  Random, so no flipped byte can be compensated;
+# the same every run, so each compressor lays them out the same way and a
+# byte flipped at a given offset always lands in the data, never in a
+# block header.
+seeded() {
+    /usr/bin/python3 -c 'import random, sys
+random.seed(15)
+sys.stdout.buffer.write(random.randbytes(int(sys.argv[1]) << 20))' "$2" > "$T/$1"
+    sha256sum < "$T/$1" | cut -d' ' -f1 > "$T/$1.sha"
+}
+
+# flip FILE [OFFSET]: invert the byte at OFFSET of FILE (default: the middle).
+flip() {
+    /usr/bin/python3 -c 'import os, sys
+f = os.open(sys.argv[1], os.O_RDWR)
+off = int(sys.argv[2]) if len(sys.argv) > 2 else os.fstat(f).st_size // 2
+os.pwrite(f, bytes([os.pread(f, 1, off)[0] ^ 0xff]), off)' "$@"
+}
+
+# tar_of DIR PATH...: a tar of those paths under DIR on stdout, the same
+# bytes every time for the same files.
+tar_of() {
+    local dir=$1
+    shift
+    tar cf - -C "$dir" --mtime=@0 --owner=0 --group=0 --numeric-owner "$@"
+}
+
+# rejects MESSAGE ARGS...: ringcast -q ARGS to 2 fresh receivers exits with
+# status 1, says "ringcast: MESSAGE" first, and resets both receivers: none
+# gets a clean end (eof).
+rejects() {
+    local msg=$1
+    shift
+    start_receivers 2
+    run -1 timeout 60 "$RINGCAST" -q "$@" "${DESTS[@]}"
+    [ "${lines[0]}" = "ringcast: $msg" ] || { echo "$output" >&2; false; }
+    wait_receivers 30
+    [ "$(grep -c ' error:ConnectionResetError$' "$T/results")" -eq 2 ] || { cat "$T/results" >&2; false; }
+}
 
 @test "--extract one member of a tar.gz, a zip and a .tar.zst: it matches the file it was made from" {
     (cd "$T" && tar czf a.tar.gz d && zip -qr a.zip d && tar cf - d | zstd -q -o a.tar.zst)
@@ -39,6 +82,146 @@ teardown() { common_teardown; }
     done
 }
 
+@test "gzip, one byte flipped mid-stream: CRC-32 mismatch, exit 1, every receiver reset" {
+    seeded in 4
+    gzip -1 -c "$T/in" > "$T/bad.gz"
+    flip "$T/bad.gz"
+    run -1 gzip -t "$T/bad.gz"
+    [[ "$output" == *"crc error"* ]]
+    rejects "$T/bad.gz: gzip: CRC-32 mismatch (member 1)" -z -i "$T/bad.gz"
+}
+
+@test "gzip, truncated: exit 1, every receiver reset" {
+    seeded in 4
+    gzip -1 -c "$T/in" | head -c 3000000 > "$T/cut.gz"
+    rejects "$T/cut.gz: gzip: truncated input (member 1)" -z -i "$T/cut.gz"
+}
+
+@test "gzip, ISIZE wrong and CRC-32 intact: exit 1, every receiver reset" {
+    seeded in 4
+    gzip -1 -c "$T/in" > "$T/bad.gz"
+    /usr/bin/python3 -c 'import os, struct, sys
+f = os.open(sys.argv[1], os.O_RDWR)
+end = os.fstat(f).st_size - 4
+os.pwrite(f, struct.pack("<I", struct.unpack("<I", os.pread(f, 4, end))[0] + 1), end)' "$T/bad.gz"
+    run -1 gzip -t "$T/bad.gz"
+    [[ "$output" == *"length error"* ]]
+    rejects "$T/bad.gz: gzip: ISIZE mismatch (member 1)" -z -i "$T/bad.gz"
+}
+
+@test "gzip, the second of two concatenated members corrupt: exit 1, every receiver reset" {
+    seeded in 4
+    head -c 1000000 "$T/in" | gzip -1 > "$T/bad.gz"
+    local one
+    one=$(stat -c %s "$T/bad.gz")
+    tail -c +1000001 "$T/in" | gzip -1 >> "$T/bad.gz"
+    flip "$T/bad.gz" $(((one + $(stat -c %s "$T/bad.gz")) / 2))
+    rejects "$T/bad.gz: gzip: CRC-32 mismatch (member 2)" -z -i "$T/bad.gz"
+}
+
+@test "gzip, two good concatenated members, then zero padding: delivered whole" {
+    seeded in 4
+    head -c 1000000 "$T/in" | gzip -1 > "$T/two.gz"
+    tail -c +1000001 "$T/in" | gzip -9 >> "$T/two.gz"
+    deliver 2 "$T/in.sha" $((4 << 20)) -z -i "$T/two.gz"
+    head -c 10240 /dev/zero >> "$T/two.gz"
+    deliver 2 "$T/in.sha" $((4 << 20)) -z -i "$T/two.gz"
+}
+
+@test "gzip, bytes after the last member that start no other: exit 1, every receiver reset" {
+    seeded in 4
+    { gzip -1 -c "$T/in"; echo trailing; } > "$T/bad.gz"
+    rejects "$T/bad.gz: gzip: bytes after member 1 are not a gzip member" -z -i "$T/bad.gz"
+}
+
+@test "tar.gz under --extract, its member corrupt: exit 1, every receiver reset" {
+    seeded in 4
+    cp "$T/in" "$T/d/sub/disk.img"
+    tar_of "$T" d/sub/disk.img d/readme.txt | gzip -1 > "$T/bad.tar.gz"
+    flip "$T/bad.tar.gz"
+    run -1 gzip -t "$T/bad.tar.gz"
+    [[ "$output" == *"crc error"* ]]
+    rejects "$T/bad.tar.gz: gzip: CRC-32 mismatch (member 1)" --extract d/sub/disk.img -i "$T/bad.tar.gz"
+}
+
+@test "tar.gz, tar.xz, tar.zst, tar.lz4 under --extract, a member followed by others: whole" {
+    local c
+    for c in "gzip -1" "xz -0" "zstd -q" "lz4 -q"; do
+        tar_of "$T" d/sub/disk.img d/readme.txt | $c > "$T/a.tar.c"
+        deliver 2 "$T/disk.sha" $((6 << 20)) --extract d/sub/disk.img -i "$T/a.tar.c" || { echo "$c" >&2; false; }
+    done
+}
+
+@test "tar.xz, tar.zst, tar.lz4 under --extract, a byte of the member flipped: found by the check at the stream's end" {
+    seeded in 4
+    cp "$T/in" "$T/d/sub/disk.img"
+    # A MiB after the member, so that reading the member does not reach the
+    # check, and only reading the stream to its end does.
+    head -c $((1 << 20)) /dev/zero > "$T/d/zeros"
+    tar_of "$T" d/sub/disk.img d/zeros | xz -0 > "$T/bad.tar.xz"
+    tar_of "$T" d/sub/disk.img d/zeros | zstd -q > "$T/bad.tar.zst"
+    tar_of "$T" d/sub/disk.img d/zeros | lz4 -q > "$T/bad.tar.lz4"
+    flip "$T/bad.tar.xz"
+    flip "$T/bad.tar.zst"
+    flip "$T/bad.tar.lz4"
+    rejects "$T/bad.tar.xz: xz: Lzma library error: Corrupted input data" --extract d/sub/disk.img -i "$T/bad.tar.xz"
+    rejects "$T/bad.tar.zst: zstd: Zstd decompression failed: Restored data doesn't match checksum" \
+        --extract d/sub/disk.img -i "$T/bad.tar.zst"
+    rejects "$T/bad.tar.lz4: lz4: lz4 stream checksum error" --extract d/sub/disk.img -i "$T/bad.tar.lz4"
+}
+
+@test "bzip2, one byte flipped mid-stream: exit 1, every receiver reset" {
+    seeded in 4
+    bzip2 -c "$T/in" > "$T/bad.bz2"
+    flip "$T/bad.bz2"
+    run -2 bzip2 -t "$T/bad.bz2"
+    [[ "$output" == *"CRC"* ]]
+    rejects "$T/bad.bz2: bzip2: bzip decompression failed" -z -i "$T/bad.bz2"
+}
+
+@test "xz, one byte flipped mid-stream: the CRC64 check fails, exit 1, every receiver reset" {
+    seeded in 4
+    xz -c "$T/in" > "$T/bad.xz"
+    xz -lv "$T/bad.xz" | grep -q 'Check: *CRC64'
+    flip "$T/bad.xz"
+    rejects "$T/bad.xz: xz: Lzma library error: Corrupted input data" -z -i "$T/bad.xz"
+}
+
+@test "zstd, one byte flipped mid-stream: the content checksum fails, exit 1, every receiver reset" {
+    seeded in 4
+    zstd -q -c "$T/in" > "$T/bad.zst"
+    zstd -lv "$T/bad.zst" | grep -q 'Check: *XXH64'
+    flip "$T/bad.zst"
+    rejects "$T/bad.zst: zstd: Zstd decompression failed: Restored data doesn't match checksum" -z -i "$T/bad.zst"
+}
+
+@test "lz4 with its content checksum, one byte flipped mid-stream: exit 1, every receiver reset" {
+    seeded in 4
+    lz4 -q -c "$T/in" > "$T/bad.lz4"
+    # lz4(1)'s frame flags (FLG, the fifth byte): content checksum set.
+    [ $(($(od -An -tu1 -j4 -N1 "$T/bad.lz4") & 4)) -eq 4 ]
+    flip "$T/bad.lz4"
+    rejects "$T/bad.lz4: lz4: lz4 stream checksum error" -z -i "$T/bad.lz4"
+}
+
+@test "zip, one byte of a stored member flipped: its CRC-32 fails, exit 1, every receiver reset" {
+    seeded in 4
+    (cd "$T" && zip -q -0 bad.zip in)
+    local crcs
+    crcs=$(/usr/bin/python3 -c 'import os, struct, sys, zipfile, zlib
+z = zipfile.ZipFile(sys.argv[1])
+i = z.getinfo("in")
+data = bytearray(z.read("in"))
+z.close()
+f = os.open(sys.argv[1], os.O_RDWR)
+name_len, extra_len = struct.unpack("<HH", os.pread(f, 4, i.header_offset + 26))
+start = i.header_offset + 30 + name_len + extra_len
+data[len(data) // 2] ^= 0xff
+os.pwrite(f, bytes([data[len(data) // 2]]), start + len(data) // 2)
+print("0x%x should be 0x%x" % (zlib.crc32(data), i.CRC))' "$T/bad.zip")
+    rejects "$T/bad.zip: ZIP bad CRC: $crcs" --extract in -i "$T/bad.zip"
+}
+
 @test "a missing member lists what the archive has; exit 2, nothing sent" {
     (cd "$T" && tar czf a.tar.gz d)
     start_receivers 1
@@ -56,7 +239,7 @@ teardown() { common_teardown; }
     start_receivers 1
     run timeout 30 "$RINGCAST" --extract d/sub/disk.img -i "$T/cut.tar.gz" "${DESTS[@]}"
     [ "$status" -eq 1 ] || [ "$status" -eq 2 ]
-    [ "${lines[0]}" = "ringcast: $T/cut.tar.gz: truncated gzip input" ] || { echo "$output" >&2; false; }
+    [ "${lines[0]}" = "ringcast: $T/cut.tar.gz: gzip: truncated input (member 1)" ] || { echo "$output" >&2; false; }
     wait_receivers 30
     start_receivers 1
     run -2 timeout 30 "$RINGCAST" --extract x -i "$T/d/readme.txt" "${DESTS[@]}"
@@ -72,7 +255,7 @@ teardown() { common_teardown; }
 
 @test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused" {
     (cd "$T" && tar czf a.tar.gz d && mkdir z && cp d/readme.txt z/other.txt && zip -qr b.zip z)
-    python3 -c '
+    /usr/bin/python3 -c '
 import io, sys, tarfile
 t = tarfile.open(sys.argv[1], "w")
 for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n")):
@@ -92,6 +275,18 @@ t.close()' "$T/evil.tar"
     [ "$output" = 404 ]
     grep -q "^ringcast: $T/evil.tar: skipping member '../evil': it names a place outside the archive$" "$T/srv.err"
     grep -q "^ringcast: $T/evil.tar: skipping member '/etc/abs': it names a place outside the archive$" "$T/srv.err"
+}
+
+@test "serve --unpack of a tar.gz with a member corrupt: a clear error, exit 2, nothing served" {
+    seeded in 4
+    cp "$T/in" "$T/d/sub/disk.img"
+    tar_of "$T" d/sub/disk.img d/readme.txt | gzip -1 > "$T/bad.tar.gz"
+    flip "$T/bad.tar.gz"
+    run -2 timeout 30 "$RINGCAST" --serve --unpack -l 127.0.0.1:0 "$T/bad.tar.gz"
+    # Named by the member being read when the trailer was reached, or by
+    # --unpack when it was reached after the last.
+    [[ "${lines[0]}" =~ ^"ringcast: $T/bad.tar.gz: "(d/sub/disk.img|d/readme.txt|--unpack)": gzip: CRC-32 mismatch (member 1)"$ ]] ||
+        { echo "$output" >&2; false; }
 }
 
 @test "serve --unpack of something that is not an archive: a clear error, exit 2" {

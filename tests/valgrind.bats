@@ -70,7 +70,7 @@ vg_clean() {
     vg_clean
 }
 
-@test "valgrind: a gzip source through libarchive's thread" {
+@test "valgrind: a gzip source through the archive thread" {
     make_input in 4
     gzip -c < "$T/in" > "$T/in.gz"
     start_receivers 2
@@ -78,4 +78,23 @@ vg_clean() {
     vg_clean
     wait_receivers 60
     check_receivers "$T/in.sha" $((4 << 20))
+}
+
+@test "valgrind: a corrupt gzip member, and a corrupt tar.gz under --extract, through zlib" {
+    make_input in 4
+    { head -c 1000000 "$T/in" | gzip -1; tail -c +1000001 "$T/in" | gzip -1; } > "$T/bad.gz"
+    (cd "$T" && tar cf - in | gzip -1 > bad.tar.gz)
+    /usr/bin/python3 -c 'import os, sys
+for p in sys.argv[1:]:
+    f = os.open(p, os.O_RDWR)
+    off = os.fstat(f).st_size * 3 // 4
+    os.pwrite(f, bytes([os.pread(f, 1, off)[0] ^ 0xff]), off)' "$T/bad.gz" "$T/bad.tar.gz"
+    start_receivers 2
+    run -1 timeout 120 "$VG" -q --mlock off --transport copy -z -i "$T/bad.gz" "${DESTS[@]}"
+    vg_clean
+    wait_receivers 60
+    start_receivers 2
+    run -1 timeout 120 "$VG" -q --mlock off --transport copy --extract in -i "$T/bad.tar.gz" "${DESTS[@]}"
+    vg_clean
+    wait_receivers 60
 }

@@ -38,7 +38,7 @@ start_receivers() {
         [ "${args[i]}" = --host ] && host=${args[i + 1]}
     done
     rm -f "$T/ports" "$T/results"
-    ${RECV_NETNS:+ip netns exec "$RECV_NETNS"} python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
+    ${RECV_NETNS:+ip netns exec "$RECV_NETNS"} /usr/bin/python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
         "$@" 2> "$T/recv.err" &
     RECV_PID=$!
     PIDS+=("$RECV_PID")
