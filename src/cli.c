@@ -169,6 +169,9 @@ static void usage(FILE *f)
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version and the transports this kernel supports\n"
 	      "\n"
+	      "A destination ends with a FIN only when it has the whole stream; any other\n"
+	      "end (an interrupt, a failed or corrupt source, a late subscriber, a drop)\n"
+	      "is a reset and a message naming it.\n"
 	      "Exit status: 0 every destination got the whole stream, 1 some did not,\n"
 	      "2 usage or configuration error (nothing sent).  See ringcast(1).\n",
 	      f);
