@@ -32,6 +32,17 @@ connected() {
     return 1
 }
 
+# wait_for_file FILE: wait (at most 5 s) until FILE exists.
+wait_for_file() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    echo "$1 never came" >&2
+    return 1
+}
+
 # cut_prefix FILE: every receiver got a prefix of FILE shorter than it (its
 # own length, checked by SHA-256) and then a reset, never a FIN.
 cut_prefix() {
@@ -148,11 +159,31 @@ print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) fo
     done
 }
 
-@test "a FIFO with -z and with --serve, and tcp-listen with no producer: a signal ends each wait" {
+@test "a FIFO with -z, a URL that never answers, a FIFO blob in --serve, tcp-listen with no producer: a signal ends each wait" {
     mkfifo "$T/fifo"
     start_receivers 1
     "$RINGCAST" -z -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill -TERM "$pid"
+    wait_exit "$pid" 5
+    [ "$EXIT_STATUS" -eq 1 ]
+    wait_receivers 10
+    grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
+
+    # A URL whose server accepts and never answers: the wait is in the loop.
+    "$PY" -c 'import os, socket, sys, time
+s = socket.create_server(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+c = s.accept()
+time.sleep(30)' "$T/httpport" &
+    PIDS+=($!)
+    wait_for_file "$T/httpport"
+    start_receivers 1
+    "$RINGCAST" -i "http://127.0.0.1:$(cat "$T/httpport")/never" "${DESTS[@]}" 2> "$T/err" &
+    pid=$!
     PIDS+=("$pid")
     connected "${PORTS[@]}"
     kill -TERM "$pid"
