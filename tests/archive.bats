@@ -249,13 +249,13 @@ print("0x%x should be 0x%x" % (zlib.crc32(data), i.CRC))' "$T/bad.zip")
     run -2 timeout 30 "$RINGCAST" -z -i "$T/d/readme.txt" "${DESTS[@]}"
     [ "${lines[0]}" = "ringcast: $T/d/readme.txt: -z: not compressed with gzip, bzip2, xz, zstd, lz4 or another filter libarchive knows" ]
     wait_receivers 30
-    run -2 "$RINGCAST" -z --extract x 127.0.0.1:9
+    run -2 timeout 10 "$RINGCAST" -z --extract x 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --extract already decodes compressed archives; drop -z" ]
 }
 
 @test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused" {
     (cd "$T" && tar czf a.tar.gz d && mkdir z && cp d/readme.txt z/other.txt && zip -qr b.zip z)
-    /usr/bin/python3 -c '
+    "$PY" -c '
 import io, sys, tarfile
 t = tarfile.open(sys.argv[1], "w")
 for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n")):
@@ -292,6 +292,6 @@ t.close()' "$T/evil.tar"
 @test "serve --unpack of something that is not an archive: a clear error, exit 2" {
     run -2 timeout 10 "$RINGCAST" --serve --unpack -l 127.0.0.1:0 "$T/d/readme.txt"
     [ "${lines[0]}" = "ringcast: $T/d/readme.txt: --unpack: Unrecognized archive format" ] || { echo "$output" >&2; false; }
-    run -2 "$RINGCAST" --unpack 127.0.0.1:9
+    run -2 timeout 10 "$RINGCAST" --unpack 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --unpack needs --serve" ]
 }

@@ -124,7 +124,8 @@ try_line="Try 'ringcast --help' for more information."
 
 @test "a refused connection: reported by address, exit 1" {
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    refused_port
+    port=$REFUSED_PORT
     run -1 timeout 10 "$RINGCAST" -i /dev/null "127.0.0.1:$port"
     [ "${lines[0]}" = "ringcast: 127.0.0.1:$port: connect: Connection refused" ]
     [ "${lines[1]}" = "ringcast: 1 of 1 destinations did not receive the whole stream" ]
@@ -134,7 +135,8 @@ try_line="Try 'ringcast --help' for more information."
     make_input in 8
     start_receivers 3
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    refused_port
+    port=$REFUSED_PORT
     run -1 timeout 30 "$RINGCAST" -i "$T/in" "${DESTS[@]}" "127.0.0.1:$port"
     [ "${lines[0]}" = "ringcast: 127.0.0.1:$port: connect: Connection refused" ]
     wait_receivers 30
@@ -142,9 +144,9 @@ try_line="Try 'ringcast --help' for more information."
 }
 
 @test "--help and --version" {
-    run -0 "$RINGCAST" --help
+    run -0 timeout 10 "$RINGCAST" --help
     [[ ${lines[0]} == "usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]" ]]
-    run -0 "$RINGCAST" --version
+    run -0 timeout 10 "$RINGCAST" --version
     [ "${lines[0]}" = "ringcast 0.1.0" ]
     [[ ${lines[1]} == "transports: "*copy* ]]
 }

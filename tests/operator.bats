@@ -9,7 +9,7 @@ teardown() { common_teardown; }
 
 # json FILE EXPR: evaluate a python expression over the parsed document j.
 json() {
-    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+    "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 @test "--stats: a clean run, every field checked against the receivers" {
@@ -35,7 +35,8 @@ json() {
     make_input in 16
     start_receivers 3 --reset 1 --reset-after $((1 << 20))
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    refused_port
+    port=$REFUSED_PORT
     run -1 --separate-stderr timeout 60 "$RINGCAST" -i "$T/in" --ring-size 2M --stats "$T/st.json" \
         "${DESTS[@]}" "127.0.0.1:$port"
     wait_receivers 30
@@ -54,9 +55,9 @@ json() {
 
 @test "--stats - in subscribe mode: subscribers, where they joined, on stderr" {
     make_input in 4
-    start_listening "$T/err" -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --stats -
+    start_listening "$T/err" -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --wait-timeout 60s --stats -
     local pub=$BG_PID
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
     wait_exit "$pub" 30
     [ "$EXIT_STATUS" -eq 0 ]
     sed -n '/^{/,/^}/p' "$T/err" > "$T/st.json"

@@ -76,16 +76,19 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     make_input in 32
     start_receivers 8
     local eight=("${DESTS[@]}") eight_pid=$RECV_PID
-    python3 "$HELPERS/recv.py" --count 1 --portfile "$T/vport" --out "$T/vres" 2> /dev/null &
-    local victim=$! i
+    # The victim kills itself (SIGKILL) when it has 1 MiB: while the stream
+    # runs, whenever that is on a busy machine.
+    "$PY" "$HELPERS/recv.py" --count 1 --portfile "$T/vport" --out "$T/vres" --die-at $((1 << 20)) \
+        2> "$T/vrecv.err" &
+    local victim=$!
     PIDS+=("$victim")
-    for ((i = 0; i < 100; i++)); do [ -s "$T/vport" ] && break; sleep 0.05; done
+    wait_for 30 test -s "$T/vport"
     DESTS=("${eight[@]}" "127.0.0.1:$(cat "$T/vport")")
     "$RINGCAST" -i "$T/in" "${POLICY_ARGS[@]}" "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
-    sleep 0.7
-    kill -KILL "$victim"
+    wait_exit "$victim" 30
+    [ "$EXIT_STATUS" -eq 137 ] || { echo "victim: exit $EXIT_STATUS" >&2; cat "$T/vrecv.err" >&2; false; }
     wait_exit "$pid" 30
     [ "$EXIT_STATUS" -eq 1 ]
     RECV_PID=$eight_pid
@@ -98,22 +101,30 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
 
 @test "--retry: receivers that start listening late get everything; without it, refused, exit 1" {
     make_input in 4
-    start_receivers 4 --listen-after 1.5
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --retry 6 "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ${DESTS[0]}: connect: Connection refused; trying again in 0.25 s (retry 1 of 6)"* ]] ||
-        { echo "$stderr" >&2; false; }
+    # They listen only once ringcast has been refused and is about to retry.
+    start_receivers 4 --listen-when "$T/listen"
+    "$RINGCAST" -v -i "$T/in" --retry 6 "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_for 30 grep -qF "ringcast: ${DESTS[0]}: connect: Connection refused; trying again in 0.25 s (retry 1 of 6)" "$T/err" ||
+        { cat "$T/err" >&2; false; }
+    : > "$T/listen"
+    wait_exit "$pid" 60
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/err" >&2; false; }
     wait_receivers 30
     check_receivers "$T/in.sha" $((4 << 20))
 
-    start_receivers 1 --listen-after 5 --timeout 8
+    # This one never listens.
+    start_receivers 1 --listen-when "$T/never" --timeout 60
     run -1 --separate-stderr timeout 60 "$RINGCAST" -i "$T/in" --retry 2 "${DESTS[@]}"
     [ "${stderr_lines[0]}" = "ringcast: ${DESTS[0]}: connect: Connection refused (3 tries)" ]
 }
 
 @test "--connect-timeout: a peer that never answers the SYN is given up after that long" {
-    # A listener whose backlog is full drops further SYNs.
-    python3 -c '
-import socket, sys, time
+    # A listener whose backlog is full drops further SYNs.  The port is
+    # written once the first connection is in the backlog (it fills it).
+    "$PY" -c '
+import os, select, signal, socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
 l.listen(0)
@@ -121,12 +132,14 @@ held = [socket.socket() for _ in range(3)]
 for s in held:
     s.setblocking(False)
     s.connect_ex(l.getsockname())
-time.sleep(0.2)
-open(sys.argv[1], "w").write(str(l.getsockname()[1]))
-time.sleep(30)' "$T/bport" &
+if not select.select([], held[:1], [], 30)[1]:
+    sys.exit("the first connection never completed")
+open(sys.argv[1] + ".tmp", "w").write(str(l.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()' "$T/bport" &
     PIDS+=($!)
-    local i t0
-    for ((i = 0; i < 100; i++)); do [ -s "$T/bport" ] && break; sleep 0.05; done
+    local t0
+    wait_for 30 test -s "$T/bport"
     t0=$(date +%s.%N)
     run -1 timeout 30 "$RINGCAST" -i /dev/null --connect-timeout 500ms "127.0.0.1:$(cat "$T/bport")"
     holds "$(seconds_since "$t0") < 3"
@@ -135,12 +148,16 @@ time.sleep(30)' "$T/bport" &
 
 @test "SIGUSR1 prints a status line and the stream goes on" {
     make_input in 8
-    start_receivers 3
-    "$RINGCAST" -i "$T/in" --rate 8M "${DESTS[@]}" 2> "$T/err" &
+    # Held after 1 MiB, so that the signal comes while all three stream.
+    gated_source in $((1 << 20))
+    start_receivers 3 --mark $((1 << 20))
+    "$RINGCAST" -i "$T/in.fifo" --rate 8M "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
-    sleep 0.5
+    wait_for 30 has_lines 3 "^recv.py: [012] got $((1 << 20))$" "$T/recv.err"
     kill -USR1 "$pid"
+    wait_for 30 grep -q "^ringcast: status: " "$T/err"
+    open_gate
     wait_exit "$pid" 30
     [ "$EXIT_STATUS" -eq 0 ]
     grep -Eq "^ringcast: status: [0-9.]+ [KM]iB in, 0 connecting, 0 waiting to retry, 3 streaming, 0 draining, 0 done, 0 failed, slowest lag [0-9.]+ [KM]?i?B$" "$T/err" ||

@@ -55,7 +55,7 @@ teardown() { common_teardown; }
 }
 
 @test "IPv6: [::1]:PORT receivers get the stream" {
-    python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
         skip "no IPv6 loopback here"
     make_input in 8
     start_receivers 3 --host ::1
@@ -97,24 +97,18 @@ teardown() { common_teardown; }
 @test "SIGTERM on a pipe: stops reading, sends what was read, then resets every receiver, exit 1" {
     make_input in 4
     mkfifo "$T/fifo"
-    start_receivers 2
-    # The producer writes 4 MiB and then holds the pipe open.
-    { cat "$T/in"; sleep 30; } > "$T/fifo" &
+    start_receivers 2 --mark $((4 << 20))
+    # The producer writes 4 MiB and then holds the pipe open (until teardown).
+    { cat "$T/in"; exec sleep 120; } > "$T/fifo" &
     PIDS+=($!)
     "$RINGCAST" -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
     PIDS+=($pid)
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ "$(ss -Htn state established "( sport = :${PORTS[0]} )" | wc -l)" -gt 0 ] && break
-        sleep 0.05
-    done
-    sleep 1
+    # Signalled once both receivers have all 4 MiB.
+    wait_for 30 has_lines 2 "^recv.py: [01] got $((4 << 20))$" "$T/recv.err"
     kill -TERM "$pid"
-    local status=0
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    wait "$pid" || status=$?
-    [ "$status" -eq 1 ]
+    wait_exit "$pid" 15
+    [ "$EXIT_STATUS" -eq 1 ]
     grep -q "draining for up to 10.0 s" "$T/err"
     grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 4 MiB)$" "$T/err"
     grep -q "^ringcast: interrupted after 4 MiB of the source: no destination has the whole stream$" "$T/err"
@@ -127,11 +121,11 @@ teardown() { common_teardown; }
     local t port
     for t in $(transports); do
         start_receivers 3
-        python3 "$HELPERS/recv.py" --count 1 --slow 1 --slow-rate 1 --portfile "$T/stallport" \
-            --out "$T/stallres" --timeout 20 2> /dev/null &
+        "$PY" "$HELPERS/recv.py" --count 1 --slow 1 --slow-rate 1 --portfile "$T/stallport" \
+            --out "$T/stallres" --timeout 60 2> /dev/null &
         PIDS+=($!)
-        local stall_pid=$! i
-        for ((i = 0; i < 100; i++)); do [ -s "$T/stallport" ] && break; sleep 0.05; done
+        local stall_pid=$!
+        wait_for 30 test -s "$T/stallport"
         port=$(cat "$T/stallport")
         run -1 --separate-stderr timeout 60 "$RINGCAST" --transport "$t" --stall-timeout 500ms \
             -i "$T/in" "${DESTS[@]}" "127.0.0.1:$port"
@@ -141,7 +135,7 @@ teardown() { common_teardown; }
         wait_receivers 30
         check_receivers "$T/in.sha" $((16 << 20)) || { echo "transport $t" >&2; false; }
         kill "$stall_pid" 2>/dev/null
-        wait "$stall_pid" 2>/dev/null || true
+        wait_exit "$stall_pid" 10
         rm -f "$T/stallport"
     done
 }

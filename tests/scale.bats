@@ -10,13 +10,13 @@ teardown() { common_teardown; }
 # start_sink N BYTES FILE: helpers/sink.py for N connections of FILE's bytes
 # on one port; sets SINK_PID and SINK_PORT, its summary goes to $T/sink.out.
 start_sink() {
-    local crc i
-    crc=$(python3 -c 'import sys, zlib; print(hex(zlib.crc32(open(sys.argv[1], "rb").read())))' "$3")
-    python3 "$HELPERS/sink.py" --count "$1" --bytes "$2" --crc "$crc" --portfile "$T/sport" \
+    local crc
+    crc=$("$PY" -c 'import sys, zlib; print(hex(zlib.crc32(open(sys.argv[1], "rb").read())))' "$3")
+    "$PY" "$HELPERS/sink.py" --count "$1" --bytes "$2" --crc "$crc" --portfile "$T/sport" \
         --timeout 120 > "$T/sink.out" &
     SINK_PID=$!
     PIDS+=("$SINK_PID")
-    for ((i = 0; i < 100; i++)); do [ -s "$T/sport" ] && break; sleep 0.05; done
+    wait_for 30 test -s "$T/sport"
     SINK_PORT=$(cat "$T/sport")
 }
 
@@ -31,7 +31,7 @@ start_sink() {
     [ "$(head -1 "$T/sink.out")" = "connections 5000 good 5000 bad 0 resets 0" ]
     [[ $stderr == *"ringcast: 2 sending threads for 5000 destinations"* ]]
     [[ $stderr == *"ringcast: 1 MiB from $T/in to 5000 of 5000 destinations in "* ]]
-    [ "$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["destinations"])' "$T/st.json")" = \
+    [ "$("$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["destinations"])' "$T/st.json")" = \
         "{'total': 5000, 'done': 5000, 'failed': 0}" ]
     # Both threads sent: the sends add up to every byte.
     [[ $stderr == *" sends, 5242880000 bytes"* ]]
@@ -40,7 +40,7 @@ start_sink() {
 @test "ulimit -n 64 with 100 destinations: a clear error before anything is sent, exit 2" {
     local fleet=() i
     for ((i = 0; i < 100; i++)); do fleet+=("127.0.0.1:$((40000 + i))"); done
-    run -2 bash -c 'ulimit -n 64 && exec "$@"' _ "$RINGCAST" -i /dev/null "${fleet[@]}"
+    run -2 timeout 10 bash -c 'ulimit -n 64 && exec "$@"' _ "$RINGCAST" -i /dev/null "${fleet[@]}"
     [ "$output" = "ringcast: 100 destinations need 164 file descriptors, but the limit (ulimit -n) leaves room for 0; raise it, or push to fewer and let them relay" ]
 }
 
@@ -48,7 +48,7 @@ start_sink() {
     make_input in 1
     start_sink 200 $((1 << 20)) "$T/in"
     yes "127.0.0.1:$SINK_PORT" | head -200 > "$T/fleet"
-    run -0 bash -c 'ulimit -Sn 100 && exec "$@"' _ "$RINGCAST" -q -i "$T/in" --dests-from "$T/fleet"
+    run -0 timeout 60 bash -c 'ulimit -Sn 100 && exec "$@"' _ "$RINGCAST" -q -i "$T/in" --dests-from "$T/fleet"
     wait_exit "$SINK_PID" 60
     [ "$(head -1 "$T/sink.out")" = "connections 200 good 200 bad 0 resets 0" ]
 }

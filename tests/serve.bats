@@ -16,11 +16,9 @@ start_server() {
 
 # stop_server: SIGTERM, and its exit status in SRV_STATUS.
 stop_server() {
-    local i
     kill -TERM "$SRV_PID"
-    for ((i = 0; i < 100; i++)); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-    SRV_STATUS=0
-    wait "$SRV_PID" || SRV_STATUS=$?
+    wait_exit "$SRV_PID" 10
+    SRV_STATUS=$EXIT_STATUS
 }
 
 URL() { echo "http://127.0.0.1:$PORT/$1"; }
@@ -28,7 +26,7 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
 @test "raw TCP: 200 clients at once get the whole 4 MiB blob; a stalled client delays none" {
     make_input blob 4
     start_server "$T/blob"
-    run -0 timeout 120 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 201 --stall 1
+    run -0 timeout 120 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 201 --stall 1
     local want
     want=$(cat "$T/blob.sha")
     # Clients 1..200 got every byte and a clean end ...
@@ -44,7 +42,7 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
     : > "$T/empty"
     make_input second 1
     start_server "$T/empty" "$T/second"
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 3
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 3
     [ "$(grep -c "^[0-9] 0 $(sha256sum < /dev/null | cut -d' ' -f1) eof$" <<< "$output")" -eq 3 ]
 }
 
@@ -54,7 +52,7 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
     start_server --http "$T/disk.img" "$T/index.html"
     curl -sSf -o "$T/got1" "$(URL disk.img)"
     [ "$(sha256sum < "$T/got1" | cut -d' ' -f1)" = "$(cat "$T/disk.img.sha")" ]
-    wget -q -O "$T/got2" "$(URL disk.img)"
+    timeout 30 wget -q --tries=1 -O "$T/got2" "$(URL disk.img)"
     cmp "$T/got2" "$T/disk.img"
     run -0 curl -sSf "$(URL index.html)"
     [ "$output" = hello ]
@@ -67,9 +65,9 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
     run -0 curl -sSfI "$(URL index.html)"
     [[ $output == *$'Content-Type: text/html; charset=utf-8\r'* ]]
     # HEAD sends no body: on the same connection, the next response follows the head at once.
-    run -0 python3 -c '
+    run -0 timeout 30 "$PY" -c '
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.sendall(b"HEAD /disk.img HTTP/1.1\r\nHost: x\r\n\r\n"
           b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 data = b""
@@ -133,9 +131,9 @@ print(body2.decode().strip())' "$PORT"
     [ "$output" = 405 ]
     run -0 curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" "$(URL disk.img)"
     [ "$output" = 431 ]
-    run -0 python3 -c '
+    run -0 timeout 30 "$PY" -c '
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
 print(s.recv(4096).split(b"\r\n")[0].decode())' "$PORT"
     [ "$output" = "HTTP/1.1 400 Bad Request" ]
@@ -145,9 +143,9 @@ print(s.recv(4096).split(b"\r\n")[0].decode())' "$PORT"
     printf 'one\n' > "$T/a.txt"
     printf 'twotwo\n' > "$T/b.txt"
     start_server --http "$T/a.txt" "$T/b.txt"
-    run -0 python3 -c '
+    run -0 timeout 30 "$PY" -c '
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 req = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
 s.sendall(req % b"a.txt" + req % b"b.txt" + b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 data = b""
@@ -167,48 +165,51 @@ for part in data.split(b"HTTP/1.1 ")[1:]:
 @test "HTTP: a client that sends half a header and stalls is closed after --header-timeout; others are served meanwhile" {
     make_input disk.img 1
     start_server --http --header-timeout 1s "$T/disk.img"
-    python3 -c '
+    "$PY" -c '
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /disk.img HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+print("sent half a header", flush=True)
 t0 = time.monotonic()
 s.settimeout(10)
 got = s.recv(100)
 print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monotonic() - t0))' "$PORT" > "$T/slow.out" &
     local slow=$!
     PIDS+=($slow)
-    # Meanwhile a normal client is served.
+    # Meanwhile (once the slow one is there) a normal client is served.
+    wait_for 30 grep -q "^sent half a header$" "$T/slow.out"
     curl -sSf -o "$T/got" "$(URL disk.img)"
     cmp "$T/got" "$T/disk.img"
-    wait "$slow"
-    [[ $(cat "$T/slow.out") == "closed after "* ]]
+    wait_exit "$slow" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    [[ $(tail -1 "$T/slow.out") == "closed after "* ]] || { cat "$T/slow.out" >&2; false; }
     stop_server
     grep -q "1 connections failed or timed out" "$T/srv.err"
 }
 
 @test "serve: bad blobs, addresses and combinations get a clear error and exit 2" {
-    run -2 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/missing"
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/missing"
     [ "$output" = "ringcast: $T/missing: No such file or directory" ]
     : > "$T/a"
     mkdir "$T/d"
     : > "$T/d/a"
-    run -2 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
     [ "$output" = "ringcast: $T/d/a: another BLOB is already named 'a'" ]
-    run -2 "$RINGCAST" --serve "$T/a"
+    run -2 timeout 10 "$RINGCAST" --serve "$T/a"
     [ "${lines[0]}" = "ringcast: --serve needs -l [HOST:]PORT" ]
-    run -2 "$RINGCAST" --serve -l 127.0.0.1:0
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0
     [ "${lines[0]}" = "ringcast: --serve needs at least one BLOB" ]
-    run -2 "$RINGCAST" --serve -l 70000 "$T/a"
+    run -2 timeout 10 "$RINGCAST" --serve -l 70000 "$T/a"
     [ "${lines[0]}" = "ringcast: -l '70000': port out of range (0-65535)" ]
-    run -2 "$RINGCAST" --http 127.0.0.1:9
+    run -2 timeout 10 "$RINGCAST" --http 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --http needs --serve" ]
     start_server "$T/a"
-    run -2 "$RINGCAST" --serve -l "127.0.0.1:$PORT" "$T/a"
+    run -2 timeout 10 "$RINGCAST" --serve -l "127.0.0.1:$PORT" "$T/a"
     [ "$output" = "ringcast: -l 127.0.0.1:$PORT: 127.0.0.1:$PORT: Address already in use" ]
 }
 
 @test "serve: -l PORT alone listens on IPv4 and IPv6" {
-    python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
         skip "no IPv6 loopback here"
     printf 'both\n' > "$T/x.txt"
     start_listening "$T/srv.err" --serve --http -l 0 "$T/x.txt"
@@ -225,7 +226,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     start_server --max-clients 1 --idle-timeout 1s "$T/blob"
     # Client 0 stops reading after 64 KiB and holds the only slot until the
     # idle timeout drops it; client 1 waits in the backlog, then gets everything.
-    run -0 timeout 60 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --stall 1
+    run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --stall 1
     [[ ${lines[1]} == "1 8388608 $(cat "$T/blob.sha") eof" ]]
     stop_server
     grep -q "^ringcast: 2 connections, 1 responses, 0 error responses, 1 connections failed or timed out" "$T/srv.err"
@@ -236,11 +237,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     start_server --http "$T/x.txt"
     curl -sSf -o /dev/null "$(URL x.txt)"
     kill -USR1 "$SRV_PID"
-    local i
-    for ((i = 0; i < 50; i++)); do
-        grep -q '^ringcast: status: ' "$T/srv.err" && break
-        sleep 0.1
-    done
+    wait_for 30 grep -q '^ringcast: status: ' "$T/srv.err"
     grep -q '^ringcast: status: 1 connections, 1 responses, 0 error responses, 0 connections failed or timed out, ' "$T/srv.err"
     run -0 curl -sSf "$(URL x.txt)"
     [ "$output" = x ]
@@ -251,11 +248,11 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
 @test "serve: --allow resets clients from outside its blocks and counts them; others are served" {
     make_input blob 1
     start_server --allow 10.0.0.0/8 --allow 127.0.0.1 "$T/blob"
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [ "${lines[0]}" = "0 1048576 $(cat "$T/blob.sha") eof" ]
     stop_server
     start_server --allow 10.0.0.0/8 "$T/blob"
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
     [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
     [[ ${lines[1]} == "1 0 "*" ConnectionResetError" ]]
     stop_server
@@ -267,7 +264,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     make_input blob 4
     echo secret > "$T/secret"
     start_server --http "$T/blob"
-    run -0 timeout 120 python3 "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
+    run -0 timeout 120 "$PY" "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
     local want="ok 200
 huge-header 431
 bogus-method 405
@@ -299,16 +296,17 @@ binary 400"
 @test "serve: 3000 idle connections do not stop curl from downloading a blob intact within 3 s" {
     make_input blob 8
     start_server --http "$T/blob"
-    python3 -c '
-import resource, socket, sys, time
+    "$PY" -c '
+import os, resource, signal, socket, sys
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(3000)]
-open(sys.argv[2], "w").write("%d\n" % len(held))
-time.sleep(60)' "$PORT" "$T/idle" &
+open(sys.argv[2] + ".tmp", "w").write("%d\n" % len(held))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+signal.pause()' "$PORT" "$T/idle" &
     PIDS+=($!)
-    local i t0
-    for ((i = 0; i < 400; i++)); do [ -s "$T/idle" ] && break; sleep 0.05; done
+    local t0
+    wait_for 60 test -s "$T/idle"
     [ "$(cat "$T/idle")" = 3000 ]
     t0=$(date +%s.%N)
     run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
@@ -320,31 +318,36 @@ time.sleep(60)' "$PORT" "$T/idle" &
 @test "serve: at --max-clients the oldest idle connection makes room for a new client" {
     make_input blob 1
     start_server --http --max-clients 20 "$T/blob"
-    python3 -c '
-import socket, sys, time
+    "$PY" -c '
+import os, socket, sys, time
 held = []
 for _ in range(20):
     held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
     time.sleep(0.01)
-open(sys.argv[2], "w").write("20\n")
-time.sleep(5)
+open(sys.argv[2] + ".tmp", "w").write("20\n")
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+# Until the test has downloaded its blob (30 s at most).
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.01)
 # The first, oldest one was closed by the server; the others were not.
-held[0].settimeout(1)
+held[0].settimeout(10)
 print("oldest:", "closed" if held[0].recv(1) == b"" else "open")
 held[1].setblocking(False)
 try:
     held[1].recv(1)
     print("second: closed")
 except BlockingIOError:
-    print("second: open")' "$PORT" "$T/idle" > "$T/holder" &
-    local holder=$! i t0
+    print("second: open")' "$PORT" "$T/idle" "$T/downloaded" > "$T/holder" &
+    local holder=$! t0
     PIDS+=("$holder")
-    for ((i = 0; i < 200; i++)); do [ -s "$T/idle" ] && break; sleep 0.05; done
+    wait_for 30 test -s "$T/idle"
     t0=$(date +%s.%N)
     run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
     holds "$(seconds_since "$t0") < 3"
     cmp "$T/got" "$T/blob"
-    wait_exit "$holder" 20
+    : > "$T/downloaded"
+    wait_exit "$holder" 30
     [ "$(cat "$T/holder")" = "oldest: closed
 second: open" ]
     stop_server

@@ -23,12 +23,11 @@ within() {
         'BEGIN { d = b - a; printf "took %.2f s\n", d > "/dev/stderr"; exit !(d >= lo && d <= hi) }'
 }
 
-# wait_pid PID: its exit status, waiting at most 60 s.
+# wait_pid PID: its exit status, waiting at most 60 s (fails if it is
+# still running then).
 wait_pid() {
-    local i status=0
-    for ((i = 0; i < 600; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    wait "$1" || status=$?
-    return $status
+    wait_exit "$1" 60 || return 1
+    return "$EXIT_STATUS"
 }
 
 @test "a relay: producer -> ringcast -i tcp-listen:// -> 4 receivers, every checksum matches" {
@@ -95,21 +94,16 @@ wait_pid() {
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
     within "$t0" "$t1" 1.4 4
-    run -2 "$RINGCAST" --rate fast 127.0.0.1:9
+    run -2 timeout 10 "$RINGCAST" --rate fast 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (use a number with K, M or G)" ]
 }
 
 # start_httpd FILE [httpd.py options]: the test server; sets HTTPD_PORT.
 start_httpd() {
-    python3 "$HELPERS/httpd.py" "$@" > "$T/httpd.out" &
+    "$PY" "$HELPERS/httpd.py" "$@" > "$T/httpd.out" &
     PIDS+=($!)
-    local i
-    for ((i = 0; i < 100; i++)); do
-        HTTPD_PORT=$(sed -n 's/^port //p' "$T/httpd.out")
-        [ -n "$HTTPD_PORT" ] && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_for 30 grep -q '^port ' "$T/httpd.out" || return 1
+    HTTPD_PORT=$(sed -n 's/^port //p' "$T/httpd.out")
 }
 
 @test "an HTTP URL served by a real server (ringcast --serve --http) fans out to 8 receivers" {
@@ -174,7 +168,7 @@ start_httpd() {
     start_httpd "$T/disk.img"
     start_listening "$T/srv2.err" --serve -l 127.0.0.1:0 "http://127.0.0.1:$HTTPD_PORT/disk.img"
     local port=$PORT
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$port" --count 2
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$port" --count 2
     [ "$(grep -c "^[0-9] 4194304 $(cat "$T/disk.img.sha") eof$" <<< "$output")" -eq 2 ]
 }
 

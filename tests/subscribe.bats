@@ -9,34 +9,56 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# start_pub ARGS...: ringcast -l 127.0.0.1:0 ARGS in the background; sets
-# PUB_PID and PORT.
+# start_pub ARGS...: ringcast -l 127.0.0.1:0 ARGS in the background, stderr
+# in $T/pub.err; sets PUB_PID and PORT.  It waits 60 s at most for
+# --min-subscribers (unless ARGS say otherwise), not for ever.
 start_pub() {
-    start_listening "$T/pub.err" -l 127.0.0.1:0 "$@" || return 1
+    start_listening "$T/pub.err" -l 127.0.0.1:0 --wait-timeout 60s "$@" || return 1
     PUB_PID=$BG_PID
 }
 
 # fetch OUT [fetch.py options]: subscribers in the background, their
-# "index bytes sha256 end" lines in OUT; sets FETCH_PID.
+# "index bytes sha256 end" lines in OUT, their events ("fetch.py: I
+# connected", "I got BYTES" with --mark) in OUT.err; sets FETCH_PID.
 fetch() {
     local out=$1
     shift
-    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --timeout 60 "$@" > "$out" &
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --events --timeout 60 "$@" > "$out" 2> "$out.err" &
     FETCH_PID=$!
     PIDS+=("$FETCH_PID")
 }
 
-# first_and_late DELAY ARGS...: start_pub ARGS; one subscriber ($T/first),
-# and DELAY seconds later another ($T/late); waits for all three, ringcast's
-# exit status in EXIT_STATUS.
-first_and_late() {
-    local delay=$1 first
+# fetch_early OUT [fetch.py options]: like fetch, but started before
+# start_pub: the helper takes the port from the "listening on" line of
+# $T/pub.err as soon as it appears, so that its interpreter's start-up does
+# not count against a --wait-timeout.
+fetch_early() {
+    local out=$1
     shift
-    start_pub "$@"
-    fetch "$T/first"
+    rm -f "$T/pub.err"
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 --port-from "$T/pub.err" --events --timeout 60 "$@" \
+        > "$out" 2> "$out.err" &
+    FETCH_PID=$!
+    PIDS+=("$FETCH_PID")
+}
+
+# first_and_late SPLIT ARGS...: start_pub -v ARGS with the 8 MiB $T/in as
+# source, through a FIFO that holds the stream after SPLIT bytes: one
+# subscriber ($T/first) gets those SPLIT bytes, then another ($T/late)
+# connects, and only once ringcast has said where it joined does the rest
+# flow.  So the late one joins at byte SPLIT of the stream, whatever the
+# machine's load.  Waits for all three, ringcast's exit status in EXIT_STATUS.
+first_and_late() {
+    local split=$1 first
+    shift
+    gated_source in "$split"
+    start_pub -v -i "$T/in.fifo" "$@"
+    fetch "$T/first" --mark "$split"
     first=$FETCH_PID
-    sleep "$delay"
+    wait_for 30 grep -qx "fetch.py: 0 got $split" "$T/first.err"
     fetch "$T/late"
+    wait_for 30 has_lines 2 ": joined at byte [0-9]+$" "$T/pub.err"
+    open_gate
     wait_exit "$first" 30
     wait_exit "$FETCH_PID" 30
     wait_exit "$PUB_PID" 30
@@ -63,8 +85,8 @@ whole() {
 
 @test "--join oldest: a late subscriber gets the whole stream while it fits in the ring" {
     make_input in 8
-    # 8 MiB at 8 MiB/s: the second subscriber joins half way.
-    first_and_late 0.5 -v -i "$T/in" --rate 8M --join oldest
+    # The second subscriber joins half way.
+    first_and_late $((4 << 20)) --rate 8M --join oldest
     [ "$EXIT_STATUS" -eq 0 ]
     whole "$T/first" "$T/in.sha" $((8 << 20)) 1
     whole "$T/late" "$T/in.sha" $((8 << 20)) 1
@@ -76,7 +98,7 @@ whole() {
 
 @test "--join live: a late subscriber gets exactly the tail of the stream from where it joined" {
     make_input in 8
-    first_and_late 0.5 -v -i "$T/in" --rate 8M
+    first_and_late $((4 << 20)) --rate 8M
     [ "$EXIT_STATUS" -eq 0 ]
     whole "$T/first" "$T/in.sha" $((8 << 20)) 1
     local n sha end joined
@@ -94,7 +116,8 @@ whole() {
     local t list n sha end
     list=$(transports)
     for t in $list; do
-        first_and_late 0.25 -v -i "$T/in" --transport "$t" --ring-size 1M --rate 16M --join oldest
+        # It joins when 3 MiB have gone through the 1 MiB ring.
+        first_and_late $((3 << 20)) --transport "$t" --ring-size 1M --rate 16M --join oldest
         [ "$EXIT_STATUS" -eq 0 ] || { echo "$t" >&2; cat "$T/pub.err" >&2; false; }
         whole "$T/first" "$T/in.sha" $((8 << 20)) 1
         # It starts a ring's length (or less) behind the head: bytes the ring
@@ -108,7 +131,7 @@ whole() {
 
 @test "--join oldest with --slow drop starts half of --max-lag back, so it is not dropped at once" {
     make_input in 8
-    first_and_late 0.6 -v -i "$T/in" --rate 8M --join oldest --slow drop --max-lag 2M
+    first_and_late $((4 << 20)) --rate 8M --join oldest --slow drop --max-lag 2M
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
     local n sha end joined
     read -r _ n sha end < "$T/late"
@@ -116,18 +139,22 @@ whole() {
     [ "$sha" = "$(tail -c "$n" "$T/in" | sha256sum | cut -d' ' -f1)" ]
     joined=$(sed -n 's/.*: joined at byte \([1-9][0-9]*\)$/\1/p' "$T/pub.err")
     [ "$joined" -eq $(((8 << 20) - n)) ]
-    # One MiB behind the first subscriber, which had read about 4.8 MiB by then.
+    # One MiB behind the first subscriber, which had read 4 MiB by then.
     [ "$joined" -gt $((2 << 20)) ]
 }
 
 @test "--max-subscribers: one too many is turned away with a reset; the others get everything" {
     make_input in 4
-    start_pub -i "$T/in" --rate 4M --min-subscribers 2 --max-subscribers 2
-    fetch "$T/two" --count 2
+    # The stream is held after 1 MiB until the third has been turned away.
+    gated_source in $((1 << 20))
+    start_pub -i "$T/in.fifo" --rate 4M --min-subscribers 2 --max-subscribers 2
+    fetch "$T/two" --count 2 --mark $((1 << 20))
     local two=$FETCH_PID
-    sleep 0.3
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    # Both are subscribers: each has its first MiB.
+    wait_for 30 has_lines 2 "^fetch.py: [01] got $((1 << 20))$" "$T/two.err"
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
+    open_gate
     wait_exit "$two" 30
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]
@@ -140,13 +167,15 @@ whole() {
     run -2 timeout 30 "$RINGCAST" -i "$T/in" -l 127.0.0.1:0 --wait-timeout 300ms
     [ "${lines[1]}" = "ringcast: no subscriber connected within 0.3 s (--wait-timeout)" ]
 
-    start_pub -i "$T/in" --min-subscribers 2 --wait-timeout 1s
-    fetch "$T/one"
+    # The subscriber is started first and connects as soon as ringcast
+    # listens: 3 s is then a wide margin, however slowly it started.
+    fetch_early "$T/one"
+    start_pub -i "$T/in" --min-subscribers 2 --wait-timeout 3s
     wait_exit "$FETCH_PID" 30
     wait_exit "$PUB_PID" 30
-    [ "$EXIT_STATUS" -eq 1 ]
+    [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/pub.err" "$T/one.err" >&2; false; }
     whole "$T/one" "$T/in.sha" $((1 << 20)) 1
-    grep -q "^ringcast: 1 of 2 subscribers connected within 1.0 s (--wait-timeout); starting with them$" "$T/pub.err"
+    grep -q "^ringcast: 1 of 2 subscribers connected within 3.0 s (--wait-timeout); starting with them$" "$T/pub.err"
     grep -q "^ringcast: the stream started with fewer than 2 subscribers (--wait-timeout)$" "$T/pub.err"
 }
 
@@ -155,9 +184,11 @@ whole() {
     start_pub -i "$T/in" --rate 8M --min-subscribers 4
     fetch "$T/three" --count 3
     local three=$FETCH_PID
-    fetch "$T/victim"
-    sleep 0.5
-    kill -KILL "$FETCH_PID"
+    # The victim kills itself (SIGKILL) when it has 1 MiB: only once it is
+    # one of the 4, and while the stream runs.
+    fetch "$T/victim" --die-at $((1 << 20))
+    wait_exit "$FETCH_PID" 30
+    [ "$EXIT_STATUS" -eq 137 ] || { echo "victim: exit $EXIT_STATUS" >&2; cat "$T/victim.err" >&2; false; }
     wait_exit "$three" 30
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 1 ]
@@ -182,18 +213,22 @@ whole() {
 @test "after the end of the stream the listener is closed: a new subscriber is refused" {
     : > "$T/empty"
     start_pub -i "$T/empty" --min-subscribers 1
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [[ ${lines[0]} == "0 0 "*" eof" ]]
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]
-    run ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$PORT"
+    run ! timeout 10 "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$PORT"
 }
 
 @test "--allow: a subscriber from outside every block is reset and counted; one inside gets the stream" {
     make_input in 1
-    start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 2001:db8::/32 --wait-timeout 1s
-    run -0 timeout 30 python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
-    [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
+    # The refused one is started first and connects as soon as ringcast
+    # listens, well within the 3 s after which ringcast gives up.
+    fetch_early "$T/out"
+    start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 2001:db8::/32 --wait-timeout 3s
+    wait_exit "$FETCH_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/out.err" >&2; false; }
+    [[ $(head -1 "$T/out") == "0 0 "*" ConnectionResetError" ]] || { cat "$T/out" >&2; false; }
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 2 ]
     grep -q "^ringcast: refused 1 connections from addresses not --allow'ed$" "$T/pub.err"

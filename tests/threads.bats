@@ -11,32 +11,40 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# threads_for N: the sending threads -v reports for N destinations, or 1.
+# threads_for N: sets THREADS to the sending threads -v reports for N
+# destinations, or 1.  (Not in a $(...) subshell: the sink it starts must be
+# in this shell's PIDS for teardown.)
 threads_for() {
     start_sink_dests "$1"
     run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i /dev/null "${FLEET[@]}"
-    local n
-    n=$(sed -n 's/^ringcast: \([0-9]*\) sending threads for .*/\1/p' <<< "$stderr")
-    echo "${n:-1}"
+    THREADS=$(sed -n 's/^ringcast: \([0-9]*\) sending threads for .*/\1/p' <<< "$stderr")
+    THREADS=${THREADS:-1}
+    wait_exit "$SINK_PID" 30
 }
 
-# start_sink_dests N: N receivers of an empty stream on one port; FLEET.
+# start_sink_dests N: N receivers of an empty stream on one port; FLEET,
+# SINK_PID.
 start_sink_dests() {
-    python3 "$HELPERS/sink.py" --count "$1" --bytes 0 --crc 0 --portfile "$T/sport" \
+    rm -f "$T/sport"
+    "$PY" "$HELPERS/sink.py" --count "$1" --bytes 0 --crc 0 --portfile "$T/sport" \
         --timeout 60 > "$T/sink.out" &
-    PIDS+=($!)
-    local i
-    for ((i = 0; i < 100; i++)); do [ -s "$T/sport" ] && break; sleep 0.05; done
+    SINK_PID=$!
+    PIDS+=("$SINK_PID")
+    wait_for 30 test -s "$T/sport"
+    local i port
+    port=$(cat "$T/sport")
     FLEET=()
-    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$(cat "$T/sport")"); done
+    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$port"); done
     rm -f "$T/sport"
 }
 
 @test "the default: one thread for a few destinations, one per 256 up to the CPUs" {
     local cpus
     cpus=$(nproc)
-    [ "$(threads_for 8)" -eq 1 ]
-    [ "$(threads_for 600)" -eq $((cpus < 3 ? cpus : 3)) ]
+    threads_for 8
+    [ "$THREADS" -eq 1 ]
+    threads_for 600
+    [ "$THREADS" -eq $((cpus < 3 ? cpus : 3)) ]
 }
 
 @test "-j 2: 16 receivers, every transport, 64 MiB from a pipe, all checksums match" {
@@ -84,11 +92,12 @@ start_sink_dests() {
 @test "-j 2 with -l: push destinations in two threads and subscribers in the main one all get the stream" {
     make_input in 16
     start_receivers 4
-    start_listening "$T/pub.err" -v -j 2 -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 "${DESTS[@]}"
+    start_listening "$T/pub.err" -v -j 2 -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --wait-timeout 60s "${DESTS[@]}"
     local pub=$BG_PID
-    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/got" &
-    PIDS+=($!)
-    wait_exit $! 60
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/got" &
+    local got=$!
+    PIDS+=("$got")
+    wait_exit "$got" 60
     [ "$EXIT_STATUS" -eq 0 ]
     wait_exit "$pub" 30
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }

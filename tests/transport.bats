@@ -13,14 +13,14 @@ need_uring() {
 
 @test "RINGCAST_TEST_NO_URING: --version lists uring as unavailable" {
     need_uring
-    run -0 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --version
+    run -0 timeout 10 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --version
     [ "${lines[1]}" = "transports: msgzc sendfile copy" ]
     [ "${lines[2]}" = "not available: uring (Operation not permitted)" ]
 }
 
 @test "RINGCAST_TEST_NO_URING: --transport uring is refused before anything is sent, exit 2" {
     need_uring
-    run -2 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --transport uring -i /dev/null 127.0.0.1:9
+    run -2 timeout 10 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" --transport uring -i /dev/null 127.0.0.1:9
     [ "$output" = "ringcast: --transport uring: not supported by this kernel: Operation not permitted (is io_uring disabled by kernel.io_uring_disabled? use --transport auto)" ]
 }
 
@@ -124,23 +124,19 @@ stat() {
     for t in $(transports); do
         start_receivers 3 --slow 1 --slow-rate 1
         "$RINGCAST" --transport "$t" --grace 1s -i "$T/in" "${DESTS[@]}" 2> "$T/err" &
-        local pid=$! i status=0
+        local pid=$!
         PIDS+=($pid)
-        # The fast two finish; then ask it to stop.
-        for ((i = 0; i < 100; i++)); do
-            [ "$(ss -Htn state established "( dport = :${PORTS[1]} or dport = :${PORTS[2]} )" | wc -l)" -eq 0 ] &&
-                [ "$i" -gt 5 ] && break
-            sleep 0.1
-        done
+        # The fast two finish (the receivers say so); then ask it to stop.
+        wait_for 60 has_lines 2 "^recv.py: [12] ended eof $((16 << 20))$" "$T/recv.err" ||
+            { echo "$t:" >&2; cat "$T/recv.err" "$T/err" >&2; false; }
         kill -TERM "$pid"
-        for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        wait "$pid" || status=$?
-        [ "$status" -eq 1 ] || { echo "$t: exit $status" >&2; cat "$T/err" >&2; false; }
+        wait_exit "$pid" 15
+        [ "$EXIT_STATUS" -eq 1 ] || { echo "$t: exit $EXIT_STATUS" >&2; cat "$T/err" >&2; false; }
         grep -q "^ringcast: ${DESTS[0]}: not delivered before the grace period ended (after " "$T/err" ||
             { echo "$t:" >&2; cat "$T/err" >&2; false; }
         grep -q "^ringcast: 1 of 3 destinations did not receive the whole stream$" "$T/err"
         ! grep -q "bug:" "$T/err"
         kill "$RECV_PID" 2>/dev/null
-        wait "$RECV_PID" 2>/dev/null || true
+        wait_exit "$RECV_PID" 10
     done
 }

@@ -36,24 +36,34 @@ vg_clean() {
 
 @test "valgrind: subscribers come and go, one is killed, --stats keeps their records" {
     make_input in 8
+    # The stream is held after 2 MiB until the late subscriber is in.
+    gated_source in $((2 << 20))
     RINGCAST=$VG start_listening "$T/err" --mlock off --transport copy --rate 4M \
-        -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --join oldest --stats "$T/st.json"
+        -i "$T/in.fifo" -l 127.0.0.1:0 --min-subscribers 2 --wait-timeout 60s --join oldest --stats "$T/st.json"
     local pub=$BG_PID
-    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 > "$T/two" &
-    PIDS+=($!)
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/two" &
     local two=$!
-    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" > "$T/victim" &
+    PIDS+=("$two")
+    # The victim kills itself (SIGKILL) when it has 1 MiB, while the stream runs.
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --die-at $((1 << 20)) --timeout 60 > "$T/victim" &
     local victim=$!
     PIDS+=("$victim")
-    sleep 1
-    kill -KILL "$victim" || { cat "$T/victim" "$T/err" >&2; false; }
-    python3 "$HELPERS/fetch.py" 127.0.0.1 "$PORT" > "$T/late"
+    wait_exit "$victim" 60
+    [ "$EXIT_STATUS" -eq 137 ] || { echo "victim: exit $EXIT_STATUS" >&2; cat "$T/err" >&2; false; }
+    # A late one: it has its first byte (from the oldest in the ring), so it
+    # is in; then the rest of the stream flows.
+    "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --mark 1 --timeout 60 > "$T/late" 2> "$T/late.err" &
+    local late=$!
+    PIDS+=("$late")
+    wait_for 60 grep -qx "fetch.py: 0 got 1" "$T/late.err"
+    open_gate
+    wait_exit "$late" 60
     wait_exit "$two" 60
     wait_exit "$pub" 60
     [ "$EXIT_STATUS" -eq 1 ]
     vg_clean
     [ "$(grep -c " 8388608 $(cat "$T/in.sha") eof$" "$T/two")" -eq 2 ]
-    [ "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["dests"]))' "$T/st.json")" -eq 4 ]
+    [ "$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["dests"]))' "$T/st.json")" -eq 4 ]
 }
 
 @test "valgrind: serve mode, real and hostile clients, then SIGTERM" {
@@ -63,7 +73,7 @@ vg_clean() {
     run -0 timeout 60 curl -sSf -o "$T/got" "http://127.0.0.1:$PORT/blob"
     cmp "$T/got" "$T/blob"
     run -0 timeout 60 curl -sSf -r 100-199 -o "$T/part" "http://127.0.0.1:$PORT/blob"
-    run -0 timeout 120 python3 "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
+    run -0 timeout 120 "$PY" "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
     kill -TERM "$srv"
     wait_exit "$srv" 60
     [ "$EXIT_STATUS" -eq 0 ]

@@ -1,9 +1,22 @@
 # Shared by the bats files: temp dirs, receivers, and bounded waits.
 # Every process a test starts is recorded and killed by PID in teardown.
+#
+# No test assumes that something has happened after a sleep, since on a
+# busy machine anything may take longer: a test waits for the event itself
+# (a port file, a line on stderr, a line a helper prints when it has
+# connected or received so many bytes), and every wait has a bound, so a
+# test that goes wrong fails with a message instead of hanging.
 
 RINGCAST=${RINGCAST:-$BATS_TEST_DIRNAME/../build/ringcast}
 HELPERS=$BATS_TEST_DIRNAME/helpers
 FLAKYFS=${FLAKYFS:-$BATS_TEST_DIRNAME/../build/flakyfs}
+# The helpers run on the system's interpreter, never on the PATH's python3:
+# that may be a version manager's shim (pyenv's takes 0.5-2 s to start on a
+# busy machine), while Debian's /usr/bin/python3 takes a twentieth of that.
+PY=/usr/bin/python3
+
+# curl never waits without bound: every transfer in the tests is local.
+curl() { command curl --max-time 30 "$@"; }
 
 common_setup() {
     bats_require_minimum_version 1.5.0
@@ -11,14 +24,44 @@ common_setup() {
     PIDS=()
 }
 
+# Everything the test started, by PID: SIGTERM, and SIGKILL for what is
+# still there 5 s later (ringcast may be draining for --grace).
 common_teardown() {
     local p
     ! mountpoint -q "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
     for p in "${PIDS[@]}"; do
         kill "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do
+        wait_for 5 not_running "$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
     rm -rf "$T"
+}
+
+# wait_for SECONDS CMD...: run CMD every 0.05 s until it succeeds, for at
+# most SECONDS (and as many tries); fails saying so if it never does.
+wait_for() {
+    local secs=$1 i deadline
+    shift
+    deadline=$((${EPOCHREALTIME/./} + secs * 1000000))
+    for ((i = 0; i <= secs * 20; i++)); do
+        "$@" && return 0
+        ((${EPOCHREALTIME/./} < deadline)) || break
+        sleep 0.05
+    done
+    echo "not true within ${secs}s: $*" >&2
+    return 1
+}
+
+# not_running PID: that process has exited.
+not_running() {
+    ! kill -0 "$1" 2>/dev/null
+}
+
+# has_lines N PATTERN FILE: FILE has at least N lines matching PATTERN (grep -E).
+has_lines() {
+    [ "$(grep -Ec -- "$2" "$3" 2>/dev/null)" -ge "$1" ]
 }
 
 # make_input NAME MiB: random data in $T/NAME; its SHA-256 in $T/NAME.sha.
@@ -29,7 +72,9 @@ make_input() {
 
 # start_receivers N [recv.py options...]: listeners in the background; sets
 # PORTS (array), DESTS (array of 127.0.0.1:PORT, or [::1]:PORT) and RECV_PID.
-# With RECV_NETNS set they run in that network namespace.
+# With RECV_NETNS set they run in that network namespace.  Their events
+# ("recv.py: I connected", "I ended ...", "I got ..." with --mark) are in
+# $T/recv.err.
 start_receivers() {
     local n=$1 host=127.0.0.1 i
     shift
@@ -37,16 +82,12 @@ start_receivers() {
     for ((i = 0; i < ${#args[@]}; i++)); do
         [ "${args[i]}" = --host ] && host=${args[i + 1]}
     done
-    rm -f "$T/ports" "$T/results"
-    ${RECV_NETNS:+ip netns exec "$RECV_NETNS"} /usr/bin/python3 "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
-        "$@" 2> "$T/recv.err" &
+    rm -f "$T/ports" "$T/results" "$T/recv.err"
+    ${RECV_NETNS:+ip netns exec "$RECV_NETNS"} "$PY" "$HELPERS/recv.py" --count "$n" --portfile "$T/ports" --out "$T/results" \
+        --events "$@" 2> "$T/recv.err" &
     RECV_PID=$!
     PIDS+=("$RECV_PID")
-    for ((i = 0; i < 100; i++)); do
-        [ -s "$T/ports" ] && break
-        sleep 0.05
-    done
-    [ -s "$T/ports" ] || { echo "receivers did not start" >&2; cat "$T/recv.err" >&2; return 1; }
+    wait_for 30 test -s "$T/ports" || { echo "receivers did not start" >&2; cat "$T/recv.err" >&2; return 1; }
     mapfile -t PORTS < "$T/ports"
     DESTS=()
     for i in "${PORTS[@]}"; do
@@ -114,34 +155,33 @@ transports() {
 }
 
 # start_listening ERRFILE ARGS...: ringcast ARGS in the background, stderr in
-# ERRFILE; waits for its first "listening on" line (127.0.0.1 or [::]) and
-# sets PORT from it and BG_PID.
+# ERRFILE; waits (30 s at most: it may run under valgrind) for its first
+# "listening on" line (127.0.0.1 or [::]) and sets PORT from it and BG_PID.
 start_listening() {
-    local err=$1 i
+    local err=$1
     shift
+    PORT=""
     "$RINGCAST" "$@" 2> "$err" &
     BG_PID=$!
     PIDS+=("$BG_PID")
-    for ((i = 0; i < 100; i++)); do
-        PORT=$(sed -n 's/^ringcast: listening on \(127\.0\.0\.1\|\[::\]\):\([0-9]*\)\( (HTTP)\)\{0,1\}$/\2/p' "$err" | head -1)
-        [ -n "$PORT" ] && return 0
-        kill -0 "$BG_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    wait_for 30 listening_or_gone "$err" "$BG_PID" 2>/dev/null
+    [ -n "$PORT" ] && return 0
     echo "no listening address in $err:" >&2
     cat "$err" >&2
     return 1
 }
 
+# listening_or_gone ERRFILE PID: ERRFILE has a listening address (then in
+# PORT), or PID has exited and never will.
+listening_or_gone() {
+    PORT=$(sed -n 's/^ringcast: listening on \(127\.0\.0\.1\|\[::\]\):\([0-9]*\)\( (HTTP)\)\{0,1\}$/\2/p' "$1" | head -1)
+    [ -n "$PORT" ] || not_running "$2"
+}
+
 # wait_exit PID [SECONDS]: wait (bounded) for a background process to exit;
 # its exit status goes to EXIT_STATUS.  Fails if it is still running.
 wait_exit() {
-    local limit=$((${2:-30} * 20)) i
-    for ((i = 0; i < limit; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
+    if ! wait_for "${2:-30}" not_running "$1" 2>/dev/null; then
         echo "process $1 still running after ${2:-30}s" >&2
         return 1
     fi
@@ -166,13 +206,7 @@ mount_flaky() {
     "$FLAKYFS" "$T/mnt" "$1" "$2" 2> "$T/flakyfs.err" &
     FLAKY_PID=$!
     PIDS+=("$FLAKY_PID")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ -e "$T/mnt/flaky" ] && return 0
-        sleep 0.05
-    done
-    cat "$T/flakyfs.err" >&2
-    return 1
+    wait_for 30 test -e "$T/mnt/flaky" || { cat "$T/flakyfs.err" >&2; return 1; }
 }
 
 unmount_flaky() {
@@ -181,18 +215,19 @@ unmount_flaky() {
 }
 
 # second_sigterm ARGS...: ringcast ARGS sends 32 MiB to 2 receivers that
-# never read, with --grace 60s; SIGTERM, and 0.3 s later SIGTERM again.  It
-# must exit 1 within 3 s of the second, name both receivers as interrupted
-# and reset both.  Its stderr is left in $T/err.
+# never read, with --grace 60s; once both are connected, SIGTERM, and once it
+# says it is draining, SIGTERM again.  It must exit 1 within 3 s of the
+# second, name both receivers as interrupted and reset both.  Its stderr is
+# left in $T/err.
 second_sigterm() {
     make_input in 32
     start_receivers 2 --stall 2
     "$RINGCAST" "$@" -i "$T/in" --stall-timeout 0 --grace 60s "${DESTS[@]}" 2> "$T/err" &
     local pid=$! t0
     PIDS+=("$pid")
-    sleep 0.5
+    wait_for 30 has_lines 2 "^recv.py: [01] connected$" "$T/recv.err"
     kill -TERM "$pid"
-    sleep 0.3
+    wait_for 30 grep -q "draining for up to 60.0 s" "$T/err"
     t0=$(date +%s.%N)
     kill -TERM "$pid"
     wait_exit "$pid" 10
@@ -203,3 +238,37 @@ second_sigterm() {
     wait_receivers 10
     [ "$(grep -c "stalled-reset$" "$T/results")" -eq 2 ]
 }
+
+# refused_port: sets REFUSED_PORT, a port on 127.0.0.1 that refuses
+# connections until the test ends: a helper holds it bound, never listening,
+# so that no other process on this busy machine can take it meanwhile.
+refused_port() {
+    rm -f "$T/refused"
+    "$PY" -c '
+import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()' "$T/refused" &
+    PIDS+=("$!")
+    wait_for 30 test -s "$T/refused"
+    REFUSED_PORT=$(cat "$T/refused")
+}
+
+# gated_source NAME BYTES: a FIFO, $T/NAME.fifo, that carries the first BYTES
+# of $T/NAME and the rest only after open_gate, so that a test can do
+# something at a known point of the stream (while it is held there) rather
+# than at a guessed moment.  Without open_gate within 60 s the pipe closes
+# early and the stream comes out short, failing the test.
+gated_source() {
+    rm -f "$T/$1.fifo" "$T/gate"
+    mkfifo "$T/$1.fifo"
+    {
+        head -c "$2" "$T/$1"
+        wait_for 60 test -e "$T/gate" && tail -c +"$(($2 + 1))" "$T/$1"
+    } > "$T/$1.fifo" &
+    PIDS+=("$!")
+}
+
+open_gate() { : > "$T/gate"; }

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Hostile HTTP requests against HOST PORT, each on a connection of its own:
 prints "name status" per request, status being the response's status code,
 or "close" when the server closed without a response.  Blob names used:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A deliberately simple HTTP/1.1 server for URL-source tests: serves one
 file, and can misbehave on purpose.  Prints "port N" on stdout once bound.
 

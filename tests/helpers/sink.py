@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A receiver for thousands of connections: one listening port, --count
 connections accepted, each read to its end with a small receive buffer, its
 bytes counted and checksummed (CRC-32: cheap enough for gigabytes).
