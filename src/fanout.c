@@ -94,9 +94,9 @@ static void abort_dests(struct fanout *f)
 	size_t n = live_count(f);
 
 	if (n)
-		errmsg("resetting the %zu destination%s still connected, so that none takes a "
+		errmsg("resetting the %zu destination%s not finished, so that none takes a "
 		       "partial stream for a whole one", n, n > 1 ? "s" : "");
-	fail_all(f, NULL); /* said above, once for all */
+	fail_all(f, "reset: the source failed");
 }
 
 static void close_listeners(struct fanout *f)
@@ -385,8 +385,12 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to stop now)",
 			strsignal((int)si.ssi_signo), (double)f->cfg->grace_ms / 1000);
 		/* A file read up to its size is whole even if its end was not
-		 * seen yet; anything else is cut where it stands. */
-		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size;
+		 * seen yet, provided a read there finds nothing more (a file
+		 * that grew, or one in /proc whose size says 0, is not);
+		 * anything else is cut where it stands. */
+		char probe;
+		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size &&
+			    f->src.ops->read(&f->src, &probe, 1) == 0;
 		end_source(f, whole ? STREAM_WHOLE : STREAM_CUT, NULL);
 		f->grace.cb = on_grace;
 		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);

@@ -482,7 +482,11 @@ static void *run(void *arg)
 	} else if (x->member) {
 		if (extract(x) == 0)
 			filt_drain(x);
-	} else if (!x->filt_end && !gz_active(x) && archive_filter_count(x->filt) < 2) {
+	} else if (!gz_active(x) && archive_filter_count(x->filt) < 2 && x->filt_end) {
+		/* Not even a compressed empty stream: a producer that failed
+		 * before writing anything must not look like a whole one. */
+		arc_fail(x, "-z: the input is empty, not compressed data");
+	} else if (!gz_active(x) && archive_filter_count(x->filt) < 2) {
 		arc_fail(x, "-z: not compressed with gzip, bzip2, xz, zstd, lz4 or another "
 			    "filter libarchive knows");
 	} else if (!x->filt_end) {
@@ -567,6 +571,7 @@ int src_archive_open(struct source *s, const char *spec, const struct source_opt
 	}
 	if ((rc = source_open_plain(&x->inner, spec, &x->opts, why)) < 0)
 		goto fail;
+	s->desc = x->inner.desc; /* "stdin" for "-", as without -z */
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		rc = -errno;
 		x->inner.ops->close(&x->inner);

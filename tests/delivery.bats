@@ -9,7 +9,6 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-PY=/usr/bin/python3
 
 # prefix_sha FILE N: the SHA-256 of FILE's first N bytes.
 prefix_sha() {
@@ -287,4 +286,44 @@ sweep() {
     # 1 MiB in 16 KiB sends: at least 64 of them.
     [[ $stderr =~ "copy: "([0-9]+)" sends, 1048576 bytes" ]]
     [ "${BASH_REMATCH[1]}" -ge 64 ]
+}
+
+@test "a signal on a file whose size is no guide (/proc, or one that grows): the stream is cut, not whole" {
+    start_receivers 1
+    env --default-signal=INT "$RINGCAST" -i /proc/kallsyms --rate 200K "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill -TERM "$pid"
+    wait_exit "$pid" 20
+    [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/err" >&2; false; }
+    wait_receivers 20
+    grep -q " error:ConnectionResetError$" "$T/results"
+    grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after " "$T/err"
+}
+
+@test "the source fails: every destination is named with the reason, in --stats too, and reset" {
+    head -c $((4 << 20)) /dev/urandom | gzip -1 > "$T/bad.gz"
+    printf '\x55' | dd of="$T/bad.gz" bs=1 seek=$((2 << 20)) conv=notrunc status=none
+    start_receivers 2
+    run -1 --separate-stderr timeout 30 "$RINGCAST" -z -i "$T/bad.gz" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 20
+    [ "$(grep -c " error:ConnectionResetError$" "$T/results")" -eq 2 ]
+    [ "${stderr_lines[0]}" = "ringcast: $T/bad.gz: gzip: CRC-32 mismatch (member 1)" ]
+    [ "${stderr_lines[1]}" = "ringcast: resetting the 2 destinations not finished, so that none takes a partial stream for a whole one" ]
+    local d
+    for d in "${DESTS[@]}"; do
+        [[ $stderr == *"ringcast: $d: reset: the source failed (after "* ]]
+    done
+    run -0 "$PY" -c 'import json, sys
+print(sorted(set((d["state"], d["error"]) for d in json.load(open(sys.argv[1]))["dests"])))' "$T/st.json"
+    [ "$output" = "[('failed', 'reset: the source failed')]" ]
+}
+
+@test "-z with empty input is an error, not an empty stream" {
+    start_receivers 1
+    run -2 --separate-stderr timeout 30 "$RINGCAST" -z -i - "${DESTS[@]}" < /dev/null
+    [ "${stderr_lines[0]}" = "ringcast: stdin: -z: the input is empty, not compressed data" ]
+    wait_receivers 20
+    grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
 }

@@ -130,7 +130,7 @@ start_httpd() {
     start_receivers 2
     run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$port/nothing" "${DESTS[@]}"
     [ "${lines[0]}" = "ringcast: http://127.0.0.1:$port/nothing: The requested URL returned error: 404" ]
-    [ "${lines[1]}" = "ringcast: resetting the 2 destinations still connected, so that none takes a partial stream for a whole one" ]
+    [ "${lines[1]}" = "ringcast: resetting the 2 destinations not finished, so that none takes a partial stream for a whole one" ]
     wait_receivers 30
     # No receiver took an error page, or anything, for data; each saw a reset.
     [ "$(grep -c ' 0 [0-9a-f]* error:ConnectionResetError$' "$T/results")" -eq 2 ]
@@ -158,7 +158,7 @@ start_httpd() {
     run -1 timeout 60 "$RINGCAST" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"
     [[ ${lines[0]} == "ringcast: http://127.0.0.1:$HTTPD_PORT/in: transfer closed with "*" bytes remaining to read" ]] ||
         { echo "$output" >&2; false; }
-    [[ $output == *"resetting the 3 destinations still connected"* ]]
+    [[ $output == *"resetting the 3 destinations not finished"* ]]
     wait_receivers 30
     [ "$(grep -c 'error:ConnectionResetError$' "$T/results")" -eq 3 ]
 }
@@ -191,7 +191,7 @@ start_httpd() {
     run -1 timeout 60 "$RINGCAST" -q -i "$T/mnt/flaky" "${DESTS[@]}"
     unmount_flaky
     [ "${lines[0]}" = "ringcast: $T/mnt/flaky: read: Input/output error" ] || { echo "$output" >&2; false; }
-    [ "${lines[1]}" = "ringcast: resetting the 4 destinations still connected, so that none takes a partial stream for a whole one" ]
+    [ "${lines[1]}" = "ringcast: resetting the 4 destinations not finished, so that none takes a partial stream for a whole one" ]
     wait_receivers 30
     [ "$(grep -c 'error:ConnectionResetError$' "$T/results")" -eq 4 ]
     # None was sent a byte the disk did not give: what each got is the file's

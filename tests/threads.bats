@@ -84,7 +84,7 @@ start_sink_dests() {
     run -1 timeout 60 "$RINGCAST" -q -j 2 -i "$T/mnt/flaky" "${DESTS[@]}"
     unmount_flaky
     [ "${lines[0]}" = "ringcast: $T/mnt/flaky: read: Input/output error" ] || { echo "$output" >&2; false; }
-    [ "${lines[1]}" = "ringcast: resetting the 6 destinations still connected, so that none takes a partial stream for a whole one" ]
+    [ "${lines[1]}" = "ringcast: resetting the 6 destinations not finished, so that none takes a partial stream for a whole one" ]
     wait_receivers 30
     [ "$(grep -c 'error:ConnectionResetError$' "$T/results")" -eq 6 ]
 }
