@@ -91,7 +91,7 @@ static ssize_t source_rd(void *ctx, void *buf, size_t len)
 {
 	struct src_reader *r = ctx;
 
-	return source_read_wait(r->s, r->loop, buf, len);
+	return source_read_wait(r->s, r->loop, -1, buf, len);
 }
 
 /* Everything rd gives into fd, with its FNV-1a hash.  0 or -errno. */

@@ -75,6 +75,9 @@ struct dest {
 	const char *err_op;
 	uint64_t stall_key;   /* progress as last seen by the stall check */
 	uint64_t stall_since; /* now_ms() when it last changed */
+	uint64_t blocking_since; /* --slow drop: now_ms() since when it has held the
+				    others back at every check, 0: it does not */
+	uint64_t blocking_mark;  /* the head then: reaching it restarts the clock */
 };
 
 /* Start connecting d (already resolved into d->addrs).  Failure to connect

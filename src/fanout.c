@@ -109,6 +109,17 @@ static void close_listeners(struct fanout *f)
 	f->nlis = 0;
 }
 
+/* --slow drop: say whether the source waits for ring space, for the
+ * shards' checks (crew.writer_waits): set before the main thread sleeps
+ * when the ring is full (a source held for subscribers or by --rate waits
+ * for something else), cleared when the source writes again or ends. */
+static void set_writer_waits(struct fanout *f, int waits)
+{
+	if (__atomic_load_n(&f->crew.writer_waits, __ATOMIC_RELAXED) != waits)
+		__atomic_store_n(&f->crew.writer_waits, waits, __ATOMIC_RELEASE);
+}
+
+
 /* Close the source: the stream ends at the ring's head.  how is
  * STREAM_WHOLE at the source's own end, STREAM_CUT when it stops before it
  * (the destinations then get what was read, and a reset).  With why (the
@@ -128,6 +139,7 @@ static void end_source(struct fanout *f, enum stream_end how, const char *why)
 	f->src_open = 0;
 	f->cut = how == STREAM_CUT;
 	__atomic_store_n(&f->crew.eof, how, __ATOMIC_RELEASE);
+	set_writer_waits(f, 0);
 	f->fresh = 1;
 	close_listeners(f); /* a subscriber now would get nothing */
 	if (why) {
@@ -170,6 +182,7 @@ static size_t rate_allowance(struct fanout *f)
 static void source_wrote(struct fanout *f, size_t n)
 {
 	ring_commit(&f->ring, n);
+	set_writer_waits(f, 0);
 	f->rate_credit -= (double)n;
 	f->fresh = 1;
 }
@@ -264,8 +277,8 @@ static int wait_for_room(struct fanout *f)
 	return 1;
 }
 
-/* Before each sleep: read what a file source can give, drop a destination
- * too far behind (--slow drop) when the ring is full, resume a paused
+/* Before each sleep: read what a file source can give, say whether the
+ * source waits for ring space (--slow drop), resume a paused
  * pollable source when room came back, tell the shards about new data and
  * let this thread's shard send, and end the run when no destination is left
  * and none can come. */
@@ -279,8 +292,6 @@ static int before_sleep(void *arg)
 	if (f->src_open && !f->src_pollable)
 		for (int i = 0; i < READS_PER_PASS && source_step(f); i++)
 			;
-	if (f->cfg->slow_drop && f->src_open && !f->held && ring_write_span(&f->ring, &p) == 0)
-		shard_check(s0);
 	if (f->fresh) {
 		f->fresh = 0;
 		for (size_t i = 0; i < f->crew.n; i++)
@@ -297,6 +308,8 @@ static int before_sleep(void *arg)
 		loop_mod(f->loop, &f->src_io, EPOLLIN);
 		f->src_armed = 1;
 	}
+	if (f->cfg->slow_drop)
+		set_writer_waits(f, f->src_open && !f->held && ring_write_span(&f->ring, &p) == 0);
 	if (!s0->live && !crew_running(&f->crew) && !(f->nlis && f->src_open)) {
 		if (f->src_open) {
 			errmsg("no destination left; stopping");
@@ -431,21 +444,18 @@ static void on_wait_timeout(struct loop_timer *t)
  * still holds it, else nowhere (UINT64_MAX): a disk image's receiver must
  * have all of it or nothing.  live: at the head.  oldest: at the oldest
  * byte the ring still holds, but with --slow drop no further back than half
- * of --max-lag, so that it is not dropped at once.  For live and oldest the
- * stream from there is the whole stream the user asked for. */
+ * of --max-lag behind the head, so that it does not start out as one that
+ * holds the others back.  For live and oldest the stream from there is the
+ * whole stream the user asked for. */
 static uint64_t join_offset(struct fanout *f)
 {
 	if (f->cfg->join == JOIN_START)
 		return ring_oldest(&f->ring) == 0 ? 0 : UINT64_MAX;
 	if (f->cfg->join == JOIN_LIVE)
 		return f->ring.head;
-	uint64_t start = ring_oldest(&f->ring);
-	if (f->cfg->slow_drop) {
-		uint64_t half = f->crew.max_lag / 2;
-		uint64_t lead = MAX(shard_lead(&f->shards[0]), crew_lead(&f->crew));
-		if (lead > half)
-			start = MAX(start, lead - half);
-	}
+	uint64_t start = ring_oldest(&f->ring), half = f->crew.max_lag / 2;
+	if (f->cfg->slow_drop && f->ring.head > half)
+		start = MAX(start, f->ring.head - half);
 	return start;
 }
 
@@ -674,9 +684,6 @@ static int open_shards(struct fanout *f)
 	f->crew.cfg = cfg;
 	f->crew.ring = &f->ring;
 	f->crew.max_lag = cfg->max_lag ? cfg->max_lag : f->ring.size;
-	snprintf(f->crew.lag_why, sizeof(f->crew.lag_why),
-		 "dropped: fell %s behind the fastest destination (--slow drop, --max-lag)",
-		 fmt_bytes(f->crew.max_lag, lag, sizeof(lag)));
 	snprintf(f->crew.stall_why, sizeof(f->crew.stall_why),
 		 "stalled: accepted nothing for %.1f s (--stall-timeout)", (double)cfg->stall_ms / 1000);
 	f->shards = calloc(n, sizeof(*f->shards));
@@ -701,6 +708,15 @@ static int open_shards(struct fanout *f)
 		if ((rc = shard_open(s, i ? NULL : f->loop, cfg->transport)))
 			return rc;
 	}
+	/* Retiring (sendfile) makes the writer wait as soon as the block ahead
+	 * is not free: the destination that holds it may lag the head by only
+	 * the ring less a block. */
+	if (f->ring.block)
+		f->crew.max_lag = MIN(f->crew.max_lag, f->ring.size - f->ring.block);
+	snprintf(f->crew.lag_why, sizeof(f->crew.lag_why),
+		 "dropped: held the others back for %.1f s, %s or more behind the stream's head "
+		 "(--slow drop, --max-lag)", (double)DROP_GRACE_MS / 1000,
+		 fmt_bytes(f->crew.max_lag, lag, sizeof(lag)));
 	return 0;
 }
 

@@ -12,6 +12,13 @@
 
 /* How often the checks run while something connects, and in --slow drop. */
 #define CHECK_FAST_MS 50
+/* A shard's report of a starved destination counts for the other shards
+ * this long: a few of their check intervals, so that a thread scheduled
+ * late does not break the others' clocks. */
+#define STARVED_FRESH_MS (4 * CHECK_FAST_MS)
+/* Sockets probed (SIOCOUTQ) per check when looking for a starved one, so
+ * that thousands of destinations at the head cost no more than this. */
+#define STARVED_PROBES 64
 /* Connects in flight at once, for all shards together: thousands of SYNs at
  * once only overflow the peers' backlogs, and one slow peer must not hold
  * up the rest. */
@@ -83,25 +90,6 @@ static void fail_live(struct shard *s, const char *why)
 		dest_fail(d, why, 0);
 }
 
-uint64_t crew_lead(struct crew *c)
-{
-	uint64_t lead = 0;
-
-	for (size_t i = 0; i < c->n; i++)
-		lead = MAX(lead, LOAD(&c->shards[i].lead));
-	return lead;
-}
-
-uint64_t shard_lead(struct shard *s)
-{
-	uint64_t lead = 0;
-
-	for_each_live(s, d, nx)
-		lead = MAX(lead, d->rd.done);
-	STORE(&s->lead, lead);
-	return lead;
-}
-
 /* Publish the smallest done of our destinations, which holds the source's
  * ring; with none left the shard holds nothing.  Wakes the main thread when
  * it waits for room.  It costs a pass over the destinations, so it is done
@@ -150,34 +138,118 @@ static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 	}
 }
 
-/* Connect deadlines and retries, --stall-timeout, and --slow drop: a
- * destination max_lag behind the one furthest ahead (in any shard) is
- * dropped, so that it no longer holds the ring (measured against the
- * leader, not the head: when the source outruns every destination, all of
- * them trail the head by the ring, and none of them holds the others back). */
+/* Whether one of s's destinations is starved: it has sent everything up to
+ * head and its peer has acknowledged all of it (SIOCOUTQ), so it is idle
+ * for want of data, not busy with its own socket.  Only destinations at
+ * the head are probed, at most STARVED_PROBES of them, from where the last
+ * search found one (it is likely starved still) or gave up, round the list
+ * once. */
+static int find_starved(struct shard *s, uint64_t head)
+{
+	size_t from = s->probe_at, probes = 0;
+
+	for (int lap = 0; lap < 2; lap++) {
+		size_t i = 0; /* counts the destinations at the head */
+		for_each_live(s, d, nx) {
+			if (d->state != DEST_STREAMING || d->rd.done != head)
+				continue;
+			if (lap == 0 ? i++ < from : i++ >= from)
+				continue; /* lap 0: from on; lap 1: those before */
+			if (net_unacked(d->io.fd) == 0) {
+				s->probe_at = i - 1;
+				return 1;
+			}
+			if (++probes == STARVED_PROBES) {
+				s->probe_at = i;
+				return 0;
+			}
+		}
+		if (from == 0)
+			break;
+	}
+	s->probe_at = 0;
+	return 0;
+}
+
+/* --slow drop: whether, now, a destination lagging far enough behind holds
+ * the others back: the source waits for ring space and a destination of
+ * some shard is starved.  Publishes our own starved one for the others. */
+static int others_held(struct shard *s, uint64_t head, uint64_t now)
+{
+	struct crew *c = s->crew;
+
+	if (!LOAD(&c->writer_waits))
+		return 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (i != s->id && LOAD(&c->shards[i].starved_at) + STARVED_FRESH_MS >= now)
+			return 1;
+	if (!find_starved(s, head))
+		return 0;
+	STORE(&s->starved_at, now);
+	return 1;
+}
+
+/* --slow drop: d is a blocker at this check when others are held (above)
+ * and it lags the head by max_lag or more; once one, it stays one while it
+ * lags by half that, so that the bytes a slow peer trickles out (before the
+ * writer, in another thread, fills the ring again) do not reset its clock.
+ * The clock starts again, too, whenever d reaches the head as it was when
+ * the clock started: a destination that keeps pace crosses a small ring in
+ * a fraction of a second however its position jumps, while one that holds
+ * the others back is still behind that mark a second later (measured under
+ * a CPU hog, 8 receivers, 256 MiB, rings of 1 to 16 MiB: healthy ones were
+ * blockers for at most 0.2 s with this rule, up to 1.2 s without it).  d is
+ * dropped once it has been a blocker, short of its mark, for DROP_GRACE_MS.
+ * A starved destination lags by nothing, so the starved one is another.
+ * Returns non-zero if it dropped d. */
+static int check_drop(struct shard *s, struct dest *d, int held, uint64_t head, uint64_t now)
+{
+	uint64_t lag = s->crew->max_lag;
+
+	if (d->blocking_since)
+		lag /= 2;
+	if (!held || head - d->rd.done < lag) {
+		d->blocking_since = 0;
+		return 0;
+	}
+	if (!d->blocking_since || d->rd.done >= d->blocking_mark) {
+		d->blocking_since = now;
+		d->blocking_mark = head;
+		return 0;
+	}
+	if (now - d->blocking_since < DROP_GRACE_MS)
+		return 0;
+	dest_fail(d, s->crew->lag_why, 0);
+	return 1;
+}
+
+/* Connect deadlines and retries, --stall-timeout, and --slow drop.  Lag
+ * alone says nothing about who holds whom back: when the source outruns
+ * every destination, all of them trail the head by the ring at times, and
+ * one socket can take several MiB at once, so positions jump.  So a
+ * destination is dropped only when it has held the others back (the writer
+ * waiting, someone starved, it far behind) for a while: check_drop(). */
 static void check_all(struct shard *s)
 {
 	const struct config *cfg = s->crew->cfg;
-	uint64_t now = now_ms(), lead = 0;
+	uint64_t now = now_ms(), head = 0;
+	int held = 0;
 
-	if (cfg->slow_drop)
-		lead = MAX(shard_lead(s), crew_lead(s->crew));
+	if (cfg->slow_drop) {
+		head = LOAD(&s->crew->ring->head);
+		held = others_held(s, head, now);
+	}
 	s->unconnected = s->npush - s->next_connect;
 	for_each_live(s, d, nx) {
 		dest_check_deadline(d, now);
 		if (!dest_live(d))
 			continue;
 		s->unconnected += d->state < DEST_STREAMING;
-		if (cfg->slow_drop && lead - d->rd.done >= s->crew->max_lag)
-			dest_fail(d, s->crew->lag_why, 0);
-		else if (cfg->stall_ms)
+		if (cfg->slow_drop && check_drop(s, d, held, head, now))
+			continue;
+		if (cfg->stall_ms)
 			check_stall(s, d, now);
 	}
-}
-
-void shard_check(struct shard *s)
-{
-	check_all(s);
 }
 
 static void on_check(struct loop_timer *t)

@@ -25,6 +25,16 @@
 
 struct config;
 
+/* --slow drop: how long a destination must have held the others back, at
+ * every check, before it is dropped.  One socket takes several MiB into
+ * kernel buffers at once, and a receiver on a loaded machine can be
+ * descheduled for a few hundred ms; either makes a destination that keeps
+ * pace look, for a moment, like one that holds the ring (up to 0.2 s under
+ * a CPU hog on 2 cores, about 1 s under eight: shard.c, check_drop).  A
+ * second leaves that margin and costs the others little beside a stalled
+ * peer's --stall-timeout (60 s). */
+#define DROP_GRACE_MS 1000
+
 /* What every shard reads; owned by the fan-out. */
 struct crew {
 	const struct config *cfg;
@@ -33,10 +43,13 @@ struct crew {
 	struct shard *shards; /* n of them; [0] is the main thread's */
 	size_t n;
 	int wake_fd;          /* eventfd the main thread watches */
-	int main_waits;       /* atomic: the source waits for ring space */
+	int main_waits;       /* atomic: the source waits for ring space; wake it */
+	int writer_waits;     /* atomic, --slow drop: the ring is full and the source
+				 waits for room (set before the main thread sleeps,
+				 cleared when it writes again or ends) */
 	int sndbuf;           /* SO_SNDBUF for every socket, 0: the kernel's */
-	uint64_t max_lag;     /* --slow drop */
-	char stall_why[80], lag_why[96];
+	uint64_t max_lag;     /* --slow drop: the lag that makes a destination a blocker */
+	char stall_why[80], lag_why[128];
 };
 
 struct shard {
@@ -45,7 +58,9 @@ struct shard {
 	struct loop *loop;
 	struct ring view;
 	struct ring_reader rd; /* in crew->ring: the smallest done of ours */
-	uint64_t lead;         /* atomic: the largest done of ours, as of the last check */
+	uint64_t starved_at;   /* atomic, --slow drop: now_ms() when a check last found one
+				  of ours starved (idle for want of data) */
+	size_t probe_at;       /* where the next search for a starved one starts */
 	uint64_t published;    /* now_ms() when rd.done was last brought up to date */
 	struct tx tx;
 	struct dest_group g;
@@ -97,16 +112,9 @@ void shard_notify(struct shard *s);
 /* Main thread: fail every live destination of s with why (NULL: told once
  * for all already). */
 void shard_fail_all(struct shard *s, const char *why);
-/* Shard 0, main thread: run the checks now (--slow drop, the ring full). */
-void shard_check(struct shard *s);
 /* Shard 0, main thread: a subscriber joins at stream offset start. */
 int shard_add(struct shard *s, struct dest *d, uint64_t start);
 
-/* In s's own thread: the largest done of its destinations, published for
- * the others' --slow drop checks. */
-uint64_t shard_lead(struct shard *s);
-/* The largest done of all destinations of all shards, as last published. */
-uint64_t crew_lead(struct crew *c);
 /* Live, done and failed destinations of all shards, and per state. */
 void crew_counts(struct crew *c, size_t *live, size_t *done, size_t *failed,
 		 size_t state[DEST_FAILED + 1]);

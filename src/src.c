@@ -8,20 +8,29 @@
 #include <string.h>
 #include <strings.h>
 
-ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t len)
+/* Slice of a self-driven source's wait after which stop_fd is looked at. */
+#define STOP_POLL_MS 100
+
+ssize_t source_read_wait(struct source *s, struct loop *loop, int stop_fd, void *buf, size_t len)
 {
+	/* events 0: only an error or hang-up (the pipe's reader gone) shows */
+	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = stop_fd } };
+
 	for (;;) {
 		if (s->fd >= 0) {
 			/* First: a FIFO opened without blocking reads as ended
 			 * until its writer comes (src_fd.c). */
-			struct pollfd p = { .fd = s->fd, .events = POLLIN };
-			poll(&p, 1, -1);
+			poll(p, stop_fd >= 0 ? 2 : 1, -1);
+		} else if (stop_fd >= 0) {
+			poll(p + 1, 1, 0);
 		}
+		if (stop_fd >= 0 && p[1].revents)
+			return -ECANCELED;
 		ssize_t n = s->ops->read(s, buf, len);
 		if (n != -EAGAIN)
 			return n;
 		if (s->fd < 0) {
-			int e = loop_once(loop, 1000);
+			int e = loop_once(loop, stop_fd >= 0 ? STOP_POLL_MS : 1000);
 			if (e < 0)
 				return e;
 		}

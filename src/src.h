@@ -52,8 +52,10 @@ int source_open(struct source *s, const char *spec, const struct source_opts *op
 
 /* A read that waits out -EAGAIN: for a self-driven source (a URL) by
  * running loop, else by poll().  For code that may block (loading a blob,
- * the archive thread), never for the fan-out's own loop. */
-ssize_t source_read_wait(struct source *s, struct loop *loop, void *buf, size_t len);
+ * the archive thread), never for the fan-out's own loop.  stop_fd (or -1):
+ * a descriptor whose error or hang-up ends the wait with -ECANCELED, so
+ * that a thread can be stopped without pthread_cancel. */
+ssize_t source_read_wait(struct source *s, struct loop *loop, int stop_fd, void *buf, size_t len);
 
 /* source_open without --extract and -z: the source as it is. */
 int source_open_plain(struct source *s, const char *spec, const struct source_opts *opts,

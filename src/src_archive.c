@@ -133,7 +133,7 @@ static const char *lib_error(struct archive *a)
  * with x->err saying why it failed. */
 static ssize_t inner_read(struct arc *x, uint8_t *buf, size_t len)
 {
-	ssize_t n = source_read_wait(&x->inner, x->opts.loop, buf, len);
+	ssize_t n = source_read_wait(&x->inner, x->opts.loop, x->out, buf, len);
 
 	if (n >= 0)
 		return n;
@@ -525,9 +525,11 @@ static void arc_close(struct source *s)
 		close(s->fd); /* a thread still writing gets EPIPE and ends */
 	s->fd = -1;
 	if (x->started) {
-		/* One still waiting for input (a stopped run) is cancelled at
-		 * that wait; one that has finished is merely joined. */
-		pthread_cancel(x->thread);
+		/* One still waiting for input (a stopped run) sees its pipe's
+		 * reader gone and ends (source_read_wait's stop_fd); one still
+		 * writing gets EPIPE.  No pthread_cancel: unwinding a thread
+		 * out of poll() is what AddressSanitizer reports as a stack
+		 * underflow, and it leaves nothing to reason about. */
 		pthread_join(x->thread, NULL);
 		chain_close(x);
 	}

@@ -68,10 +68,22 @@ start_sink_dests() {
     run -1 --separate-stderr timeout 60 "$RINGCAST" -j 2 -i "$T/in" --rate 16M --ring-size 8M \
         --slow drop "${dests[@]}"
     wait_receivers 30
-    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: dropped: fell 8 MiB behind the fastest destination (--slow drop, --max-lag) (after "* ]] ||
+    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8 MiB") (after "* ]] ||
         { echo "$stderr" >&2; false; }
     check_receivers "$T/in.sha" $((32 << 20)) 1 8
     grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
+}
+
+@test "-j 2 --slow drop, issue 15: 8 fast receivers and one that never reads (in either share), 8 MiB ring, --max-lag 4M, under load, 6 runs: only it is dropped" {
+    staller_runs 6 -j 2
+}
+
+@test "-j 2 --slow drop: 8 fast receivers on a 1 MiB or 4 MiB ring with --max-lag 256K, under load, are never dropped" {
+    keep_pace_runs -j 2
+}
+
+@test "-j 2 --slow drop: a receiver that reads 1 MiB/s among 8 fast ones is dropped; they finish" {
+    slow_runs 2 -j 2
 }
 
 @test "-j 2: a second SIGTERM stops both threads at once; their stalled receivers are reset" {

@@ -272,3 +272,84 @@ gated_source() {
 }
 
 open_gate() { : > "$T/gate"; }
+
+# cpu_hog: a busy process beside the test (killed in teardown), so that
+# ringcast and the receivers compete for the CPUs as on a loaded machine.
+cpu_hog() {
+    yes > /dev/null &
+    PIDS+=($!)
+}
+
+# drop_msg SIZE: how --slow drop reports a destination it drops, before its
+# "(after ...)"; SIZE is --max-lag as printed, like "4 MiB".
+drop_msg() {
+    echo "dropped: held the others back for 1.0 s, $1 or more behind the stream's head (--slow drop, --max-lag)"
+}
+
+# staller_runs RUNS ARGS...: issue 15's case, RUNS times beside a CPU hog:
+# ringcast ARGS --slow drop --ring-size 8M --max-lag 4M sends 32 MiB to 8
+# receivers that read as fast as they can and one that never reads (first
+# in the list on even runs, last on odd ones: at -j 2, in either thread's
+# share).  Every run: exit 1; the one that never reads, and only it, is
+# dropped with the --slow drop message and reset; the 8 get the whole file.
+staller_runs() {
+    local runs=$1 r dests
+    shift
+    make_input in 32
+    cpu_hog
+    for ((r = 0; r < runs; r++)); do
+        start_receivers 9 --stall 1
+        if ((r % 2)); then dests=("${DESTS[@]:1}" "${DESTS[0]}"); else dests=("${DESTS[@]}"); fi
+        run -1 --separate-stderr timeout 60 "$RINGCAST" "$@" -i "$T/in" --slow drop \
+            --ring-size 8M --max-lag 4M "${dests[@]}"
+        wait_receivers 30
+        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "4 MiB") (after "[0-9.]+" "[KM]?i?B")"$ ]] &&
+            [ "${stderr_lines[1]}" = "ringcast: 1 of 9 destinations did not receive the whole stream" ] &&
+            [ "$(grep -c ": dropped: " <<< "$stderr")" -eq 1 ] || { echo "run $r: $stderr" >&2; false; }
+        check_receivers "$T/in.sha" $((32 << 20)) 1 8 || { echo "run $r" >&2; false; }
+        grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
+    done
+}
+
+# keep_pace_runs ARGS...: beside a CPU hog, ringcast ARGS --slow drop
+# --max-lag 256K sends 128 MiB to 8 receivers that read as fast as they can,
+# on a 1 MiB and on a 4 MiB ring, twice each.  --max-lag is far below what
+# one socket takes into kernel buffers at once, so their positions jump by
+# more than it, and each run lasts several times the drop's grace period;
+# yet they keep pace, so none may be dropped: exit 0, every checksum matches.
+keep_pace_runs() {
+    local ring r
+    make_input in 128
+    cpu_hog
+    for ring in 1M 4M 1M 4M; do
+        start_receivers 8
+        run --separate-stderr timeout 120 "$RINGCAST" "$@" -i "$T/in" --slow drop \
+            --ring-size "$ring" --max-lag 256K "${DESTS[@]}"
+        [ "$status" -eq 0 ] || { echo "--ring-size $ring: exit $status: $stderr" >&2; false; }
+        wait_receivers 30
+        check_receivers "$T/in.sha" $((128 << 20)) || { echo "--ring-size $ring" >&2; false; }
+    done
+}
+
+# slow_runs RUNS ARGS...: RUNS times beside a CPU hog, ringcast ARGS --slow
+# drop --ring-size 4M --max-lag 1M sends 32 MiB to one receiver that reads
+# 1 MiB/s and 8 that read as fast as they can.  The slow one holds the
+# others back (it crosses the ring in 4 s), so it is dropped with the --slow
+# drop message (exit 1); the 8 get the whole file.
+slow_runs() {
+    local runs=$1 r
+    shift
+    make_input in 32
+    cpu_hog
+    for ((r = 0; r < runs; r++)); do
+        start_receivers 9 --slow 1 --slow-rate $((1 << 20))
+        run -1 --separate-stderr timeout 60 "$RINGCAST" "$@" -i "$T/in" --slow drop \
+            --ring-size 4M --max-lag 1M "${DESTS[@]}"
+        wait_receivers 30
+        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "1 MiB") (after "[0-9.]+" "[KM]?i?B")"$ ]] &&
+            [ "${stderr_lines[1]}" = "ringcast: 1 of 9 destinations did not receive the whole stream" ] ||
+            { echo "run $r: $stderr" >&2; false; }
+        check_receivers "$T/in.sha" $((32 << 20)) 1 8 || { echo "run $r" >&2; false; }
+        grep -q "^0 [0-9]* [0-9]* [0-9a-f]* error:ConnectionResetError$" "$T/results"
+    done
+}
