@@ -31,17 +31,6 @@ connected() {
     return 1
 }
 
-# wait_for_file FILE: wait (at most 5 s) until FILE exists.
-wait_for_file() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    echo "$1 never came" >&2
-    return 1
-}
-
 # cut_prefix FILE: every receiver got a prefix of FILE shorter than it (its
 # own length, checked by SHA-256) and then a reset, never a FIN.
 cut_prefix() {
@@ -140,36 +129,35 @@ print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) fo
     check_receivers "$T/in.sha" $((4 << 20))
 }
 
+# signal_wait SIG SOURCE ARGS...: ringcast -i SOURCE ARGS to 2 receivers,
+# which nothing is ever sent; SIG once both are connected.  It must end
+# within 5 s, exit 1, reset both after 0 bytes and name them.
+signal_wait() {
+    local sig=$1 src=$2
+    shift 2
+    start_receivers 2
+    env --default-signal=INT "$RINGCAST" -i "$src" "$@" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    connected "${PORTS[@]}"
+    kill "-$sig" "$pid"
+    wait_exit "$pid" 5
+    [ "$EXIT_STATUS" -eq 1 ] || { echo "$src $*: exit $EXIT_STATUS" >&2; cat "$T/err" >&2; return 1; }
+    wait_receivers 10
+    [ "$(grep -c " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results")" -eq 2 ] &&
+        grep -q "^ringcast: ${DESTS[1]}: interrupted before the end of the stream (after 0 B)$" "$T/err" ||
+        { echo "$src $*:" >&2; cat "$T/results" "$T/err" >&2; return 1; }
+}
+
 @test "a FIFO nobody opens for writing: SIGTERM and SIGINT end the run at once, receivers reset, exit 1" {
-    local sig
     mkfifo "$T/fifo"
-    for sig in TERM INT; do
-        start_receivers 2
-        env --default-signal=INT "$RINGCAST" -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
-        local pid=$!
-        PIDS+=("$pid")
-        connected "${PORTS[@]}"
-        kill "-$sig" "$pid"
-        wait_exit "$pid" 5
-        [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/err" >&2; false; }
-        wait_receivers 10
-        [ "$(grep -c " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results")" -eq 2 ]
-        grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 0 B)$" "$T/err"
-    done
+    signal_wait TERM "$T/fifo"
+    signal_wait INT "$T/fifo"
 }
 
 @test "a FIFO with -z, a URL that never answers, a FIFO blob in --serve, tcp-listen with no producer: a signal ends each wait" {
     mkfifo "$T/fifo"
-    start_receivers 1
-    "$RINGCAST" -z -i "$T/fifo" "${DESTS[@]}" 2> "$T/err" &
-    local pid=$!
-    PIDS+=("$pid")
-    connected "${PORTS[@]}"
-    kill -TERM "$pid"
-    wait_exit "$pid" 5
-    [ "$EXIT_STATUS" -eq 1 ]
-    wait_receivers 10
-    grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
+    signal_wait TERM "$T/fifo" -z
 
     # A URL whose server accepts and never answers: the wait is in the loop.
     "$PY" -c 'import os, socket, sys, time
@@ -179,22 +167,13 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 c = s.accept()
 time.sleep(30)' "$T/httpport" &
     PIDS+=($!)
-    wait_for_file "$T/httpport"
-    start_receivers 1
-    "$RINGCAST" -i "http://127.0.0.1:$(cat "$T/httpport")/never" "${DESTS[@]}" 2> "$T/err" &
-    pid=$!
-    PIDS+=("$pid")
-    connected "${PORTS[@]}"
-    kill -TERM "$pid"
-    wait_exit "$pid" 5
-    [ "$EXIT_STATUS" -eq 1 ]
-    wait_receivers 10
-    grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
+    wait_for 5 test -s "$T/httpport"
+    signal_wait TERM "http://127.0.0.1:$(cat "$T/httpport")/never"
 
     # Start-up waits: nothing is sent yet, and the signal's default action
     # ends the process (status 128 + 15).
     "$RINGCAST" --serve -l 127.0.0.1:0 "$T/fifo" 2> "$T/err" &
-    pid=$!
+    local pid=$!
     PIDS+=("$pid")
     "$RINGCAST" -i tcp-listen://127.0.0.1:0 127.0.0.1:9 2> "$T/err2" &
     local pid2=$! i
