@@ -119,7 +119,6 @@ static void set_writer_waits(struct fanout *f, int waits)
 		__atomic_store_n(&f->crew.writer_waits, waits, __ATOMIC_RELEASE);
 }
 
-
 /* Close the source: the stream ends at the ring's head.  how is
  * STREAM_WHOLE at the source's own end, STREAM_CUT when it stops before it
  * (the destinations then get what was read, and a reset).  With why (the
