@@ -7,6 +7,12 @@
  * that read() empties; what does not fit waits in that buffer, and when it
  * is full too the transfer is paused (CURL_WRITEFUNC_PAUSE) until read() has
  * emptied it, so memory stays bounded whatever the server's speed.
+ *
+ * Opening waits for the response head (after the redirects curl follows),
+ * so that a URL that cannot be read (an HTTP error, a refused or unknown
+ * host, a TLS failure, a connect timeout) is refused like a missing file,
+ * before any destination is connected.  Body bytes that come with the head
+ * wait in the buffer, since the ring does not exist yet.
  */
 #include "loop.h"
 #include "src.h"
@@ -20,6 +26,8 @@
 #include <sys/epoll.h>
 
 #define BUF_SIZE (1 << 20)
+/* The status line kept for messages ("HTTP/1.1 404 Not Found"). */
+#define STATUS_SIZE 128
 
 struct csrc {
 	CURLM *multi;
@@ -34,8 +42,12 @@ struct csrc {
 	uint8_t *buf;
 	size_t off, len; /* unread bytes are buf[off, off + len) */
 	int paused;
+	int head;        /* the final response's head is in, or its first body bytes */
+	int in_http_head; /* between an HTTP status line and the blank line ending it */
+	int location;    /* that head has a Location: curl follows it */
 	int done;
 	CURLcode result;
+	char status[STATUS_SIZE]; /* the last HTTP status line, trailing space cut */
 	struct csock *dead; /* sockets curl gave up, freed at close: an event for
 			     * one may still be pending in the loop's batch */
 	char errbuf[CURL_ERROR_SIZE];
@@ -127,13 +139,48 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* curl: one header line (with its CRLF), for every response it reads: 1xx,
+ * redirects, authentication rounds and the final one alike, and for FTP
+ * the server's replies (CURLOPT_HEADERFUNCTION(3)).  An HTTP head ends
+ * with an empty line; it is the final one when its status is 2xx, or 3xx
+ * without a Location for curl to follow (RFC 9110 section 15.4).  Errors
+ * (400 and up) are left to CURLOPT_FAILONERROR, which ends the transfer;
+ * a 401 that curl answers with credentials is not final either.  The
+ * status line is kept for the message. */
+static size_t header_cb(char *p, size_t size, size_t n, void *userp)
+{
+	struct csrc *c = userp;
+	size_t len = size * n, k = len;
+
+	while (k && strchr("\r\n \t", p[k - 1]))
+		k--;
+	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+		snprintf(c->status, sizeof(c->status), "%.*s", (int)k, p);
+		c->in_http_head = 1;
+		c->location = 0;
+	} else if (c->in_http_head && k == 0) {
+		long code = 0;
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+		c->in_http_head = 0;
+		if ((code >= 200 && code < 300) || (code >= 300 && code < 400 && !c->location))
+			c->head = 1;
+	} else if (c->in_http_head && !strncasecmp(p, "Location:", 9)) {
+		c->location = 1;
+	}
+	return len;
+}
+
 /* curl: body bytes arrived.  Into the ring if it has room and nothing is
  * waiting before them; the rest into the buffer; pause when neither can take
- * them (curl then keeps them and offers them again). */
+ * them (curl then keeps them and offers them again).  Body bytes are the
+ * final response's (curl writes no error or redirect body), so the first
+ * of them also ends the wait for the head, for protocols without one. */
 static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct csrc *c = userp;
 	size_t len = size * n, total = len;
+
+	c->head = 1;
 
 	if (c->room && c->len == 0) {
 		uint8_t *dst;
@@ -171,6 +218,27 @@ static void on_resume(struct loop_timer *t)
 	check_done(c);
 }
 
+/* Why the transfer failed, in the words of the missing-file message: the
+ * server's status ("404 Not Found") for an HTTP error, else curl's own
+ * reason.  Points into c, or to a static string. */
+static const char *fail_reason(struct csrc *c)
+{
+	if (c->result == CURLE_HTTP_RETURNED_ERROR && c->status[0]) {
+		const char *code = strchr(c->status, ' ');
+		if (code && code[1]) {
+			code++;
+			/* No reason phrase (HTTP/2 has none, HTTP/1.1 may
+			 * omit it: RFC 9112 section 4): "404" alone says little. */
+			if (!strchr(code, ' ')) {
+				snprintf(c->errbuf, sizeof(c->errbuf), "HTTP status %s", code);
+				return c->errbuf;
+			}
+			return code;
+		}
+	}
+	return c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+}
+
 static ssize_t curl_read(struct source *s, void *dst, size_t len)
 {
 	struct csrc *c = s->priv;
@@ -190,7 +258,7 @@ static ssize_t curl_read(struct source *s, void *dst, size_t len)
 		return -EAGAIN;
 	if (c->result == CURLE_OK)
 		return 0;
-	s->err_text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+	s->err_text = fail_reason(c);
 	return -EIO;
 }
 
@@ -233,6 +301,39 @@ int src_curl_is_url(const char *spec)
 	return 0;
 }
 
+/* Run the loop until the response head is in (or the first body bytes, or
+ * the end).  A failure by then is the open's: -EIO with curl's reason in
+ * *why (static storage: start-up runs on one thread), s closed.  On
+ * success the bytes that came with the head wait in the buffer, later ones
+ * go where opts->room says, and s->size is the Content-Length if given. */
+static int wait_head(struct source *s, const struct source_opts *o, const char **why)
+{
+	static char reason[CURL_ERROR_SIZE + STATUS_SIZE];
+	struct csrc *c = s->priv;
+	curl_off_t len = -1;
+
+	while (!c->head && !c->done) {
+		int rc = loop_once(c->loop, -1);
+		if (rc < 0) {
+			curl_close(s);
+			return rc;
+		}
+	}
+	if (c->done && c->result != CURLE_OK) {
+		snprintf(reason, sizeof(reason), "%s", fail_reason(c));
+		curl_close(s);
+		*why = reason;
+		return -EIO;
+	}
+	if (curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) == CURLE_OK &&
+	    len >= 0)
+		s->size = (off_t)len;
+	c->room = o->room;
+	c->commit = o->commit;
+	c->arg = o->arg;
+	return 0;
+}
+
 int src_curl_open(struct source *s, const char *spec, const struct source_opts *o, const char **why)
 {
 	static int global;
@@ -257,9 +358,6 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	c->loop = o->loop;
 	c->timer.cb = on_timer;
 	c->resume.cb = on_resume;
-	c->room = o->room;
-	c->commit = o->commit;
-	c->arg = o->arg;
 	c->multi = curl_multi_init();
 	c->easy = curl_easy_init();
 	if (!c->multi || !c->easy) {
@@ -275,6 +373,9 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	curl_easy_setopt(e, CURLOPT_URL, spec);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's head is not the server's */
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);     /* 4xx/5xx: an error, never data */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
@@ -296,5 +397,5 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 		*why = "curl_multi_add_handle failed";
 		return -EIO;
 	}
-	return 0;
+	return wait_head(s, o, why);
 }

@@ -159,19 +159,22 @@ signal_wait() {
     mkfifo "$T/fifo"
     signal_wait TERM "$T/fifo" -z
 
-    # A URL whose server accepts and never answers: the wait is in the loop.
+    # Start-up waits: nothing is sent yet, and the signal's default action
+    # ends the process (status 128 + 15).  A URL whose server accepts and
+    # never answers is one: no destination is connected, and -l not
+    # opened, before the response's head.
     "$PY" -c 'import os, socket, sys, time
 s = socket.create_server(("127.0.0.1", 0))
 open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 c = s.accept()
+open(sys.argv[1] + ".accepted", "w").close()
 time.sleep(30)' "$T/httpport" &
     PIDS+=($!)
     wait_for 5 test -s "$T/httpport"
-    signal_wait TERM "http://127.0.0.1:$(cat "$T/httpport")/never"
-
-    # Start-up waits: nothing is sent yet, and the signal's default action
-    # ends the process (status 128 + 15).
+    "$RINGCAST" -i "http://127.0.0.1:$(cat "$T/httpport")/never" -l 127.0.0.1:0 127.0.0.1:9 2> "$T/err3" &
+    local pid3=$!
+    PIDS+=("$pid3")
     "$RINGCAST" --serve -l 127.0.0.1:0 "$T/fifo" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
@@ -179,14 +182,18 @@ time.sleep(30)' "$T/httpport" &
     local pid2=$! i
     PIDS+=("$pid2")
     for ((i = 0; i < 100; i++)); do
-        grep -q "listening on" "$T/err2" && [ -n "$(ls -l /proc/$pid/fd 2>/dev/null | grep fifo)" ] && break
+        grep -q "listening on" "$T/err2" && [ -n "$(ls -l /proc/$pid/fd 2>/dev/null | grep fifo)" ] &&
+            [ -e "$T/httpport.accepted" ] && break
         sleep 0.05
     done
-    kill -TERM "$pid" "$pid2"
+    kill -TERM "$pid" "$pid2" "$pid3"
     wait_exit "$pid" 5
     [ "$EXIT_STATUS" -eq 143 ]
     wait_exit "$pid2" 5
     [ "$EXIT_STATUS" -eq 143 ]
+    wait_exit "$pid3" 5
+    [ "$EXIT_STATUS" -eq 143 ]
+    [ ! -s "$T/err3" ] || { cat "$T/err3" >&2; false; }
 }
 
 @test "a late subscriber by default: byte 0 still in the ring gets the whole stream, past it a reset" {

@@ -123,32 +123,75 @@ start_httpd() {
     check_receivers "$T/in.sha" $((4 << 20))
 }
 
-@test "URL errors: 404, 403, a refused port and an unknown host are reported with curl's reason, exit 2, receivers reset" {
+# never_connected: nothing ever connected to the receivers of
+# start_receivers.  Each takes one connection, the first in its queue (a
+# connection closed or reset before it was accepted is still there, and
+# reads as ended), so if a probe's five bytes are what every one of them got,
+# the probe was the first to connect to each.
+never_connected() {
+    local p want
+    want=$(printf probe | sha256sum | cut -d' ' -f1)
+    for p in "${PORTS[@]}"; do
+        printf probe > "/dev/tcp/127.0.0.1/$p"
+    done
+    wait_receivers 30
+    [ "$(grep -c " 5 $want eof$" "$T/results")" -eq "${#PORTS[@]}" ] || { cat "$T/results" >&2; false; }
+}
+
+# refused_early SOURCE PATTERN [ARGS...]: ringcast -i SOURCE ARGS, with 2
+# receivers and -l for subscribers, is refused at start-up: exit 2, one line
+# of output that matches "ringcast: SOURCE: PATTERN" (no "listening on": -l
+# never opened, no reset), and neither receiver was ever connected.
+refused_early() {
+    local src=$1 pattern=$2
+    shift 2
+    start_receivers 2
+    run -2 timeout 60 "$RINGCAST" -i "$src" "$@" -l 127.0.0.1:0 "${DESTS[@]}"
+    [ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} == "ringcast: $src: "$pattern ]] || { echo "$output" >&2; false; }
+    never_connected
+}
+
+@test "a URL that cannot be fetched is refused before any connection, like a missing file: 404 (also under -z, --extract), 500, 403, a redirect to a 404, a refused port, an unknown host" {
     make_input in 1
+    # The yardstick: a missing file.
+    refused_early "$T/nonexistent" "No such file or directory"
     start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
     local port=$PORT
-    start_receivers 2
-    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$port/nothing" "${DESTS[@]}"
-    [ "${lines[0]}" = "ringcast: http://127.0.0.1:$port/nothing: The requested URL returned error: 404" ]
-    [ "${lines[1]}" = "ringcast: resetting the 2 destinations not finished, so that none takes a partial stream for a whole one" ]
-    wait_receivers 30
-    # No receiver took an error page, or anything, for data; each saw a reset.
-    [ "$(grep -c ' 0 [0-9a-f]* error:ConnectionResetError$' "$T/results")" -eq 2 ]
-
+    refused_early "http://127.0.0.1:$port/nothing" "404 Not Found"
+    # Under -z and --extract too: the archive's reader opens the URL first.
+    refused_early "http://127.0.0.1:$port/nothing" "404 Not Found" -z
+    refused_early "http://127.0.0.1:$port/nothing" "404 Not Found" --extract disk.img
+    start_httpd "$T/in" --status "500 Internal Server Error"
+    refused_early "http://127.0.0.1:$HTTPD_PORT/in" "500 Internal Server Error"
     start_httpd "$T/in" --need "X-Token: yes"
-    start_receivers 1
-    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$HTTPD_PORT/in" "${DESTS[@]}"
-    [ "${lines[0]}" = "ringcast: http://127.0.0.1:$HTTPD_PORT/in: The requested URL returned error: 403" ]
-    wait_receivers 30
+    refused_early "http://127.0.0.1:$HTTPD_PORT/in" "403 Forbidden"
+    # The message names the URL given, the reason is the last response's.
+    start_httpd "$T/in" --redirect "http://127.0.0.1:$port/nothing"
+    refused_early "http://127.0.0.1:$HTTPD_PORT/moved" "404 Not Found"
+    refused_port
+    refused_early "http://127.0.0.1:$REFUSED_PORT/x" \
+        "Failed to connect to 127.0.0.1 port $REFUSED_PORT after "*" ms: Couldn't connect to server"
+    refused_early "http://nosuch.invalid/x" "Could not resolve host: nosuch.invalid"
+}
 
-    start_receivers 1
-    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:9/x" "${DESTS[@]}"
-    [[ ${lines[0]} == "ringcast: http://127.0.0.1:9/x: Failed to connect to 127.0.0.1 port 9 "* ]]
-    wait_receivers 30
-    start_receivers 1
-    run -2 timeout 30 "$RINGCAST" -i "http://nosuch.invalid/x" "${DESTS[@]}"
-    [ "${lines[0]}" = "ringcast: http://nosuch.invalid/x: Could not resolve host: nosuch.invalid" ]
-    wait_receivers 30
+@test "a good URL: the bytes that come with the response head are neither lost nor doubled, and its size is known" {
+    # Head and body in one write: empty, 1000 bytes, 4 MiB.
+    : > "$T/empty"
+    head -c 1000 /dev/urandom > "$T/small"
+    make_input big 4
+    local f
+    for f in empty small big; do
+        sha256sum < "$T/$f" | cut -d' ' -f1 > "$T/$f.sha"
+        start_httpd "$T/$f" --one-write
+        deliver 2 "$T/$f.sha" "$(stat -c %s "$T/$f")" -i "http://127.0.0.1:$HTTPD_PORT/$f"
+    done
+    # 32 MiB through a 1 MiB ring: curl's pause and resume, many times over.
+    make_input in 32
+    start_httpd "$T/in"
+    deliver 3 "$T/in.sha" $((32 << 20)) --ring-size 1M --stats "$T/st.json" \
+        -i "http://127.0.0.1:$HTTPD_PORT/in"
+    grep -q '"source": {"name": "http://127.0.0.1:'"$HTTPD_PORT"'/in", "bytes": 33554432, "size": 33554432,' "$T/st.json" ||
+        { cat "$T/st.json" >&2; false; }
 }
 
 @test "a server that closes mid-body: exit 1, the reason, and every receiver reset" {
@@ -172,17 +215,13 @@ start_httpd() {
     [ "$(grep -c "^[0-9] 4194304 $(cat "$T/disk.img.sha") eof$" <<< "$output")" -eq 2 ]
 }
 
-@test "https: a certificate the system does not trust is a TLS error with curl's reason, exit 2" {
+@test "https: a certificate the system does not trust is a TLS error with curl's reason, refused before any connection, exit 2" {
     command -v openssl > /dev/null || skip "openssl is not installed"
     make_input in 1
     openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
         -keyout "$T/key.pem" -out "$T/cert.pem" 2> /dev/null
     start_httpd "$T/in" --tls "$T/cert.pem" "$T/key.pem"
-    start_receivers 1
-    run -2 timeout 30 "$RINGCAST" -i "https://localhost:$HTTPD_PORT/in" "${DESTS[@]}"
-    [[ ${lines[0]} == "ringcast: https://localhost:$HTTPD_PORT/in: SSL certificate problem: self"?"signed certificate" ]] ||
-        { echo "$output" >&2; false; }
-    wait_receivers 30
+    refused_early "https://localhost:$HTTPD_PORT/in" "SSL certificate problem: self"?"signed certificate"
 }
 
 @test "a disk source that fails part way (EIO at 5 MiB of 32): the reason, exit 1, every receiver reset" {
