@@ -194,7 +194,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     mkdir "$T/d"
     : > "$T/d/a"
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
-    [ "$output" = "ringcast: $T/d/a: another BLOB is already named 'a'" ]
+    [ "$output" = "ringcast: $T/d/a: another BLOB is already served at /a" ]
     run -2 timeout 10 "$RINGCAST" --serve "$T/a"
     [ "${lines[0]}" = "ringcast: --serve needs -l [HOST:]PORT" ]
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0
