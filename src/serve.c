@@ -97,6 +97,7 @@ struct server {
 };
 
 static void client_send(struct client *c);
+static void client_read(struct client *c);
 static void next_request(struct client *c);
 
 static void refresh_date(struct server *s)
@@ -414,7 +415,9 @@ static void client_send(struct client *c)
 	response_done(c);
 }
 
-/* Parse what has arrived; answer a whole request, or wait for more. */
+/* Parse what has arrived; answer a whole request, or read for more.  c may
+ * be gone when it returns (a response that ends the connection can free it
+ * at once), so a caller touches c no more. */
 static void handle_input(struct client *c)
 {
 	struct server *s = c->s;
@@ -422,7 +425,12 @@ static void handle_input(struct client *c)
 	int rc = http_parse(c->rbuf, c->rlen, s->cfg->max_header, &r);
 
 	if (rc == 0) {
-		return;
+		/* Nothing whole yet: read on only if the socket said it has more,
+		 * which saves a recv that finds nothing after every response.
+		 * client_read leaves readable set only with its buffer full, and
+		 * then the parse is never 0 again: no loop. */
+		if (c->readable)
+			client_read(c);
 	} else if (rc < 0) {
 		c->minor = 1; /* not known: no "Connection: keep-alive" for 1.0 */
 		respond_error(c, -rc, r.method == HTTP_HEAD, 1);
@@ -484,11 +492,7 @@ static void next_request(struct client *c)
 		client_close(c);
 		return;
 	}
-	handle_input(c);
-	/* Nothing whole yet: read on only if the socket said it has more, which
-	 * saves a recv that finds nothing after every response. */
-	if (c->state == C_READ && c->readable)
-		client_read(c);
+	handle_input(c); /* c may be gone now */
 }
 
 static void on_client(struct loop_io *io, uint32_t events)
