@@ -1,4 +1,5 @@
 #include "blob.h"
+#include "http.h"
 #include "loop.h"
 #include "src.h"
 #include "util.h"
@@ -57,20 +58,43 @@ const char *blob_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* The name a URL path finds a blob by: its last path segment, without a
- * query ("stdin" for -, "index" for a URL that ends in /). */
-static char *blob_name(const char *spec)
+/* The last '/'-separated segment of [p, end): a pointer into it. */
+static const char *last_segment(const char *p, const char *end)
 {
-	if (!strcmp(spec, "-"))
-		return strdup("stdin");
-	size_t end = strcspn(spec, "?#");
-	const char *start = spec;
-	for (const char *p = spec; p < spec + end; p++)
+	const char *start = p;
+
+	for (; p < end; p++)
 		if (*p == '/')
 			start = p + 1;
-	if (start == spec + end)
-		return strdup("index");
-	return strndup(start, (size_t)(spec + end - start));
+	return start;
+}
+
+/* The name a request path finds a blob by: for a file, its file name, every
+ * byte of it (a '?', '#', '%' or space is part of the name, not URL syntax);
+ * for a URL, its last path segment without the query, percent-decoded once
+ * as a request path is (kept as it is if it would decode to '/', NUL, "." or
+ * ".."); "stdin" for -; "index" when that leaves nothing (a URL that ends in
+ * '/').  Never empty, so no blob ever takes the path '/' (serve.c lists the
+ * blobs there).  NULL when out of memory. */
+static char *blob_name(const char *spec)
+{
+	const char *end = spec + strlen(spec), *start;
+
+	if (!strcmp(spec, "-"))
+		return strdup("stdin");
+	if (src_curl_is_url(spec)) {
+		end = spec + strcspn(spec, "?#");
+		start = last_segment(spec, end);
+		size_t n = (size_t)(end - start);
+		char *dec = malloc(n + 1);
+		int len = dec ? http_decode_path((struct http_span){ start, n }, dec, n + 1) : -1;
+		if (len > 0 && !memchr(dec, '/', (size_t)len) && strcmp(dec, ".") && strcmp(dec, ".."))
+			return dec;
+		free(dec);
+	} else {
+		start = last_segment(spec, end);
+	}
+	return start == end ? strdup("index") : strndup(start, (size_t)(end - start));
 }
 
 /* FNV-1a, 64 bits: the content's part of the ETag. */
@@ -176,8 +200,8 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 		return -ENOMEM;
 	}
 	b->type = blob_type(b->name);
-	b->mtime = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_mtime
-								 : (int64_t)time(NULL);
+	int file = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode);
+	b->mtime = file ? (int64_t)st.st_mtime : (int64_t)time(NULL);
 	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct src_reader r = { &s, o.loop };
 	rc = b->fd < 0 ? -errno : copy_in(source_rd, &r, b->fd, &b->size, &hash);
@@ -185,6 +209,9 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
 	s.ops->close(&s);
 	loop_free(o.loop);
+	/* Whole seconds: a file changed again within its mtime's second, after
+	 * we read it, would keep that mtime. */
+	b->mtime_strong = file && b->mtime < (int64_t)time(NULL);
 	if (rc < 0 || (rc = finish(b, hash, spec)) < 0)
 		goto fail;
 	return 0;
@@ -219,6 +246,7 @@ static int add_member(void *arg, char *name, int64_t mtime,
 
 	b.fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	rc = b.fd < 0 ? -errno : copy_in(rd, ctx, b.fd, &b.size, &hash);
+	b.mtime_strong = mtime < (int64_t)time(NULL);
 	if (rc == 0)
 		rc = finish(&b, hash, u->spec);
 	if (rc == 0)
@@ -234,4 +262,42 @@ int blob_unpack(const char *spec, const struct source_opts *opts,
 	struct unpack u = { spec, add, arg };
 
 	return archive_members(spec, opts, add_member, &u);
+}
+
+/* A reader over bytes in memory, for copy_in. */
+struct mem_reader {
+	const char *p;
+	size_t left;
+};
+
+static ssize_t mem_rd(void *ctx, void *buf, size_t len)
+{
+	struct mem_reader *m = ctx;
+	size_t n = MIN(len, m->left);
+
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data,
+		  size_t len)
+{
+	struct mem_reader m = { data, len };
+	const char *what = name[0] ? name : "/"; /* for messages */
+	uint64_t hash = 0;
+	int rc;
+
+	*b = (struct blob){ .fd = -1, .type = type, .mtime = (int64_t)time(NULL) };
+	b->name = strdup(name);
+	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	rc = !b->name ? -ENOMEM : b->fd < 0 ? -errno : copy_in(mem_rd, &m, b->fd, &b->size, &hash);
+	if (rc < 0)
+		errmsg("%s: %s", what, strerror(-rc));
+	else
+		rc = finish(b, hash, what);
+	if (rc < 0)
+		blob_free(b);
+	return rc;
 }

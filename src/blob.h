@@ -16,7 +16,15 @@ struct blob {
 	const uint8_t *map; /* a read-only mapping of it (NULL when empty) */
 	uint64_t size;
 	int64_t mtime;     /* the file's, or the time it was loaded */
-	char etag[40];     /* quoted */
+	/* Last-Modified may serve as a strong validator (RFC 9110, 8.8.2.2, for
+	 * If-Range): only a file's or archive member's mtime whose second had
+	 * passed when the blob was loaded, never a load time. */
+	int mtime_strong;
+	/* Quoted and strong (RFC 9110, 8.8.3): the size and a 64-bit FNV-1a hash
+	 * of every byte, so it changes whenever the content does, across
+	 * restarts too (a chance collision aside), and If-Match and If-Range can
+	 * compare it strongly. */
+	char etag[40];
 	const char *type;  /* Content-Type, by the name's extension */
 };
 
@@ -31,6 +39,13 @@ void blob_free(struct blob *b);
  * Returns 0, or -errno after a message. */
 int blob_unpack(const char *spec, const struct source_opts *opts,
 		int (*add)(void *arg, struct blob *b), void *arg);
+
+/* A blob of len bytes copied from data, named name (copied; "" is the
+ * path '/'), of Content-Type type (not copied: a constant), Last-Modified
+ * now, weak.  For serve mode's listing of the blobs.  Returns 0, or -errno
+ * after a message. */
+int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data,
+		  size_t len);
 
 /* The Content-Type for a file name, by its extension. */
 const char *blob_type(const char *name);

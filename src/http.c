@@ -73,7 +73,8 @@ static int parse_request_line(const char *p, const char *nl, struct http_req *r)
 							 : HTTP_OTHER;
 	const char *t = ++p;
 	while (p < end && *p != ' ') {
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+		/* A fragment is never sent (RFC 9112, 3.2): '#' cannot be in a target. */
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
 			return -400;
 		p++;
 	}
@@ -92,10 +93,9 @@ static int parse_request_line(const char *p, const char *nl, struct http_req *r)
 		const char *s = memchr(t + 7, '/', (size_t)(tend - t - 7));
 		t = s ? s : tend;
 	}
-	const char *q = t;
-	while (q < tend && *q != '?' && *q != '#')
-		q++;
-	r->path = (struct http_span){ t, (size_t)(q - t) };
+	/* The path ends at the first '?'; the query is not ours to read. */
+	const char *q = memchr(t, '?', (size_t)(tend - t));
+	r->path = (struct http_span){ t, (size_t)((q ? q : tend) - t) };
 	return 0;
 }
 
@@ -144,6 +144,10 @@ int http_parse(const char *buf, size_t len, size_t max_head, struct http_req *r)
 			conn = v;
 		else if (span_is(name, "Range"))
 			r->range = v;
+		else if (span_is(name, "If-Match"))
+			r->if_match = v;
+		else if (span_is(name, "If-Unmodified-Since"))
+			r->if_unmodified_since = v;
 		else if (span_is(name, "If-None-Match"))
 			r->if_none_match = v;
 		else if (span_is(name, "If-Modified-Since"))
@@ -230,29 +234,102 @@ int http_range(struct http_span range, uint64_t size, uint64_t *first, uint64_t 
 	return 1;
 }
 
-int http_etag_match(struct http_span inm, const char *etag)
+int http_etag_match(struct http_span list, const char *etag, int strong)
 {
-	const char *p = inm.p, *end;
+	const char *p = list.p, *end;
 	size_t elen = strlen(etag);
 
 	if (!p)
 		return 0;
-	end = p + inm.len;
+	end = p + list.len;
 	while (p < end) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 		const char *e = c ? c : end;
 		struct http_span t = trim(p, e);
 		if (t.len == 1 && t.p[0] == '*')
 			return 1;
-		if (t.len > 2 && t.p[0] == 'W' && t.p[1] == '/') { /* weak comparison */
+		if (t.len > 2 && t.p[0] == 'W' && t.p[1] == '/') {
+			if (strong)
+				goto next; /* a weak tag never matches strongly */
 			t.p += 2;
 			t.len -= 2;
 		}
 		if (t.len == elen && !memcmp(t.p, etag, elen))
 			return 1;
+next:
 		p = e + 1;
 	}
 	return 0;
+}
+
+int http_preconditions(const struct http_req *r, const char *etag, int64_t mtime)
+{
+	int get = r->method == HTTP_GET || r->method == HTTP_HEAD;
+
+	if (r->if_match.p) {
+		if (!http_etag_match(r->if_match, etag, 1))
+			return 412;
+	} else {
+		int64_t t = http_parse_date(r->if_unmodified_since);
+		if (t >= 0 && mtime > t)
+			return 412;
+	}
+	if (r->if_none_match.p) {
+		if (http_etag_match(r->if_none_match, etag, 0))
+			return get ? 304 : 412;
+	} else if (get) {
+		int64_t t = http_parse_date(r->if_modified_since);
+		if (t >= 0 && mtime <= t)
+			return 304;
+	}
+	return 0;
+}
+
+int http_if_range(const struct http_req *r, const char *etag, int64_t mtime, int mtime_strong)
+{
+	struct http_span v = r->if_range;
+
+	if (!v.p)
+		return 1;
+	if (v.len > 0 && v.p[0] == '"') /* an entity-tag, compared strongly */
+		return v.len == strlen(etag) && !memcmp(v.p, etag, v.len);
+	if (v.len > 1 && v.p[0] == 'W' && v.p[1] == '/')
+		return 0; /* a weak entity-tag never matches strongly */
+	int64_t t = http_parse_date(v);
+	return mtime_strong && t >= 0 && t == mtime;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+		return (ch | 0x20) - 'a' + 10;
+	return -1;
+}
+
+int http_decode_path(struct http_span path, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < path.len; i++) {
+		char ch = path.p[i];
+		if (ch == '%') {
+			int hi = i + 2 < path.len ? hexval(path.p[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(path.p[i + 2]) : -1;
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			ch = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = ch;
+	}
+	if (cap == 0)
+		return -1;
+	out[o] = 0;
+	return (int)o;
 }
 
 static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -3,13 +3,14 @@
  * by sendfile to each client that connects.  Raw TCP by default: a client
  * gets the first blob, then a clean end.  With --http, HTTP/1.1: GET and HEAD
  * name a blob by path, with ranges, conditional requests, keep-alive and
- * pipelining.  One epoll loop; a client that is slow or stalls only ever
- * waits on its own socket.
+ * pipelining, and '/' lists them.  One epoll loop; a client that is slow or
+ * stalls only ever waits on its own socket.
  */
 #include "serve.h"
 #include "blob.h"
 #include "cli.h"
 #include "http.h"
+#include "listing.h"
 #include "loop.h"
 #include "net.h"
 #include "src.h"
@@ -58,6 +59,7 @@ struct client {
 	const struct blob *body;
 	uint64_t body_off, body_end;
 	int close_after;    /* end the connection after this response */
+	int minor;          /* the request's HTTP/1.<minor> */
 	int corked;         /* TCP_CORK is on for a large body */
 	int readable;       /* EPOLLIN seen since recv last found nothing */
 	char *rbuf;         /* request bytes, max_header of them */
@@ -74,6 +76,8 @@ struct server {
 	struct loop *loop;
 	struct served *blobs;
 	size_t nblobs;
+	struct served index; /* --http: the page '/' answers with, listing the blobs */
+	char *path;          /* --http: a request's decoded path, max_header + 1 bytes */
 	const char *loading; /* the BLOB being loaded, for messages */
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis;
@@ -93,6 +97,7 @@ struct server {
 };
 
 static void client_send(struct client *c);
+static void client_read(struct client *c);
 static void next_request(struct client *c);
 
 static void refresh_date(struct server *s)
@@ -202,10 +207,13 @@ static void head_add(struct client *c, const char *fmt, ...)
 		c->head_len += MIN((size_t)n, room - 1);
 }
 
-static void head_end(struct client *c, int minor)
+/* Date, Connection and the blank line.  Every response says when the
+ * connection ends after it, and an HTTP/1.0 client that asked for keep-alive
+ * hears that it stays open (RFC 9112, 9.3). */
+static void head_end(struct client *c)
 {
 	head_add(c, "%s%s\r\n", c->s->date,
-		 c->close_after ? "Connection: close\r\n" : minor == 0 ? "Connection: keep-alive\r\n" : "");
+		 c->close_after ? "Connection: close\r\n" : c->minor == 0 ? "Connection: keep-alive\r\n" : "");
 }
 
 static const char *reason(int status)
@@ -215,6 +223,7 @@ static const char *reason(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
@@ -223,52 +232,24 @@ static const char *reason(int status)
 	return "Error";
 }
 
-/* An error with a one-line text body. */
-static void respond_error(struct client *c, int status, int minor, int close_after)
+/* An error with a one-line text body, none for HEAD (RFC 9110, 9.3.2; its
+ * Content-Length is still the GET's).  The connection ends after it if the
+ * request asked so (c->close_after, set from it) or if broken: the stream
+ * cannot be read on (a head that did not parse, a body not skipped). */
+static void respond_error(struct client *c, int status, int head_only, int broken)
 {
 	const char *why = reason(status);
 
 	c->s->n.errors++;
-	c->close_after = close_after || c->s->stopping;
+	c->close_after = c->close_after || broken || c->s->stopping;
 	c->head_len = 0;
 	head_add(c, "HTTP/1.1 %d %s\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
 		    "Content-Length: %zu\r\n%s",
 		 status, why, strlen(why) + 5, status == 405 ? "Allow: GET, HEAD\r\n" : "");
-	head_end(c, minor);
-	head_add(c, "%d %s\n", status, why);
+	head_end(c);
+	if (!head_only)
+		head_add(c, "%d %s\n", status, why);
 	start_response(c, NULL, 0, 0);
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-		return (ch | 0x20) - 'a' + 10;
-	return -1;
-}
-
-/* Percent-decode a path into out (NUL-terminated); -1 if malformed. */
-static int decode_path(struct http_span p, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < p.len; i++) {
-		char ch = p.p[i];
-		if (ch == '%') {
-			int hi = i + 2 < p.len ? hexval(p.p[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(p.p[i + 2]) : -1;
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			ch = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = ch;
-	}
-	out[o] = 0;
-	return 0;
 }
 
 static const struct served *find_blob(const struct server *s, const char *name)
@@ -279,60 +260,61 @@ static const struct served *find_blob(const struct server *s, const char *name)
 	return NULL;
 }
 
-static int not_modified(const struct http_req *r, const struct blob *b)
-{
-	if (r->if_none_match.p)
-		return http_etag_match(r->if_none_match, b->etag);
-	int64_t since = http_parse_date(r->if_modified_since);
-	return since >= 0 && b->mtime <= since;
-}
-
 static void respond(struct client *c, const struct http_req *r)
 {
 	struct server *s = c->s;
-	char path[1024];
+	int head_only = r->method == HTTP_HEAD;
 
 	c->close_after = !r->keep_alive || s->stopping;
+	c->minor = r->minor;
 	if (r->method == HTTP_OTHER) {
-		respond_error(c, 405, r->minor, r->has_body);
+		respond_error(c, 405, 0, r->has_body);
 		return;
 	}
 	if (r->has_body) {
-		respond_error(c, 413, r->minor, 1);
+		respond_error(c, 413, head_only, 1);
 		return;
 	}
-	if (decode_path(r->path, path, sizeof(path)) < 0 || path[0] != '/') {
-		respond_error(c, 400, r->minor, 1);
+	if (http_decode_path(r->path, s->path, s->cfg->max_header + 1) < 0 || s->path[0] != '/') {
+		respond_error(c, 400, head_only, 0);
 		return;
 	}
-	const struct served *sv = find_blob(s, path + 1);
+	/* No blob is named "" (blob.c): '/' is always the listing. */
+	const struct served *sv = s->path[1] ? find_blob(s, s->path + 1) : &s->index;
 	if (!sv) {
-		respond_error(c, 404, r->minor, 0);
+		respond_error(c, 404, head_only, 0);
 		return;
 	}
 	const struct blob *b = &sv->b;
 	char lm[32];
 	uint64_t first = 0, last = 0;
-	int head_only = r->method == HTTP_HEAD;
 
+	/* RFC 9110, 13.2.2: the preconditions, then If-Range, then Range. */
+	int cond = http_preconditions(r, b->etag, b->mtime);
+	if (cond == 412) {
+		respond_error(c, 412, head_only, 0);
+		return;
+	}
 	c->head_len = 0;
-	if (not_modified(r, b)) {
+	if (cond == 304) {
 		http_fmt_date(b->mtime, lm);
 		head_add(c, "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\nETag: %s\r\n"
 			    "Last-Modified: %s\r\n", b->etag, lm);
-		head_end(c, r->minor);
+		head_end(c);
 		s->n.responses++;
 		start_response(c, NULL, 0, 0);
 		return;
 	}
-	/* A Range under If-Range we do not evaluate: send the whole blob. */
-	int rr = r->method == HTTP_GET && !r->if_range.p ? http_range(r->range, b->size, &first, &last) : 0;
+	/* Ranges are for GET only (RFC 9110, 14.2). */
+	int rr = r->method == HTTP_GET && http_if_range(r, b->etag, b->mtime, b->mtime_strong)
+			 ? http_range(r->range, b->size, &first, &last)
+			 : 0;
 	if (rr < 0) {
 		s->n.errors++;
 		head_add(c, "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
 			    "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
 			 (unsigned long long)b->size);
-		head_end(c, r->minor);
+		head_end(c);
 		start_response(c, NULL, 0, 0);
 		return;
 	}
@@ -345,13 +327,13 @@ static void respond(struct client *c, const struct http_req *r)
 			 b->type, (unsigned long long)first, (unsigned long long)last,
 			 (unsigned long long)b->size, (unsigned long long)(last - first + 1), lm,
 			 b->etag);
-		head_end(c, r->minor);
+		head_end(c);
 		start_response(c, b, first, last + 1);
 		return;
 	}
 	memcpy(c->head, sv->head, sv->head_len);
 	c->head_len = sv->head_len;
-	head_end(c, r->minor);
+	head_end(c);
 	start_response(c, b, 0, head_only ? 0 : b->size);
 }
 
@@ -433,7 +415,9 @@ static void client_send(struct client *c)
 	response_done(c);
 }
 
-/* Parse what has arrived; answer a whole request, or wait for more. */
+/* Parse what has arrived; answer a whole request, or read for more.  c may
+ * be gone when it returns (a response that ends the connection can free it
+ * at once), so a caller touches c no more. */
 static void handle_input(struct client *c)
 {
 	struct server *s = c->s;
@@ -441,9 +425,15 @@ static void handle_input(struct client *c)
 	int rc = http_parse(c->rbuf, c->rlen, s->cfg->max_header, &r);
 
 	if (rc == 0) {
-		return;
+		/* Nothing whole yet: read on only if the socket said it has more,
+		 * which saves a recv that finds nothing after every response.
+		 * client_read leaves readable set only with its buffer full, and
+		 * then the parse is never 0 again: no loop. */
+		if (c->readable)
+			client_read(c);
 	} else if (rc < 0) {
-		respond_error(c, -rc, 1, 1);
+		c->minor = 1; /* not known: no "Connection: keep-alive" for 1.0 */
+		respond_error(c, -rc, r.method == HTTP_HEAD, 1);
 	} else {
 		c->consumed = (size_t)rc;
 		respond(c, &r);
@@ -502,11 +492,7 @@ static void next_request(struct client *c)
 		client_close(c);
 		return;
 	}
-	handle_input(c);
-	/* Nothing whole yet: read on only if the socket said it has more, which
-	 * saves a recv that finds nothing after every response. */
-	if (c->state == C_READ && c->readable)
-		client_read(c);
+	handle_input(c); /* c may be gone now */
 }
 
 static void on_client(struct loop_io *io, uint32_t events)
@@ -755,14 +741,22 @@ static void fit_fd_limit(struct server *s)
 static int add_blob(void *arg, struct blob *b)
 {
 	struct server *s = arg;
+	/* The name as its URL path: any byte of a name is safe on a terminal so. */
+	char *href = listing_href(b->name);
 
+	if (!href) {
+		errmsg("%s: %s", s->loading, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (find_blob(s, b->name)) {
-		errmsg("%s: another BLOB is already named '%s'", s->loading, b->name);
+		errmsg("%s: another BLOB is already served at %s", s->loading, href);
+		free(href);
 		return -EEXIST;
 	}
 	struct served *n = realloc(s->blobs, (s->nblobs + 1) * sizeof(*n));
 	if (!n) {
 		errmsg("%s: %s", s->loading, strerror(ENOMEM));
+		free(href);
 		return -ENOMEM;
 	}
 	s->blobs = n;
@@ -770,12 +764,38 @@ static int add_blob(void *arg, struct blob *b)
 	*sv = (struct served){ .b = *b };
 	if (build_head(sv) < 0) {
 		errmsg("%s: %s", s->loading, strerror(ENOMEM));
+		free(href);
 		return -ENOMEM;
 	}
 	s->nblobs++;
-	info("%s: %llu bytes as '%s' (%s)", s->loading, (unsigned long long)b->size, b->name,
-	     b->type);
+	info("%s: %llu bytes as %s (%s)", s->loading, (unsigned long long)b->size, href, b->type);
+	free(href);
 	return 0;
+}
+
+/* --http: the page '/' answers with, built once (the blobs never change)
+ * and served as a blob is.  0, or -ENOMEM after a message. */
+static int build_index(struct server *s)
+{
+	struct listing_item *items = calloc(s->nblobs, sizeof(*items));
+	size_t len = 0;
+	char *page = NULL;
+	int rc = -ENOMEM;
+
+	if (items) {
+		for (size_t i = 0; i < s->nblobs; i++)
+			items[i] = (struct listing_item){ s->blobs[i].b.name, s->blobs[i].b.size,
+							  s->blobs[i].b.type };
+		page = listing_html(items, s->nblobs, &len);
+	}
+	if (!page)
+		errmsg("the listing of /: %s", strerror(ENOMEM));
+	else if ((rc = blob_from_mem(&s->index.b, "", "text/html; charset=utf-8", page, len)) == 0 &&
+		 (rc = build_head(&s->index)) < 0)
+		errmsg("the listing of /: %s", strerror(-rc));
+	free(items);
+	free(page);
+	return rc;
 }
 
 static int setup(struct server *s)
@@ -810,6 +830,14 @@ static int setup(struct server *s)
 		errmsg("--unpack: the archives hold no regular file to serve");
 		return 2;
 	}
+	if (cfg->http) {
+		if (!(s->path = malloc(cfg->max_header + 1))) {
+			errmsg("%s", strerror(ENOMEM));
+			return 2;
+		}
+		if (build_index(s) < 0)
+			return 2;
+	}
 	fit_fd_limit(s);
 	refresh_date(s);
 	int rc = open_listeners(s);
@@ -836,6 +864,9 @@ static void teardown(struct server *s)
 		blob_free(&s->blobs[i].b);
 	}
 	free(s->blobs);
+	free(s->index.head);
+	blob_free(&s->index.b);
+	free(s->path);
 	if (s->sig_io.fd >= 0)
 		close(s->sig_io.fd);
 	loop_free(s->loop);
@@ -843,7 +874,7 @@ static void teardown(struct server *s)
 
 int serve_run(const struct config *cfg)
 {
-	struct server s = { .cfg = cfg, .sig_io = { .fd = -1 } };
+	struct server s = { .cfg = cfg, .sig_io = { .fd = -1 }, .index = { .b = { .fd = -1 } } };
 	int rc = setup(&s);
 
 	if (rc == 0) {

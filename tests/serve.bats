@@ -120,6 +120,199 @@ print(body2.decode().strip())' "$PORT"
     [ "$output" = 200 ]
 }
 
+# code ARGS...: the HTTP status curl gets for ARGS (any body thrown away).
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+@test "HTTP: errors follow the request's connection: an HTTP/1.0 404 and a 405 asked to close end at once; a 1.1 404 keeps it open" {
+    printf '0123456789' > "$T/ten.txt"
+    start_server --http --idle-timeout 60s "$T/ten.txt"
+    # The end must come within 10 s, far below --idle-timeout: from the
+    # request's semantics, not from the timeout.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 $'GET /missing HTTP/1.0\r\n\r\n'
+    [ "$output" = "status=404 connection=close length=14 allow=- body=b'404 Not Found\\n'
+end=eof" ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 \
+        $'DELETE /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    [ "$output" = "status=405 connection=close length=23 allow=GET, HEAD body=b'405 Method Not Allowed\\n'
+end=eof" ]
+    # A request line that does not parse leaves nothing to read on: 400 and the end.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 $'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n'
+    [ "$output" = "status=400 connection=close length=16 allow=- body=b'400 Bad Request\\n'
+end=eof" ]
+    # Keep-alive, one request after the other on one connection: a 1.1 404,
+    # a 1.0 404 that asked for keep-alive, then a 1.0 GET without it.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --each --wait 10 \
+        $'GET /missing HTTP/1.1\r\nHost: x\r\n\r\n' \
+        $'GET /missing HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' \
+        $'GET /ten.txt HTTP/1.0\r\n\r\n'
+    [ "$output" = "status=404 connection=- length=14 allow=- body=b'404 Not Found\\n'
+status=404 connection=keep-alive length=14 allow=- body=b'404 Not Found\\n'
+status=200 connection=close length=10 allow=- body=b'0123456789'
+end=eof" ]
+}
+
+@test "HTTP: no response to HEAD has a body: HEAD /missing pipelined before GET /ten.txt; curl -I finds no excess" {
+    printf '0123456789' > "$T/ten.txt"
+    start_server --http "$T/ten.txt"
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 \
+        $'HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n' \
+        $'GET /ten.txt HTTP/1.1\r\nHost: x\r\n\r\n' \
+        $'HEAD /ten.txt HTTP/1.1\r\nHost: x\r\nIf-Match: "nomatch"\r\n\r\n' \
+        $'HEAD /ten.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n'
+    [ "$output" = "status=404 connection=- length=14 allow=- body=b''
+status=200 connection=- length=10 allow=- body=b'0123456789'
+status=412 connection=- length=24 allow=- body=b''
+status=413 connection=close length=22 allow=- body=b''
+end=eof" ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 $'HEAD /c#d HTTP/1.1\r\nHost: x\r\n\r\n'
+    [ "$output" = "status=400 connection=close length=16 allow=- body=b''
+end=eof" ]
+    run -0 curl -sS -v -I "$(URL missing)"
+    [[ $output == *"< HTTP/1.1 404 Not Found"* ]]
+    [[ $output != *Excess* ]] || { echo "$output" >&2; false; }
+}
+
+@test "HTTP: If-Match, If-Unmodified-Since and If-Range in RFC 9110's order, strong where it asks" {
+    make_input disk.img 1
+    touch -d '2020-01-02 03:04:05 UTC' "$T/disk.img"
+    start_server --http "$T/disk.img"
+    local etag lm u
+    u=$(URL disk.img)
+    etag=$(curl -sSfI "$u" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
+    lm=$(curl -sSfI "$u" | sed -n 's/^Last-Modified: \(.*\)\r$/\1/p')
+    [[ $etag == '"'*'"' ]]
+    [ "$lm" = "Thu, 02 Jan 2020 03:04:05 GMT" ]
+    dd if="$T/disk.img" of="$T/cut" bs=1000 skip=1 count=1 status=none
+    # If-Range with the current ETag: the range, as a resumed download needs.
+    curl -sSf -D "$T/h" -o "$T/part" -r 1000-1999 -H "If-Range: $etag" "$u"
+    grep -q '^HTTP/1.1 206 Partial Content' "$T/h"
+    cmp "$T/part" "$T/cut"
+    # With a stale one (or a weak one): the whole blob, 200.
+    for v in '"stale"' "W/$etag"; do
+        curl -sSf -D "$T/h" -o "$T/whole" -r 1000-1999 -H "If-Range: $v" "$u"
+        grep -q '^HTTP/1.1 200 OK' "$T/h"
+        cmp "$T/whole" "$T/disk.img"
+    done
+    # A file's Last-Modified, long past when it was loaded, is a strong
+    # validator: If-Range with exactly it holds, with another date not.
+    curl -sSf -D "$T/h" -o "$T/part" -r 1000-1999 -H "If-Range: $lm" "$u"
+    grep -q '^HTTP/1.1 206 Partial Content' "$T/h"
+    cmp "$T/part" "$T/cut"
+    [ "$(code -r 1000-1999 -H 'If-Range: Thu, 02 Jan 2020 03:04:06 GMT' "$u")" = 200 ]
+    # If-Match compares strongly; * matches the blob that is there.
+    [ "$(code -H 'If-Match: "nomatch"' "$u")" = 412 ]
+    [ "$(code -H "If-Match: $etag" "$u")" = 200 ]
+    [ "$(code -H 'If-Match: *' "$u")" = 200 ]
+    [ "$(code -H "If-Match: \"x\", $etag" "$u")" = 200 ]
+    [ "$(code -H "If-Match: W/$etag" "$u")" = 412 ]
+    # If-Unmodified-Since: a date before Last-Modified fails; its own or a later one holds.
+    [ "$(code -H 'If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT' "$u")" = 412 ]
+    [ "$(code -H "If-Unmodified-Since: $lm" "$u")" = 200 ]
+    [ "$(code -H 'If-Unmodified-Since: Fri, 01 Jan 2100 00:00:00 GMT' "$u")" = 200 ]
+    # ... and is not looked at when If-Match is there.
+    [ "$(code -H "If-Match: $etag" -H 'If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT' "$u")" = 200 ]
+    # A failed If-Match comes before a matching If-None-Match; If-None-Match
+    # still comes before If-Modified-Since.
+    [ "$(code -H 'If-Match: "nomatch"' -H "If-None-Match: $etag" "$u")" = 412 ]
+    [ "$(code -H 'If-None-Match: "other"' -H "If-Modified-Since: $lm" "$u")" = 200 ]
+    [ "$(code -H "If-None-Match: $etag" -H 'If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT' "$u")" = 304 ]
+    # A blob from a URL has its load time as Last-Modified: a weak validator,
+    # so If-Range with that date sends the whole blob.
+    start_server --http "$u"
+    u=$(URL disk.img)
+    lm=$(curl -sSfI "$u" | sed -n 's/^Last-Modified: \(.*\)\r$/\1/p')
+    [ -n "$lm" ]
+    curl -sSf -D "$T/h" -o "$T/whole" -r 1000-1999 -H "If-Range: $lm" "$u"
+    grep -q '^HTTP/1.1 200 OK' "$T/h"
+    cmp "$T/whole" "$T/disk.img"
+}
+
+@test "HTTP: a file is named by every byte of its name; a request path is cut at '?' and decoded once" {
+    mkdir "$T/n"
+    printf 'question\n' > "$T/n/a?b.txt"
+    printf 'hash\n' > "$T/n/c#d.txt"
+    printf 'x\n' > "$T/n/a?x"
+    printf 'y\n' > "$T/n/a?y"
+    printf 'pct\n' > "$T/n/100%.txt"
+    start_server --http -v "$T/n/a?b.txt" "$T/n/c#d.txt" "$T/n/a?x" "$T/n/a?y" "$T/n/100%.txt"
+    run -0 curl -sSf "$(URL a%3Fb.txt)"
+    [ "$output" = question ]
+    run -0 curl -sSf "$(URL 'a%3Fb.txt?the=query&is=not+the+name')"
+    [ "$output" = question ]
+    run -0 curl -sSf "$(URL c%23d.txt)"
+    [ "$output" = hash ]
+    run -0 curl -sSf "$(URL a%3Fx)"
+    [ "$output" = x ]
+    run -0 curl -sSf "$(URL a%3Fy)"
+    [ "$output" = y ]
+    run -0 curl -sSf "$(URL 100%25.txt)"
+    [ "$output" = pct ]
+    [ "$(code "$(URL a)")" = 404 ]
+    [ "$(code "$(URL 'a?b.txt')")" = 404 ]
+    [ "$(code "$(URL a%253Fb.txt)")" = 404 ]
+    [ "$(code "$(URL 100%.txt)")" = 400 ]
+    # A fragment is never sent: a raw '#' in a request is malformed.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" $'GET /c#d.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+    [ "${lines[0]}" = "status=400 connection=close length=16 allow=- body=b'400 Bad Request\\n'" ]
+    # -v names each blob by its URL path, which holds nothing a terminal would act on.
+    grep -Fxq "ringcast: $T/n/a?b.txt: 9 bytes as /a%3Fb.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/n/c#d.txt: 5 bytes as /c%23d.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/n/100%.txt: 4 bytes as /100%25.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    # A blob from a URL is named by its last path segment, without the query,
+    # decoded once: this server's /a%3Fb.txt is a?b.txt on the next one too.
+    start_server --http "$(URL 'a%3Fb.txt?the=query')"
+    run -0 curl -sSf "$(URL a%3Fb.txt)"
+    [ "$output" = question ]
+}
+
+@test "HTTP: / lists every blob with a link that fetches it, its size and type; HEAD / has no body" {
+    mkdir "$T/l"
+    local names=('a?b #&c.txt' "q\"<x>'.html" '100% real.bin' 'é.txt' $'\xff.bin' 'index.html' 'a:b') n i=1
+    for n in "${names[@]}"; do
+        head -c $((i++ * 1000 + 7)) /dev/urandom > "$T/l/$n"
+    done
+    start_server --http "$T/l/"*
+    curl -sSf -D "$T/h" -o "$T/page" "$(URL '')"
+    grep -q '^HTTP/1.1 200 OK' "$T/h"
+    grep -q $'^Content-Type: text/html; charset=utf-8\r$' "$T/h"
+    # The page parses as strict XML (so as HTML too); each row's link, once
+    # decoded, names a file whose size and type the row gives, and its text
+    # is the name itself (U+FFFD for a byte that is not UTF-8).
+    run -0 "$PY" -c '
+import hashlib, os, sys, urllib.parse, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+types = {".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8"}
+for tr in root.iter("tr"):
+    td = tr.findall("td")
+    if not td:
+        continue
+    a = td[0].find("a")
+    href = a.get("href")
+    name = urllib.parse.unquote_to_bytes(href[1:])
+    path = os.path.join(os.fsencode(sys.argv[2]), name)
+    data = open(path, "rb").read()
+    assert a.text == name.decode("utf-8", "replace"), (a.text, name)
+    assert td[1].text == str(len(data)), (td[1].text, len(data))
+    assert td[2].text == types.get(os.path.splitext(name)[1].decode(), "application/octet-stream"), td[2].text
+    print(href, hashlib.sha256(data).hexdigest())' "$T/page" "$T/l"
+    [ "${#lines[@]}" -eq "${#names[@]}" ]
+    local href sha
+    while read -r href sha; do
+        [ "$(curl -sSf "http://127.0.0.1:$PORT$href" | sha256sum | cut -d' ' -f1)" = "$sha" ] ||
+            { echo "$href" >&2; false; }
+    done <<< "$output"
+    # No blob takes '/', not even index.html; HEAD / is the head alone, and
+    # the page has an ETag like any blob.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" \
+        $'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n' $'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    [ "$output" = "status=200 connection=- length=$(stat -c %s "$T/page") allow=- body=b''
+status=200 connection=close length=$(stat -c %s "$T/page") allow=- body=sha256=$(sha256sum < "$T/page" | cut -d' ' -f1)
+end=eof" ]
+    local etag
+    etag=$(sed -n 's/^ETag: \(.*\)\r$/\1/p' "$T/h")
+    [ "$(code -H "If-None-Match: $etag" "$(URL '')")" = 304 ]
+}
+
 @test "HTTP: 404 for an unknown path (even ../), 405 for POST, 431 for a 100 KB header, 400 for garbage" {
     make_input disk.img 1
     start_server --http "$T/disk.img"
@@ -194,7 +387,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     mkdir "$T/d"
     : > "$T/d/a"
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
-    [ "$output" = "ringcast: $T/d/a: another BLOB is already named 'a'" ]
+    [ "$output" = "ringcast: $T/d/a: another BLOB is already served at /a" ]
     run -2 timeout 10 "$RINGCAST" --serve "$T/a"
     [ "${lines[0]}" = "ringcast: --serve needs -l [HOST:]PORT" ]
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0

@@ -73,6 +73,13 @@ vg_clean() {
     run -0 timeout 60 curl -sSf -o "$T/got" "http://127.0.0.1:$PORT/blob"
     cmp "$T/got" "$T/blob"
     run -0 timeout 60 curl -sSf -r 100-199 -o "$T/part" "http://127.0.0.1:$PORT/blob"
+    # The listing at /, a precondition that fails, and a HEAD error.
+    run -0 timeout 60 curl -sSf -o "$T/page" "http://127.0.0.1:$PORT/"
+    grep -q '<a href="/blob">blob</a>' "$T/page"
+    run -0 timeout 60 curl -s -o /dev/null -w '%{http_code}' -H 'If-Match: "x"' "http://127.0.0.1:$PORT/blob"
+    [ "$output" = 412 ]
+    run -0 timeout 60 curl -sI -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/missing"
+    [ "$output" = 404 ]
     run -0 timeout 120 "$PY" "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
     kill -TERM "$srv"
     wait_exit "$srv" 60

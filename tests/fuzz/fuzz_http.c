@@ -1,6 +1,7 @@
 /* libFuzzer target for the HTTP request parser and the helpers that read the
- * spans it returns.  `make fuzz` builds it with ASan and UBSan and runs it;
- * FUZZ_TIME=seconds sets how long. */
+ * spans it returns: ranges, ETags, dates, preconditions, path decoding.
+ * `make fuzz` builds it with ASan and UBSan and runs it; FUZZ_TIME=seconds
+ * sets how long. */
 #include "http.h"
 
 #include <stddef.h>
@@ -27,8 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_range(r.range, 1000, &a, &b);
 		if (http_range(r.range, 1000, &a, &b) == 1 && (a > b || b >= 1000))
 			abort();
-		http_etag_match(r.if_none_match, "\"1-2\"");
+		http_etag_match(r.if_none_match, "\"1-2\"", 0);
+		http_etag_match(r.if_match, "\"1-2\"", 1);
 		http_parse_date(r.if_modified_since);
+		int c = http_preconditions(&r, "\"1-2\"", 784111777);
+		if (c != 0 && c != 304 && c != 412)
+			abort();
+		http_if_range(&r, "\"1-2\"", 784111777, 1);
+		/* A path decodes into path.len + 1 bytes, to no longer a string. */
+		char *path = malloc(r.path.len + 1);
+		if (!path)
+			abort();
+		int n2 = http_decode_path(r.path, path, r.path.len + 1);
+		if (n2 > (int)r.path.len || (n2 >= 0 && strlen(path) != (size_t)n2))
+			abort();
+		free(path);
 	} else if (n != 0 && n != -400 && n != -431 && n != -505) {
 		abort();
 	}

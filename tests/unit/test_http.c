@@ -1,6 +1,7 @@
 /* The HTTP request parser.  Every input is placed so that its last byte is
  * the last byte before an unmapped page: a read past the end faults. */
 #include "http.h"
+#include "listing.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -114,7 +115,7 @@ static void ranges(void)
 
 	ok(http_range((struct http_span){ NULL, 0 }, 1000, &a, &b) == 0,
 	   "no Range header: the whole blob (and no arithmetic on its NULL span, which UBSan checks)");
-	ok(http_etag_match((struct http_span){ NULL, 0 }, "\"1-2\"") == 0, "no If-None-Match: no match");
+	ok(http_etag_match((struct http_span){ NULL, 0 }, "\"1-2\"", 0) == 0, "no If-None-Match: no match");
 	ok(http_range(R("bytes=0-99"), 1000, &a, &b) == 1 && a == 0 && b == 99, "0-99");
 	ok(http_range(R("bytes=900-"), 1000, &a, &b) == 1 && a == 900 && b == 999, "900-");
 	ok(http_range(R("bytes=-100"), 1000, &a, &b) == 1 && a == 900 && b == 999, "-100: the last 100");
@@ -136,12 +137,19 @@ static void etags_and_dates(void)
 	struct http_span s;
 	char d[32];
 
-	ok(http_etag_match(R("\"abc\""), "\"abc\""), "an exact ETag matches");
-	ok(http_etag_match(R("W/\"abc\""), "\"abc\""), "a weak one matches (weak comparison)");
-	ok(http_etag_match(R("\"x\", \"abc\""), "\"abc\""), "in a list");
-	ok(http_etag_match(R("*"), "\"abc\""), "* matches anything");
-	ok(!http_etag_match(R("\"abcd\""), "\"abc\""), "another does not");
-	ok(!http_etag_match((struct http_span){ 0 }, "\"abc\""), "no header, no match");
+	ok(http_etag_match(R("\"abc\""), "\"abc\"", 0), "an exact ETag matches");
+	ok(http_etag_match(R("W/\"abc\""), "\"abc\"", 0), "a weak one matches (weak comparison)");
+	ok(http_etag_match(R("\"x\", \"abc\""), "\"abc\"", 0), "in a list");
+	ok(http_etag_match(R("*"), "\"abc\"", 0), "* matches anything");
+	ok(!http_etag_match(R("\"abcd\""), "\"abc\"", 0), "another does not");
+	ok(!http_etag_match((struct http_span){ 0 }, "\"abc\"", 0), "no header, no match");
+	/* RFC 9110, 8.8.3.2's table: W/"1" and "1" match weakly, never strongly. */
+	ok(http_etag_match(R("\"abc\""), "\"abc\"", 1), "strong: the same strong tag matches");
+	ok(!http_etag_match(R("W/\"abc\""), "\"abc\"", 1), "strong: a weak tag never matches");
+	ok(http_etag_match(R("W/\"abc\" , \"abc\""), "\"abc\"", 1),
+	   "strong: the strong one after a weak one in a list matches");
+	ok(http_etag_match(R("*"), "\"abc\"", 1), "strong: * matches any current representation");
+	ok(!http_etag_match(R("abc"), "\"abc\"", 1), "an unquoted tag is not the quoted one");
 
 	http_fmt_date(784111777, d);
 	ok(!strcmp(d, "Sun, 06 Nov 1994 08:49:37 GMT"), "IMF-fixdate of 784111777: %s", d);
@@ -149,6 +157,162 @@ static void etags_and_dates(void)
 	ok(http_parse_date(R("Sunday, 06-Nov-94 08:49:37 GMT")) == -1, "the obsolete RFC 850 form is refused");
 	ok(http_parse_date(R("Sun, 06 Nov 1994 25:49:37 GMT")) == -1, "hour 25 is refused");
 	ok(http_parse_date(R("Sun, 06 Foo 1994 08:49:37 GMT")) == -1, "an unknown month is refused");
+}
+
+/* RFC 9110, 13.2.2 against a blob with ETag "e" modified at 784111777
+ * (Sun, 06 Nov 1994 08:49:37 GMT). */
+static int cond(const char *head)
+{
+	struct http_req r;
+	char req[512];
+
+	snprintf(req, sizeof(req), "GET /b HTTP/1.1\r\nHost: a\r\n%s\r\n", head);
+	if (parse(req, &r) <= 0)
+		return -1;
+	return http_preconditions(&r, "\"e\"", 784111777);
+}
+
+#define OLD "Sat, 05 Nov 1994 08:49:37 GMT"
+#define LM "Sun, 06 Nov 1994 08:49:37 GMT"
+#define NEW "Mon, 07 Nov 1994 08:49:37 GMT"
+
+static void preconditions(void)
+{
+	static const struct {
+		const char *head;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "", 0, "no condition: go on" },
+		{ "If-Match: \"e\"\r\n", 0, "If-Match with the ETag holds" },
+		{ "If-Match: \"x\", \"e\"\r\n", 0, "If-Match with it in a list holds" },
+		{ "If-Match: *\r\n", 0, "If-Match: * holds for a blob that exists" },
+		{ "If-Match: \"nomatch\"\r\n", 412, "If-Match with another: 412" },
+		{ "If-Match: W/\"e\"\r\n", 412, "If-Match compares strongly: a weak tag fails" },
+		{ "If-Unmodified-Since: " OLD "\r\n", 412, "modified since an older date: 412" },
+		{ "If-Unmodified-Since: " LM "\r\n", 0, "not modified since its own date" },
+		{ "If-Unmodified-Since: " NEW "\r\n", 0, "nor since a later one" },
+		{ "If-Unmodified-Since: yesterday\r\n", 0, "an If-Unmodified-Since not a date is ignored" },
+		{ "If-Match: \"e\"\r\nIf-Unmodified-Since: " OLD "\r\n", 0,
+		  "If-Unmodified-Since is not looked at when If-Match is there" },
+		{ "If-Match: \"x\"\r\nIf-None-Match: \"e\"\r\n", 412, "a failed If-Match comes before If-None-Match" },
+		{ "If-None-Match: \"e\"\r\n", 304, "If-None-Match with the ETag: 304" },
+		{ "If-None-Match: W/\"e\"\r\n", 304, "If-None-Match compares weakly" },
+		{ "If-None-Match: *\r\n", 304, "If-None-Match: * on a blob that exists: 304" },
+		{ "If-None-Match: \"x\"\r\n", 0, "If-None-Match with another: go on" },
+		{ "If-Modified-Since: " LM "\r\n", 304, "not modified since its own date: 304" },
+		{ "If-Modified-Since: " OLD "\r\n", 0, "modified since an older one: go on" },
+		{ "If-None-Match: \"x\"\r\nIf-Modified-Since: " NEW "\r\n", 0,
+		  "If-Modified-Since is not looked at when If-None-Match is there" },
+		{ "If-Match: \"e\"\r\nIf-None-Match: \"e\"\r\n", 304, "If-Match holds, then If-None-Match: 304" },
+		{ "If-Unmodified-Since: " NEW "\r\nIf-Modified-Since: " LM "\r\n", 304,
+		  "If-Unmodified-Since holds, then If-Modified-Since: 304" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ok(cond(cases[i].head) == cases[i].want, "%s: %d", cases[i].what, cases[i].want);
+
+	struct http_req r;
+	ok(parse("DELETE /b HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"e\"\r\n\r\n", &r) > 0 &&
+	   http_preconditions(&r, "\"e\"", 784111777) == 412,
+	   "If-None-Match fails for a method other than GET and HEAD: 412");
+	ok(parse("DELETE /b HTTP/1.1\r\nHost: a\r\nIf-Modified-Since: " LM "\r\n\r\n", &r) > 0 &&
+	   http_preconditions(&r, "\"e\"", 784111777) == 0,
+	   "If-Modified-Since is for GET and HEAD only");
+}
+
+/* RFC 9110, 13.1.5: does the Range of a request with this If-Range value hold? */
+static int if_range(const char *v, int mtime_strong)
+{
+	struct http_req r;
+	char req[512];
+
+	snprintf(req, sizeof(req), "GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n%s%s%s\r\n",
+		 v ? "If-Range: " : "", v ? v : "", v ? "\r\n" : "");
+	if (parse(req, &r) <= 0)
+		return -1;
+	return http_if_range(&r, "\"e\"", 784111777, mtime_strong);
+}
+
+static void if_ranges(void)
+{
+	ok(if_range(NULL, 0) == 1, "no If-Range: the Range holds");
+	ok(if_range("\"e\"", 0) == 1, "If-Range with the ETag: the Range holds");
+	ok(if_range("\"old\"", 0) == 0, "If-Range with a stale ETag: the whole blob");
+	ok(if_range("W/\"e\"", 0) == 0, "If-Range with a weak ETag never holds");
+	ok(if_range(LM, 1) == 1, "If-Range with exactly Last-Modified, a strong one: holds");
+	ok(if_range(LM, 0) == 0, "with a weak Last-Modified (a load time): the whole blob");
+	ok(if_range(NEW, 1) == 0, "a later date is not Last-Modified: the whole blob");
+	ok(if_range(OLD, 1) == 0, "nor an earlier one");
+	ok(if_range("Wed, 09 Nov 1994 08:49:37 GMT", 1) == 0,
+	   "a date on a Wednesday is a date, not a weak tag, and not ours");
+	ok(if_range("someday", 1) == 0, "neither a tag nor a date: the whole blob");
+	ok(if_range("*", 1) == 0, "* is not a validator: the whole blob");
+}
+
+static void paths(void)
+{
+	struct http_req r;
+	struct http_span s;
+	char out[64];
+
+	ok(parse("GET /a%3Fb.txt?x=1?y HTTP/1.1\r\nHost: a\r\n\r\n", &r) > 0 &&
+	   span_eq(r.path, "/a%3Fb.txt"), "the path ends at the first '?'");
+	ok(parse("GET /a%23b HTTP/1.1\r\nHost: a\r\n\r\n", &r) > 0 && span_eq(r.path, "/a%23b"),
+	   "an encoded '#' is part of the path");
+	ok(parse("GET /c#d.txt HTTP/1.1\r\nHost: a\r\n\r\n", &r) == -400,
+	   "a raw '#' in a target is malformed: a fragment is never sent");
+	ok(parse("HEAD /c#d HTTP/1.1\r\nHost: a\r\n\r\n", &r) == -400 && r.method == HTTP_HEAD,
+	   "after such an error the method is still known (a HEAD's 400 has no body)");
+
+	ok(http_decode_path(R("/a%3Fb.txt"), out, sizeof(out)) == 8 && !strcmp(out, "/a?b.txt"),
+	   "decoded once: %%3F is '?'");
+	ok(http_decode_path(R("/a%253F"), out, sizeof(out)) == 5 && !strcmp(out, "/a%3F"),
+	   "only once: %%253F is %%3F, not '?'");
+	ok(http_decode_path(R("/%c3%A9 x+"), out, sizeof(out)) == 6 && !strcmp(out, "/\xc3\xa9 x+"),
+	   "either case of hex digits; '+' is itself");
+	ok(http_decode_path(R("/a%2"), out, sizeof(out)) == -1, "a cut escape: malformed");
+	ok(http_decode_path(R("/a%zz"), out, sizeof(out)) == -1, "a non-hex escape: malformed");
+	ok(http_decode_path(R("/a%00b"), out, sizeof(out)) == -1, "%%00: malformed (no name holds NUL)");
+	ok(http_decode_path(R("/abc"), out, 4) == -1 && http_decode_path(R("/abc"), out, 5) == 4,
+	   "a buffer too small is an error; path length + 1 is enough");
+}
+
+static void listing(void)
+{
+	char *h = listing_href("a?b #%&\"<>'\\:\xc3\xa9~._-/Z9");
+	ok(h && !strcmp(h, "/a%3Fb%20%23%25%26%22%3C%3E%27%5C%3A%C3%A9~._-/Z9"),
+	   "href: all but unreserved bytes and '/' percent-encoded: %s", h ? h : "(none)");
+	struct http_span s;
+	char out[128];
+	ok(h && http_decode_path(R(h), out, sizeof(out)) > 0 &&
+	   !strcmp(out, "/a?b #%&\"<>'\\:\xc3\xa9~._-/Z9"), "and decoded once, it is the name again");
+	free(h);
+
+	struct listing_item items[] = {
+		{ "a&b <i>\"q\".txt", 10, "text/plain; charset=utf-8" },
+		{ "bad\xff\x01\xc0\xaf\xed\xa0\x80\xc2\x85\xef\xbf\xbf.bin", 0, "application/octet-stream" },
+		{ "caf\xc3\xa9 \xf0\x9f\x93\x80", 12345678901ULL, "application/octet-stream" },
+	};
+	size_t len = 0;
+	char *doc = listing_html(items, 3, &len);
+	ok(doc && len == strlen(doc), "a page of %zu bytes", len);
+	ok(doc && strstr(doc, "<a href=\"/a%26b%20%3Ci%3E%22q%22.txt\">a&amp;b &lt;i&gt;&quot;q&quot;.txt</a>"
+				"</td><td class=\"size\">10</td><td>text/plain; charset=utf-8</td>"),
+	   "a name is percent-encoded in its link and HTML-escaped as text; size and type follow");
+	ok(doc && strstr(doc, "<a href=\"/bad%FF%01%C0%AF%ED%A0%80%C2%85%EF%BF%BF.bin\">bad"
+				"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.bin</a>"),
+	   "invalid UTF-8 (a stray byte, an overlong, a surrogate), a control, a C1 control and a "
+	   "noncharacter show as U+FFFD, one each per byte or character; the link keeps every byte");
+	ok(doc && strstr(doc, ">caf\xc3\xa9 \xf0\x9f\x93\x80</a></td><td class=\"size\">12345678901<"),
+	   "valid UTF-8 is shown as it is; sizes past 4 GiB in full");
+	ok(doc && strstr(doc, "<title>ringcast: 3 blobs</title>") &&
+	   !strncmp(doc, "<!DOCTYPE html>\n", 16) && strstr(doc, "<meta charset=\"utf-8\" />"),
+	   "an HTML5 document, UTF-8, titled with the count");
+	free(doc);
+	doc = listing_html(items, 1, &len);
+	ok(doc && strstr(doc, "<h1>1 blob</h1>"), "one blob, singular");
+	free(doc);
 }
 
 int main(void)
@@ -161,5 +325,9 @@ int main(void)
 	bad_requests();
 	ranges();
 	etags_and_dates();
+	preconditions();
+	if_ranges();
+	paths();
+	listing();
 	return tap_done();
 }
