@@ -810,6 +810,12 @@ static int setup(struct server *s)
 		errmsg("--unpack: the archives hold no regular file to serve");
 		return 2;
 	}
+	if (s->nblobs > 1 && !cfg->http) {
+		/* cli.c refuses several BLOBs; --unpack may make several of one */
+		errmsg("--unpack: the archives hold %zu files, and --serve without --http sends "
+		       "each client the first only: add --http to serve each by its name", s->nblobs);
+		return 2;
+	}
 	fit_fd_limit(s);
 	refresh_date(s);
 	int rc = open_listeners(s);
