@@ -18,6 +18,8 @@
 #define DEFAULT_CHUNK (256u << 10)
 #define MIN_RING (64u << 10)
 #define MAX_RING ((uint64_t)1 << 40)
+/* About 31,700 years: a deadline of now_ms() plus this cannot overflow. */
+#define MAX_DURATION_MS 1000000000000000ull
 
 enum {
 	OPT_RING_SIZE = 256,
@@ -114,10 +116,10 @@ static void usage(FILE *f)
 	      "      --extract MEMBER   send one member of an archive SOURCE (tar, zip, cpio,\n"
 	      "                         7z, ... compressed or not) instead of the archive\n"
 	      "  -z, --decompress       decode a gzip, bzip2, xz, zstd or lz4 SOURCE\n"
-	      "  -o, --output DEST      a destination: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT\n"
+	      "  -o, --output DEST      a destination: HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT\n"
 	      "                         (repeatable; positional DESTs work the same)\n"
 	      "      --dests-from FILE  one DEST per line (# comments; -: standard input)\n"
-	      "      --ring-size SIZE   ring size, K/M/G suffixes (default 64M)\n"
+	      "      --ring-size SIZE   ring size, like 16M or 1.5G: K, M, G, T (default 64M)\n"
 	      "      --chunk SIZE       largest single send (default 256K)\n"
 	      "      --mlock MODE       auto, on or off: lock the ring in memory (default auto)\n"
 	      "      --transport NAME   auto, uring, msgzc, sendfile or copy (default auto)\n"
@@ -136,7 +138,7 @@ static void usage(FILE *f)
 	      "                         (default 10s; 0: the kernel's)\n"
 	      "  -j, --threads N        send from N threads, each with its share of the DESTs\n"
 	      "                         (default: one per 256 DESTs, at most one per CPU)\n"
-	      "      --rate RATE        read the source at most RATE bytes/s (K/M/G, like pv -L)\n"
+	      "      --rate RATE        read the source at most RATE bytes/s, like 1.5M (pv -L)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  take subscribers (or --serve clients) there (PORT\n"
 	      "                         alone: every address; 0: a free port); the\n"
@@ -152,7 +154,7 @@ static void usage(FILE *f)
 	      "      --allow CIDR       only peers in this block may connect to -l; others\n"
 	      "                         are reset (repeatable; default: anyone)\n"
 	      "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n"
-	      "                         each client gets the first BLOB, then the end\n"
+	      "                         each client gets the one BLOB, then the end\n"
 	      "      --unpack           serve each regular member of archive BLOBs as a blob\n"
 	      "                         named by its path inside the archive\n"
 	      "      --max-clients N    clients at once (default 10000); at the limit the one\n"
@@ -189,6 +191,106 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	exit(2);
 }
 
+/* The modes a run is in, for option_modes. */
+enum {
+	M_PUSH = 1, /* a stream, without -l: DESTs only */
+	M_SUB = 2,  /* a stream with -l: subscribers, and DESTs if given */
+	M_RAW = 4,  /* --serve without --http */
+	M_HTTP = 8, /* --serve --http */
+	M_STREAM = M_PUSH | M_SUB,
+	M_SERVE = M_RAW | M_HTTP,
+	M_ANY = M_STREAM | M_SERVE,
+};
+
+#define FOR_STREAMS "is for streams: --serve does not use it"
+#define TO_CLIENTS "is for streams: --serve sends only to clients that connect to -l"
+#define LOADS_WHOLE "is for streams: --serve loads each BLOB as it is (see --unpack)"
+#define SERVE_STATS "is for streams: serve mode prints its statistics at exit and on SIGUSR1"
+#define FOR_SUBSCRIBERS "is for subscribers: it needs -l [HOST:]PORT without --serve"
+
+/* Which modes take each option of longopts (issue 16): one given in any
+ * other mode means nothing there, and is a usage error with the message
+ * that follows the option's name.  Every option has a line here, one a line
+ * (tests/errors.bats reads them to try each in every other mode). */
+static const struct option_mode {
+	const char *name; /* as in longopts */
+	unsigned modes;
+	const char *wrong;
+} option_modes[] = {
+	{ "input", M_STREAM, "is for streams: --serve takes BLOB... instead" },
+	{ "output", M_STREAM, TO_CLIENTS },
+	{ "dests-from", M_STREAM, TO_CLIENTS },
+	{ "ring-size", M_STREAM, FOR_STREAMS },
+	{ "chunk", M_STREAM, FOR_STREAMS },
+	{ "mlock", M_STREAM, FOR_STREAMS },
+	{ "transport", M_STREAM, "is for streams: --serve always sends with sendfile" },
+	{ "ipv4", M_ANY, NULL },
+	{ "ipv6", M_ANY, NULL },
+	{ "grace", M_ANY, NULL },
+	{ "stall-timeout", M_STREAM, "is for streams: --serve uses --idle-timeout" },
+	{ "slow", M_STREAM, FOR_STREAMS },
+	{ "max-lag", M_STREAM, FOR_STREAMS },
+	{ "retry", M_STREAM, FOR_STREAMS },
+	{ "connect-timeout", M_STREAM, FOR_STREAMS },
+	{ "threads", M_STREAM, "is for streams: serve mode runs one thread" },
+	{ "rate", M_STREAM, FOR_STREAMS },
+	{ "header", M_ANY, NULL },
+	{ "user", M_ANY, NULL },
+	{ "netrc", M_ANY, NULL },
+	{ "extract", M_STREAM, LOADS_WHOLE },
+	{ "decompress", M_STREAM, LOADS_WHOLE },
+	{ "serve", M_ANY, NULL },
+	{ "listen", M_ANY, NULL },
+	{ "min-subscribers", M_SUB, FOR_SUBSCRIBERS },
+	{ "max-subscribers", M_SUB, FOR_SUBSCRIBERS },
+	{ "wait-timeout", M_SUB, FOR_SUBSCRIBERS },
+	{ "join", M_SUB, FOR_SUBSCRIBERS },
+	{ "allow", M_SUB | M_SERVE, "restricts who may connect to -l; there is no -l" },
+	{ "http", M_SERVE, "needs --serve" },
+	{ "unpack", M_SERVE, "needs --serve" },
+	{ "max-clients", M_SERVE, "needs --serve (subscribers: --max-subscribers)" },
+	{ "max-header", M_HTTP, "needs --serve --http" },
+	{ "header-timeout", M_HTTP, "needs --serve --http" },
+	{ "idle-timeout", M_SERVE, "needs --serve (streams: --stall-timeout)" },
+	{ "progress", M_STREAM, SERVE_STATS },
+	{ "stats", M_STREAM, SERVE_STATS },
+	{ "verbose", M_ANY, NULL },
+	{ "quiet", M_ANY, NULL },
+	{ "help", M_ANY, NULL },
+	{ "version", M_ANY, NULL },
+};
+
+#define NOPTS (sizeof(longopts) / sizeof(longopts[0]) - 1)
+
+/* The index in longopts of the option getopt_long returned as val, or -1. */
+static int opt_index(int val)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (longopts[i].val == val)
+			return (int)i;
+	return -1;
+}
+
+/* Refuse (exit 2) the first option of option_modes that was given (seen,
+ * by longopts index) but means nothing in mode. */
+static void check_modes(const unsigned char *seen, unsigned mode)
+{
+	for (size_t i = 0; i < sizeof(option_modes) / sizeof(option_modes[0]); i++) {
+		const struct option_mode *m = &option_modes[i];
+
+		if (m->modes & mode)
+			continue;
+		for (size_t k = 0; k < NOPTS; k++) {
+			const struct option *o = &longopts[k];
+			if (seen[k] && !strcmp(o->name, m->name)) {
+				if (o->val < 256)
+					usage_error("-%c %s", o->val, m->wrong);
+				usage_error("--%s %s", o->name, m->wrong);
+			}
+		}
+	}
+}
+
 static void __attribute__((noreturn)) version(void)
 {
 	printf("ringcast %s\ntransports:", RINGCAST_VERSION);
@@ -208,137 +310,259 @@ static void __attribute__((noreturn)) version(void)
 	exit(0);
 }
 
+/* A decimal number as typed, DIGITS or DIGITS.DIGITS, held exactly: its
+ * value is whole + frac / scale. */
+struct decimal {
+	uint64_t whole, frac, scale;
+	int big; /* the whole part is past UINT64_MAX (whole is then not it) */
+};
+
+/* Read a decimal at *s and move *s past it.  0, or -EINVAL: no digit first
+ * (".5", "-1", " 1"), a dot without a digit after it ("1.", "1.M"), or more
+ * than 19 decimals (frac and scale must fit in 64 bits). */
+static int read_decimal(const char **s, struct decimal *d)
+{
+	const char *p = *s;
+
+	*d = (struct decimal){ .scale = 1 };
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (d->whole > (UINT64_MAX - digit) / 10)
+			d->big = 1;
+		else
+			d->whole = d->whole * 10 + digit;
+	}
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (d->scale > UINT64_MAX / 10)
+				return -EINVAL;
+			d->frac = d->frac * 10 + (uint64_t)(*p - '0');
+			d->scale *= 10;
+		}
+	}
+	*s = p;
+	return 0;
+}
+
+/* d times unit into *out, rounded to the nearest whole number (a half up),
+ * in exact integer arithmetic: "1.5M" is 1572864, never 1572863.99.
+ * 0, or -ERANGE above max. */
+static int scale_decimal(const struct decimal *d, uint64_t unit, uint64_t max, uint64_t *out)
+{
+	unsigned __int128 v = (unsigned __int128)d->whole * unit +
+			      ((unsigned __int128)d->frac * unit + d->scale / 2) / d->scale;
+
+	if (d->big || v > max)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	uint64_t mul = 1;
+	struct decimal d;
+	unsigned shift = 0;
 
-	if (!isdigit((unsigned char)*s))
+	if (read_decimal(&s, &d) < 0)
 		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': mul = 1ull << 10; end++; break;
-	case 'M': mul = 1ull << 20; end++; break;
-	case 'G': mul = 1ull << 30; end++; break;
-	case 'T': mul = 1ull << 40; end++; break;
+	switch (toupper((unsigned char)*s)) {
+	case 'K': shift = 10; s++; break;
+	case 'M': shift = 20; s++; break;
+	case 'G': shift = 30; s++; break;
+	case 'T': shift = 40; s++; break;
 	}
-	if (mul > 1 && (end[0] == 'i' || end[0] == 'I') && (end[1] == 'B' || end[1] == 'b'))
-		end += 2;
-	else if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
+	if (shift && (s[0] == 'i' || s[0] == 'I') && (s[1] == 'B' || s[1] == 'b'))
+		s += 2;
+	else if (*s == 'B' || *s == 'b')
+		s++;
+	if (*s)
 		return -EINVAL;
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	*out = v * mul;
-	return 0;
+	if (!shift && d.frac)
+		return -EDOM;
+	return scale_decimal(&d, (uint64_t)1 << shift, UINT64_MAX, out);
 }
 
 int parse_duration_ms(const char *s, uint64_t *out)
 {
-	char *end;
+	struct decimal d;
+	uint64_t unit;
 
-	if (!isdigit((unsigned char)*s))
+	if (read_decimal(&s, &d) < 0)
 		return -EINVAL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || v < 0)
-		return -ERANGE;
-	double mul;
-	if (!*end || !strcmp(end, "s"))
-		mul = 1000;
-	else if (!strcmp(end, "ms"))
-		mul = 1;
-	else if (!strcmp(end, "m"))
-		mul = 60000;
-	else if (!strcmp(end, "h"))
-		mul = 3600000;
+	if (!*s || !strcmp(s, "s"))
+		unit = 1000;
+	else if (!strcmp(s, "ms"))
+		unit = 1;
+	else if (!strcmp(s, "m"))
+		unit = 60000;
+	else if (!strcmp(s, "h"))
+		unit = 3600000;
 	else
 		return -EINVAL;
-	v *= mul;
-	if (v > 1e15)
-		return -ERANGE;
-	*out = (uint64_t)(v + 0.5);
-	return 0;
+	return scale_decimal(&d, unit, MAX_DURATION_MS, out);
+}
+
+/* The characters of a URL scheme after its first letter (RFC 3986 section 3.1). */
+#define SCHEME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
+
+/* What each place that takes an address accepts.  Every message about a bad
+ * one ends with the forms. */
+static const struct addr_form {
+	const char *scheme; /* taken off first: the scheme this place speaks */
+	int scheme_needed;  /* 0: it may be left out */
+	int port_alone;     /* PORT alone: every address (host NULL) */
+	unsigned long minport;
+	const char *forms;
+} addr_forms[] = {
+	[ADDR_DEST] = { "tcp://", 0, 0, 1, "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT" },
+	[ADDR_LISTEN] = { NULL, 0, 1, 0, "PORT, HOST:PORT or [IPv6]:PORT" },
+	[ADDR_TCP_SOURCE] = { "tcp://", 1, 0, 1, "tcp://HOST:PORT or tcp://[IPv6]:PORT" },
+	[ADDR_TCP_LISTEN_SOURCE] = { "tcp-listen://", 1, 1, 0,
+				     "tcp-listen://PORT, tcp-listen://HOST:PORT or "
+				     "tcp-listen://[IPv6]:PORT" },
+};
+
+/* *why = the message, then " (expected FORMS)" unless forms is NULL; the
+ * text lives in a per-thread buffer until the next call.  Returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+addr_error(const char **why, const char *forms, const char *fmt, ...)
+{
+	static _Thread_local char buf[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (forms && n >= 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, " (expected %s)", forms);
+	*why = buf;
+	return -EINVAL;
+}
+
+size_t url_scheme_len(const char *s)
+{
+	size_t n;
+
+	if (!isalpha((unsigned char)*s))
+		return 0;
+	n = 1 + strspn(s + 1, SCHEME_CHARS);
+	if (s[n] != ':' || s[n + 1] != '/')
+		return 0;
+	return s[n + 2] == '/' ? n + 3 : n + 1;
 }
 
 /* A decimal port of at least minport into out.  0, or -EINVAL with *why. */
-static int parse_port(const char *port, unsigned long minport, char out[6], const char **why)
+static int parse_port(const char *port, unsigned long minport, const char *forms, char out[6],
+		      const char **why)
 {
+	size_t digits = strspn(port, "0123456789");
 	unsigned long p = 0;
 
-	for (const char *c = port; *c; c++) {
-		if (!isdigit((unsigned char)*c)) {
-			*why = "port is not a number";
-			return -EINVAL;
-		}
+	if (!*port)
+		return addr_error(why, forms, "missing port");
+	if (port[digits] && digits)
+		return addr_error(why, forms, "unexpected '%.40s' after port %.*s", port + digits,
+				  (int)MIN(digits, 20), port);
+	if (port[digits])
+		return addr_error(why, forms, "port '%.40s' is not a number", port);
+	for (size_t i = 0; i < digits; i++)
 		if (p <= 65535)
-			p = p * 10 + (unsigned long)(*c - '0');
-	}
-	if (p < minport || p > 65535) {
-		*why = minport ? "port out of range (1-65535)" : "port out of range (0-65535)";
-		return -EINVAL;
-	}
+			p = p * 10 + (unsigned long)(port[i] - '0');
+	if (p < minport || p > 65535)
+		return addr_error(why, NULL, "port out of range (%lu-65535)", minport);
 	snprintf(out, 6, "%lu", p);
 	return 0;
 }
 
-/* HOST:PORT or [V6]:PORT with a port of at least minport. */
-static int hostport(const char *s, struct dest_spec *out, const char **why, unsigned long minport)
+/* HOST:PORT or [IPv6]:PORT. */
+static int hostport(const char *s, const struct addr_form *f, struct dest_spec *out,
+		    const char **why)
 {
 	const char *host, *port;
 	size_t hostlen;
 
-	*out = (struct dest_spec){ 0 };
-	if (!*s) {
-		*why = "empty (expected HOST:PORT)";
-		return -EINVAL;
-	}
 	if (*s == '[') {
 		const char *close = strchr(s, ']');
-		if (!close) {
-			*why = "missing ']' after IPv6 address";
-			return -EINVAL;
-		}
+		if (!close)
+			return addr_error(why, f->forms, "missing ']' after the IPv6 address");
 		host = s + 1;
 		hostlen = (size_t)(close - host);
-		if (close[1] != ':') {
-			*why = "missing port (expected [IPV6]:PORT)";
-			return -EINVAL;
-		}
-		port = close + 2;
+		if (close[1] && close[1] != ':')
+			return addr_error(why, f->forms, "unexpected '%.40s' after ']'", close + 1);
+		port = close[1] ? close + 2 : close + 1;
 	} else {
 		const char *colon = strrchr(s, ':');
-		if (!colon) {
-			*why = "missing port (expected HOST:PORT)";
-			return -EINVAL;
+		if (!colon) { /* a number alone is a port without its host */
+			int number = !s[strspn(s, "0123456789")];
+			return addr_error(why, f->forms, number ? "missing host" : "missing port");
 		}
-		if (memchr(s, ':', (size_t)(colon - s))) {
-			*why = "IPv6 addresses need brackets: [ADDRESS]:PORT";
-			return -EINVAL;
+		size_t first = strcspn(s, ":");
+		if (s + first != colon) {
+			/* Two colons: socat's UDP:HOST:PORT, or an IPv6
+			 * address, which has only hex digits before its first */
+			if (isalpha((unsigned char)*s) && strspn(s, "0123456789abcdefABCDEF") < first &&
+			    1 + strspn(s + 1, SCHEME_CHARS) >= first)
+				return addr_error(why, f->forms, "unsupported scheme '%.*s:'",
+						  (int)MIN(first, 40), s);
+			return addr_error(why, f->forms, "an IPv6 address needs brackets");
 		}
 		host = s;
 		hostlen = (size_t)(colon - s);
 		port = colon + 1;
 	}
-	if (hostlen == 0) {
-		*why = "missing host (expected HOST:PORT)";
+	if (hostlen == 0)
+		return addr_error(why, f->forms, "missing host");
+	if (parse_port(port, f->minport, f->forms, out->port, why) < 0)
 		return -EINVAL;
+	if (!(out->host = strndup(host, hostlen))) {
+		*why = strerror(ENOMEM);
+		return -ENOMEM;
 	}
-	if (!*port) {
-		*why = "missing port (expected HOST:PORT)";
-		return -EINVAL;
+	return 0;
+}
+
+int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const char **why)
+{
+	const struct addr_form *f = &addr_forms[use];
+	size_t len = f->scheme ? strlen(f->scheme) : 0;
+	int rc;
+
+	*out = (struct dest_spec){ 0 };
+	if (len && !strncmp(s, f->scheme, len))
+		s += len;
+	else if (f->scheme_needed)
+		return addr_error(why, f->forms, "not a %s address", f->scheme);
+	else if (!*s)
+		return addr_error(why, f->forms, "empty");
+	if (!*s)
+		return addr_error(why, f->forms, "missing host and port");
+	if ((len = url_scheme_len(s))) {
+		/* A source's URL where a DEST goes: most likely -i left out */
+		if (use == ADDR_DEST && (src_curl_is_url(s) || !strncasecmp(s, "file:", 5) ||
+					 !strncmp(s, "tcp-listen://", 13)))
+			return addr_error(why, f->forms, "%.*s is for a source (-i), not a destination",
+					  (int)MIN(len, 40), s);
+		return addr_error(why, f->forms, "unsupported scheme '%.*s'", (int)MIN(len, 40), s);
 	}
-	if (parse_port(port, minport, out->port, why) < 0)
-		return -EINVAL;
-	out->host = strndup(host, hostlen);
-	out->text = strdup(s);
-	if (!out->host || !out->text) {
+	if (use == ADDR_TCP_LISTEN_SOURCE && *s == ':')
+		s++; /* tcp-listen://:PORT */
+	if (f->port_alone && *s != '[' && !strchr(s, ':')) {
+		if (!isdigit((unsigned char)*s))
+			return addr_error(why, f->forms, "neither a port nor HOST:PORT");
+		rc = parse_port(s, f->minport, f->forms, out->port, why); /* every address */
+	} else {
+		rc = hostport(s, f, out, why);
+	}
+	if (rc < 0)
+		return rc;
+	if (!(out->text = strdup(s))) {
 		free(out->host);
-		free(out->text);
+		*out = (struct dest_spec){ 0 };
 		*why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
@@ -347,22 +571,12 @@ static int hostport(const char *s, struct dest_spec *out, const char **why, unsi
 
 int parse_dest(const char *s, struct dest_spec *out, const char **why)
 {
-	return hostport(strncmp(s, "tcp://", 6) ? s : s + 6, out, why, 1);
+	return parse_addr(s, ADDR_DEST, out, why);
 }
 
 int parse_listen(const char *s, struct dest_spec *out, const char **why)
 {
-	if (*s && strspn(s, "0123456789") == strlen(s)) { /* PORT: every address */
-		*out = (struct dest_spec){ 0 };
-		if (parse_port(s, 0, out->port, why) < 0)
-			return -EINVAL;
-		if (!(out->text = strdup(s))) {
-			*why = strerror(ENOMEM);
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	return hostport(s, out, why, 0);
+	return parse_addr(s, ADDR_LISTEN, out, why);
 }
 
 int parse_cidr(const char *s, struct cidr *out, const char **why)
@@ -405,9 +619,13 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 	uint64_t v;
 	char a[32], b[32];
 
-	if (parse_size(arg, &v) < 0)
-		usage_error("%s '%s': not a size (use a number with K, M or G)", opt, arg);
-	if (v < lo || v > hi)
+	int rc = parse_size(arg, &v);
+
+	if (rc == -EINVAL)
+		usage_error("%s '%s': not a size (a number with K, M, G or T, like 64M or 1.5G)", opt, arg);
+	if (rc == -EDOM)
+		usage_error("%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)", opt, arg);
+	if (rc == -ERANGE || v < lo || v > hi)
 		usage_error("%s '%s': must be between %s and %s", opt, arg,
 			    fmt_bytes(lo, a, sizeof(a)), fmt_bytes(hi, b, sizeof(b)));
 	return v;
@@ -417,8 +635,12 @@ static uint64_t duration_arg(const char *opt, const char *arg)
 {
 	uint64_t ms;
 
-	if (parse_duration_ms(arg, &ms) < 0)
-		usage_error("%s '%s': not a duration (like 10s, 500ms, 2m)", opt, arg);
+	int rc = parse_duration_ms(arg, &ms);
+
+	if (rc == -ERANGE)
+		usage_error("%s '%s': too long (at most %llu s)", opt, arg, MAX_DURATION_MS / 1000);
+	if (rc < 0)
+		usage_error("%s '%s': not a duration (like 10s, 1.5s, 500ms, 2m)", opt, arg);
 	return ms;
 }
 
@@ -532,14 +754,15 @@ static void warn_duplicates(const struct config *cfg)
 }
 
 /* What is left of the command line in serve mode: the blobs. */
-static void serve_args(struct config *cfg, int input_given, int n, const char **args)
+static void serve_args(struct config *cfg, int n, const char **args)
 {
-	if (input_given || cfg->ndests)
-		usage_error("--serve takes BLOB... (not -i or -o)");
 	if (!cfg->have_listen)
 		usage_error("--serve needs -l [HOST:]PORT");
 	if (n == 0)
 		usage_error("--serve needs at least one BLOB");
+	if (n > 1 && !cfg->http)
+		usage_error("--serve without --http sends each client the first BLOB only, and %d "
+			    "are given: add --http to serve each by its name", n);
 	cfg->blobs = args;
 	cfg->nblobs = (size_t)n;
 }
@@ -566,15 +789,17 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.idle_timeout_ms = 60000,
 	};
 	int chunk_given = 0, min_given = 0, dests_from_stdin = 0;
-	const char *sub_opt = NULL; /* a subscribe mode option given */
+	unsigned char seen[NOPTS] = { 0 }; /* by longopts index: given */
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
-	int input_given = 0;
 	while ((c = getopt_long(argc, argv, ":46hH:i:j:l:o:Pqu:vVz", longopts, NULL)) != -1) {
+		int given = opt_index(c);
+
+		if (given >= 0)
+			seen[given] = 1;
 		switch (c) {
 		case 'i':
 			cfg->input = optarg;
-			input_given = 1;
 			break;
 		case 'o':
 			add_dest(cfg, optarg);
@@ -653,20 +878,16 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			cfg->connect_ms = duration_arg("--connect-timeout", optarg);
 			break;
 		case OPT_MIN_SUBSCRIBERS:
-			sub_opt = "--min-subscribers";
 			cfg->min_subscribers = count_arg("--min-subscribers", optarg, 0, 1000000);
 			min_given = 1;
 			break;
 		case OPT_MAX_SUBSCRIBERS:
-			sub_opt = "--max-subscribers";
 			cfg->max_subscribers = count_arg("--max-subscribers", optarg, 1, 1000000);
 			break;
 		case OPT_WAIT_TIMEOUT:
-			sub_opt = "--wait-timeout";
 			cfg->wait_timeout_ms = duration_arg("--wait-timeout", optarg);
 			break;
 		case OPT_JOIN:
-			sub_opt = "--join";
 			if (!strcmp(optarg, "start"))
 				cfg->join = JOIN_START;
 			else if (!strcmp(optarg, "live"))
@@ -754,6 +975,8 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	unsigned mode = cfg->serve ? (cfg->http ? M_HTTP : M_RAW) : cfg->have_listen ? M_SUB : M_PUSH;
+	check_modes(seen, mode);
 	if (cfg->quiet && cfg->verbose)
 		usage_error("-q and -v contradict each other");
 	if (cfg->quiet && cfg->progress == 1)
@@ -761,23 +984,10 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	log_level = cfg->quiet ? -1 : cfg->verbose;
 	if (cfg->extract && cfg->decompress)
 		usage_error("--extract already decodes compressed archives; drop -z");
-	if (cfg->nallow && !cfg->have_listen)
-		usage_error("--allow restricts who may connect to -l; there is no -l");
-	if (sub_opt && (cfg->serve || !cfg->have_listen))
-		usage_error("%s is for subscribers: it needs -l [HOST:]PORT without --serve", sub_opt);
 	if (cfg->serve) {
-		if (cfg->threads)
-			usage_error("-j is for streams: serve mode runs one thread");
-		if (cfg->stats_path || cfg->progress == 1)
-			usage_error("%s is for streams: serve mode prints its statistics at exit and on SIGUSR1",
-				    cfg->stats_path ? "--stats" : "-P");
-		serve_args(cfg, input_given, argc - optind, (const char **)argv + optind);
+		serve_args(cfg, argc - optind, (const char **)argv + optind);
 		return;
 	}
-	if (cfg->http)
-		usage_error("--http needs --serve");
-	if (cfg->unpack)
-		usage_error("--unpack needs --serve");
 	for (int i = optind; i < argc; i++)
 		add_dest(cfg, argv[i]);
 	if (cfg->progress < 0)

@@ -842,6 +842,9 @@ static void report(struct fanout *f, const struct totals *t)
 	if (f->few_subs)
 		errmsg("the stream started with fewer than %zu subscribers (--wait-timeout)",
 		       f->cfg->min_subscribers);
+	if (t->dests == 0)
+		errmsg("nobody received the stream: no DEST was given and no subscriber connected%s",
+		       f->nrefused ? " from an --allow'ed address" : "");
 }
 
 int fanout_run(const struct config *cfg)
@@ -882,7 +885,7 @@ int fanout_run(const struct config *cfg)
 	totals(&f, &t);
 	report(&f, &t);
 	int status = t.failed || f.cut || f.src_failed || f.few_subs || t.tx.unaccounted ||
-		     rc < 0;
+		     t.dests == 0 || rc < 0;
 	if ((f.src_failed && f.ring.head == 0) || f.gave_up)
 		status = 2; /* nothing was sent */
 	if (cfg->stats_path && write_stats(&f, &t, status) < 0)

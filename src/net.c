@@ -89,7 +89,7 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 				  .ai_family = family };
 	struct addrinfo *res = NULL;
-	char addr[80];
+	char addr[80], asked[80] = "";
 	size_t n = 0;
 	int rc = getaddrinfo(host, port, &hints, &res);
 
@@ -97,6 +97,8 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 		errmsg("%s: %s", what, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
+	if (host) /* as net_fmt_addr would write it */
+		snprintf(asked, sizeof(asked), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
 	/* Without a host, AI_PASSIVE gives 0.0.0.0 and ::; the IPv6 one alone,
 	 * dual-stack, covers both. */
 	int wildcard = host == NULL, have6 = 0;
@@ -109,8 +111,12 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 			set_port(ai->ai_addr, fds[0]);
 		int fd = net_listen(ai, !wildcard);
 		if (fd < 0) {
-			errmsg("%s: %s: %s", what, net_fmt_addr(ai->ai_addr, addr, sizeof(addr)),
-			       strerror(-fd));
+			/* The address only when it is not what was asked for
+			 * (a name, or PORT alone): what names the rest. */
+			if (strcmp(net_fmt_addr(ai->ai_addr, addr, sizeof(addr)), asked))
+				errmsg("%s: %s: %s", what, addr, strerror(-fd));
+			else
+				errmsg("%s: %s", what, strerror(-fd));
 			while (n > 0)
 				close(fds[--n]);
 			freeaddrinfo(res);

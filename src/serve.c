@@ -830,6 +830,12 @@ static int setup(struct server *s)
 		errmsg("--unpack: the archives hold no regular file to serve");
 		return 2;
 	}
+	if (s->nblobs > 1 && !cfg->http) {
+		/* cli.c refuses several BLOBs; --unpack may make several of one */
+		errmsg("--unpack: the archives hold %zu files, and --serve without --http sends "
+		       "each client the first only: add --http to serve each by its name", s->nblobs);
+		return 2;
+	}
 	if (cfg->http) {
 		if (!(s->path = malloc(cfg->max_header + 1))) {
 			errmsg("%s", strerror(ENOMEM));

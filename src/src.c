@@ -1,10 +1,12 @@
 /* SOURCE as given on the command line, to the kind that reads it. */
 #include "src.h"
+#include "cli.h"
 #include "loop.h"
+#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
-
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,5 +73,15 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 		return src_tcp_open(s, spec, why);
 	if (!strncmp(spec, "tcp-listen://", 13))
 		return src_tcp_listen_open(s, spec, why);
-	return src_fd_open(s, spec, why);
+	int rc = src_fd_open(s, spec, why);
+	size_t n;
+	if (rc == -ENOENT && (n = url_scheme_len(spec))) {
+		/* Not a file: a scheme no source speaks ("udp://", "unix:/") */
+		static _Thread_local char buf[256];
+		snprintf(buf, sizeof(buf), "unsupported scheme '%.*s' (expected -, a file, "
+			 "tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, "
+			 "ftps, file, sftp or scp)", (int)MIN(n, 40), spec);
+		*why = buf;
+	}
+	return rc;
 }

@@ -27,7 +27,7 @@ int src_tcp_open(struct source *s, const char *spec, const char **why)
 	int fd = -1, e = ECONNREFUSED;
 
 	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1, .desc = spec };
-	if (parse_dest(spec, &d, why) < 0)
+	if (parse_addr(spec, ADDR_TCP_SOURCE, &d, why) < 0)
 		return -EINVAL;
 	int rc = net_resolve(d.host, d.port, AF_UNSPEC, &res);
 	if (rc) {
@@ -58,13 +58,10 @@ int src_tcp_open(struct source *s, const char *spec, const char **why)
 int src_tcp_listen_open(struct source *s, const char *spec, const char **why)
 {
 	struct dest_spec l;
-	const char *addr = spec + strlen("tcp-listen://");
 	int fds[MAX_LISTENERS];
 
 	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1, .desc = spec };
-	if (*addr == ':')
-		addr++; /* tcp-listen://:PORT */
-	if (parse_listen(addr, &l, why) < 0)
+	if (parse_addr(spec, ADDR_TCP_LISTEN_SOURCE, &l, why) < 0)
 		return -EINVAL;
 	int n = net_listen_all(spec, l.host, l.port, AF_UNSPEC, fds, MAX_LISTENERS, "");
 	free(l.host);

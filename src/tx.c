@@ -143,7 +143,8 @@ int tx_start(struct tx *tx, enum tx_kind want)
 		const struct tx_ops *ops = tx_ops_for(ranking[i]);
 		if ((rc = try_open(tx, ops, &what)) == 0) {
 			info("transport: %s (auto: %s)", ops->name,
-			     i == 0 ? "ranked first by bench/" : "the ones ranked above it are unavailable");
+			     i == 0 ? "it costs the least CPU per byte sent"
+				    : "the cheapest that works here; the cheaper ones do not (see above)");
 			return 0;
 		}
 		info("transport %s skipped: %s: %s", ops->name, what,

@@ -295,3 +295,14 @@ t.close()' "$T/evil.tar"
     run -2 timeout 10 "$RINGCAST" --unpack 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --unpack needs --serve" ]
 }
+
+@test "serve --unpack without --http: an archive of two files is refused, one of one file is served" {
+    tar_of "$T" d/sub/disk.img d/readme.txt > "$T/two.tar"
+    run -2 timeout 30 "$RINGCAST" --serve --unpack -l 127.0.0.1:0 "$T/two.tar"
+    [ "${lines[-1]}" = "ringcast: --unpack: the archives hold 2 files, and --serve without --http sends each client the first only: add --http to serve each by its name" ] ||
+        { echo "$output" >&2; false; }
+    tar_of "$T" d/sub/disk.img > "$T/one.tar"
+    start_listening "$T/srv.err" --serve --unpack -l 127.0.0.1:0 "$T/one.tar"
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [ "${lines[0]}" = "0 $((6 << 20)) $(cat "$T/disk.sha") eof" ]
+}

@@ -36,6 +36,17 @@ named_options() {
     done
 }
 
+@test "every option has a line in the mode table, and the man page's MODES lists agree with it" {
+    table_options > "$T/table"
+    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.c" | cut -f2 | sort > "$T/modes"
+    diff -u "$T/table" "$T/modes" || { echo "src/cli.c: option_modes disagrees with longopts" >&2; return 1; }
+    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.c" --man "$ROOT/man/ringcast.1" > "$T/both"
+    sed '/^--$/,$d' "$T/both" > "$T/man"
+    sed '1,/^--$/d' "$T/both" > "$T/c"
+    [ "$(wc -l < "$T/man")" -ge 40 ]
+    diff -u "$T/c" "$T/man" || { echo "the man page's MODES disagree with src/cli.c" >&2; return 1; }
+}
+
 @test "the short options of --help and the getopt string agree" {
     local optstring
     optstring=$(grep -oE 'getopt_long\(argc, argv, "[^"]+"' "$ROOT/src/cli.c" | sed 's/.*"\(.*\)"/\1/' | tr -d ':')

@@ -7,6 +7,9 @@ setup() { common_setup; }
 teardown() { common_teardown; }
 
 try_line="Try 'ringcast --help' for more information."
+# What each place that takes an address accepts, as its messages end.
+dest_forms="(expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)"
+listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
 
 @test "unknown long option" {
     run -2 timeout 10 "$RINGCAST" --bogus 127.0.0.1:9
@@ -31,7 +34,7 @@ try_line="Try 'ringcast --help' for more information."
 
 @test "a host without a port" {
     run -2 timeout 10 "$RINGCAST" host
-    [ "${lines[0]}" = "ringcast: destination 'host': missing port (expected HOST:PORT)" ]
+    [ "${lines[0]}" = "ringcast: destination 'host': missing port $dest_forms" ]
     [ "${lines[1]}" = "$try_line" ]
 }
 
@@ -44,22 +47,98 @@ try_line="Try 'ringcast --help' for more information."
 
 @test "a port that is not a number" {
     run -2 timeout 10 "$RINGCAST" host:http
-    [ "${lines[0]}" = "ringcast: destination 'host:http': port is not a number" ]
+    [ "${lines[0]}" = "ringcast: destination 'host:http': port 'http' is not a number $dest_forms" ]
 }
 
 @test "an empty destination" {
     run -2 timeout 10 "$RINGCAST" -o ''
-    [ "${lines[0]}" = "ringcast: destination '': empty (expected HOST:PORT)" ]
+    [ "${lines[0]}" = "ringcast: destination '': empty $dest_forms" ]
 }
 
 @test "an IPv6 address without brackets" {
     run -2 timeout 10 "$RINGCAST" ::1:9000
-    [ "${lines[0]}" = "ringcast: destination '::1:9000': IPv6 addresses need brackets: [ADDRESS]:PORT" ]
+    [ "${lines[0]}" = "ringcast: destination '::1:9000': an IPv6 address needs brackets $dest_forms" ]
+}
+
+@test "a scheme ringcast does not speak, as DEST: named as such, with the forms accepted" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null udp://127.0.0.1:9000
+    [ "${lines[0]}" = "ringcast: destination 'udp://127.0.0.1:9000': unsupported scheme 'udp://' $dest_forms" ]
+    [ "${lines[1]}" = "$try_line" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null unix:/tmp/x.sock
+    [ "${lines[0]}" = "ringcast: destination 'unix:/tmp/x.sock': unsupported scheme 'unix:' $dest_forms" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -o UDP:127.0.0.1:9000
+    [ "${lines[0]}" = "ringcast: destination 'UDP:127.0.0.1:9000': unsupported scheme 'UDP:' $dest_forms" ]
+    # A source's scheme as DEST: most likely the source without -i.
+    run -2 timeout 10 "$RINGCAST" https://example.org/disk.img 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: destination 'https://example.org/disk.img': https:// is for a source (-i), not a destination $dest_forms" ]
+}
+
+@test "a path after a DEST's port: the trailing part is named" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null tcp://127.0.0.1:1/
+    [ "${lines[0]}" = "ringcast: destination 'tcp://127.0.0.1:1/': unexpected '/' after port 1 $dest_forms" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null 127.0.0.1:80/index.html
+    [ "${lines[0]}" = "ringcast: destination '127.0.0.1:80/index.html': unexpected '/index.html' after port 80 $dest_forms" ]
+}
+
+@test "a bare port as DEST: missing host" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null 9000
+    [ "${lines[0]}" = "ringcast: destination '9000': missing host $dest_forms" ]
+}
+
+@test "-l: neither a port nor HOST:PORT, with the forms -l takes" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -l abc
+    [ "${lines[0]}" = "ringcast: -l 'abc': neither a port nor HOST:PORT $listen_forms" ]
+    [ "${lines[1]}" = "$try_line" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -l 9000/
+    [ "${lines[0]}" = "ringcast: -l '9000/': unexpected '/' after port 9000 $listen_forms" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -l udp://0:9000
+    [ "${lines[0]}" = "ringcast: -l 'udp://0:9000': unsupported scheme 'udp://' $listen_forms" ]
+}
+
+@test "--dests-from: a bad line gets the same reasons, after the file and line" {
+    printf '127.0.0.1:9\n# a comment\nudp://127.0.0.1:9000  # there\n' > "$T/fleet"
+    run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 3: destination 'udp://127.0.0.1:9000': unsupported scheme 'udp://' $dest_forms" ]
+    printf '9000\n' > "$T/fleet"
+    run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 1: destination '9000': missing host $dest_forms" ]
+}
+
+@test "sources: a scheme no source speaks, and tcp:// and tcp-listen:// forms, with the forms accepted" {
+    run -2 timeout 10 "$RINGCAST" -i udp://127.0.0.1:9000 127.0.0.1:9
+    [ "$output" = "ringcast: udp://127.0.0.1:9000: unsupported scheme 'udp://' (expected -, a file, tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, ftps, file, sftp or scp)" ]
+    run -2 timeout 10 "$RINGCAST" -i tcp://127.0.0.1:1/ 127.0.0.1:9
+    [ "$output" = "ringcast: tcp://127.0.0.1:1/: unexpected '/' after port 1 (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" ]
+    run -2 timeout 10 "$RINGCAST" -i tcp-listen://abc 127.0.0.1:9
+    [ "$output" = "ringcast: tcp-listen://abc: neither a port nor HOST:PORT (expected tcp-listen://PORT, tcp-listen://HOST:PORT or tcp-listen://[IPv6]:PORT)" ]
+    # A file of that name is still read as a file.
+    mkdir "$T/udp:"
+    printf 'a file\n' > "$T/udp:/h"
+    sha256sum < "$T/udp:/h" | cut -d' ' -f1 > "$T/h.sha"
+    start_receivers 1
+    run -0 bash -c 'cd "$1" && timeout 30 "$2" -q -i udp://h "$3"' - "$T" "$RINGCAST" "${DESTS[0]}"
+    wait_receivers 30
+    check_receivers "$T/h.sha" 7
+}
+
+@test "an address in use is named once: push -l, --serve -l and tcp-listen://" {
+    local port
+    refused_port
+    port=$REFUSED_PORT
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -l "127.0.0.1:$port"
+    [ "$output" = "ringcast: -l 127.0.0.1:$port: Address already in use" ]
+    run -2 timeout 10 "$RINGCAST" --serve -l "127.0.0.1:$port" /dev/null
+    [ "$output" = "ringcast: -l 127.0.0.1:$port: Address already in use" ]
+    run -2 timeout 10 "$RINGCAST" -i "tcp-listen://127.0.0.1:$port" 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: tcp-listen://127.0.0.1:$port: Address already in use" ]
+    # A name, which may resolve to several addresses: the one that failed too.
+    run -2 timeout 10 "$RINGCAST" -4 -i /dev/null -l "localhost:$port"
+    [ "$output" = "ringcast: -l localhost:$port: 127.0.0.1:$port: Address already in use" ]
 }
 
 @test "bad sizes, durations and choices" {
     run -2 timeout 10 "$RINGCAST" --ring-size 12Q 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --ring-size '12Q': not a size (use a number with K, M or G)" ]
+    [ "${lines[0]}" = "ringcast: --ring-size '12Q': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
     run -2 timeout 10 "$RINGCAST" --ring-size 1K 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --ring-size '1K': must be between 64 KiB and 1 TiB" ]
     run -2 timeout 10 "$RINGCAST" --ring-size 1T 127.0.0.1:9
@@ -67,15 +146,35 @@ try_line="Try 'ringcast --help' for more information."
     run -2 timeout 10 "$RINGCAST" --ring-size 1M --chunk 2M 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --chunk must not exceed --ring-size" ]
     run -2 timeout 10 "$RINGCAST" --grace soon 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --grace 'soon': not a duration (like 10s, 500ms, 2m)" ]
+    [ "${lines[0]}" = "ringcast: --grace 'soon': not a duration (like 10s, 1.5s, 500ms, 2m)" ]
     run -2 timeout 10 "$RINGCAST" --stall-timeout soon 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --stall-timeout 'soon': not a duration (like 10s, 500ms, 2m)" ]
+    [ "${lines[0]}" = "ringcast: --stall-timeout 'soon': not a duration (like 10s, 1.5s, 500ms, 2m)" ]
     run -2 timeout 10 "$RINGCAST" --mlock maybe 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --mlock 'maybe': expected auto, on or off" ]
     run -2 timeout 10 "$RINGCAST" --transport carrier-pigeon 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --transport 'carrier-pigeon': expected auto, uring, msgzc, sendfile or copy" ]
     run -2 timeout 10 "$RINGCAST" -4 -6 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: -4 and -6 contradict each other" ]
+}
+
+@test "decimal sizes: a fraction of a byte, a dot without digits, too large" {
+    run -2 timeout 10 "$RINGCAST" --rate 1.5 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --rate '1.5': not a whole number of bytes (a fraction needs K, M, G or T)" ]
+    [ "${lines[1]}" = "$try_line" ]
+    run -2 timeout 10 "$RINGCAST" --chunk 1.M 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --chunk '1.M': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
+    run -2 timeout 10 "$RINGCAST" --ring-size .5G 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --ring-size '.5G': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
+    run -2 timeout 10 "$RINGCAST" --rate 1.2.3M 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --rate '1.2.3M': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
+    run -2 timeout 10 "$RINGCAST" --rate 18446744073709551616 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --rate '18446744073709551616': must be between 1 B and 1 TiB" ]
+    run -2 timeout 10 "$RINGCAST" --rate 1.0000001T 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --rate '1.0000001T': must be between 1 B and 1 TiB" ]
+    run -2 timeout 10 "$RINGCAST" --grace 1e3 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --grace '1e3': not a duration (like 10s, 1.5s, 500ms, 2m)" ]
+    run -2 timeout 10 "$RINGCAST" --grace 1000000000000.001 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --grace '1000000000000.001': too long (at most 1000000000000 s)" ]
 }
 
 @test "delivery policy and subscriber options: bad values and misplaced ones" {
@@ -90,7 +189,7 @@ try_line="Try 'ringcast --help' for more information."
     run -2 timeout 10 "$RINGCAST" --retry 5000 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --retry '5000': must be between 0 and 1000" ]
     run -2 timeout 10 "$RINGCAST" --connect-timeout soon 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --connect-timeout 'soon': not a duration (like 10s, 500ms, 2m)" ]
+    [ "${lines[0]}" = "ringcast: --connect-timeout 'soon': not a duration (like 10s, 1.5s, 500ms, 2m)" ]
     run -2 timeout 10 "$RINGCAST" --join oldest 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --join is for subscribers: it needs -l [HOST:]PORT without --serve" ]
     run -2 timeout 10 "$RINGCAST" --serve -l 0 --min-subscribers 2 /dev/null
@@ -105,6 +204,67 @@ try_line="Try 'ringcast --help' for more information."
     [ "${lines[0]}" = "ringcast: --allow 'example.org': not an IPv4 or IPv6 address" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --min-subscribers 5 --max-subscribers 2
     [ "${lines[0]}" = "ringcast: --min-subscribers 5 is more than --max-subscribers 2" ]
+}
+
+@test "--serve --slow drop: --slow is for streams, exit 2" {
+    run -2 timeout 10 "$RINGCAST" --serve --slow drop -l 127.0.0.1:0 /dev/null
+    [ "${lines[0]}" = "ringcast: --slow is for streams: --serve does not use it" ]
+    [ "${lines[1]}" = "$try_line" ]
+}
+
+@test "--serve without --http and two BLOBs: refused, as raw TCP sends one" {
+    : > "$T/a.img"
+    : > "$T/b.txt"
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a.img" "$T/b.txt"
+    [ "${lines[0]}" = "ringcast: --serve without --http sends each client the first BLOB only, and 2 are given: add --http to serve each by its name" ]
+    [ "${lines[1]}" = "$try_line" ]
+}
+
+@test "serve mode's options in a stream: refused, exit 2" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null --max-clients 5 127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --max-clients needs --serve (subscribers: --max-subscribers)" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null -l 127.0.0.1:0 --idle-timeout 5s
+    [ "${lines[0]}" = "ringcast: --idle-timeout needs --serve (streams: --stall-timeout)" ]
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 --header-timeout 5s /dev/null
+    [ "${lines[0]}" = "ringcast: --header-timeout needs --serve --http" ]
+}
+
+@test "every option of the mode table, in every mode that does not take it: its message, exit 2" {
+    local label name arg modes msg bit n=0 opt
+    # A valid argument for every option that takes one.
+    local -A sample=(
+        [input]=/dev/null [output]=127.0.0.1:9 [dests-from]=$T/fleet [ring-size]=1M [chunk]=64K
+        [mlock]=off [transport]=copy [grace]=1s [stall-timeout]=1s [slow]=drop [max-lag]=1M
+        [retry]=1 [connect-timeout]=1s [threads]=1 [rate]=1.5M [header]='X-A: b' [user]=a:b
+        [extract]=x [listen]=127.0.0.1:0 [min-subscribers]=1 [max-subscribers]=1
+        [wait-timeout]=1s [join]=live [allow]=127.0.0.1 [max-clients]=10 [max-header]=8K
+        [header-timeout]=1s [idle-timeout]=1s [stats]=$T/st.json
+    )
+    printf '127.0.0.1:9\n' > "$T/fleet"
+    # push, subscribe, raw serve, HTTP serve: the modes' bits in src/cli.c
+    local -A base=(
+        [1]="-i /dev/null 127.0.0.1:9" [2]="-i /dev/null -l 127.0.0.1:0"
+        [4]="--serve -l 127.0.0.1:0 /dev/null" [8]="--serve --http -l 127.0.0.1:0 /dev/null"
+    )
+    "$PY" "$HELPERS/option_modes.py" "$BATS_TEST_DIRNAME/../src/cli.c" > "$T/table"
+    [ "$(wc -l < "$T/table")" -ge 40 ]
+    while IFS=$'\t' read -r label name arg modes msg; do
+        opt=("$label")
+        if [ "$arg" = 1 ]; then
+            [ -n "${sample[$name]+set}" ] || { echo "no sample argument for --$name" >&2; return 1; }
+            opt+=("${sample[$name]}")
+        fi
+        for bit in 1 2 4 8; do
+            ((modes & bit)) && continue
+            # shellcheck disable=SC2086 # base holds words
+            run timeout 10 "$RINGCAST" "${opt[@]}" ${base[$bit]}
+            [ "$status" -eq 2 ] && [ "${lines[0]}" = "ringcast: $label $msg" ] ||
+                { echo "${opt[*]} ${base[$bit]}: exit $status: $output" >&2; return 1; }
+            n=$((n + 1))
+        done
+    done < "$T/table"
+    # Stream options twice (both serve modes), serve ones twice, and so on.
+    [ "$n" -ge 60 ]
 }
 
 @test "a missing source file" {

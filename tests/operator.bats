@@ -120,7 +120,7 @@ json() {
 @test "--dests-from: a bad line, a missing file, and stdin taken twice are errors, exit 2" {
     printf '127.0.0.1:9\n\nnot-an-address\n' > "$T/fleet"
     run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
-    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 3: destination 'not-an-address': missing port (expected HOST:PORT)" ]
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 3: destination 'not-an-address': missing port (expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)" ]
     run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/nothing"
     [ "${lines[0]}" = "ringcast: --dests-from $T/nothing: No such file or directory" ]
     run -2 timeout 10 "$RINGCAST" --dests-from - < /dev/null

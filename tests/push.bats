@@ -139,3 +139,16 @@ teardown() { common_teardown; }
         rm -f "$T/stallport"
     done
 }
+
+@test "--rate 1.5M: a decimal rate is taken, and holds 3 MiB to at least 1.8 s" {
+    make_input in 3
+    start_receivers 2
+    local t0
+    t0=$(date +%s.%N)
+    run -0 timeout 60 "$RINGCAST" -q -i "$T/in" --rate 1.5M "${DESTS[@]}"
+    # 2 s at 1.5 MiB/s, less the tenth of a second's worth it may read at once
+    holds "$(seconds_since "$t0") >= 1.8"
+    [ -z "$output" ]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((3 << 20))
+}

@@ -38,10 +38,9 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
     grep -q "^ringcast: 201 connections, 200 responses, 0 error responses" "$T/srv.err"
 }
 
-@test "raw TCP serves the first BLOB; an empty blob gives a clean empty stream" {
+@test "raw TCP: an empty blob gives a clean empty stream" {
     : > "$T/empty"
-    make_input second 1
-    start_server "$T/empty" "$T/second"
+    start_server "$T/empty"
     run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 3
     [ "$(grep -c "^[0-9] 0 $(sha256sum < /dev/null | cut -d' ' -f1) eof$" <<< "$output")" -eq 3 ]
 }
@@ -386,19 +385,23 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     : > "$T/a"
     mkdir "$T/d"
     : > "$T/d/a"
-    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
+    run -2 timeout 10 "$RINGCAST" --serve --http -l 127.0.0.1:0 "$T/a" "$T/d/a"
     [ "$output" = "ringcast: $T/d/a: another BLOB is already served at /a" ]
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/a" "$T/d/a"
+    [ "${lines[0]}" = "ringcast: --serve without --http sends each client the first BLOB only, and 2 are given: add --http to serve each by its name" ]
     run -2 timeout 10 "$RINGCAST" --serve "$T/a"
     [ "${lines[0]}" = "ringcast: --serve needs -l [HOST:]PORT" ]
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0
     [ "${lines[0]}" = "ringcast: --serve needs at least one BLOB" ]
     run -2 timeout 10 "$RINGCAST" --serve -l 70000 "$T/a"
     [ "${lines[0]}" = "ringcast: -l '70000': port out of range (0-65535)" ]
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 --stall-timeout 5s "$T/a"
+    [ "${lines[0]}" = "ringcast: --stall-timeout is for streams: --serve uses --idle-timeout" ]
     run -2 timeout 10 "$RINGCAST" --http 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --http needs --serve" ]
     start_server "$T/a"
     run -2 timeout 10 "$RINGCAST" --serve -l "127.0.0.1:$PORT" "$T/a"
-    [ "$output" = "ringcast: -l 127.0.0.1:$PORT: 127.0.0.1:$PORT: Address already in use" ]
+    [ "$output" = "ringcast: -l 127.0.0.1:$PORT: Address already in use" ]
 }
 
 @test "serve: -l PORT alone listens on IPv4 and IPv6" {

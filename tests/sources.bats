@@ -67,7 +67,7 @@ wait_pid() {
     run -2 timeout 10 "$RINGCAST" -i tcp://127.0.0.1:9 127.0.0.1:9
     [ "$output" = "ringcast: tcp://127.0.0.1:9: Connection refused" ]
     run -2 timeout 10 "$RINGCAST" -i tcp://nohost 127.0.0.1:9
-    [ "$output" = "ringcast: tcp://nohost: missing port (expected HOST:PORT)" ]
+    [ "$output" = "ringcast: tcp://nohost: missing port (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" ]
     run -2 timeout 10 "$RINGCAST" -i tcp-listen://127.0.0.1:99999 127.0.0.1:9
     [ "$output" = "ringcast: tcp-listen://127.0.0.1:99999: port out of range (0-65535)" ]
 }
@@ -95,7 +95,7 @@ wait_pid() {
     check_receivers "$T/in.sha" $((8 << 20))
     within "$t0" "$t1" 1.4 4
     run -2 timeout 10 "$RINGCAST" --rate fast 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (use a number with K, M or G)" ]
+    [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
 }
 
 # start_httpd FILE [httpd.py options]: the test server; sets HTTPD_PORT.

@@ -240,3 +240,27 @@ whole() {
     [ "$EXIT_STATUS" -eq 0 ]
     whole "$T/ok" "$T/in.sha" $((1 << 20)) 1
 }
+
+@test "--min-subscribers 0, no DEST and no subscriber: nobody received the stream, says so, exit 1" {
+    make_input in 1
+    run -1 --separate-stderr timeout 30 "$RINGCAST" -i "$T/in" -l 127.0.0.1:0 --min-subscribers 0 --stats "$T/st.json"
+    [ "${stderr_lines[-1]}" = "ringcast: nobody received the stream: no DEST was given and no subscriber connected" ] ||
+        { echo "$stderr" >&2; false; }
+    [ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["exit_status"])' "$T/st.json")" = 1 ]
+}
+
+@test "--min-subscribers 0 and the only subscriber refused by --allow: nobody received the stream, exit 1" {
+    make_input in 1
+    # The source is held until the refused one has been reset, so that it
+    # comes while the stream runs.
+    gated_source in 0
+    start_pub -i "$T/in.fifo" --min-subscribers 0 --allow 192.0.2.0/24
+    fetch "$T/out"
+    wait_exit "$FETCH_PID" 30
+    [[ $(head -1 "$T/out") == "0 0 "*" ConnectionResetError" ]] || { cat "$T/out" "$T/out.err" >&2; false; }
+    open_gate
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/pub.err" >&2; false; }
+    [ "$(tail -1 "$T/pub.err")" = "ringcast: nobody received the stream: no DEST was given and no subscriber connected from an --allow'ed address" ] ||
+        { cat "$T/pub.err" >&2; false; }
+}

@@ -31,7 +31,7 @@ need_uring() {
     run -0 --separate-stderr timeout 60 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" -v \
         -i "$T/in" "${DESTS[@]}"
     [[ $stderr == *"ringcast: transport uring skipped: not supported by this kernel: Operation not permitted (is io_uring disabled by kernel.io_uring_disabled?)"* ]]
-    [[ $stderr == *"ringcast: transport: msgzc (auto: the ones ranked above it are unavailable)"* ]]
+    [[ $stderr == *"ringcast: transport: msgzc (auto: the cheapest that works here; the cheaper ones do not (see above))"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
@@ -77,7 +77,7 @@ stat() {
     wait_receivers 30
     check_receivers "$T/in.sha" $((16 << 20))
     echo "$stderr" >&2
-    [[ $stderr == *"ringcast: transport: uring (auto: ranked first by bench/)"* ]]
+    [[ $stderr == *"ringcast: transport: uring (auto: it costs the least CPU per byte sent)"* ]]
     local d
     for d in "${DESTS[@]}"; do
         [[ $stderr == *"ringcast: $d: the kernel copies the zero-copy sends anyway (loopback or veth); sending by copy, which costs less"* ]]

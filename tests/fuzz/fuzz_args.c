@@ -1,7 +1,8 @@
-/* libFuzzer target for the command-line parsers: sizes, durations, DEST and
- * -l forms, --allow blocks, and --dests-from lines.  Each gets the input as
- * a string of exactly its length, so ASan sees any read past the end; the
- * checks are what each parser promises about what it accepts. */
+/* libFuzzer target for the command-line parsers: sizes, durations, the
+ * address forms of every place that takes one (DEST, -l, tcp:// and
+ * tcp-listen:// sources), --allow blocks, and --dests-from lines.  Each gets
+ * the input as a string of exactly its length, so ASan sees any read past
+ * the end; the checks are what each parser promises about what it accepts. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -34,11 +35,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (parse_size(s, &v) == 0 && strlen(s) == 0)
 		abort();
-	parse_duration_ms(s, &v);
-	if (parse_dest(s, &d, &why) == 0)
-		check_spec(&d, 0);
-	if (parse_listen(s, &d, &why) == 0)
-		check_spec(&d, 1);
+	if (parse_duration_ms(s, &v) == 0 && v > 1000000000000000ull)
+		abort();
+	for (int use = ADDR_DEST; use <= ADDR_TCP_LISTEN_SOURCE; use++) {
+		int port_alone = use == ADDR_LISTEN || use == ADDR_TCP_LISTEN_SOURCE;
+
+		why = NULL;
+		if (parse_addr(s, (enum addr_use)use, &d, &why) == 0)
+			check_spec(&d, port_alone);
+		else if (!why || !*why)
+			abort(); /* every refusal says why */
+	}
 	if (parse_cidr(s, &c, &why) == 0 &&
 	    !((c.family == AF_INET && c.bits <= 32) || (c.family == AF_INET6 && c.bits <= 128)))
 		abort();

@@ -1,4 +1,4 @@
-/* The command-line parsers: sizes, durations, destinations. */
+/* The command-line parsers: sizes, durations, addresses, --allow blocks. */
 #include "cli.h"
 #include "tap.h"
 
@@ -24,16 +24,56 @@ static void sizes(void)
 		{ "512KiB", 0, 512 << 10 },
 		{ "3MB", 0, 3 << 20 },
 		{ "10B", 0, 10 },
+		/* decimals with a unit: exact, to the nearest byte, a half up */
+		{ "1.5M", 0, 1572864 },
+		{ "0.5G", 0, 1ull << 29 },
+		{ "2.25k", 0, 2304 },
+		{ "1.5MiB", 0, 1572864 },
+		{ "1.5mb", 0, 1572864 },
+		{ "0.1K", 0, 102 },           /* 102.4 */
+		{ "0.3K", 0, 307 },           /* 307.2 */
+		{ "0.7K", 0, 717 },           /* 716.8 */
+		{ "0.0005K", 0, 1 },          /* 0.512 */
+		{ "0.00048828125K", 0, 1 },   /* exactly 0.5 byte: a half rounds up... */
+		{ "0.00048828124K", 0, 0 },   /* ...and a hair below it, down */
+		{ "0.001953125K", 0, 2 },     /* exactly 2 */
+		{ "1.0000000000000000001T", 0, 1ull << 40 }, /* 19 decimals */
+		{ "007.50K", 0, 7680 },
+		{ "1.0", 0, 1 },              /* a whole number of bytes after all */
+		{ "16.0", 0, 16 },
+		{ "1.5", -EDOM, 0 },          /* a fraction of a byte */
+		{ "1.5B", -EDOM, 0 },
+		{ "0.1", -EDOM, 0 },
 		{ "", -EINVAL, 0 },
 		{ "M", -EINVAL, 0 },
 		{ "-1", -EINVAL, 0 },
+		{ "-1.5M", -EINVAL, 0 },
 		{ " 1", -EINVAL, 0 },
-		{ "1.5M", -EINVAL, 0 },
+		{ ".5M", -EINVAL, 0 },
+		{ "1.M", -EINVAL, 0 },
+		{ "1.", -EINVAL, 0 },
+		{ "1..5M", -EINVAL, 0 },
+		{ "1.2.3M", -EINVAL, 0 },
+		{ "1,5M", -EINVAL, 0 },
+		{ "1e3", -EINVAL, 0 },
+		{ "1.5 M", -EINVAL, 0 },
+		{ "1.00000000000000000001T", -EINVAL, 0 }, /* 20 decimals */
 		{ "12Q", -EINVAL, 0 },
 		{ "1MM", -EINVAL, 0 },
 		{ "1Mi", -EINVAL, 0 },
+		{ "1iB", -EINVAL, 0 },
+		/* the edge of 64 bits */
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -ERANGE, 0 },
 		{ "99999999999999999999", -ERANGE, 0 },
+		{ "99999999999999999999Q", -EINVAL, 0 }, /* the form first */
+		{ "16777215.999999999T", 0, 18446744073709550516ull },
+		{ "16777216T", -ERANGE, 0 },
+		{ "17179869183.9999999995G", 0, UINT64_MAX },  /* 2^64 - 1.46: 2^64 - 1 */
+		{ "17179869183.9999999996G", -ERANGE, 0 },   /* 2^64 - 0.43: rounds to 2^64 */
+		{ "15.99999999999999999M", 0, 16ull << 20 },
 		{ "17179869184G", -ERANGE, 0 },
+		{ "16383.9999999999999999P", -EINVAL, 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint64_t v = 0;
@@ -51,9 +91,17 @@ static void durations(void)
 		uint64_t want;
 	} t[] = {
 		{ "10", 0, 10000 },   { "10s", 0, 10000 }, { "1.5s", 0, 1500 },
+		{ "1.5", 0, 1500 },   { "0.25m", 0, 15000 }, { "1.5h", 0, 5400000 },
 		{ "500ms", 0, 500 },  { "2m", 0, 120000 }, { "1h", 0, 3600000 },
-		{ "0", 0, 0 },        { "", -EINVAL, 0 },  { "s", -EINVAL, 0 },
-		{ "-1s", -EINVAL, 0 }, { "10x", -EINVAL, 0 }, { "1e30h", -ERANGE, 0 },
+		{ "0.0005s", 0, 1 },  { "0.0004s", 0, 0 }, { "1.5ms", 0, 2 }, /* a half up */
+		{ "0.001", 0, 1 },    { "0", 0, 0 },
+		{ "1000000000000s", 0, 1000000000000000ull }, /* the longest */
+		{ "1000000000000.001s", -ERANGE, 0 },
+		{ "99999999999999999999h", -ERANGE, 0 },
+		{ "", -EINVAL, 0 },  { "s", -EINVAL, 0 },   { "-1s", -EINVAL, 0 },
+		{ "10x", -EINVAL, 0 }, { "1e3", -EINVAL, 0 }, { "0x10", -EINVAL, 0 },
+		{ ".5s", -EINVAL, 0 }, { "1.s", -EINVAL, 0 }, { "1.2.3s", -EINVAL, 0 },
+		{ "1 s", -EINVAL, 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint64_t v = 0;
@@ -63,50 +111,114 @@ static void durations(void)
 	}
 }
 
-static void dests(void)
+#define DEST_FORMS " (expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)"
+#define LISTEN_FORMS " (expected PORT, HOST:PORT or [IPv6]:PORT)"
+
+/* Each place that takes an address: what it accepts, and for what it does
+ * not, the reason with the forms it accepts. */
+static void addresses(void)
 {
 	static const struct {
+		enum addr_use use;
 		const char *in, *host, *port, *why;
 	} t[] = {
-		{ "127.0.0.1:9000", "127.0.0.1", "9000", NULL },
-		{ "tcp://example.org:80", "example.org", "80", NULL },
-		{ "[::1]:9000", "::1", "9000", NULL },
-		{ "tcp://[fe80::1%eth0]:1", "fe80::1%eth0", "1", NULL },
-		{ "h:65535", "h", "65535", NULL },
-		{ "h:007", "h", "7", NULL },
-		{ "", NULL, NULL, "empty (expected HOST:PORT)" },
-		{ "tcp://", NULL, NULL, "empty (expected HOST:PORT)" },
-		{ "host", NULL, NULL, "missing port (expected HOST:PORT)" },
-		{ "host:", NULL, NULL, "missing port (expected HOST:PORT)" },
-		{ ":80", NULL, NULL, "missing host (expected HOST:PORT)" },
-		{ "h:0", NULL, NULL, "port out of range (1-65535)" },
-		{ "h:65536", NULL, NULL, "port out of range (1-65535)" },
-		{ "h:70000", NULL, NULL, "port out of range (1-65535)" },
-		{ "h:123456789012345678901234567890", NULL, NULL, "port out of range (1-65535)" },
-		{ "h:8o", NULL, NULL, "port is not a number" },
-		{ "h:-1", NULL, NULL, "port is not a number" },
-		{ "::1:80", NULL, NULL, "IPv6 addresses need brackets: [ADDRESS]:PORT" },
-		{ "[::1]", NULL, NULL, "missing port (expected [IPV6]:PORT)" },
-		{ "[::1:80", NULL, NULL, "missing ']' after IPv6 address" },
-		{ "[]:80", NULL, NULL, "missing host (expected HOST:PORT)" },
+		{ ADDR_DEST, "127.0.0.1:9000", "127.0.0.1", "9000", NULL },
+		{ ADDR_DEST, "tcp://example.org:80", "example.org", "80", NULL },
+		{ ADDR_DEST, "[::1]:9000", "::1", "9000", NULL },
+		{ ADDR_DEST, "tcp://[fe80::1%eth0]:1", "fe80::1%eth0", "1", NULL },
+		{ ADDR_DEST, "h:65535", "h", "65535", NULL },
+		{ ADDR_DEST, "h:007", "h", "7", NULL },
+		{ ADDR_DEST, "", NULL, NULL, "empty" DEST_FORMS },
+		{ ADDR_DEST, "tcp://", NULL, NULL, "missing host and port" DEST_FORMS },
+		{ ADDR_DEST, "host", NULL, NULL, "missing port" DEST_FORMS },
+		{ ADDR_DEST, "host:", NULL, NULL, "missing port" DEST_FORMS },
+		{ ADDR_DEST, "9000", NULL, NULL, "missing host" DEST_FORMS },
+		{ ADDR_DEST, ":80", NULL, NULL, "missing host" DEST_FORMS },
+		{ ADDR_DEST, "h:0", NULL, NULL, "port out of range (1-65535)" },
+		{ ADDR_DEST, "h:65536", NULL, NULL, "port out of range (1-65535)" },
+		{ ADDR_DEST, "h:70000", NULL, NULL, "port out of range (1-65535)" },
+		{ ADDR_DEST, "h:123456789012345678901234567890", NULL, NULL, "port out of range (1-65535)" },
+		{ ADDR_DEST, "h:http", NULL, NULL, "port 'http' is not a number" DEST_FORMS },
+		{ ADDR_DEST, "h:-1", NULL, NULL, "port '-1' is not a number" DEST_FORMS },
+		{ ADDR_DEST, "h:8o", NULL, NULL, "unexpected 'o' after port 8" DEST_FORMS },
+		{ ADDR_DEST, "tcp://127.0.0.1:1/", NULL, NULL, "unexpected '/' after port 1" DEST_FORMS },
+		{ ADDR_DEST, "h:80/x/y?z", NULL, NULL, "unexpected '/x/y?z' after port 80" DEST_FORMS },
+		{ ADDR_DEST, "::1:80", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		{ ADDR_DEST, "fe80::1:80", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		{ ADDR_DEST, "[::1]", NULL, NULL, "missing port" DEST_FORMS },
+		{ ADDR_DEST, "[::1]:", NULL, NULL, "missing port" DEST_FORMS },
+		{ ADDR_DEST, "[::1]80", NULL, NULL, "unexpected '80' after ']'" DEST_FORMS },
+		{ ADDR_DEST, "[::1:80", NULL, NULL, "missing ']' after the IPv6 address" DEST_FORMS },
+		{ ADDR_DEST, "[]:80", NULL, NULL, "missing host" DEST_FORMS },
+		/* schemes */
+		{ ADDR_DEST, "udp://127.0.0.1:9000", NULL, NULL, "unsupported scheme 'udp://'" DEST_FORMS },
+		{ ADDR_DEST, "unix:/tmp/x.sock", NULL, NULL, "unsupported scheme 'unix:'" DEST_FORMS },
+		{ ADDR_DEST, "UDP:127.0.0.1:9000", NULL, NULL, "unsupported scheme 'UDP:'" DEST_FORMS },
+		{ ADDR_DEST, "tcp://udp://h:1", NULL, NULL, "unsupported scheme 'udp://'" DEST_FORMS },
+		{ ADDR_DEST, "http://h/x", NULL, NULL,
+		  "http:// is for a source (-i), not a destination" DEST_FORMS },
+		{ ADDR_DEST, "tcp-listen://9000", NULL, NULL,
+		  "tcp-listen:// is for a source (-i), not a destination" DEST_FORMS },
+		{ ADDR_DEST, "file:///x", NULL, NULL,
+		  "file:// is for a source (-i), not a destination" DEST_FORMS },
+		/* -l */
+		{ ADDR_LISTEN, "9000", NULL, "9000", NULL },
+		{ ADDR_LISTEN, "0", NULL, "0", NULL },
+		{ ADDR_LISTEN, "127.0.0.1:0", "127.0.0.1", "0", NULL },
+		{ ADDR_LISTEN, "[::]:9000", "::", "9000", NULL },
+		{ ADDR_LISTEN, "abc", NULL, NULL, "neither a port nor HOST:PORT" LISTEN_FORMS },
+		{ ADDR_LISTEN, "9000x", NULL, NULL, "unexpected 'x' after port 9000" LISTEN_FORMS },
+		{ ADDR_LISTEN, "70000", NULL, NULL, "port out of range (0-65535)" },
+		{ ADDR_LISTEN, "", NULL, NULL, "empty" LISTEN_FORMS },
+		{ ADDR_LISTEN, ":9000", NULL, NULL, "missing host" LISTEN_FORMS },
+		{ ADDR_LISTEN, "tcp://h:1", NULL, NULL, "unsupported scheme 'tcp://'" LISTEN_FORMS },
+		/* -i tcp:// and tcp-listen:// */
+		{ ADDR_TCP_SOURCE, "tcp://h:1", "h", "1", NULL },
+		{ ADDR_TCP_SOURCE, "tcp://h:1/", NULL, NULL,
+		  "unexpected '/' after port 1 (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" },
+		{ ADDR_TCP_SOURCE, "tcp://h", NULL, NULL,
+		  "missing port (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://9000", NULL, "9000", NULL },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://:9000", NULL, "9000", NULL },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://[::1]:0", "::1", "0", NULL },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://abc", NULL, NULL,
+		  "neither a port nor HOST:PORT (expected tcp-listen://PORT, tcp-listen://HOST:PORT "
+		  "or tcp-listen://[IPv6]:PORT)" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct dest_spec d;
 		const char *why = NULL;
-		int rc = parse_dest(t[i].in, &d, &why);
+		int rc = parse_addr(t[i].in, t[i].use, &d, &why);
 
 		if (t[i].why)
-			ok(rc == -EINVAL && why && !strcmp(why, t[i].why), "dest '%s' rejected: %s",
-			   t[i].in, why ? why : "(accepted)");
+			ok(rc == -EINVAL && why && !strcmp(why, t[i].why), "address %d '%s' rejected: %s",
+			   t[i].use, t[i].in, why ? why : "(accepted)");
 		else
-			ok(rc == 0 && !strcmp(d.host, t[i].host) && !strcmp(d.port, t[i].port),
-			   "dest '%s' -> host '%s' port '%s'", t[i].in, rc ? "?" : d.host,
-			   rc ? "?" : d.port);
+			ok(rc == 0 && (t[i].host ? d.host && !strcmp(d.host, t[i].host) : !d.host) &&
+			   !strcmp(d.port, t[i].port),
+			   "address %d '%s' -> host '%s' port '%s'", t[i].use, t[i].in,
+			   rc || !d.host ? "-" : d.host, rc ? "?" : d.port);
 		if (rc == 0) {
 			free(d.host);
 			free(d.text);
 		}
 	}
+}
+
+/* A --dests-from line goes through the same parser. */
+static void dest_lines(void)
+{
+	struct dest_spec d;
+	const char *why = NULL;
+	char l1[] = "  10.0.0.1:9000  # rack 1\n", l2[] = "# nothing\n", l3[] = "udp://h:1\n";
+
+	ok(parse_dest_line(l1, &d, &why) == 1 && !strcmp(d.host, "10.0.0.1") && !strcmp(d.text, "10.0.0.1:9000"),
+	   "a line with blanks and a comment");
+	free(d.host);
+	free(d.text);
+	ok(parse_dest_line(l2, &d, &why) == 0, "a comment line");
+	ok(parse_dest_line(l3, &d, &why) == -EINVAL && !strcmp(why, "unsupported scheme 'udp://'" DEST_FORMS),
+	   "a scheme on a line: %s", why);
 }
 
 static void cidrs(void)
@@ -150,7 +262,8 @@ int main(void)
 {
 	sizes();
 	durations();
-	dests();
+	addresses();
+	dest_lines();
 	cidrs();
 	return tap_done();
 }
