@@ -68,7 +68,7 @@ start_sink_dests() {
     run -1 --separate-stderr timeout 60 "$RINGCAST" -j 2 -i "$T/in" --rate 16M --ring-size 8M \
         --slow drop "${dests[@]}"
     wait_receivers 30
-    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8 MiB") (after "* ]] ||
+    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8.0 MiB") (after "* ]] ||
         { echo "$stderr" >&2; false; }
     check_receivers "$T/in.sha" $((32 << 20)) 1 8
     grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
