@@ -351,5 +351,5 @@ except BlockingIOError:
     [ "$(cat "$T/holder")" = "oldest: closed
 second: open" ]
     stop_server
-    grep -q "^ringcast: 1 idle connections closed to make room (--max-clients)$" "$T/srv.err"
+    grep -q "^ringcast: 1 idle connection closed to make room (--max-clients)$" "$T/srv.err"
 }
