@@ -29,7 +29,7 @@ static const enum part drop_order[] = { LAG, COUNTS, ELAPSED, PREFIX, TOTAL, PER
 const char *progress_line(const struct progress *p, const struct progress_view *v, size_t cols,
 			  char *buf, size_t len)
 {
-	char part[NPARTS][64] = { { 0 } }, b[32], c[24];
+	char part[NPARTS][96] = { { 0 } }, b[32], c[24];
 	int known = v->total >= 0 && v->in <= (uint64_t)v->total;
 
 	snprintf(part[PREFIX], sizeof(part[PREFIX]), "%s", MSG_PREFIX);
