@@ -825,6 +825,8 @@ int cli_fit_ring(struct config *cfg, uint64_t size)
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t want = MAX(MAX(size + 1, (uint64_t)MIN_RING), cfg->max_lag);
 
+	if (cfg->chunk_given)
+		want = MAX(want, cfg->chunk);
 	want = (want + page - 1) / page * page;
 	if (cfg->ring_given || want >= cfg->ring_size)
 		return 0;

@@ -83,8 +83,9 @@ void cli_free(struct config *cfg);
  * that the ring would more than hold gets a ring just big enough, so that
  * a small job does not lock a big ring: one byte more than size (the read
  * that finds the end has room, and the whole stream stays in the ring, as
- * it would in the bigger one), at least --max-lag and the smallest ring
- * --ring-size takes, rounded up to the page size (the ring's granularity,
+ * it would in the bigger one), at least --max-lag, a given --chunk and
+ * the smallest ring --ring-size takes (the limits cli_parse checks against
+ * the ring), rounded up to the page size (the ring's granularity,
  * ring_set_retire); the default chunk shrinks with it (a quarter of the
  * ring at most).  Never when --ring-size was given.  Returns 1 when it
  * changed cfg->ring_size.  A source that turns out longer (a file that

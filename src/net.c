@@ -121,7 +121,7 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 		socklen_t len = sizeof(ss);
 		getsockname(fd, (struct sockaddr *)&ss, &len);
 		notice("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
-			note);
+		       note);
 	}
 	freeaddrinfo(res);
 	return (int)n;

@@ -126,7 +126,7 @@ ring_size() {
     [ "$(ring_size)" -eq $(((1 << 20) + page)) ]
 }
 
-@test "ring sizing at the edges: an empty file, 64 KiB, 64 KiB less a byte, --max-lag, --ring-size given, a file above the default" {
+@test "ring sizing at the edges: an empty file, 64 KiB, 64 KiB less a byte, --max-lag, --chunk, --ring-size given, a file above the default" {
     local page
     page=$(getconf PAGESIZE)
     # Empty: the smallest ring --ring-size takes.
@@ -163,6 +163,12 @@ ring_size() {
     check_receivers "$T/in.sha" $((1 << 20))
     [ "$(ring_size)" -eq $((2 << 20)) ]
     [[ $stderr =~ $(ring_line "2.0 MiB" "1.0 MiB") ]] || { echo "$stderr" >&2; false; }
+    # Nor below a --chunk given (which must not exceed the ring either).
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -q -i "$T/in" --chunk 3M --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    [ "$(ring_size)" -eq $((3 << 20)) ]
     # --ring-size given: kept as it is.
     start_receivers 2
     run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --ring-size 4M --stats "$T/st.json" "${DESTS[@]}"
