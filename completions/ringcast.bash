@@ -20,7 +20,7 @@ _ringcast() {
         --join)
             COMPREPLY=($(compgen -W "start live oldest" -- "$cur"))
             return ;;
-        -o | --output | --ring-size | --chunk | --grace | --stall-timeout | --rate | -H | --header | -u | --user | --extract | -l | --listen | --max-clients | \
+        -o | --output | --ring-size | --chunk | --grace | --stall-timeout | --rate | -s | --size | -H | --header | -u | --user | --extract | -l | --listen | --max-clients | \
             --max-header | --header-timeout | --idle-timeout | --max-lag | --retry | --connect-timeout | -j | --threads | --min-subscribers | \
             --max-subscribers | --wait-timeout | --allow)
             return ;;
@@ -28,9 +28,9 @@ _ringcast() {
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--input --output --dests-from --progress --stats --ring-size --chunk --mlock --transport
             --ipv4 --ipv6 --grace --stall-timeout --slow --max-lag --retry --connect-timeout --threads
-            --min-subscribers --max-subscribers --wait-timeout --join --allow --rate --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
+            --min-subscribers --max-subscribers --wait-timeout --join --allow --rate --size --header --user --netrc --extract --decompress --serve --listen --http --unpack --max-clients --max-header
             --header-timeout --idle-timeout --verbose --quiet --help --version
-            -i -o -l -j -H -u -z -P -4 -6 -v -q -h -V" -- "$cur"))
+            -i -o -l -j -s -H -u -z -P -4 -6 -v -q -h -V" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --serve "* ]]; then
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))

@@ -28,6 +28,7 @@ complete -c ringcast -l wait-timeout -x -d 'How long to wait for --min-subscribe
 complete -c ringcast -l allow -x -d 'Only this address block may connect to -l (CIDR)'
 complete -c ringcast -l join -x -a 'start live oldest' -d 'Where a late subscriber starts'
 complete -c ringcast -l rate -x -d 'Read the source at most RATE bytes/s'
+complete -c ringcast -s s -l size -x -d 'Expected size of the stream, for the progress ETA'
 complete -c ringcast -l serve -d 'Serve BLOBs to clients'
 complete -c ringcast -s l -l listen -x -d 'Take subscribers or --serve clients at [HOST:]PORT'
 complete -c ringcast -l http -d 'Speak HTTP/1.1 in serve mode'

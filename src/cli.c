@@ -69,6 +69,7 @@ static const struct option longopts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "threads", required_argument, NULL, 'j' },
 	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "size", required_argument, NULL, 's' },
 	{ "header", required_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "netrc", no_argument, NULL, OPT_NETRC },
@@ -139,6 +140,8 @@ static void usage(FILE *f)
 	      "  -j, --threads N        send from N threads, each with its share of the DESTs\n"
 	      "                         (default: one per 256 DESTs, at most one per CPU)\n"
 	      "      --rate RATE        read the source at most RATE bytes/s, like 1.5M (pv -L)\n"
+	      "  -s, --size SIZE        the stream's expected size, for -P's percentage and\n"
+	      "                         ETA when the source cannot tell (a pipe; like pv -s)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  take subscribers (or --serve clients) there (PORT\n"
 	      "                         alone: every address; 0: a free port); the\n"
@@ -252,6 +255,7 @@ static const struct option_mode {
 	{ "max-header", M_HTTP, "needs --serve --http" },
 	{ "header-timeout", M_HTTP, "needs --serve --http" },
 	{ "idle-timeout", M_SERVE, "needs --serve (streams: --stall-timeout)" },
+	{ "size", M_STREAM, SERVE_STATS },
 	{ "progress", M_STREAM, SERVE_STATS },
 	{ "stats", M_STREAM, SERVE_STATS },
 	{ "verbose", M_ANY, NULL },
@@ -783,16 +787,17 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.stall_ms = 60000,
 		.connect_ms = 10000,
 		.progress = -1,
+		.size = -1,
 		.max_clients = 10000,
 		.max_header = 8192,
 		.header_timeout_ms = 10000,
 		.idle_timeout_ms = 60000,
 	};
-	int chunk_given = 0, min_given = 0, dests_from_stdin = 0;
+	int min_given = 0, dests_from_stdin = 0;
 	unsigned char seen[NOPTS] = { 0 }; /* by longopts index: given */
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
-	while ((c = getopt_long(argc, argv, ":46hH:i:j:l:o:Pqu:vVz", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":46hH:i:j:l:o:Pqs:u:vVz", longopts, NULL)) != -1) {
 		int given = opt_index(c);
 
 		if (given >= 0)
@@ -900,6 +905,9 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		case OPT_RATE:
 			cfg->rate = size_arg("--rate", optarg, 1, MAX_RING);
 			break;
+		case 's':
+			cfg->size = (int64_t)size_arg("-s", optarg, 0, INT64_MAX);
+			break;
 		case OPT_SERVE:
 			cfg->serve = 1;
 			break;
@@ -923,10 +931,11 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_RING_SIZE:
 			cfg->ring_size = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
+			cfg->ring_given = 1;
 			break;
 		case OPT_CHUNK:
 			cfg->chunk = size_arg("--chunk", optarg, 1, 1u << 30);
-			chunk_given = 1;
+			cfg->chunk_given = 1;
 			break;
 		case OPT_MLOCK:
 			if (!strcmp(optarg, "auto"))
@@ -1013,13 +1022,29 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	}
 	/* The default chunk is a quarter of a small ring, so that the source
 	 * can fill one part while the destinations send the others. */
-	if (!chunk_given)
+	if (!cfg->chunk_given)
 		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
 	else if (cfg->chunk > cfg->ring_size)
 		usage_error("--chunk must not exceed --ring-size");
 	if (cfg->max_lag > cfg->ring_size)
 		usage_error("--max-lag must not exceed --ring-size: no destination can fall further "
 			    "behind than the ring holds");
+}
+
+int cli_fit_ring(struct config *cfg, uint64_t size)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t want = MAX(MAX(size + 1, (uint64_t)MIN_RING), cfg->max_lag);
+
+	if (cfg->chunk_given)
+		want = MAX(want, cfg->chunk);
+	want = (want + page - 1) / page * page;
+	if (cfg->ring_given || want >= cfg->ring_size)
+		return 0;
+	cfg->ring_size = (size_t)want;
+	if (!cfg->chunk_given)
+		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
+	return 1;
 }
 
 void cli_source_opts(const struct config *cfg, struct source_opts *o)

@@ -24,6 +24,8 @@ struct config {
 	size_t ndests;
 	size_t ring_size;
 	size_t chunk;
+	int ring_given, chunk_given; /* --ring-size, --chunk: not to be changed */
+	int64_t size;           /* -s: the stream's expected size, for progress; -1: none */
 	enum mlock_mode mlock;
 	enum tx_kind transport;
 	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
@@ -76,6 +78,19 @@ struct config {
  * --help and --version print and exit 0.  Only this and main may exit. */
 void cli_parse(struct config *cfg, int argc, char **argv);
 void cli_free(struct config *cfg);
+
+/* A source whose size is known before it is read (a regular file) and
+ * that the ring would more than hold gets a ring just big enough, so that
+ * a small job does not lock a big ring: one byte more than size (the read
+ * that finds the end has room, and the whole stream stays in the ring, as
+ * it would in the bigger one), at least --max-lag, a given --chunk and
+ * the smallest ring --ring-size takes (the limits cli_parse checks against
+ * the ring), rounded up to the page size (the ring's granularity,
+ * ring_set_retire); the default chunk shrinks with it (a quarter of the
+ * ring at most).  Never when --ring-size was given.  Returns 1 when it
+ * changed cfg->ring_size.  A source that turns out longer (a file that
+ * grows) still goes through whole, the ring wrapping as with any stream. */
+int cli_fit_ring(struct config *cfg, uint64_t size);
 
 struct source_opts;
 /* What the sources take from the command line (loop set by the caller). */

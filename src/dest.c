@@ -39,8 +39,8 @@ static void release(struct dest *d, enum dest_state final)
 		uint64_t pending = g->tx->ops->detach(g->tx, d);
 		if (pending && final == DEST_DONE) {
 			/* done reached head, so every send should have completed */
-			errmsg("%s: bug: %llu zero-copy sends never completed", d->name,
-			       (unsigned long long)pending);
+			errmsg("%s: bug: %llu zero-copy send%s never completed", d->name,
+			       (unsigned long long)pending, plural(pending));
 			g->tx->n.unaccounted += pending;
 		}
 	}

@@ -71,6 +71,7 @@ struct fanout {
 	struct timespec wall_start;  /* when the run started, for --stats */
 	struct progress prog;
 	struct loop_timer prog_timer;
+	size_t ring_default;         /* the ring size before it was fitted to the source, or 0 */
 };
 
 static void fail_all(struct fanout *f, const char *why)
@@ -95,7 +96,7 @@ static void abort_dests(struct fanout *f)
 
 	if (n)
 		errmsg("resetting the %zu destination%s not finished, so that none takes a "
-		       "partial stream for a whole one", n, n > 1 ? "s" : "");
+		       "partial stream for a whole one", n, plural(n));
 	fail_all(f, "reset: the source failed");
 }
 
@@ -335,7 +336,7 @@ static void progress_view(struct fanout *f, struct progress_view *v)
 {
 	*v = (struct progress_view){
 		.in = f->ring.head,
-		.total = f->src.size,
+		.total = f->src.size >= 0 ? f->src.size : f->cfg->size,
 		.ms = f->held ? 0 : now_ms() - f->t_start,
 		.lag = f->ring.head - ring_reclaim(&f->ring),
 	};
@@ -368,7 +369,8 @@ static void status_line(struct fanout *f)
 	progress_view(f, &v);
 	crew_counts(&f->crew, &v.active, &v.done, &v.failed, state);
 	if (f->nlis || f->shards[0].nsubs)
-		snprintf(subs, sizeof(subs), "%zu subscribers, ", f->shards[0].nsubs);
+		snprintf(subs, sizeof(subs), "%zu subscriber%s, ", f->shards[0].nsubs,
+			 plural(f->shards[0].nsubs));
 	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
 	       "%zu draining, %zu done, %zu failed, slowest lag %s",
 	       fmt_bytes(v.in, in, sizeof(in)), subs, state[DEST_CONNECTING],
@@ -433,8 +435,8 @@ static void on_wait_timeout(struct loop_timer *t)
 		end_source(f, STREAM_CUT, NULL);
 		return;
 	}
-	warnmsg("%zu of %zu subscribers connected within %.1f s (--wait-timeout); starting with them",
-		nsubs, f->cfg->min_subscribers, secs);
+	warnmsg("%zu of %zu subscriber%s connected within %.1f s (--wait-timeout); starting with them",
+		nsubs, f->cfg->min_subscribers, plural(f->cfg->min_subscribers), secs);
 	f->few_subs = 1;
 	start_stream(f);
 }
@@ -474,8 +476,8 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 		return;
 	}
 	if (cfg->max_subscribers && s0->nsubs >= cfg->max_subscribers) {
-		warnmsg("subscriber %s: turned away: %zu subscribers already (--max-subscribers)",
-			addr, s0->nsubs);
+		warnmsg("subscriber %s: turned away: %zu subscriber%s already (--max-subscribers)",
+			addr, s0->nsubs, plural(s0->nsubs));
 		net_reset_on_close(fd);
 		close(fd);
 		f->nturned++;
@@ -505,7 +507,7 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.joined);
 	dest_accept(&s->d, fd);
 	if (f->held && s0->nsubs >= cfg->min_subscribers) {
-		info("%zu subscriber%s connected: the stream starts", s0->nsubs, s0->nsubs > 1 ? "s" : "");
+		info("%zu subscriber%s connected: the stream starts", s0->nsubs, plural(s0->nsubs));
 		start_stream(f);
 	}
 }
@@ -563,7 +565,7 @@ static int resolve_all(struct fanout *f)
 
 	f->push = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*f->push));
 	if (!f->push) {
-		errmsg("%zu destinations: %s", cfg->ndests, strerror(ENOMEM));
+		errmsg("%zu destination%s: %s", cfg->ndests, plural(cfg->ndests), strerror(ENOMEM));
 		return 2;
 	}
 	f->npush = cfg->ndests;
@@ -604,8 +606,32 @@ static int open_ring(struct fanout *f)
 	if (cfg->mlock == MLOCK_AUTO && !f->ring.locked)
 		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
 			sz, strerror(f->ring.lock_errno), lim);
-	info("ring: %s memfd%s", sz, f->ring.locked ? ", locked" : "");
+	if (f->ring_default) {
+		char src[32], def[32];
+		info("ring: %s memfd%s, sized to the source (%s; the default is %s)", sz,
+		     f->ring.locked ? ", locked" : "", fmt_bytes((uint64_t)f->src.size, src, sizeof(src)),
+		     fmt_bytes(f->ring_default, def, sizeof(def)));
+	} else {
+		info("ring: %s memfd%s", sz, f->ring.locked ? ", locked" : "");
+	}
 	return 0;
+}
+
+/* A source that knows its size (a regular file): a ring to fit it
+ * (cli_fit_ring), and -s checked against it. */
+static void fit_ring(struct fanout *f, struct config *cfg)
+{
+	size_t was = cfg->ring_size;
+	char a[32], b[32];
+
+	if (f->src.size < 0)
+		return;
+	if (cfg->size >= 0 && cfg->size != f->src.size)
+		warnmsg("-s %s: %s is %s; the progress line goes by that",
+			fmt_bytes((uint64_t)cfg->size, a, sizeof(a)), f->src.desc,
+			fmt_bytes((uint64_t)f->src.size, b, sizeof(b)));
+	if (cli_fit_ring(cfg, (uint64_t)f->src.size))
+		f->ring_default = was;
 }
 
 static int open_source(struct fanout *f)
@@ -647,15 +673,18 @@ static int fit_peers(struct fanout *f)
 	size_t room = net_fd_room(cfg->ndests + subs);
 
 	if (cfg->ndests > room) {
-		errmsg("%zu destinations need %zu file descriptors, but the limit (ulimit -n) "
+		errmsg("%zu destination%s need %zu file descriptors, but the limit (ulimit -n) "
 		       "leaves room for %zu; raise it, or push to fewer and let them relay",
-		       cfg->ndests, cfg->ndests + NET_FD_RESERVE, room);
+		       cfg->ndests, plural(cfg->ndests), cfg->ndests + NET_FD_RESERVE, room);
 		return 2;
 	}
 	f->crew.sndbuf = net_sndbuf_for(cfg->ndests + subs);
-	if (f->crew.sndbuf)
-		info("%zu destinations: each socket's send buffer is %d bytes, to fit TCP memory",
-		     cfg->ndests + subs, f->crew.sndbuf);
+	if (f->crew.sndbuf) {
+		char b[32];
+		info("%zu destination%s: each socket's send buffer is %s, to fit TCP memory",
+		     cfg->ndests + subs, plural(cfg->ndests + subs),
+		     fmt_bytes((uint64_t)f->crew.sndbuf, b, sizeof(b)));
+	}
 	return 0;
 }
 
@@ -698,7 +727,7 @@ static int open_shards(struct fanout *f)
 			return 2;
 		}
 		f->crew.wake_fd = f->wake_io.fd;
-		info("%zu sending threads for %zu destinations", n, f->npush);
+		info("%zu sending threads for %zu destination%s", n, f->npush, plural(f->npush));
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct shard *s = &f->shards[i];
@@ -719,9 +748,8 @@ static int open_shards(struct fanout *f)
 	return 0;
 }
 
-static int setup(struct fanout *f)
+static int setup(struct fanout *f, struct config *cfg)
 {
-	const struct config *cfg = f->cfg;
 	int rc;
 
 	f->loop = loop_new();
@@ -731,6 +759,7 @@ static int setup(struct fanout *f)
 	}
 	if ((rc = fit_peers(f)) || (rc = resolve_all(f)) || (rc = open_source(f)))
 		return rc;
+	fit_ring(f, cfg);
 	if ((rc = open_ring(f)) || (rc = open_shards(f)))
 		return rc;
 	f->sig_io.cb = on_signal;
@@ -827,34 +856,36 @@ static void report(struct fanout *f, const struct totals *t)
 		progress_view(f, &v);
 		progress_end(&f->prog, &v);
 	}
-	info("%s from %s to %zu of %zu destinations in %.2f s",
-	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, t->done, t->dests, secs);
+	info("%s from %s to %zu of %zu destination%s in %.2f s",
+	     fmt_bytes(f->ring.head, in, sizeof(in)), f->src.desc, t->done, t->dests,
+	     plural(t->dests), secs);
 	if (f->nturned)
-		info("turned away %zu subscribers (--max-subscribers)", f->nturned);
+		info("turned away %zu subscriber%s (--max-subscribers)", f->nturned, plural(f->nturned));
 	if (f->nrefused)
-		warnmsg("refused %zu connections from addresses not --allow'ed", f->nrefused);
+		warnmsg("refused %zu connection%s from addresses not --allow'ed", f->nrefused,
+			plural(f->nrefused));
 	tx_report(&sum);
 	if (t->failed)
-		errmsg("%zu of %zu destinations did not receive the whole stream", t->failed,
-		       t->dests);
+		errmsg("%zu of %zu destination%s did not receive the whole stream", t->failed,
+		       t->dests, plural(t->dests));
 	if (f->interrupted && f->cut)
 		errmsg("interrupted after %s of the source: no destination has the whole stream", in);
 	if (f->few_subs)
-		errmsg("the stream started with fewer than %zu subscribers (--wait-timeout)",
-		       f->cfg->min_subscribers);
+		errmsg("the stream started with fewer than %zu subscriber%s (--wait-timeout)",
+		       f->cfg->min_subscribers, plural(f->cfg->min_subscribers));
 	if (t->dests == 0)
 		errmsg("nobody received the stream: no DEST was given and no subscriber connected%s",
 		       f->nrefused ? " from an --allow'ed address" : "");
 }
 
-int fanout_run(const struct config *cfg)
+int fanout_run(struct config *cfg)
 {
 	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 },
 			    .wake_io = { .fd = -1 } };
 	struct totals t;
 
 	clock_gettime(CLOCK_REALTIME, &f.wall_start);
-	int rc = setup(&f);
+	int rc = setup(&f, cfg);
 
 	for (size_t i = 1; rc == 0 && i < f.crew.n; i++)
 		rc = shard_start(&f.shards[i]);

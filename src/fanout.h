@@ -6,7 +6,8 @@
 struct config;
 
 /* Returns the process exit status: 0 all delivered, 1 some not, 2 nothing
- * sent because of a configuration error (already reported). */
-int fanout_run(const struct config *cfg);
+ * sent because of a configuration error (already reported).  cfg's ring
+ * and chunk sizes may be fitted to the source (cli_fit_ring). */
+int fanout_run(struct config *cfg);
 
 #endif

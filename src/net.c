@@ -126,8 +126,8 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		getsockname(fd, (struct sockaddr *)&ss, &len);
-		warnmsg("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
-			note);
+		notice("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
+		       note);
 	}
 	freeaddrinfo(res);
 	return (int)n;

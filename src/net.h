@@ -35,7 +35,8 @@ int net_listen(const struct addrinfo *ai, int v6only);
  * socket where IPv6 exists), every resolved address on the same port (port
  * "0": the one the kernel picks for the first).  Fills fds (at most max) and
  * returns how many, or -1 after a message that starts with `what`.  Each
- * address is printed as "listening on ADDRESS" (unless -q). */
+ * address is printed as "listening on ADDRESS", even with -q: with port 0
+ * that line is the only way a caller learns the port. */
 int net_listen_all(const char *what, const char *host, const char *port, int family,
 		   int *fds, size_t max, const char *note);
 

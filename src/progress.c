@@ -2,6 +2,9 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* "1:02:03", or "2:03" under an hour. */
 static const char *fmt_clock(uint64_t secs, char *buf, size_t len)
@@ -15,9 +18,70 @@ static const char *fmt_clock(uint64_t secs, char *buf, size_t len)
 	return buf;
 }
 
+/* The parts of the line, in the order they are shown. */
+enum part { PREFIX, IN, TOTAL, PERCENT, ELAPSED, RATE, ETA, COUNTS, LAG, NPARTS };
+
+/* Which go first when the line does not fit: what a glance at a narrow
+ * terminal needs least (pv likewise keeps the bytes, the rate and the
+ * ETA).  IN is never left out. */
+static const enum part drop_order[] = { LAG, COUNTS, ELAPSED, PREFIX, TOTAL, PERCENT, ETA, RATE };
+
+const char *progress_line(const struct progress *p, const struct progress_view *v, size_t cols,
+			  char *buf, size_t len)
+{
+	char part[NPARTS][96] = { { 0 } }, b[32], c[24];
+	int known = v->total >= 0 && v->in <= (uint64_t)v->total;
+
+	snprintf(part[PREFIX], sizeof(part[PREFIX]), "%s", MSG_PREFIX);
+	snprintf(part[IN], sizeof(part[IN]), "%s", fmt_bytes(v->in, b, sizeof(b)));
+	if (known) {
+		snprintf(part[TOTAL], sizeof(part[TOTAL]), " of %s",
+			 fmt_bytes((uint64_t)v->total, b, sizeof(b)));
+		/* Rounded down: 100% only when it is all there. */
+		snprintf(part[PERCENT], sizeof(part[PERCENT]), " (%u%%)",
+			 v->total ? (unsigned)((double)v->in * 100 / (double)v->total) : 100);
+		if (p->rate >= 1 && (uint64_t)v->total > v->in)
+			snprintf(part[ETA], sizeof(part[ETA]), ", ETA %s",
+				 fmt_clock((uint64_t)((double)((uint64_t)v->total - v->in) / p->rate),
+					   c, sizeof(c)));
+	}
+	snprintf(part[ELAPSED], sizeof(part[ELAPSED]), " in %s", fmt_clock(v->ms / 1000, c, sizeof(c)));
+	snprintf(part[RATE], sizeof(part[RATE]), ", %s/s", fmt_bytes((uint64_t)p->rate, b, sizeof(b)));
+	snprintf(part[COUNTS], sizeof(part[COUNTS]), "; %zu active, %zu done, %zu failed", v->active,
+		 v->done, v->failed);
+	snprintf(part[LAG], sizeof(part[LAG]), "; slowest lag %s", fmt_bytes(v->lag, b, sizeof(b)));
+
+	size_t width = 0;
+	for (int i = 0; i < NPARTS; i++)
+		width += strlen(part[i]); /* all ASCII: a byte is a column */
+	for (size_t i = 0; width > cols && i < sizeof(drop_order) / sizeof(drop_order[0]); i++) {
+		width -= strlen(part[drop_order[i]]);
+		part[drop_order[i]][0] = '\0';
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < NPARTS; i++)
+		strncat(buf, part[i], len - strlen(buf) - 1);
+	if (cols < len && strlen(buf) > cols)
+		buf[cols] = '\0';
+	return buf;
+}
+
+/* Columns the line may take on the terminal on stderr: one less than its
+ * width, so that the cursor never waits in the last column (where some
+ * terminals wrap at the next character); SIZE_MAX when the width is not
+ * known (a pseudo-terminal nobody sized says 0). */
+static size_t line_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+		return SIZE_MAX;
+	return (size_t)ws.ws_col - 1;
+}
+
 void progress_show(struct progress *p, const struct progress_view *v)
 {
-	char in[32], total[48] = "", rate[32], clock[24], eta[40] = "", lag[32], line[256];
+	char line[512];
 
 	/* The rate over the last interval, smoothed so the ETA does not jump. */
 	if (v->ms > p->last_ms) {
@@ -26,20 +90,8 @@ void progress_show(struct progress *p, const struct progress_view *v)
 	}
 	p->last_ms = v->ms;
 	p->last_in = v->in;
-	if (v->total >= 0) {
-		char t[32];
-		snprintf(total, sizeof(total), " of %s (%.0f%%)", fmt_bytes((uint64_t)v->total, t, sizeof(t)),
-			 v->total ? 100.0 * (double)v->in / (double)v->total : 100.0);
-		if (p->rate >= 1 && (uint64_t)v->total > v->in) {
-			char c[24];
-			snprintf(eta, sizeof(eta), ", ETA %s",
-				 fmt_clock((uint64_t)((double)((uint64_t)v->total - v->in) / p->rate), c, sizeof(c)));
-		}
-	}
-	snprintf(line, sizeof(line), "%s%s in %s, %s/s%s; %zu active, %zu done, %zu failed; slowest lag %s",
-		 fmt_bytes(v->in, in, sizeof(in)), total, fmt_clock(v->ms / 1000, clock, sizeof(clock)),
-		 fmt_bytes((uint64_t)p->rate, rate, sizeof(rate)), eta, v->active, v->done, v->failed,
-		 fmt_bytes(v->lag, lag, sizeof(lag)));
+	/* In a log every line is whole: nothing wraps there. */
+	progress_line(p, v, p->in_place ? line_cols() : SIZE_MAX, line, sizeof(line));
 	status_draw(line, p->in_place);
 }
 

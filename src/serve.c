@@ -640,17 +640,19 @@ static void stats(const struct server *s, const char *when)
 {
 	char b[32];
 
-	warnmsg("%s%llu connections, %llu responses, %llu error responses, "
-		"%llu connections failed or timed out, %s sent",
-		when, (unsigned long long)s->n.conns, (unsigned long long)s->n.responses,
-		(unsigned long long)s->n.errors, (unsigned long long)s->n.failed,
+	warnmsg("%s%llu connection%s, %llu response%s, %llu error response%s, "
+		"%llu connection%s failed or timed out, %s sent",
+		when, (unsigned long long)s->n.conns, plural(s->n.conns),
+		(unsigned long long)s->n.responses, plural(s->n.responses),
+		(unsigned long long)s->n.errors, plural(s->n.errors),
+		(unsigned long long)s->n.failed, plural(s->n.failed),
 		fmt_bytes(s->n.bytes, b, sizeof(b)));
 	if (s->n.refused)
-		warnmsg("%s%llu connections refused (not --allow'ed)", when,
-			(unsigned long long)s->n.refused);
+		warnmsg("%s%llu connection%s refused (not --allow'ed)", when,
+			(unsigned long long)s->n.refused, plural(s->n.refused));
 	if (s->n.shed)
-		warnmsg("%s%llu idle connections closed to make room (--max-clients)", when,
-			(unsigned long long)s->n.shed);
+		warnmsg("%s%llu idle connection%s closed to make room (--max-clients)", when,
+			(unsigned long long)s->n.shed, plural(s->n.shed));
 }
 
 static void stop_now(struct server *s)
@@ -768,7 +770,8 @@ static int add_blob(void *arg, struct blob *b)
 		return -ENOMEM;
 	}
 	s->nblobs++;
-	info("%s: %llu bytes as %s (%s)", s->loading, (unsigned long long)b->size, href, b->type);
+	char sz[32];
+	info("%s: %s as %s (%s)", s->loading, fmt_bytes(b->size, sz, sizeof(sz)), href, b->type);
 	free(href);
 	return 0;
 }

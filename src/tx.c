@@ -191,13 +191,15 @@ void tx_counters_add(struct tx_counters *to, const struct tx_counters *from)
 void tx_report(const struct tx *tx)
 {
 	const struct tx_counters *n = &tx->n;
+	char b[32];
 
-	info("%s: %llu sends, %llu bytes", tx->ops->name, (unsigned long long)n->sends,
-	     (unsigned long long)n->bytes);
+	info("%s: %llu send%s, %s", tx->ops->name, (unsigned long long)n->sends, plural(n->sends),
+	     fmt_bytes(n->bytes, b, sizeof(b)));
 	if (tx->ops->completions)
-		info("%s: %llu zero-copy sends, %llu completions (%llu copied by the kernel), "
-		     "%llu sends copied after ENOBUFS, %llu destinations switched to copying",
-		     tx->ops->name, (unsigned long long)n->zc_sends,
-		     (unsigned long long)n->zc_done, (unsigned long long)n->zc_copied,
-		     (unsigned long long)n->fallback, (unsigned long long)n->switched);
+		info("%s: %llu zero-copy send%s, %llu completion%s (%llu copied by the kernel), "
+		     "%llu send%s copied after ENOBUFS, %llu destination%s switched to copying",
+		     tx->ops->name, (unsigned long long)n->zc_sends, plural(n->zc_sends),
+		     (unsigned long long)n->zc_done, plural(n->zc_done),
+		     (unsigned long long)n->zc_copied, (unsigned long long)n->fallback,
+		     plural(n->fallback), (unsigned long long)n->switched, plural(n->switched));
 }

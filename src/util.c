@@ -21,7 +21,7 @@ static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list 
 	if (status_drawn)
 		fputs("\r\033[K", stderr); /* the next status draw brings it back */
 	status_drawn = 0;
-	fprintf(stderr, "ringcast: %s\n", line);
+	fprintf(stderr, MSG_PREFIX "%s\n", line);
 	pthread_mutex_unlock(&out_lock);
 }
 
@@ -29,10 +29,10 @@ void status_draw(const char *line, int in_place)
 {
 	pthread_mutex_lock(&out_lock);
 	if (in_place) {
-		fprintf(stderr, "\rringcast: %s\033[K", line);
+		fprintf(stderr, "\r%s\033[K", line);
 		status_drawn = 1;
 	} else {
-		fprintf(stderr, "ringcast: %s\n", line);
+		fprintf(stderr, "%s\n", line);
 	}
 	pthread_mutex_unlock(&out_lock);
 }
@@ -77,20 +77,38 @@ void info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
 const char *fmt_bytes(uint64_t n, char *buf, size_t len)
 {
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+	uint64_t tenths = 0;
 
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
+	if (n < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+		return buf;
 	}
-	if (u == 0 || v == (double)(uint64_t)v)
-		snprintf(buf, len, "%.0f %s", v, unit[u]);
-	else
-		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	while (u < 6 && n >> (10 * (u + 1)))
+		u++;
+	/* In tenths of the unit, rounded half up; a count that rounds up to
+	 * 1024.0 of a unit is 1.0 of the next.  In integers: (n % div) * 10
+	 * fits, div being at most 2^60. */
+	for (;; u++) {
+		uint64_t div = (uint64_t)1 << (10 * u);
+		tenths = n / div * 10 + (n % div * 10 + div / 2) / div;
+		if (tenths < 10240 || u == 6)
+			break;
+	}
+	snprintf(buf, len, "%llu.%llu %s", (unsigned long long)(tenths / 10),
+		 (unsigned long long)(tenths % 10), unit[u]);
 	return buf;
 }
 

@@ -118,9 +118,9 @@ print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) fo
     for ((i = 0; i < 100; i++)); do
         kill -USR1 "$pid"
         sleep 0.05
-        grep -q "^ringcast: status: 4 MiB in," "$T/err" && break
+        grep -q "^ringcast: status: 4.0 MiB in," "$T/err" && break
     done
-    grep -q "^ringcast: status: 4 MiB in," "$T/err"
+    grep -q "^ringcast: status: 4.0 MiB in," "$T/err"
     grep -q "^ringcast: status: .* 0 done, 0 failed" "$T/err"
     kill -TERM "$pid"
     wait_exit "$pid" 30
@@ -270,7 +270,7 @@ sweep() {
     wait_receivers 10
     check_receivers "$T/in.sha" $((1 << 20))
     # 1 MiB in 16 KiB sends: at least 64 of them.
-    [[ $stderr =~ "copy: "([0-9]+)" sends, 1048576 bytes" ]]
+    [[ $stderr =~ "copy: "([0-9]+)" sends, 1.0 MiB" ]]
     [ "${BASH_REMATCH[1]}" -ge 64 ]
 }
 

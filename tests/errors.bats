@@ -140,7 +140,7 @@ listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
     run -2 timeout 10 "$RINGCAST" --ring-size 12Q 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --ring-size '12Q': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
     run -2 timeout 10 "$RINGCAST" --ring-size 1K 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --ring-size '1K': must be between 64 KiB and 1 TiB" ]
+    [ "${lines[0]}" = "ringcast: --ring-size '1K': must be between 64.0 KiB and 1.0 TiB" ]
     run -2 timeout 10 "$RINGCAST" --ring-size 1T 127.0.0.1:9
     [[ ${lines[0]} == "ringcast: --ring-size: more than half of this machine's memory ("*")" ]]
     run -2 timeout 10 "$RINGCAST" --ring-size 1M --chunk 2M 127.0.0.1:9
@@ -288,7 +288,7 @@ listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
     port=$REFUSED_PORT
     run -1 timeout 10 "$RINGCAST" -i /dev/null "127.0.0.1:$port"
     [ "${lines[0]}" = "ringcast: 127.0.0.1:$port: connect: Connection refused" ]
-    [ "${lines[1]}" = "ringcast: 1 of 1 destinations did not receive the whole stream" ]
+    [ "${lines[1]}" = "ringcast: 1 of 1 destination did not receive the whole stream" ]
 }
 
 @test "a refused destination among good ones: the others get everything, exit 1" {

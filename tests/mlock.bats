@@ -24,7 +24,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     make_input in 1
     chmod 644 "$T/in"
     run -2 timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --mlock on --ring-size 16M -i "$T/in" 127.0.0.1:9
-    [ "$output" = "ringcast: --mlock on: cannot lock the 16 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB; raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)" ]
+    [ "$output" = "ringcast: --mlock on: cannot lock the 16.0 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB; raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)" ]
 }
 
 @test "--mlock auto with a ring above RLIMIT_MEMLOCK warns once and delivers" {
@@ -32,7 +32,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     chmod 644 "$T/in"
     start_receivers 4
     run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" --ring-size 16M -i "$T/in" "${DESTS[@]}"
-    [ "$stderr" = "ringcast: cannot lock the 16 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB); running unlocked" ]
+    [ "$stderr" = "ringcast: cannot lock the 16.0 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB); running unlocked" ]
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
@@ -42,7 +42,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     chmod 644 "$T/in"
     start_receivers 2
     run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --ring-size 4M -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ring: 4 MiB memfd, locked"* ]]
+    [[ $stderr == *"ringcast: ring: 4.0 MiB memfd, locked"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
 }
@@ -56,7 +56,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
         --ring-size 16M -i "$T/in" "${DESTS[@]}"
     # Pinned pages count against the limit: some sends must have been refused and copied.
     local fallback
-    fallback=$(sed -nE 's/.* ([0-9]+) sends copied after ENOBUFS.*/\1/p' <<< "$stderr")
+    fallback=$(sed -nE 's/.* ([0-9]+) sends? copied after ENOBUFS.*/\1/p' <<< "$stderr")
     [ "${fallback:-0}" -gt 0 ] || { echo "$stderr" >&2; false; }
     [[ $stderr != *"bug:"* ]]
     wait_receivers 30
@@ -69,7 +69,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     chmod 644 "$T/in"
     run -2 --separate-stderr timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --transport uring \
         --ring-size 16M -i "$T/in" 127.0.0.1:9
-    [ "${stderr_lines[1]}" = "ringcast: --transport uring: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB; raise it with ulimit -l, or use --transport auto)" ]
+    [ "${stderr_lines[1]}" = "ringcast: --transport uring: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB; raise it with ulimit -l, or use --transport auto)" ]
 }
 
 @test "auto as nobody with a ring above RLIMIT_MEMLOCK: skips uring, says why, delivers" {
@@ -79,7 +79,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --ring-size 16M \
         -i "$T/in" "${DESTS[@]}"
     if "$RINGCAST" --version | grep -q '^transports:.* uring'; then
-        [[ $stderr == *"ringcast: transport uring skipped: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8 MiB)"* ]] ||
+        [[ $stderr == *"ringcast: transport uring skipped: cannot register the ring as io_uring buffers: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB)"* ]] ||
             { echo "$stderr" >&2; false; }
     fi
     [[ $stderr == *"ringcast: transport: "*" (auto: "* ]]
@@ -96,7 +96,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
         setpriv --reuid=nobody --regid=nogroup --clear-groups \
         --inh-caps=-all,+ipc_lock --ambient-caps=-all,+ipc_lock \
         "$RINGCAST" -v --mlock on --transport uring --ring-size 64M -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ring: 64 MiB memfd, locked"* ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr == *"ringcast: ring: 64.0 MiB memfd, locked"* ]] || { echo "$stderr" >&2; false; }
     [[ $stderr == *"ringcast: transport: uring (asked for with --transport)"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((16 << 20))

@@ -22,7 +22,8 @@ json() {
     [ "$(json "$T/st.json" 'j["mode"]')" = push ]
     [ "$(json "$T/st.json" 'j["exit_status"], j["interrupted"]')" = "(0, False)" ]
     [ "$(json "$T/st.json" 'j["source"]')" = "{'name': '$T/in', 'bytes': 8388608, 'size': 8388608, 'error': None}" ]
-    [ "$(json "$T/st.json" 'j["ring"]["size"]')" = 67108864 ]
+    # An 8 MiB file gets a ring of 8 MiB and a page, not the default 64 MiB.
+    [ "$(json "$T/st.json" 'j["ring"]["size"]')" = $(((8 << 20) + $(getconf PAGESIZE))) ]
     [ "$(json "$T/st.json" 'j["destinations"]')" = "{'total': 4, 'done': 4, 'failed': 0}" ]
     [ "$(json "$T/st.json" 'j["sends"]["bytes"]')" = $((4 * 8 << 20)) ]
     [ "$(json "$T/st.json" '" ".join(d["address"] for d in j["dests"])')" = "${DESTS[*]}" ]
@@ -71,12 +72,14 @@ json() {
     make_input in 16
     start_receivers 2
     # stderr is the pseudo-terminal; stdout goes to a file.
-    run -0 timeout 60 script -qec "'$RINGCAST' -i '$T/in' --rate 16M ${DESTS[*]} > '$T/stdout'" /dev/null
+    # script gives the terminal the size of its own, if it has one: wide enough
+    # here for the whole line.
+    run -0 timeout 60 script -qec "stty cols 200; '$RINGCAST' -i '$T/in' --rate 16M ${DESTS[*]} > '$T/stdout'" /dev/null
     wait_receivers 30
     [ ! -s "$T/stdout" ]
-    [[ $output == *$'\r'"ringcast: "*" of 16 MiB ("*"%) in 0:0"*", "*"/s, ETA "*"; 2 active, 0 done, 0 failed; slowest lag "* ]] ||
+    [[ $output == *$'\r'"ringcast: "*" of 16.0 MiB ("*"%) in 0:0"*", "*"/s, ETA "*"; 2 active, 0 done, 0 failed; slowest lag "* ]] ||
         { echo "$output" | cat -A >&2; false; }
-    [[ $output == *$'\r'"ringcast: 16 MiB of 16 MiB (100%) in 0:01, "*"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"* ]]
+    [[ $output == *$'\r'"ringcast: 16.0 MiB of 16.0 MiB (100%) in 0:01, "*"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"* ]]
     start_receivers 2
     run -0 timeout 60 script -qec "'$RINGCAST' -q -i '$T/in' --rate 16M ${DESTS[*]} > '$T/stdout'" /dev/null
     wait_receivers 30
@@ -92,12 +95,156 @@ json() {
     [ -z "$output" ]
     [[ $stderr != *$'\r'* ]]
     local n
-    n=$(grep -c "^ringcast: .* of 16 MiB (.*%) in 0:0.*; .* active, .* done, .* failed; slowest lag .*$" <<< "$stderr")
+    n=$(grep -c "^ringcast: .* of 16.0 MiB (.*%) in 0:0.*; .* active, .* done, .* failed; slowest lag .*$" <<< "$stderr")
     [ "$n" -ge 2 ] && [ "$n" -le 4 ] || { echo "$stderr" >&2; false; }
     start_receivers 2
     run -0 --separate-stderr timeout 60 "$RINGCAST" -i "$T/in" --rate 32M "${DESTS[@]}"
     wait_receivers 30
     [ -z "$stderr" ]
+}
+
+# drawn FILE: the lines drawn on a terminal, as onterm.py kept them in FILE:
+# split at every \r and \n, erase-to-end-of-line codes dropped, one a line.
+drawn() {
+    tr '\r' '\n' < "$1" | sed 's/\x1b\[K//g' | grep -v '^$'
+}
+
+# no_wider COLUMNS FILE: no line of FILE is wider than COLUMNS.
+no_wider() {
+    awk -v max="$1" 'length($0) > max { print "wider than " max ": " $0; bad = 1 } END { exit bad }' "$2" >&2
+}
+
+@test "progress on an 80- and a 40-column terminal: every line fits in the width less one, the least needed parts left out" {
+    make_input in 4
+    local cols every last
+    for cols in 80 40; do
+        if [ "$cols" = 80 ]; then
+            # The lag and the destination counts do not fit; the rest does.
+            every="^ringcast: $SIZE_RE of 4\.0 MiB \([0-9]+%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s(, ETA [0-9:]+)?$"
+            last="^ringcast: 4\.0 MiB of 4\.0 MiB \(100%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s$"
+        else
+            # No prefix and no elapsed time; the total, percentage and ETA as they fit.
+            every="^$SIZE_RE( of 4\.0 MiB)?( \([0-9]+%\))?(, $SIZE_RE/s(, ETA [0-9:]+)?)?$"
+            last="^4\.0 MiB of 4\.0 MiB \(100%\), $SIZE_RE/s$"
+        fi
+        # The source holds at 1 MiB until three lines were drawn.
+        gated_source in $((1 << 20))
+        start_receivers 2
+        run -0 timeout 60 "$PY" "$HELPERS/onterm.py" --cols "$cols" --after 3 --touch "$T/gate" \
+            --out "$T/tty" -- "$RINGCAST" -s 4M -i "$T/in.fifo" "${DESTS[@]}"
+        wait_receivers 30
+        check_receivers "$T/in.sha" $((4 << 20))
+        drawn "$T/tty" > "$T/lines"
+        [ "$(wc -l < "$T/lines")" -ge 4 ] || { cat -A "$T/tty" >&2; false; }
+        no_wider $((cols - 1)) "$T/lines"
+        if grep -Evq "$every" "$T/lines"; then
+            echo "$cols columns, lines not of the form: $every" >&2
+            cat "$T/lines" >&2
+            false
+        fi
+        [[ $(tail -1 "$T/lines") =~ $last ]] || { echo "$cols columns:" >&2; cat "$T/lines" >&2; false; }
+    done
+}
+
+@test "progress follows a terminal resized from 100 to 40 columns mid-run (TIOCSWINSZ, SIGWINCH)" {
+    make_input in 4
+    gated_source in $((1 << 20))
+    start_receivers 2
+    # Three lines at 100 columns, then 40; the source goes on once three
+    # lines were drawn in 39 columns.
+    run -0 timeout 60 "$PY" "$HELPERS/onterm.py" --cols 100 --after 3 --resize 40 --touch "$T/gate" \
+        --out "$T/tty" -- "$RINGCAST" -s 4M -i "$T/in.fifo" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+    local at
+    at=$(sed -n 's/^resized at \([0-9]*\)$/\1/p' <<< "$output")
+    [ -n "$at" ]
+    head -c "$at" "$T/tty" | drawn /dev/stdin > "$T/wide"
+    tail -c +"$((at + 1))" "$T/tty" | drawn /dev/stdin > "$T/narrow"
+    # Before: the wide form (wider than 40 columns could take), within 99.
+    [ "$(wc -l < "$T/wide")" -eq 3 ]
+    no_wider 99 "$T/wide"
+    [ "$(awk 'length($0) > 39' "$T/wide" | wc -l)" -eq 3 ]
+    # After: a line drawn before the resize may still come (it was on its
+    # way); from the first narrow one on, every line fits in 39, the last too.
+    no_wider 99 "$T/narrow"
+    sed -n '/^.\{0,39\}$/,$p' "$T/narrow" > "$T/fitted"
+    [ "$(wc -l < "$T/fitted")" -ge 4 ] || { cat "$T/narrow" >&2; false; }
+    no_wider 39 "$T/fitted"
+    [[ $(tail -1 "$T/fitted") =~ ^"4.0 MiB of 4.0 MiB (100%), "$SIZE_RE"/s"$ ]]
+}
+
+@test "-s SIZE: a pipe's progress gets the total, a percentage and an ETA, and 100% at the end" {
+    make_input in 3
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 3M --rate 1M "${@:3}"' _ \
+        "$T/in" "$RINGCAST" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((3 << 20))
+    # Under way (a line a second, 3 s at 1 MiB/s): all of it.
+    grep -Eq "^ringcast: $SIZE_RE of 3\.0 MiB \([0-9]{1,2}%\) in 0:0[0-9], $SIZE_RE/s, ETA 0:0[0-9]; 2 active, 0 done, 0 failed; slowest lag $SIZE_RE$" <<< "$stderr" ||
+        { echo "$stderr" >&2; false; }
+    [[ ${stderr_lines[-1]} =~ ^"ringcast: 3.0 MiB of 3.0 MiB (100%) in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
+        { echo "$stderr" >&2; false; }
+}
+
+@test "-s SIZE: a stream longer than SIZE shows no total past it (no 300%, no ETA); a file's own size wins, with a warning" {
+    make_input in 3
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 1M --rate 2M "${@:3}"' _ \
+        "$T/in" "$RINGCAST" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((3 << 20))
+    [[ ${stderr_lines[-1]} =~ ^"ringcast: 3.0 MiB in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
+        { echo "$stderr" >&2; false; }
+    # No line says more than 100%.
+    [ -z "$(grep -oE '\([0-9]+%\)' <<< "$stderr" | tr -d '(%)' | awk '$1 > 100')" ]
+
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -P -s 10M -i "$T/in" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((3 << 20))
+    [ "${stderr_lines[0]}" = "ringcast: -s 10.0 MiB: $T/in is 3.0 MiB; the progress line goes by that" ]
+    [[ ${stderr_lines[-1]} =~ ^"ringcast: 3.0 MiB of 3.0 MiB (100%) in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
+        { echo "$stderr" >&2; false; }
+}
+
+# only_listening ERRFILE [NOTE]: ERRFILE holds one line, the listening
+# address with the port start_listening took from it (PORT), a real one.
+only_listening() {
+    [ "$PORT" -gt 0 ] && [ "$(cat "$1")" = "ringcast: listening on 127.0.0.1:$PORT${2:-}" ] ||
+        { echo "PORT=$PORT" >&2; cat "$1" >&2; false; }
+}
+
+@test "-q still prints the address the kernel chose for -l 127.0.0.1:0, --serve -l and tcp-listen://, and a client connects by it" {
+    make_input in 1
+    local want
+    want=$(cat "$T/in.sha")
+    # Subscribe mode: a subscriber connects to the port of that line.
+    start_listening "$T/sub.err" -q -i "$T/in" -l 127.0.0.1:0
+    run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [ "${lines[0]}" = "0 1048576 $want eof" ]
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    only_listening "$T/sub.err"
+    # Serve mode: a client gets the blob; at the end, -q keeps the statistics back.
+    start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
+    run -0 curl -sS -o "$T/got" "http://127.0.0.1:$PORT/in"
+    cmp "$T/in" "$T/got"
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    only_listening "$T/srv.err" " (HTTP)"
+    # A tcp-listen:// source: the producer connects to the port of that line.
+    start_receivers 2
+    start_listening "$T/tl.err" -q -i tcp-listen://127.0.0.1:0 "${DESTS[@]}"
+    run -0 timeout 30 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$PORT"
+    [ -z "$output" ]
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    only_listening "$T/tl.err"
 }
 
 @test "--dests-from: comments, blank lines, positional DESTs too; duplicates warned" {

@@ -38,7 +38,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     timed_run 1 -i "$T/in" "${POLICY_ARGS[@]}" --slow drop
     wait_receivers 30
     holds "$ELAPSED < 2 * $alone"
-    [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "8 MiB") (after "[0-9.]+" "[KM]?i?B")"$ ]] ||
+    [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "8.0 MiB") (after "$SIZE_RE")"$ ]] ||
         { echo "$stderr" >&2; false; }
     [[ $stderr == *"ringcast: 1 of 9 destinations did not receive the whole stream"* ]]
     check_receivers "$T/in.sha" $((32 << 20)) 1 8
@@ -52,7 +52,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     run -1 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" "${POLICY_ARGS[@]}" --slow drop \
         --max-lag 2M "${DESTS[@]}"
     wait_receivers 30
-    [[ $stderr == *"ringcast: ${DESTS[0]}: $(drop_msg "2 MiB") (after "* ]] ||
+    [[ $stderr == *"ringcast: ${DESTS[0]}: $(drop_msg "2.0 MiB") (after "* ]] ||
         { echo "$stderr" >&2; false; }
     [ "$(grep -c ": dropped: " <<< "$stderr")" -eq 1 ]
     check_receivers "$T/in.sha" $((32 << 20)) 1 4
@@ -82,7 +82,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     wait_receivers 30
     # Held for the 2 s before the stalled one is dropped, then the rest at the rate.
     holds "$ELAPSED >= 2 + 0.5 * $alone && $ELAPSED < $alone + 4"
-    [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: stalled: accepted nothing for 2.0 s (--stall-timeout) (after "[0-9.]+" "[KM]?i?B")"$ ]] ||
+    [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: stalled: accepted nothing for 2.0 s (--stall-timeout) (after "$SIZE_RE")"$ ]] ||
         { echo "$stderr" >&2; false; }
     check_receivers "$T/in.sha" $((32 << 20)) 1 8
     grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"
@@ -110,7 +110,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     RECV_PID=$eight_pid
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
-    grep -Eq "^ringcast: ${DESTS[8]}: send: (Connection reset by peer|Broken pipe) \(after [0-9.]+ MiB\)$" "$T/err" ||
+    grep -Eq "^ringcast: ${DESTS[8]}: send: (Connection reset by peer|Broken pipe) \(after [0-9]+\.[0-9] MiB\)$" "$T/err" ||
         { cat "$T/err" >&2; false; }
     grep -q "^ringcast: 1 of 9 destinations did not receive the whole stream$" "$T/err"
 }

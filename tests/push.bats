@@ -94,6 +94,113 @@ teardown() { common_teardown; }
     check_receivers "$T/empty.sha" 0
 }
 
+# ring_line SIZE [FILE]: how -v reports a ring of SIZE (as printed), sized to
+# a source file of FILE (as printed) when given; a regex for [[ =~ ]].
+ring_line() {
+    local re="ringcast: ring: $1 memfd(, locked)?"
+    [ -z "${2:-}" ] || re+=", sized to the source \\($2; the default is 64\\.0 MiB\\)"
+    echo "$re"
+}
+
+# ring_size: the ring's size in bytes from --stats $T/st.json.
+ring_size() {
+    "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["ring"]["size"])' "$T/st.json"
+}
+
+@test "a file smaller than the ring gets a ring sized to it, -v says so; every checksum matches" {
+    local page
+    page=$(getconf PAGESIZE)
+    make_input in 1
+    start_receivers 3
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    # One byte more than the file, in whole pages: room for the read that finds the end.
+    [ "$(ring_size)" -eq $(((1 << 20) + page)) ]
+    [[ $stderr =~ $(ring_line "1.0 MiB" "1.0 MiB") ]] || { echo "$stderr" >&2; false; }
+    # Through the same ring, read from standard input (a regular file too).
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --stats "$T/st.json" "${DESTS[@]}" < "$T/in"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    [ "$(ring_size)" -eq $(((1 << 20) + page)) ]
+}
+
+@test "ring sizing at the edges: an empty file, 64 KiB, 64 KiB less a byte, --max-lag, --chunk, --ring-size given, a file above the default" {
+    local page
+    page=$(getconf PAGESIZE)
+    # Empty: the smallest ring --ring-size takes.
+    : > "$T/empty"
+    sha256sum < "$T/empty" | cut -d' ' -f1 > "$T/empty.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/empty" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/empty.sha" 0
+    [ "$(ring_size)" -eq $((64 << 10)) ]
+    [[ $stderr =~ $(ring_line "64.0 KiB" "0 B") ]] || { echo "$stderr" >&2; false; }
+    # Exactly the smallest ring: a page more; a byte less: the smallest ring.
+    head -c $((64 << 10)) /dev/urandom > "$T/in"
+    sha256sum < "$T/in" | cut -d' ' -f1 > "$T/in.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((64 << 10))
+    [ "$(ring_size)" -eq $(((64 << 10) + page)) ]
+    [[ $stderr =~ $(ring_line "$(((64 << 10) + page >> 10)).0 KiB" "64.0 KiB") ]] || { echo "$stderr" >&2; false; }
+    head -c $(((64 << 10) - 1)) "$T/in" > "$T/less"
+    sha256sum < "$T/less" | cut -d' ' -f1 > "$T/less.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -q -i "$T/less" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/less.sha" $(((64 << 10) - 1))
+    [ "$(ring_size)" -eq $((64 << 10)) ]
+    # Never below --max-lag (which must not exceed the ring).
+    make_input in 1
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --slow drop --max-lag 2M \
+        --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    [ "$(ring_size)" -eq $((2 << 20)) ]
+    [[ $stderr =~ $(ring_line "2.0 MiB" "1.0 MiB") ]] || { echo "$stderr" >&2; false; }
+    # Nor below a --chunk given (which must not exceed the ring either).
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -q -i "$T/in" --chunk 3M --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    [ "$(ring_size)" -eq $((3 << 20)) ]
+    # --ring-size given: kept as it is.
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --ring-size 4M --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    [ "$(ring_size)" -eq $((4 << 20)) ]
+    [[ $stderr =~ $(ring_line "4.0 MiB")$'\n' ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr != *"sized to"* ]]
+    # Larger than the default: the default.
+    make_input big 65
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/big" --stats "$T/st.json" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/big.sha" $((65 << 20))
+    [ "$(ring_size)" -eq $((64 << 20)) ]
+    [[ $stderr =~ $(ring_line "64.0 MiB")$'\n' ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr != *"sized to"* ]]
+}
+
+@test "a file that grows after the ring was sized to it goes through whole, the small ring wrapping" {
+    make_input in 1
+    # Subscribe mode holds the source, opened and measured, until a
+    # subscriber comes: meanwhile the file grows to 8 MiB.
+    start_listening "$T/pub.err" -v -i "$T/in" -l 127.0.0.1:0 --wait-timeout 60s
+    [[ $(cat "$T/pub.err") =~ $(ring_line "1.0 MiB" "1.0 MiB") ]] || { cat "$T/pub.err" >&2; false; }
+    head -c $((7 << 20)) /dev/urandom >> "$T/in"
+    run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
+    [ "${lines[0]}" = "0 $((8 << 20)) $(sha256sum < "$T/in" | cut -d' ' -f1) eof" ]
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+}
+
 @test "SIGTERM on a pipe: stops reading, sends what was read, then resets every receiver, exit 1" {
     make_input in 4
     mkfifo "$T/fifo"
@@ -110,8 +217,8 @@ teardown() { common_teardown; }
     wait_exit "$pid" 15
     [ "$EXIT_STATUS" -eq 1 ]
     grep -q "draining for up to 10.0 s" "$T/err"
-    grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 4 MiB)$" "$T/err"
-    grep -q "^ringcast: interrupted after 4 MiB of the source: no destination has the whole stream$" "$T/err"
+    grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after 4.0 MiB)$" "$T/err"
+    grep -q "^ringcast: interrupted after 4.0 MiB of the source: no destination has the whole stream$" "$T/err"
     wait_receivers 30
     check_reset "$T/in.sha" $((4 << 20))
 }

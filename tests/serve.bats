@@ -376,7 +376,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     [ "$EXIT_STATUS" -eq 0 ]
     [[ $(tail -1 "$T/slow.out") == "closed after "* ]] || { cat "$T/slow.out" >&2; false; }
     stop_server
-    grep -q "1 connections failed or timed out" "$T/srv.err"
+    grep -q "1 connection failed or timed out" "$T/srv.err"
 }
 
 @test "serve: bad blobs, addresses and combinations get a clear error and exit 2" {
@@ -425,7 +425,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --stall 1
     [[ ${lines[1]} == "1 8388608 $(cat "$T/blob.sha") eof" ]]
     stop_server
-    grep -q "^ringcast: 2 connections, 1 responses, 0 error responses, 1 connections failed or timed out" "$T/srv.err"
+    grep -q "^ringcast: 2 connections, 1 response, 0 error responses, 1 connection failed or timed out" "$T/srv.err"
 }
 
 @test "serve: SIGUSR1 prints the statistics so far and serving goes on" {
@@ -434,7 +434,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     curl -sSf -o /dev/null "$(URL x.txt)"
     kill -USR1 "$SRV_PID"
     wait_for 30 grep -q '^ringcast: status: ' "$T/srv.err"
-    grep -q '^ringcast: status: 1 connections, 1 responses, 0 error responses, 0 connections failed or timed out, ' "$T/srv.err"
+    grep -q '^ringcast: status: 1 connection, 1 response, 0 error responses, 0 connections failed or timed out, ' "$T/srv.err"
     run -0 curl -sSf "$(URL x.txt)"
     [ "$output" = x ]
     stop_server
@@ -547,5 +547,5 @@ except BlockingIOError:
     [ "$(cat "$T/holder")" = "oldest: closed
 second: open" ]
     stop_server
-    grep -q "^ringcast: 1 idle connections closed to make room (--max-clients)$" "$T/srv.err"
+    grep -q "^ringcast: 1 idle connection closed to make room (--max-clients)$" "$T/srv.err"
 }

@@ -231,7 +231,7 @@ whole() {
     [[ $(head -1 "$T/out") == "0 0 "*" ConnectionResetError" ]] || { cat "$T/out" >&2; false; }
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 2 ]
-    grep -q "^ringcast: refused 1 connections from addresses not --allow'ed$" "$T/pub.err"
+    grep -q "^ringcast: refused 1 connection from addresses not --allow'ed$" "$T/pub.err"
 
     start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 127.0.0.0/8
     fetch "$T/ok"

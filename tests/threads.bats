@@ -52,9 +52,12 @@ start_sink_dests() {
     local t
     for t in $(transports); do
         start_receivers 16
-        run -0 --separate-stderr timeout 60 "$RINGCAST" -v -j 2 --transport "$t" "${DESTS[@]}" < "$T/in"
+        run -0 --separate-stderr timeout 60 "$RINGCAST" -v -j 2 --transport "$t" --stats "$T/st.json" \
+            "${DESTS[@]}" < "$T/in"
         [[ $stderr == *"ringcast: 2 sending threads for 16 destinations"* ]]
-        [[ $stderr == *" sends, $((16 * 64 << 20)) bytes"* ]] || { echo "$stderr" >&2; false; }
+        # Both threads' sends add up to every byte.
+        [ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json")" = \
+            $((16 * 64 << 20)) ] || { echo "$stderr" >&2; false; }
         wait_receivers 30
         check_receivers "$T/in.sha" $((64 << 20)) || { echo "transport $t" >&2; false; }
     done
@@ -68,7 +71,7 @@ start_sink_dests() {
     run -1 --separate-stderr timeout 60 "$RINGCAST" -j 2 -i "$T/in" --rate 16M --ring-size 8M \
         --slow drop "${dests[@]}"
     wait_receivers 30
-    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8 MiB") (after "* ]] ||
+    [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8.0 MiB") (after "* ]] ||
         { echo "$stderr" >&2; false; }
     check_receivers "$T/in.sha" $((32 << 20)) 1 8
     grep -q "^0 [0-9]* [0-9]* [0-9a-f]* stalled-reset$" "$T/results"

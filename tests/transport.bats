@@ -36,15 +36,16 @@ need_uring() {
     check_receivers "$T/in.sha" $((32 << 20))
 }
 
-# stat TRANSPORT FIELD: a number from the -v exit statistics in $stderr.
+# stat TRANSPORT FIELD: a number from the -v exit statistics in $stderr;
+# bytes, which -v prints for people (rounded), from --stats $T/st.json.
 stat() {
     case $2 in
-    bytes) sed -nE "s/^ringcast: $1: [0-9]+ sends, ([0-9]+) bytes$/\1/p" <<< "$stderr" ;;
-    sends) sed -nE "s/^ringcast: $1: ([0-9]+) sends, [0-9]+ bytes$/\1/p" <<< "$stderr" ;;
-    zc) sed -nE "s/^ringcast: $1: ([0-9]+) zero-copy sends,.*/\1/p" <<< "$stderr" ;;
-    completions) sed -nE "s/^ringcast: $1: .* ([0-9]+) completions .*/\1/p" <<< "$stderr" ;;
+    bytes) "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json" ;;
+    sends) sed -nE "s/^ringcast: $1: ([0-9]+) sends?, $SIZE_RE$/\1/p" <<< "$stderr" ;;
+    zc) sed -nE "s/^ringcast: $1: ([0-9]+) zero-copy sends?,.*/\1/p" <<< "$stderr" ;;
+    completions) sed -nE "s/^ringcast: $1: .* ([0-9]+) completions? .*/\1/p" <<< "$stderr" ;;
     copied) sed -nE "s/^ringcast: $1: .*\(([0-9]+) copied by the kernel\).*/\1/p" <<< "$stderr" ;;
-    switched) sed -nE "s/^ringcast: $1: .* ([0-9]+) destinations switched to copying$/\1/p" <<< "$stderr" ;;
+    switched) sed -nE "s/^ringcast: $1: .* ([0-9]+) destinations? switched to copying$/\1/p" <<< "$stderr" ;;
     esac
 }
 
@@ -54,7 +55,8 @@ stat() {
     local t
     for t in uring msgzc; do
         start_receivers 4
-        run -0 --separate-stderr timeout 60 "$RINGCAST" -v --transport "$t" -i "$T/in" "${DESTS[@]}"
+        run -0 --separate-stderr timeout 60 "$RINGCAST" -v --transport "$t" -i "$T/in" \
+            --stats "$T/st.json" "${DESTS[@]}"
         wait_receivers 30
         check_receivers "$T/in.sha" $((16 << 20))
         echo "$stderr" >&2
@@ -73,7 +75,7 @@ stat() {
     need_uring
     make_input in 16
     start_receivers 4
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((16 << 20))
     echo "$stderr" >&2

@@ -280,8 +280,12 @@ cpu_hog() {
     PIDS+=($!)
 }
 
+# A byte count as messages print it (fmt_bytes): "512 B", "524.3 KiB"; for
+# [[ =~ ]], unquoted.
+SIZE_RE='([0-9]+ B|[0-9]+\.[0-9] [KMGTPE]iB)'
+
 # drop_msg SIZE: how --slow drop reports a destination it drops, before its
-# "(after ...)"; SIZE is --max-lag as printed, like "4 MiB".
+# "(after ...)"; SIZE is --max-lag as printed, like "4.0 MiB".
 drop_msg() {
     echo "dropped: held the others back for 1.0 s, $1 or more behind the stream's head (--slow drop, --max-lag)"
 }
@@ -303,7 +307,7 @@ staller_runs() {
         run -1 --separate-stderr timeout 60 "$RINGCAST" "$@" -i "$T/in" --slow drop \
             --ring-size 8M --max-lag 4M "${dests[@]}"
         wait_receivers 30
-        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "4 MiB") (after "[0-9.]+" "[KM]?i?B")"$ ]] &&
+        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "4.0 MiB") (after "$SIZE_RE")"$ ]] &&
             [ "${stderr_lines[1]}" = "ringcast: 1 of 9 destinations did not receive the whole stream" ] &&
             [ "$(grep -c ": dropped: " <<< "$stderr")" -eq 1 ] || { echo "run $r: $stderr" >&2; false; }
         check_receivers "$T/in.sha" $((32 << 20)) 1 8 || { echo "run $r" >&2; false; }
@@ -346,7 +350,7 @@ slow_runs() {
         run -1 --separate-stderr timeout 60 "$RINGCAST" "$@" -i "$T/in" --slow drop \
             --ring-size 4M --max-lag 1M "${DESTS[@]}"
         wait_receivers 30
-        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "1 MiB") (after "[0-9.]+" "[KM]?i?B")"$ ]] &&
+        [[ ${stderr_lines[0]} =~ ^"ringcast: ${DESTS[0]}: $(drop_msg "1.0 MiB") (after "$SIZE_RE")"$ ]] &&
             [ "${stderr_lines[1]}" = "ringcast: 1 of 9 destinations did not receive the whole stream" ] ||
             { echo "run $r: $stderr" >&2; false; }
         check_receivers "$T/in.sha" $((32 << 20)) 1 8 || { echo "run $r" >&2; false; }
