@@ -255,7 +255,7 @@ static const struct option_mode {
 	{ "max-header", M_HTTP, "needs --serve --http" },
 	{ "header-timeout", M_HTTP, "needs --serve --http" },
 	{ "idle-timeout", M_SERVE, "needs --serve (streams: --stall-timeout)" },
-	{ "size", M_STREAM, SERVE_STATS },
+	{ "size", M_STREAM, FOR_STREAMS },
 	{ "progress", M_STREAM, SERVE_STATS },
 	{ "stats", M_STREAM, SERVE_STATS },
 	{ "verbose", M_ANY, NULL },

@@ -168,9 +168,9 @@ listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
     run -2 timeout 10 "$RINGCAST" --rate 1.2.3M 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --rate '1.2.3M': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
     run -2 timeout 10 "$RINGCAST" --rate 18446744073709551616 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --rate '18446744073709551616': must be between 1 B and 1 TiB" ]
+    [ "${lines[0]}" = "ringcast: --rate '18446744073709551616': must be between 1 B and 1.0 TiB" ]
     run -2 timeout 10 "$RINGCAST" --rate 1.0000001T 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --rate '1.0000001T': must be between 1 B and 1 TiB" ]
+    [ "${lines[0]}" = "ringcast: --rate '1.0000001T': must be between 1 B and 1.0 TiB" ]
     run -2 timeout 10 "$RINGCAST" --grace 1e3 127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --grace '1e3': not a duration (like 10s, 1.5s, 500ms, 2m)" ]
     run -2 timeout 10 "$RINGCAST" --grace 1000000000000.001 127.0.0.1:9
@@ -238,7 +238,7 @@ listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
         [retry]=1 [connect-timeout]=1s [threads]=1 [rate]=1.5M [header]='X-A: b' [user]=a:b
         [extract]=x [listen]=127.0.0.1:0 [min-subscribers]=1 [max-subscribers]=1
         [wait-timeout]=1s [join]=live [allow]=127.0.0.1 [max-clients]=10 [max-header]=8K
-        [header-timeout]=1s [idle-timeout]=1s [stats]=$T/st.json
+        [header-timeout]=1s [idle-timeout]=1s [stats]=$T/st.json [size]=1M
     )
     printf '127.0.0.1:9\n' > "$T/fleet"
     # push, subscribe, raw serve, HTTP serve: the modes' bits in src/cli.c

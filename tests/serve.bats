@@ -254,9 +254,9 @@ end=eof" ]
     run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" $'GET /c#d.txt HTTP/1.1\r\nHost: x\r\n\r\n'
     [ "${lines[0]}" = "status=400 connection=close length=16 allow=- body=b'400 Bad Request\\n'" ]
     # -v names each blob by its URL path, which holds nothing a terminal would act on.
-    grep -Fxq "ringcast: $T/n/a?b.txt: 9 bytes as /a%3Fb.txt (text/plain; charset=utf-8)" "$T/srv.err"
-    grep -Fxq "ringcast: $T/n/c#d.txt: 5 bytes as /c%23d.txt (text/plain; charset=utf-8)" "$T/srv.err"
-    grep -Fxq "ringcast: $T/n/100%.txt: 4 bytes as /100%25.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/n/a?b.txt: 9 B as /a%3Fb.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/n/c#d.txt: 5 B as /c%23d.txt (text/plain; charset=utf-8)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/n/100%.txt: 4 B as /100%25.txt (text/plain; charset=utf-8)" "$T/srv.err"
     # A blob from a URL is named by its last path segment, without the query,
     # decoded once: this server's /a%3Fb.txt is a?b.txt on the next one too.
     start_server --http "$(URL 'a%3Fb.txt?the=query')"
