@@ -75,7 +75,7 @@ wait_pid() {
     deliver 1 "$T/in.sha" $((4 << 20)) -i "HTTP://127.0.0.1:$PORT/in"
 }
 
-@test "-4 and -6 apply to tcp-listen:// and tcp:// sources: tcp-listen://:PORT -4 binds IPv4 only" {
+@test "-4 and -6 apply to tcp-listen://, tcp:// and URL sources: tcp-listen://:PORT -4 binds IPv4 only" {
     "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
         skip "no IPv6 loopback here"
     make_input in 1
@@ -93,6 +93,12 @@ wait_pid() {
     # -6 to a tcp:// source on an IPv4 address: refused with the reason.
     run -2 timeout 10 "$RINGCAST" -6 -i "tcp://127.0.0.1:$PORT" '[::1]:9'
     [ "$output" = "ringcast: tcp://127.0.0.1:$PORT: not an IPv6 address, and -6 is given" ]
+    # And to URLs, through libcurl: refused before any DEST is connected (at
+    # once: curl fails in its timer callback, which must end the wait).
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
+    run -2 timeout 10 "$RINGCAST" -6 -i "http://127.0.0.1:$PORT/in" '[::1]:9'
+    [[ $output == "ringcast: http://127.0.0.1:$PORT/in: "*"Couldn't connect to server" ]]
+    deliver 1 "$T/in.sha" $((1 << 20)) -4 -i "http://127.0.0.1:$PORT/in"
 }
 
 @test "tcp://HOST:PORT reads what a server sends until it closes" {
