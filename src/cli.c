@@ -18,8 +18,6 @@
 #define DEFAULT_CHUNK (256u << 10)
 #define MIN_RING (64u << 10)
 #define MAX_RING ((uint64_t)1 << 40)
-/* About 31,700 years: a deadline of now_ms() plus this cannot overflow. */
-#define MAX_DURATION_MS 1000000000000000ull
 
 enum {
 	OPT_RING_SIZE = 256,
@@ -124,9 +122,11 @@ static void usage(FILE *f)
 	      "      --chunk SIZE       largest single send (default 256K)\n"
 	      "      --mlock MODE       auto, on or off: lock the ring in memory (default auto)\n"
 	      "      --transport NAME   auto, uring, msgzc, sendfile or copy (default auto)\n"
-	      "  -4, --ipv4             resolve destinations to IPv4 only\n"
-	      "  -6, --ipv6             resolve destinations to IPv6 only\n"
-	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long (default 10s)\n"
+	      "  -4, --ipv4             IPv4 only, for every address: DESTs, -l, and tcp://,\n"
+	      "                         tcp-listen:// and URL sources\n"
+	      "  -6, --ipv6             IPv6 only, likewise\n"
+	      "      --grace DURATION   after SIGINT/SIGTERM, drain for this long, like 10s,\n"
+	      "                         1.5m or 500ms (default 10s; 0: reset at once)\n"
 	      "      --stall-timeout DURATION  drop a destination that accepts nothing for\n"
 	      "                         this long (default 60s; 0: never)\n"
 	      "      --slow POLICY      block (wait for the slowest, the default) or drop\n"
@@ -144,13 +144,13 @@ static void usage(FILE *f)
 	      "                         ETA when the source cannot tell (a pipe; like pv -s)\n"
 	      "      --serve            serve BLOBs to clients instead of pushing a stream\n"
 	      "  -l, --listen [HOST:]PORT  take subscribers (or --serve clients) there (PORT\n"
-	      "                         alone: every address; 0: a free port); the\n"
+	      "                         or :PORT: every address; 0: a free port); the\n"
 	      "                         address is printed on stderr\n"
 	      "      --min-subscribers N  hold the source until N subscribers are connected\n"
 	      "                         (default 1; 0 when DESTs are given too)\n"
 	      "      --max-subscribers N  turn away subscribers beyond N (default: no limit)\n"
 	      "      --wait-timeout DURATION  wait this long for --min-subscribers, then\n"
-	      "                         start with those connected (default: for ever)\n"
+	      "                         start with those connected (default and 0: for ever)\n"
 	      "      --join WHERE       where a late subscriber starts: start (byte 0, or\n"
 	      "                         refused once the ring lost it; the default), live\n"
 	      "                         (at the head) or oldest (the oldest byte in the ring)\n"
@@ -164,8 +164,9 @@ static void usage(FILE *f)
 	      "                         idle longest makes room, else the rest wait\n"
 	      "      --max-header SIZE  largest HTTP request head (default 8K; larger: 431)\n"
 	      "      --header-timeout DURATION  close clients that take longer to send a\n"
-	      "                         request head (default 10s)\n"
-	      "      --idle-timeout DURATION  close idle keep-alive connections (default 60s)\n"
+	      "                         request head (default 10s; 0: never)\n"
+	      "      --idle-timeout DURATION  close idle keep-alive connections and stalled\n"
+	      "                         readers (default 60s; 0: never)\n"
 	      "  -P, --progress         a progress line on stderr (default when it is a\n"
 	      "                         terminal)\n"
 	      "      --stats FILE       write the run's statistics as JSON to FILE (-: stderr)\n"
@@ -275,24 +276,87 @@ static int opt_index(int val)
 	return -1;
 }
 
+/* longopts[k] as messages name it, "-j" or "--slow", in buf. */
+static const char *opt_label(size_t k, char *buf, size_t len)
+{
+	if (longopts[k].val < 256)
+		snprintf(buf, len, "-%c", longopts[k].val);
+	else
+		snprintf(buf, len, "--%s", longopts[k].name);
+	return buf;
+}
+
+/* If the option of longopts named name was given (seen, by longopts
+ * index), refuse it (exit 2): its label, then why. */
+static void refuse_given(const unsigned char *seen, const char *name, const char *why)
+{
+	char label[32];
+
+	for (size_t k = 0; k < NOPTS; k++)
+		if (seen[k] && !strcmp(longopts[k].name, name))
+			usage_error("%s %s", opt_label(k, label, sizeof(label)), why);
+}
+
 /* Refuse (exit 2) the first option of option_modes that was given (seen,
  * by longopts index) but means nothing in mode. */
 static void check_modes(const unsigned char *seen, unsigned mode)
 {
-	for (size_t i = 0; i < sizeof(option_modes) / sizeof(option_modes[0]); i++) {
-		const struct option_mode *m = &option_modes[i];
+	for (size_t i = 0; i < sizeof(option_modes) / sizeof(option_modes[0]); i++)
+		if (!(option_modes[i].modes & mode))
+			refuse_given(seen, option_modes[i].name, option_modes[i].wrong);
+}
 
-		if (m->modes & mode)
-			continue;
-		for (size_t k = 0; k < NOPTS; k++) {
-			const struct option *o = &longopts[k];
-			if (seen[k] && !strcmp(o->name, m->name)) {
-				if (o->val < 256)
-					usage_error("-%c %s", o->val, m->wrong);
-				usage_error("--%s %s", o->name, m->wrong);
-			}
-		}
+#define FOR_DESTS "is for DESTs, and none is given: subscribers connect by themselves"
+
+/* Refuse (exit 2), as check_modes does, an option that the mode takes but
+ * that the other options, the SOURCE or the BLOBs leave nothing to do. */
+static void check_needs(const unsigned char *seen, const struct config *cfg)
+{
+	char not_url[200];
+	int url = 0;
+
+	if (cfg->serve) {
+		for (size_t i = 0; i < cfg->nblobs; i++)
+			url |= src_curl_is_url(cfg->blobs[i]);
+		snprintf(not_url, sizeof(not_url), "is for URL BLOBs, and no BLOB is a URL");
+	} else {
+		url = src_curl_is_url(cfg->input);
+		snprintf(not_url, sizeof(not_url), "is for a URL source, and the source (%.100s) is not one",
+			 strcmp(cfg->input, "-") ? cfg->input : "standard input");
 	}
+	const struct {
+		const char *name;
+		int met;
+		const char *wrong;
+	} need[] = {
+		{ "header", url, not_url },
+		{ "user", url, not_url },
+		{ "netrc", url, not_url },
+		{ "max-lag", cfg->slow_drop, "only applies with --slow drop" },
+		{ "retry", cfg->ndests > 0, FOR_DESTS },
+		{ "connect-timeout", cfg->ndests > 0, FOR_DESTS },
+		/* fanout.c's thread_count; subscribers are the main thread's */
+		{ "threads", cfg->ndests > 0, "shares the DESTs out among sending threads, and none "
+					       "is given: subscribers are sent to by the main thread" },
+		{ "wait-timeout", cfg->min_subscribers > 0, "has nothing to wait for with "
+			"--min-subscribers 0 (the default when DESTs are given)" },
+	};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!need[i].met)
+			refuse_given(seen, need[i].name, need[i].wrong);
+}
+
+/* The ring as the user asked for it (arg, or NULL for the default) and
+ * what it came to (ring bytes, rounded up to pages from asked), for messages. */
+static const char *ring_given(char *buf, size_t len, const char *arg, uint64_t asked, size_t ring)
+{
+	if (!arg)
+		snprintf(buf, len, "the default --ring-size (%zu bytes)", ring);
+	else if (asked != ring)
+		snprintf(buf, len, "--ring-size %s (%zu bytes, rounded up to whole pages)", arg, ring);
+	else
+		snprintf(buf, len, "--ring-size %s (%zu bytes)", arg, ring);
+	return buf;
 }
 
 static void __attribute__((noreturn)) version(void)
@@ -318,12 +382,14 @@ static void __attribute__((noreturn)) version(void)
  * value is whole + frac / scale. */
 struct decimal {
 	uint64_t whole, frac, scale;
-	int big; /* the whole part is past UINT64_MAX (whole is then not it) */
+	int big;      /* the whole part is past UINT64_MAX (whole is then not it) */
+	int too_fine; /* more than 19 decimals (frac and scale hold the first 19) */
 };
 
-/* Read a decimal at *s and move *s past it.  0, or -EINVAL: no digit first
- * (".5", "-1", " 1"), a dot without a digit after it ("1.", "1.M"), or more
- * than 19 decimals (frac and scale must fit in 64 bits). */
+/* Read a decimal at *s and move *s past it (past every decimal, even those
+ * beyond the 19 that frac and scale can hold in 64 bits: too_fine says so).
+ * 0, or -EINVAL: no digit first (".5", "-1", " 1"), or a dot without a
+ * digit after it ("1.", "1.M"). */
 static int read_decimal(const char **s, struct decimal *d)
 {
 	const char *p = *s;
@@ -343,8 +409,10 @@ static int read_decimal(const char **s, struct decimal *d)
 		if (!isdigit((unsigned char)*++p))
 			return -EINVAL;
 		for (; isdigit((unsigned char)*p); p++) {
-			if (d->scale > UINT64_MAX / 10)
-				return -EINVAL;
+			if (d->scale > UINT64_MAX / 10) {
+				d->too_fine = 1;
+				continue;
+			}
 			d->frac = d->frac * 10 + (uint64_t)(*p - '0');
 			d->scale *= 10;
 		}
@@ -386,6 +454,8 @@ int parse_size(const char *s, uint64_t *out)
 		s++;
 	if (*s)
 		return -EINVAL;
+	if (d.too_fine)
+		return -EOVERFLOW;
 	if (!shift && d.frac)
 		return -EDOM;
 	return scale_decimal(&d, (uint64_t)1 << shift, UINT64_MAX, out);
@@ -398,28 +468,36 @@ int parse_duration_ms(const char *s, uint64_t *out)
 
 	if (read_decimal(&s, &d) < 0)
 		return -EINVAL;
-	if (!*s || !strcmp(s, "s"))
+	/* Any case, as sizes: within durations "M" can only be minutes. */
+	if (!*s || !strcasecmp(s, "s"))
 		unit = 1000;
-	else if (!strcmp(s, "ms"))
+	else if (!strcasecmp(s, "ms"))
 		unit = 1;
-	else if (!strcmp(s, "m"))
+	else if (!strcasecmp(s, "m"))
 		unit = 60000;
-	else if (!strcmp(s, "h"))
+	else if (!strcasecmp(s, "h"))
 		unit = 3600000;
 	else
 		return -EINVAL;
-	return scale_decimal(&d, unit, MAX_DURATION_MS, out);
+	if (d.too_fine)
+		return -EOVERFLOW;
+	int rc = scale_decimal(&d, unit, MAX_DURATION_MS, out);
+	if (rc == 0 && *out == 0 && (d.whole || d.frac))
+		return -EDOM; /* above 0, but under half a millisecond */
+	return rc;
 }
 
 /* The characters of a URL scheme after its first letter (RFC 3986 section 3.1). */
 #define SCHEME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
+/* White space, which no address has. */
+#define BLANKS " \t\n\v\f\r"
 
 /* What each place that takes an address accepts.  Every message about a bad
- * one ends with the forms. */
+ * one ends with the forms.  -l and tcp-listen:// take the same forms. */
 static const struct addr_form {
-	const char *scheme; /* taken off first: the scheme this place speaks */
+	const char *scheme; /* taken off first, in any case: the scheme this place speaks */
 	int scheme_needed;  /* 0: it may be left out */
-	int port_alone;     /* PORT alone: every address (host NULL) */
+	int listen;         /* PORT alone, or HOST left empty (":PORT"): every address */
 	unsigned long minport;
 	const char *forms;
 } addr_forms[] = {
@@ -460,6 +538,20 @@ size_t url_scheme_len(const char *s)
 	return s[n + 2] == '/' ? n + 3 : n + 1;
 }
 
+/* The length of the "tcp:" or "tcp-listen:" that s starts with, in any case
+ * (RFC 3986 section 3.1), with the "//" after it if there; or 0.  *listen
+ * (unless NULL): which of the two. */
+static size_t tcp_scheme_len(const char *s, int *listen)
+{
+	size_t n = !strncasecmp(s, "tcp:", 4) ? 4 : !strncasecmp(s, "tcp-listen:", 11) ? 11 : 0;
+
+	if (listen)
+		*listen = n == 11;
+	if (n && !strncmp(s + n, "//", 2))
+		n += 2;
+	return n;
+}
+
 /* A decimal port of at least minport into out.  0, or -EINVAL with *why. */
 static int parse_port(const char *port, unsigned long minport, const char *forms, char out[6],
 		      const char **why)
@@ -483,7 +575,34 @@ static int parse_port(const char *port, unsigned long minport, const char *forms
 	return 0;
 }
 
-/* HOST:PORT or [IPv6]:PORT. */
+/* Whether the n bytes at s are an IPv6 address (a zone after '%' aside) or,
+ * if loose, look like one: only hex digits, colons and dots, with "::" or
+ * at least two colons (HOST:PORT has one, and "127.0.0.1:9000" is not). */
+static int looks_ipv6(const char *s, size_t n, int loose)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct in6_addr in;
+	const char *zone = memchr(s, '%', n);
+	size_t len = zone ? (size_t)(zone - s) : n, colons = 0;
+
+	if (len < sizeof(a)) {
+		memcpy(a, s, len);
+		a[len] = '\0';
+		if (inet_pton(AF_INET6, a, &in) == 1)
+			return 1;
+	}
+	if (!loose)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!isxdigit((unsigned char)s[i]) && s[i] != '.')
+			return 0;
+	}
+	return colons >= 2 || memmem(s, len, "::", 2);
+}
+
+/* HOST:PORT or [IPv6]:PORT (for f->listen, also :PORT: host NULL). */
 static int hostport(const char *s, const struct addr_form *f, struct dest_spec *out,
 		    const char **why)
 {
@@ -498,46 +617,117 @@ static int hostport(const char *s, const struct addr_form *f, struct dest_spec *
 		hostlen = (size_t)(close - host);
 		if (close[1] && close[1] != ':')
 			return addr_error(why, f->forms, "unexpected '%.40s' after ']'", close + 1);
+		if (hostlen == 0)
+			return addr_error(why, f->forms, "missing host");
+		if (!memchr(host, ':', hostlen))
+			return addr_error(why, f->forms, "brackets are for IPv6 addresses only");
 		port = close[1] ? close + 2 : close + 1;
 	} else {
 		const char *colon = strrchr(s, ':');
-		if (!colon) { /* a number alone is a port without its host */
-			int number = !s[strspn(s, "0123456789")];
-			return addr_error(why, f->forms, number ? "missing host" : "missing port");
-		}
 		size_t first = strcspn(s, ":");
+
+		if (!colon && s[strspn(s, "0123456789")])
+			return addr_error(why, f->forms, "missing port");
+		if (!colon && f == &addr_forms[ADDR_DEST]) /* a port without its host */
+			return addr_error(why, f->forms, "missing host; to listen on port %.20s, "
+					  "use -l %.20s", s, s);
+		if (!colon)
+			return addr_error(why, f->forms, "missing host");
 		if (s + first != colon) {
-			/* Two colons: socat's UDP:HOST:PORT, or an IPv6
-			 * address, which has only hex digits before its first */
+			/* More colons than HOST:PORT has: an IPv6 address without
+			 * brackets, socat's UDP:HOST:PORT, or more after the port. */
+			if (looks_ipv6(s, (size_t)(colon - s), 1) || looks_ipv6(s, strlen(s), 0))
+				return addr_error(why, f->forms, "an IPv6 address needs brackets");
+			size_t digits = strspn(s + first + 1, "0123456789");
+			int port_next = digits && s[first + 1 + digits] == ':'; /* HOST:PORT:... */
 			if (isalpha((unsigned char)*s) && strspn(s, "0123456789abcdefABCDEF") < first &&
-			    1 + strspn(s + 1, SCHEME_CHARS) >= first)
+			    1 + strspn(s + 1, SCHEME_CHARS) >= first && !port_next)
 				return addr_error(why, f->forms, "unsupported scheme '%.*s:'",
 						  (int)MIN(first, 40), s);
-			return addr_error(why, f->forms, "an IPv6 address needs brackets");
+			colon = s + first; /* what follows the port is named below */
 		}
 		host = s;
 		hostlen = (size_t)(colon - s);
 		port = colon + 1;
 	}
-	if (hostlen == 0)
+	if (hostlen == 0 && !f->listen)
 		return addr_error(why, f->forms, "missing host");
+	for (size_t i = 0; i < hostlen; i++)
+		if (isspace((unsigned char)host[i]))
+			return addr_error(why, f->forms, "unexpected '%c' in the host", host[i]);
 	if (parse_port(port, f->minport, f->forms, out->port, why) < 0)
 		return -EINVAL;
-	if (!(out->host = strndup(host, hostlen))) {
+	if (hostlen && !(out->host = strndup(host, hostlen))) {
 		*why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* -l's (and tcp-listen://'s) PORT alone, s having no ':' nor '[': every
+ * address.  A word that is not a number is a host without its port. */
+static int port_alone(const char *s, const struct addr_form *f, struct dest_spec *out,
+		      const char **why)
+{
+	size_t digits = strspn(s, "0123456789");
+	char c = s[digits];
+
+	if (c && (!digits || isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_'))
+		return addr_error(why, f->forms, "missing port");
+	return parse_port(s, f->minport, f->forms, out->port, why);
+}
+
+/* A scheme at the start of s (after the one use speaks, if any, was taken
+ * off) that does not belong there: -EINVAL with *why naming it and, where
+ * it can tell, what was meant; 0 when s starts with none. */
+static int scheme_error(const char *s, enum addr_use use, const char **why)
+{
+	const struct addr_form *f = &addr_forms[use];
+	struct dest_spec d;
+	const char *w;
+	int listen;
+	size_t tcp = tcp_scheme_len(s, &listen), len = url_scheme_len(s);
+	const char *rest = s + tcp;
+	/* the rest alone, when it has no scheme of its own: what was meant */
+	int plain = tcp && !tcp_scheme_len(rest, NULL) && !url_scheme_len(rest);
+
+	/* Without "//", "tcp:9000" is HOST:PORT; "tcp:h:9000" is a scheme. */
+	if (tcp && s[tcp - 1] != '/' && !strchr(rest, ':'))
+		tcp = 0;
+	if (tcp && use == ADDR_LISTEN) {
+		if (plain && parse_addr(rest, ADDR_LISTEN, &d, &w) == 0) {
+			free(d.host);
+			free(d.text);
+			return addr_error(why, f->forms, "-l takes no scheme: did you mean -l %.60s?", rest);
+		}
+		return addr_error(why, f->forms, "-l takes no scheme");
+	}
+	if (tcp && !listen && use == ADDR_DEST && plain) {
+		if (parse_addr(rest, ADDR_DEST, &d, why) < 0)
+			return -EINVAL; /* what is wrong after it says more */
+		free(d.host);
+		free(d.text);
+		return addr_error(why, f->forms, "did you mean tcp://%.60s?", rest);
+	}
+	if (!len)
+		len = tcp;
+	if (!len)
+		return 0;
+	/* A source's URL where a DEST goes: most likely -i left out */
+	if (use == ADDR_DEST && (src_curl_is_url(s) || !strncasecmp(s, "file:", 5) || (tcp && listen)))
+		return addr_error(why, f->forms, "%.*s is for a source (-i), not a destination",
+				  (int)MIN(len, 40), s);
+	return addr_error(why, f->forms, "unsupported scheme '%.*s'", (int)MIN(len, 40), s);
+}
+
 int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const char **why)
 {
 	const struct addr_form *f = &addr_forms[use];
-	size_t len = f->scheme ? strlen(f->scheme) : 0;
+	size_t len = f->scheme ? strlen(f->scheme) : 0, blank;
 	int rc;
 
 	*out = (struct dest_spec){ 0 };
-	if (len && !strncmp(s, f->scheme, len))
+	if (len && !strncasecmp(s, f->scheme, len))
 		s += len;
 	else if (f->scheme_needed)
 		return addr_error(why, f->forms, "not a %s address", f->scheme);
@@ -545,23 +735,14 @@ int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const ch
 		return addr_error(why, f->forms, "empty");
 	if (!*s)
 		return addr_error(why, f->forms, "missing host and port");
-	if ((len = url_scheme_len(s))) {
-		/* A source's URL where a DEST goes: most likely -i left out */
-		if (use == ADDR_DEST && (src_curl_is_url(s) || !strncasecmp(s, "file:", 5) ||
-					 !strncmp(s, "tcp-listen://", 13)))
-			return addr_error(why, f->forms, "%.*s is for a source (-i), not a destination",
-					  (int)MIN(len, 40), s);
-		return addr_error(why, f->forms, "unsupported scheme '%.*s'", (int)MIN(len, 40), s);
-	}
-	if (use == ADDR_TCP_LISTEN_SOURCE && *s == ':')
-		s++; /* tcp-listen://:PORT */
-	if (f->port_alone && *s != '[' && !strchr(s, ':')) {
-		if (!isdigit((unsigned char)*s))
-			return addr_error(why, f->forms, "neither a port nor HOST:PORT");
-		rc = parse_port(s, f->minport, f->forms, out->port, why); /* every address */
-	} else {
+	if ((blank = strspn(s, BLANKS)))
+		return addr_error(why, f->forms, "unexpected '%.*s' at the start", (int)MIN(blank, 40), s);
+	if ((rc = scheme_error(s, use, why)))
+		return rc;
+	if (f->listen && *s != '[' && !strchr(s, ':'))
+		rc = port_alone(s, f, out, why);
+	else
 		rc = hostport(s, f, out, why);
-	}
 	if (rc < 0)
 		return rc;
 	if (!(out->text = strdup(s))) {
@@ -626,7 +807,10 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 	int rc = parse_size(arg, &v);
 
 	if (rc == -EINVAL)
-		usage_error("%s '%s': not a size (a number with K, M, G or T, like 64M or 1.5G)", opt, arg);
+		usage_error("%s '%s': not a size (a number of bytes, optionally with K, M, G or T "
+			    "for powers of 1024: 4096, 64M, 1.5G)", opt, arg);
+	if (rc == -EOVERFLOW)
+		usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
 	if (rc == -EDOM)
 		usage_error("%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)", opt, arg);
 	if (rc == -ERANGE || v < lo || v > hi)
@@ -635,6 +819,8 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 	return v;
 }
 
+/* A duration option's value in ms.  What 0 means is the option's: for the
+ * --*-timeout options, no timeout; for --grace, none at all. */
 static uint64_t duration_arg(const char *opt, const char *arg)
 {
 	uint64_t ms;
@@ -643,6 +829,10 @@ static uint64_t duration_arg(const char *opt, const char *arg)
 
 	if (rc == -ERANGE)
 		usage_error("%s '%s': too long (at most %llu s)", opt, arg, MAX_DURATION_MS / 1000);
+	if (rc == -EDOM) /* else it would turn into 0, which means something else */
+		usage_error("%s '%s': rounds to 0 ms; the smallest is 1ms", opt, arg);
+	if (rc == -EOVERFLOW)
+		usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
 	if (rc < 0)
 		usage_error("%s '%s': not a duration (like 10s, 1.5s, 500ms, 2m)", opt, arg);
 	return ms;
@@ -696,6 +886,10 @@ int parse_dest_line(char *line, struct dest_spec *out, const char **why)
 	*end = '\0';
 	if (!*start)
 		return 0;
+	size_t word = strcspn(start, BLANKS);
+	if (start[word]) /* most likely two DESTs */
+		return addr_error(why, NULL, "unexpected '%.40s' after '%.*s' (one DEST per line)",
+				  start + word + strspn(start + word, BLANKS), (int)MIN(word, 60), start);
 	return parse_dest(start, out, why) < 0 ? -EINVAL : 1;
 }
 
@@ -794,12 +988,19 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.idle_timeout_ms = 60000,
 	};
 	int min_given = 0, dests_from_stdin = 0;
+	const char *ring_arg = NULL, *chunk_arg = NULL, *lag_arg = NULL; /* as given */
+	uint64_t ring_asked = DEFAULT_RING;
 	unsigned char seen[NOPTS] = { 0 }; /* by longopts index: given */
 
 	opterr = 0; /* our own messages: getopt's would name argv[0] as typed */
 	while ((c = getopt_long(argc, argv, ":46hH:i:j:l:o:Pqs:u:vVz", longopts, NULL)) != -1) {
 		int given = opt_index(c);
+		char label[32];
 
+		/* Where a second one is most likely a mistake (which source? which
+		 * address?); other options take the last value given. */
+		if (given >= 0 && seen[given] && (c == 'i' || c == 'l' || c == OPT_STATS))
+			usage_error("%s given twice", opt_label((size_t)given, label, sizeof(label)));
 		if (given >= 0)
 			seen[given] = 1;
 		switch (c) {
@@ -824,8 +1025,6 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case 'l': {
 			const char *why;
-			if (cfg->have_listen)
-				usage_error("-l given twice");
 			if (parse_listen(optarg, &cfg->listen, &why) < 0)
 				usage_error("-l '%s': %s", optarg, why);
 			cfg->have_listen = 1;
@@ -875,6 +1074,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_MAX_LAG:
 			cfg->max_lag = size_arg("--max-lag", optarg, 4096, MAX_RING);
+			lag_arg = optarg;
 			break;
 		case OPT_RETRY:
 			cfg->retries = (unsigned)count_arg("--retry", optarg, 0, 1000);
@@ -925,16 +1125,22 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_HEADER_TIMEOUT:
 			cfg->header_timeout_ms = duration_arg("--header-timeout", optarg);
+			if (!cfg->header_timeout_ms)
+				cfg->header_timeout_ms = MAX_DURATION_MS; /* 0: never */
 			break;
 		case OPT_IDLE_TIMEOUT:
 			cfg->idle_timeout_ms = duration_arg("--idle-timeout", optarg);
+			if (!cfg->idle_timeout_ms)
+				cfg->idle_timeout_ms = MAX_DURATION_MS; /* 0: never */
 			break;
 		case OPT_RING_SIZE:
-			cfg->ring_size = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
+			cfg->ring_size = ring_asked = size_arg("--ring-size", optarg, MIN_RING, MAX_RING);
+			ring_arg = optarg;
 			cfg->ring_given = 1;
 			break;
 		case OPT_CHUNK:
 			cfg->chunk = size_arg("--chunk", optarg, 1, 1u << 30);
+			chunk_arg = optarg;
 			cfg->chunk_given = 1;
 			break;
 		case OPT_MLOCK:
@@ -995,6 +1201,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		usage_error("--extract already decodes compressed archives; drop -z");
 	if (cfg->serve) {
 		serve_args(cfg, argc - optind, (const char **)argv + optind);
+		check_needs(seen, cfg);
 		return;
 	}
 	for (int i = optind; i < argc; i++)
@@ -1011,24 +1218,23 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	if (cfg->max_subscribers && cfg->min_subscribers > cfg->max_subscribers)
 		usage_error("--min-subscribers %zu is more than --max-subscribers %zu",
 			    cfg->min_subscribers, cfg->max_subscribers);
-	if (cfg->max_lag && !cfg->slow_drop)
-		usage_error("--max-lag only applies with --slow drop");
+	check_needs(seen, cfg);
 	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)page;
-	if (cfg->ring_size > phys / 2) {
-		char a[32];
-		usage_error("--ring-size: more than half of this machine's memory (%s)",
+	char ring[128], a[32];
+	ring_given(ring, sizeof(ring), ring_arg, ring_asked, cfg->ring_size);
+	if (cfg->ring_size > phys / 2)
+		usage_error("%s is more than half of this machine's memory (%s)", ring,
 			    fmt_bytes(phys, a, sizeof(a)));
-	}
 	/* The default chunk is a quarter of a small ring, so that the source
 	 * can fill one part while the destinations send the others. */
-	if (!cfg->chunk_given)
+	if (!chunk_arg)
 		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
 	else if (cfg->chunk > cfg->ring_size)
-		usage_error("--chunk must not exceed --ring-size");
+		usage_error("--chunk %s (%zu bytes) exceeds %s", chunk_arg, cfg->chunk, ring);
 	if (cfg->max_lag > cfg->ring_size)
-		usage_error("--max-lag must not exceed --ring-size: no destination can fall further "
-			    "behind than the ring holds");
+		usage_error("--max-lag %s (%llu bytes) exceeds %s: no destination can fall further "
+			    "behind than the ring holds", lag_arg, (unsigned long long)cfg->max_lag, ring);
 }
 
 int cli_fit_ring(struct config *cfg, uint64_t size)
@@ -1054,6 +1260,7 @@ void cli_source_opts(const struct config *cfg, struct source_opts *o)
 		.nheaders = cfg->nheaders,
 		.user = cfg->user,
 		.netrc = cfg->netrc,
+		.family = cfg->family,
 		.extract = cfg->extract,
 		.decompress = cfg->decompress,
 	};

@@ -396,8 +396,6 @@ static void on_signal(struct loop_io *io, uint32_t events)
 			return;
 		}
 		f->interrupted = 1;
-		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to stop now)",
-			strsignal((int)si.ssi_signo), (double)f->cfg->grace_ms / 1000);
 		/* A file read up to its size is whole even if its end was not
 		 * seen yet, provided a read there finds nothing more (a file
 		 * that grew, or one in /proc whose size says 0, is not);
@@ -405,6 +403,14 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		char probe;
 		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size &&
 			    f->src.ops->read(&f->src, &probe, 1) == 0;
+		if (f->src_open && !whole && f->ring.head == 0) /* nothing to drain */
+			warnmsg("%s: stopped before the first byte was read%s",
+				strsignal((int)si.ssi_signo),
+				f->held ? " (waiting for --min-subscribers)" : "");
+		else
+			warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to "
+				"stop now)", strsignal((int)si.ssi_signo),
+				(double)f->cfg->grace_ms / 1000);
 		end_source(f, whole ? STREAM_WHOLE : STREAM_CUT, NULL);
 		f->grace.cb = on_grace;
 		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
@@ -542,12 +548,14 @@ static int open_listeners(struct fanout *f)
 {
 	const struct dest_spec *l = &f->cfg->listen;
 	int fds[MAX_LISTENERS];
-	char what[96];
+	const char *why;
+	int n = net_listen_all(l->host, l->port, f->cfg->family, fds, MAX_LISTENERS,
+			       " for subscribers", &why);
 
-	snprintf(what, sizeof(what), "-l %s", l->text);
-	int n = net_listen_all(what, l->host, l->port, f->cfg->family, fds, MAX_LISTENERS, "");
-	if (n < 0)
+	if (n < 0) {
+		errmsg("-l %s: %s", l->text, why);
 		return 2;
+	}
 	for (int i = 0; i < n; i++) {
 		struct listener *li = &f->lis[f->nlis++];
 		li->io.fd = fds[i];
@@ -573,12 +581,12 @@ static int resolve_all(struct fanout *f)
 		struct dest *d = &f->push[i];
 		const struct dest_spec *s = &cfg->dests[i];
 		int rc = net_resolve(s->host, s->port, cfg->family, &d->addrs);
+		char why[160];
 
 		d->io.fd = -1;
 		d->name = s->text;
 		if (rc) {
-			errmsg("%s: cannot resolve %s: %s", s->text, s->host,
-			       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+			errmsg("%s: %s", s->text, net_resolve_why(rc, s->host, cfg->family, why, sizeof(why)));
 			return 2;
 		}
 	}
@@ -606,13 +614,14 @@ static int open_ring(struct fanout *f)
 	if (cfg->mlock == MLOCK_AUTO && !f->ring.locked)
 		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
 			sz, strerror(f->ring.lock_errno), lim);
+	const char *lock = f->ring.locked ? "locked in memory"
+			: cfg->mlock == MLOCK_OFF ? "not locked (--mlock off)" : "not locked";
 	if (f->ring_default) {
 		char src[32], def[32];
-		info("ring: %s memfd%s, sized to the source (%s; the default is %s)", sz,
-		     f->ring.locked ? ", locked" : "", fmt_bytes((uint64_t)f->src.size, src, sizeof(src)),
-		     fmt_bytes(f->ring_default, def, sizeof(def)));
+		info("ring: %s memfd, %s, sized to the source (%s; the default is %s)", sz, lock,
+		     fmt_bytes((uint64_t)f->src.size, src, sizeof(src)), fmt_bytes(f->ring_default, def, sizeof(def)));
 	} else {
-		info("ring: %s memfd%s", sz, f->ring.locked ? ", locked" : "");
+		info("ring: %s memfd, %s", sz, lock);
 	}
 	return 0;
 }
@@ -890,7 +899,9 @@ int fanout_run(struct config *cfg)
 	for (size_t i = 1; rc == 0 && i < f.crew.n; i++)
 		rc = shard_start(&f.shards[i]);
 	if (rc) {
-		fail_all(&f, "not started");
+		/* Silently: the message above says why nothing was sent (a
+		 * sending thread may have connected some DESTs: they are reset). */
+		fail_all(&f, NULL);
 		teardown(&f);
 		return rc;
 	}

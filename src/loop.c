@@ -152,11 +152,12 @@ void loop_stop(struct loop *l)
 	l->stop = 1;
 }
 
-/* Run every expired timer. */
-static void run_timers(struct loop *l)
+/* Run every expired timer; returns how many ran. */
+static int run_timers(struct loop *l)
 {
 	uint64_t now = now_ms();
 	struct loop_timer **pp = &l->timers;
+	int ran = 0;
 
 	while (*pp) {
 		struct loop_timer *t = *pp;
@@ -165,12 +166,14 @@ static void run_timers(struct loop *l)
 			*pp = t->next;
 			t->armed = 0;
 			t->cb(t); /* may re-arm itself at the list head */
+			ran++;
 			pp = &l->timers;
 			now = now_ms();
 			continue;
 		}
 		pp = &t->next;
 	}
+	return ran;
 }
 
 /* Milliseconds until the next timer, or -1 if none. */
@@ -187,18 +190,21 @@ static int next_timer(struct loop *l)
 
 /* Timers, the hook, one wait of at most max_ms (-1: until something
  * happens), and the callbacks of what it found.  The wait is computed
- * after the hook, which may arm timers of its own. */
+ * after the hook, which may arm timers of its own.  A timer that ran is
+ * something that happened: the wait is then only a look, so that a caller
+ * of loop_once sees what the timer did (a URL that failed in curl's timer
+ * callback, with no socket left to wake the wait). */
 static int loop_pass(struct loop *l, int max_ms)
 {
 	struct epoll_event ev[LOOP_BATCH];
 
-	run_timers(l);
+	int ran = run_timers(l);
 	if (l->stop)
 		return 0;
 	int more = l->hook && l->hook(l->hook_arg);
 	if (l->stop)
 		return 0;
-	int timeout = more ? 0 : next_timer(l);
+	int timeout = more || ran ? 0 : next_timer(l);
 	if (max_ms >= 0 && (timeout < 0 || timeout > max_ms))
 		timeout = max_ms;
 	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);

@@ -37,6 +37,36 @@ int net_resolve(const char *host, const char *port, int family, struct addrinfo 
 	return rc;
 }
 
+const char *net_resolve_why(int rc, const char *host, int family, char *buf, size_t len)
+{
+	int e = errno; /* for EAI_SYSTEM, before the lookups below */
+	int v = family == AF_INET ? 4 : 6;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *res;
+	const char *gai = rc == EAI_SYSTEM ? strerror(e) : gai_strerror(rc);
+
+	if (!host) {
+		snprintf(buf, len, "%s", gai);
+		return buf;
+	}
+	/* With -4 or -6: of the other family?  An address, or a name that has
+	 * addresses of that family only. */
+	if (family != AF_UNSPEC && rc != EAI_SYSTEM && rc != EAI_AGAIN && rc != EAI_MEMORY) {
+		if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+			freeaddrinfo(res);
+			snprintf(buf, len, "not an IPv%d address, and -%d is given", v, v);
+			return buf;
+		}
+		hints.ai_flags = 0;
+		if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+			freeaddrinfo(res);
+			snprintf(buf, len, "%s has no IPv%d address, and -%d is given", host, v, v);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "cannot resolve %s: %s", host, gai);
+	return buf;
+}
+
 int net_connect_nb(const struct addrinfo *ai)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -83,9 +113,10 @@ static void set_port(struct sockaddr *sa, int from_fd)
 		((struct sockaddr_in *)sa)->sin_port = p;
 }
 
-int net_listen_all(const char *what, const char *host, const char *port, int family,
-		   int *fds, size_t max, const char *note)
+int net_listen_all(const char *host, const char *port, int family, int *fds, size_t max,
+		   const char *note, const char **why)
 {
+	static _Thread_local char reason[200];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 				  .ai_family = family };
 	struct addrinfo *res = NULL;
@@ -93,14 +124,15 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 	size_t n = 0;
 	int rc = getaddrinfo(host, port, &hints, &res);
 
+	*why = reason;
 	if (rc != 0) {
-		errmsg("%s: %s", what, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		net_resolve_why(rc, host, family, reason, sizeof(reason));
 		return -1;
 	}
 	if (host) /* as net_fmt_addr would write it */
 		snprintf(asked, sizeof(asked), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
 	/* Without a host, AI_PASSIVE gives 0.0.0.0 and ::; the IPv6 one alone,
-	 * dual-stack, covers both. */
+	 * dual-stack (unless -6), covers both. */
 	int wildcard = host == NULL, have6 = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
 		have6 |= ai->ai_family == AF_INET6;
@@ -109,14 +141,18 @@ int net_listen_all(const char *what, const char *host, const char *port, int fam
 			continue;
 		if (n > 0)
 			set_port(ai->ai_addr, fds[0]);
-		int fd = net_listen(ai, !wildcard);
+		/* An IPv4-mapped address (::ffff:a.b.c.d) is IPv4 reached
+		 * through an IPv6 socket: binding it needs a dual-stack one. */
+		int mapped = ai->ai_family == AF_INET6 &&
+			     IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+		int fd = net_listen(ai, wildcard ? family == AF_INET6 : !mapped);
 		if (fd < 0) {
 			/* The address only when it is not what was asked for
-			 * (a name, or PORT alone): what names the rest. */
+			 * (a name, or PORT alone): the caller names the rest. */
 			if (strcmp(net_fmt_addr(ai->ai_addr, addr, sizeof(addr)), asked))
-				errmsg("%s: %s: %s", what, addr, strerror(-fd));
+				snprintf(reason, sizeof(reason), "%s: %s", addr, strerror(-fd));
 			else
-				errmsg("%s: %s", what, strerror(-fd));
+				snprintf(reason, sizeof(reason), "%s", strerror(-fd));
 			while (n > 0)
 				close(fds[--n]);
 			freeaddrinfo(res);

@@ -1,5 +1,5 @@
 /* Socket helpers.  They return -1 with errno (or -errno); only
- * net_listen_all prints. */
+ * net_listen_all prints, and only where it listens. */
 #ifndef RINGCAST_NET_H
 #define RINGCAST_NET_H
 
@@ -23,6 +23,13 @@ int net_allowed(const struct sockaddr *sa, const struct cidr *list, size_t n);
 /* getaddrinfo for a TCP peer; returns 0 or a getaddrinfo error (gai_strerror). */
 int net_resolve(const char *host, const char *port, int family, struct addrinfo **out);
 
+/* Why host did not resolve, getaddrinfo having said rc (at once: errno is
+ * read for EAI_SYSTEM), into buf: "cannot resolve HOST: REASON", or with -4
+ * or -6 (family AF_INET or AF_INET6) and host of the other family, "not an
+ * IPv6 address, and -6 is given" or "HOST has no IPv6 address, and -6 is
+ * given".  Returns buf. */
+const char *net_resolve_why(int rc, const char *host, int family, char *buf, size_t len);
+
 /* Non-blocking socket + connect to ai.  Returns the fd (connect may still be
  * in progress) or -errno. */
 int net_connect_nb(const struct addrinfo *ai);
@@ -31,14 +38,16 @@ int net_connect_nb(const struct addrinfo *ai);
  * too when v6only is 0).  Returns the fd or -errno. */
 int net_listen(const struct addrinfo *ai, int v6only);
 
-/* Listen on host:port (host NULL: every address, as one dual-stack IPv6
- * socket where IPv6 exists), every resolved address on the same port (port
- * "0": the one the kernel picks for the first).  Fills fds (at most max) and
- * returns how many, or -1 after a message that starts with `what`.  Each
- * address is printed as "listening on ADDRESS", even with -q: with port 0
- * that line is the only way a caller learns the port. */
-int net_listen_all(const char *what, const char *host, const char *port, int family,
-		   int *fds, size_t max, const char *note);
+/* Listen on host:port (host NULL: every address of family, AF_UNSPEC
+ * meaning IPv4 and IPv6 as one dual-stack IPv6 socket where IPv6 exists),
+ * every resolved address on the same port (port "0": the one the kernel
+ * picks for the first).  Fills fds (at most max) and returns how many, or
+ * -1 with *why (per-thread, until the next call), to follow the caller's
+ * name for the address.  Each address is printed as "listening on ADDRESS"
+ * then note, which says what for (" for subscribers"), even with -q: with
+ * port 0 that line is the only way a caller learns the port. */
+int net_listen_all(const char *host, const char *port, int family, int *fds, size_t max,
+		   const char *note, const char **why);
 
 /* Descriptors kept for everything but peers (the loop, the ring, io_uring,
  * the source, listeners, stdio). */

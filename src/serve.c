@@ -62,6 +62,7 @@ struct client {
 	int minor;          /* the request's HTTP/1.<minor> */
 	int corked;         /* TCP_CORK is on for a large body */
 	int readable;       /* EPOLLIN seen since recv last found nothing */
+	int answered;       /* a response was begun: between requests it is idle */
 	char *rbuf;         /* request bytes, max_header of them */
 	size_t rlen, consumed;
 };
@@ -178,6 +179,7 @@ static void client_close(struct client *c)
 static void start_response(struct client *c, const struct blob *body, uint64_t off, uint64_t end)
 {
 	c->head_off = 0;
+	c->answered = 1;
 	c->body = body;
 	c->body_off = off;
 	c->body_end = end;
@@ -625,9 +627,10 @@ static void on_sweep(struct loop_timer *t)
 			free(c->rbuf);
 			c->rbuf = NULL;
 		} else if (c->deadline && now >= c->deadline) {
-			/* A head that never finished, a stalled reader, or a linger that
-			 * ran out; an idle keep-alive connection simply ends. */
-			if (c->state == C_READ && c->rlen == 0)
+			/* A head that never finished (or never began), a stalled
+			 * reader, or a linger that ran out; an idle keep-alive
+			 * connection simply ends. */
+			if (c->state == C_READ && c->rlen == 0 && c->answered)
 				client_free(c);
 			else
 				client_fail(c);
@@ -710,13 +713,14 @@ static int open_listeners(struct server *s)
 {
 	const struct dest_spec *l = &s->cfg->listen;
 	int fds[MAX_LISTENERS];
-	char what[96];
+	const char *why;
+	int n = net_listen_all(l->host, l->port, s->cfg->family, fds, MAX_LISTENERS,
+			       s->cfg->http ? " for HTTP clients" : " for clients", &why);
 
-	snprintf(what, sizeof(what), "-l %s", l->text);
-	int n = net_listen_all(what, l->host, l->port, s->cfg->family, fds, MAX_LISTENERS,
-			       s->cfg->http ? " (HTTP)" : "");
-	if (n < 0)
+	if (n < 0) {
+		errmsg("-l %s: %s", l->text, why);
 		return 2;
+	}
 	for (int i = 0; i < n; i++) {
 		struct listener *li = &s->lis[s->nlis++];
 		li->io.fd = fds[i];

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 /* Slice of a self-driven source's wait after which stop_fd is looked at. */
 #define STOP_POLL_MS 100
@@ -48,6 +50,25 @@ static int src_file_url(struct source *s, const char *url, const char *path, con
 	return rc;
 }
 
+/* spec, which is no file, starts with "tcp:" or "tcp-listen:" (n bytes)
+ * without the "//": if it is one of those with it, *why says so. */
+static int maybe_tcp(const char *spec, size_t n, const char **why)
+{
+	static _Thread_local char buf[200];
+	struct dest_spec d;
+	const char *w;
+
+	snprintf(buf, sizeof(buf), "%.*s//%.100s", (int)n, spec, spec + n);
+	if (parse_addr(buf, n == 4 ? ADDR_TCP_SOURCE : ADDR_TCP_LISTEN_SOURCE, &d, &w) < 0)
+		return 0;
+	free(d.host);
+	free(d.text);
+	snprintf(buf, sizeof(buf), "%s; did you mean %.*s//%.100s?", strerror(ENOENT), (int)n, spec,
+		 spec + n);
+	*why = buf;
+	return 1;
+}
+
 int source_open(struct source *s, const char *spec, const struct source_opts *opts,
 		const char **why)
 {
@@ -69,12 +90,16 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 		return src_file_url(s, spec, spec + 7, why);
 	if (src_curl_is_url(spec))
 		return src_curl_open(s, spec, opts, why);
-	if (!strncmp(spec, "tcp://", 6))
-		return src_tcp_open(s, spec, why);
-	if (!strncmp(spec, "tcp-listen://", 13))
-		return src_tcp_listen_open(s, spec, why);
+	/* Schemes are case-insensitive (RFC 3986 section 3.1), as libcurl's are. */
+	int family = opts ? opts->family : AF_UNSPEC;
+	if (!strncasecmp(spec, "tcp://", 6))
+		return src_tcp_open(s, spec, family, why);
+	if (!strncasecmp(spec, "tcp-listen://", 13))
+		return src_tcp_listen_open(s, spec, family, why);
 	int rc = src_fd_open(s, spec, why);
-	size_t n;
+	size_t n = strncasecmp(spec, "tcp:", 4) ? strncasecmp(spec, "tcp-listen:", 11) ? 0 : 11 : 4;
+	if (rc == -ENOENT && n && maybe_tcp(spec, n, why))
+		return rc;
 	if (rc == -ENOENT && (n = url_scheme_len(spec))) {
 		/* Not a file: a scheme no source speaks ("udp://", "unix:/") */
 		static _Thread_local char buf[256];

@@ -17,6 +17,8 @@ struct source_opts {
 	size_t nheaders;
 	const char *user;         /* -u USER:PASSWORD for URLs */
 	int netrc;                /* --netrc: credentials from ~/.netrc */
+	int family;               /* -4, -6: AF_INET or AF_INET6 for every address a
+				     source resolves or listens on; AF_UNSPEC (0) any */
 	const char *extract;      /* --extract MEMBER of an archive */
 	int decompress;           /* -z: decode a compressed stream */
 	/* Optional, for sources that are handed bytes (URLs): write them
@@ -88,9 +90,10 @@ int src_fd_open(struct source *s, const char *spec, const char **why);
 extern const struct source_ops src_fd_ops;
 
 /* tcp://HOST:PORT: connect and read.  tcp-listen://[HOST:]PORT: listen, wait
- * for one producer to connect, and read it until it closes. */
-int src_tcp_open(struct source *s, const char *spec, const char **why);
-int src_tcp_listen_open(struct source *s, const char *spec, const char **why);
+ * for one producer to connect, and read it until it closes.  family as in
+ * struct source_opts. */
+int src_tcp_open(struct source *s, const char *spec, int family, const char **why);
+int src_tcp_listen_open(struct source *s, const char *spec, int family, const char **why);
 
 /* URLs libcurl fetches: http, https, ftp, ftps, file, sftp, scp. */
 int src_curl_is_url(const char *spec);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #define BUF_SIZE (1 << 20)
 /* The status line kept for messages ("HTTP/1.1 404 Not Found"). */
@@ -384,6 +385,9 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ringcast");
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L << 10); /* fewer, larger reads */
+	if (o->family != AF_UNSPEC) /* -4, -6 */
+		curl_easy_setopt(e, CURLOPT_IPRESOLVE,
+				 o->family == AF_INET ? CURL_IPRESOLVE_V4 : CURL_IPRESOLVE_V6);
 	for (size_t i = 0; i < o->nheaders; i++)
 		c->headers = curl_slist_append(c->headers, o->headers[i]);
 	if (c->headers)

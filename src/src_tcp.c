@@ -20,8 +20,9 @@
 
 #define MAX_LISTENERS 8
 
-int src_tcp_open(struct source *s, const char *spec, const char **why)
+int src_tcp_open(struct source *s, const char *spec, int family, const char **why)
 {
+	static char reason[200]; /* start-up runs on one thread */
 	struct dest_spec d;
 	struct addrinfo *res;
 	int fd = -1, e = ECONNREFUSED;
@@ -29,9 +30,9 @@ int src_tcp_open(struct source *s, const char *spec, const char **why)
 	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1, .desc = spec };
 	if (parse_addr(spec, ADDR_TCP_SOURCE, &d, why) < 0)
 		return -EINVAL;
-	int rc = net_resolve(d.host, d.port, AF_UNSPEC, &res);
+	int rc = net_resolve(d.host, d.port, family, &res);
 	if (rc) {
-		*why = rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
+		*why = net_resolve_why(rc, d.host, family, reason, sizeof(reason));
 		free(d.host);
 		free(d.text);
 		return -EHOSTUNREACH;
@@ -55,7 +56,7 @@ int src_tcp_open(struct source *s, const char *spec, const char **why)
 	return 0;
 }
 
-int src_tcp_listen_open(struct source *s, const char *spec, const char **why)
+int src_tcp_listen_open(struct source *s, const char *spec, int family, const char **why)
 {
 	struct dest_spec l;
 	int fds[MAX_LISTENERS];
@@ -63,13 +64,11 @@ int src_tcp_listen_open(struct source *s, const char *spec, const char **why)
 	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1, .desc = spec };
 	if (parse_addr(spec, ADDR_TCP_LISTEN_SOURCE, &l, why) < 0)
 		return -EINVAL;
-	int n = net_listen_all(spec, l.host, l.port, AF_UNSPEC, fds, MAX_LISTENERS, "");
+	int n = net_listen_all(l.host, l.port, family, fds, MAX_LISTENERS, " for the source", why);
 	free(l.host);
 	free(l.text);
-	if (n < 0) {
-		*why = "cannot listen (see above)";
-		return -EADDRNOTAVAIL;
-	}
+	if (n < 0)
+		return -EADDRNOTAVAIL; /* *why says why */
 	/* Wait for the producer.  Start-up leaves SIGINT and SIGTERM their
 	 * default action (ending the process, nothing sent yet): see main(). */
 	struct pollfd pfd[MAX_LISTENERS];

@@ -144,7 +144,8 @@ int tx_start(struct tx *tx, enum tx_kind want)
 		if ((rc = try_open(tx, ops, &what)) == 0) {
 			info("transport: %s (auto: %s)", ops->name,
 			     i == 0 ? "it costs the least CPU per byte sent"
-				    : "the cheapest that works here; the cheaper ones do not (see above)");
+				    : "the cheapest that works here; the cheaper ones were skipped, "
+				      "as said above");
 			return 0;
 		}
 		info("transport %s skipped: %s: %s", ops->name, what,

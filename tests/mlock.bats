@@ -42,9 +42,19 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     chmod 644 "$T/in"
     start_receivers 2
     run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --ring-size 4M -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ring: 4.0 MiB memfd, locked"* ]]
+    [[ $stderr == *"ringcast: ring: 4.0 MiB memfd, locked in memory"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
+}
+
+@test "-v with --mlock off says the ring is not locked, and why" {
+    make_input in 1
+    start_receivers 1
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --mlock off --ring-size 4M -i "$T/in" "${DESTS[@]}"
+    # (the size as the byte formatter writes it)
+    [[ $stderr =~ "ringcast: ring: "[0-9.]+" MiB memfd, not locked (--mlock off)"$'\n' ]] || { echo "$stderr" >&2; false; }
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
 }
 
 @test "msgzc as nobody under an 8 MiB RLIMIT_MEMLOCK: ENOBUFS falls back to copying, all delivered" {

@@ -379,6 +379,84 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     grep -q "1 connection failed or timed out" "$T/srv.err"
 }
 
+@test "HTTP: a client that connects and sends nothing is closed at --header-timeout, and counted as timed out" {
+    printf 'x\n' > "$T/x.txt"
+    start_server --http --header-timeout 300ms "$T/x.txt"
+    run -0 timeout 30 "$PY" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(20)
+print("closed" if s.recv(100) == b"" else "got data")' "$PORT"
+    [ "$output" = closed ]
+    stop_server
+    [ "$SRV_STATUS" -eq 0 ]
+    # (1 connection or connections: the plural is being fixed elsewhere)
+    grep -q "^ringcast: 1 connections\{0,1\}, 0 responses, 0 error responses, 1 connections\{0,1\} failed or timed out, " "$T/srv.err"
+}
+
+@test "HTTP: --header-timeout 0 and --idle-timeout 0 never close a client" {
+    printf 'x\n' > "$T/x.txt"
+    start_server --http --header-timeout 0 --idle-timeout 0 "$T/x.txt"
+    # Half a request head, then 1.5 s of nothing, twice: the old meaning of 0
+    # (close at the next check, every 0.2 s) would have closed it each time;
+    # then the rest of the head, and a second request after 1.5 s idle.
+    run -0 timeout 30 "$PY" -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(20)
+def status():  # of a whole response, its body "x\n"
+    got = b""
+    while not got.endswith(b"\r\n\r\nx\n"):
+        more = s.recv(100)
+        if not more:
+            return "closed after %r" % got
+        got += more
+    return got.split(b"\r\n")[0].decode()
+s.sendall(b"GET /x.txt HTTP/1.1\r\nHost: x\r\n")
+time.sleep(1.5)
+s.sendall(b"\r\n")
+print(status())
+time.sleep(1.5)
+s.sendall(b"GET /x.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+print(status())' "$PORT"
+    [ "${lines[0]}" = "HTTP/1.1 200 OK" ]
+    [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
+    stop_server
+    grep -q " 2 responses, 0 error responses, 0 connections failed or timed out, " "$T/srv.err"
+}
+
+@test "serve: -4 and -6 bind IPv4 or IPv6 only; an IPv4-mapped address is IPv4; each line says for whom" {
+    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+        skip "no IPv6 loopback here"
+    printf 'fam\n' > "$T/x.txt"
+    # reach PORT: what a raw client gets from 127.0.0.1 and from ::1.
+    reach() {
+        "$PY" -c '
+import socket, sys
+for h in ("127.0.0.1", "::1"):
+    try:
+        s = socket.create_connection((h, int(sys.argv[1])), timeout=10)
+        print(h, s.recv(100).decode().strip())
+    except OSError as e:
+        print(h, "refused" if isinstance(e, ConnectionRefusedError) else e)' "$1"
+    }
+    start_listening "$T/srv6.err" --serve -6 -l 0 "$T/x.txt"
+    grep -qx "ringcast: listening on \[::\]:$PORT for clients" "$T/srv6.err"
+    run -0 reach "$PORT"
+    [ "$output" = $'127.0.0.1 refused\n::1 fam' ]
+    start_listening "$T/srv4.err" --serve -4 -l 0 "$T/x.txt"
+    grep -qx "ringcast: listening on 0.0.0.0:$PORT for clients" "$T/srv4.err"
+    run -0 reach "$PORT"
+    [ "$output" = $'127.0.0.1 fam\n::1 refused' ]
+    "$RINGCAST" --serve -l '[::ffff:127.0.0.1]:0' "$T/x.txt" 2> "$T/mapped.err" &
+    PIDS+=($!)
+    wait_for 30 grep -q "^ringcast: listening on " "$T/mapped.err"
+    PORT=$(sed -n 's/^ringcast: listening on \[::ffff:127\.0\.0\.1\]:\([0-9]*\) for clients$/\1/p' "$T/mapped.err")
+    [ -n "$PORT" ] || { cat "$T/mapped.err" >&2; false; }
+    run -0 reach "$PORT"
+    [ "$output" = $'127.0.0.1 fam\n::1 refused' ]
+}
+
 @test "serve: bad blobs, addresses and combinations get a clear error and exit 2" {
     run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/missing"
     [ "$output" = "ringcast: $T/missing: No such file or directory" ]
@@ -410,7 +488,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
     printf 'both\n' > "$T/x.txt"
     start_listening "$T/srv.err" --serve --http -l 0 "$T/x.txt"
     # One dual-stack socket, printed as [::]:PORT.
-    grep -q "^ringcast: listening on \[::\]:$PORT (HTTP)$" "$T/srv.err"
+    grep -q "^ringcast: listening on \[::\]:$PORT for HTTP clients$" "$T/srv.err"
     run -0 curl -sSf "http://127.0.0.1:$PORT/x.txt"
     [ "$output" = both ]
     run -0 curl -sSf "http://[::1]:$PORT/x.txt"

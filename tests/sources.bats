@@ -55,6 +55,52 @@ wait_pid() {
     check_receivers "$T/in.sha" $((32 << 20))
 }
 
+@test "a relay with subscribers: its two listening lines say which is for the source; schemes in any case" {
+    make_input in 4
+    start_listening "$T/relay.err" -i Tcp-Listen://127.0.0.1:0 -l 127.0.0.1:0
+    local src=$PORT relay=$BG_PID sub
+    grep -qx "ringcast: listening on 127.0.0.1:$src for the source" "$T/relay.err"
+    "$RINGCAST" -q -i "$T/in" "TCP://127.0.0.1:$src" &
+    local producer=$!
+    PIDS+=($producer)
+    wait_for 30 grep -q " for subscribers$" "$T/relay.err"
+    sub=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) for subscribers$/\1/p' "$T/relay.err")
+    [ -n "$sub" ] && [ "$sub" != "$src" ]
+    run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$sub" --timeout 60
+    [ "${lines[0]}" = "0 $((4 << 20)) $(cat "$T/in.sha") eof" ] || { echo "$output" >&2; cat "$T/relay.err" >&2; false; }
+    wait_pid "$producer"
+    wait_pid "$relay"
+    # libcurl's schemes in any case too.
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
+    deliver 1 "$T/in.sha" $((4 << 20)) -i "HTTP://127.0.0.1:$PORT/in"
+}
+
+@test "-4 and -6 apply to tcp-listen://, tcp:// and URL sources: tcp-listen://:PORT -4 binds IPv4 only" {
+    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+        skip "no IPv6 loopback here"
+    make_input in 1
+    start_receivers 1
+    start_listening "$T/r4.err" -4 -i tcp-listen://:0 "${DESTS[0]}"
+    local relay=$BG_PID
+    grep -qx "ringcast: listening on 0.0.0.0:$PORT for the source" "$T/r4.err"
+    # Not over IPv6: refused there.
+    run -1 timeout 10 "$RINGCAST" -q -6 -i "$T/in" "[::1]:$PORT"
+    [ "${lines[0]}" = "ringcast: [::1]:$PORT: connect: Connection refused" ]
+    run -0 timeout 30 "$RINGCAST" -q -4 -i "$T/in" "127.0.0.1:$PORT"
+    wait_pid "$relay"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((1 << 20))
+    # -6 to a tcp:// source on an IPv4 address: refused with the reason.
+    run -2 timeout 10 "$RINGCAST" -6 -i "tcp://127.0.0.1:$PORT" '[::1]:9'
+    [ "$output" = "ringcast: tcp://127.0.0.1:$PORT: not an IPv6 address, and -6 is given" ]
+    # And to URLs, through libcurl: refused before any DEST is connected (at
+    # once: curl fails in its timer callback, which must end the wait).
+    start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
+    run -2 timeout 10 "$RINGCAST" -6 -i "http://127.0.0.1:$PORT/in" '[::1]:9'
+    [[ $output == "ringcast: http://127.0.0.1:$PORT/in: "*"Couldn't connect to server" ]]
+    deliver 1 "$T/in.sha" $((1 << 20)) -4 -i "http://127.0.0.1:$PORT/in"
+}
+
 @test "tcp://HOST:PORT reads what a server sends until it closes" {
     make_input in 8
     # The server: ringcast's own serve mode, raw TCP.
@@ -95,7 +141,7 @@ wait_pid() {
     check_receivers "$T/in.sha" $((8 << 20))
     within "$t0" "$t1" 1.4 4
     run -2 timeout 10 "$RINGCAST" --rate fast 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (a number with K, M, G or T, like 64M or 1.5G)" ]
+    [ "${lines[0]}" = "ringcast: --rate 'fast': not a size (a number of bytes, optionally with K, M, G or T for powers of 1024: 4096, 64M, 1.5G)" ]
 }
 
 # start_httpd FILE [httpd.py options]: the test server; sets HTTPD_PORT.

@@ -11,9 +11,12 @@ teardown() { common_teardown; }
 
 # start_pub ARGS...: ringcast -l 127.0.0.1:0 ARGS in the background, stderr
 # in $T/pub.err; sets PUB_PID and PORT.  It waits 60 s at most for
-# --min-subscribers (unless ARGS say otherwise), not for ever.
+# --min-subscribers (unless ARGS say otherwise), not for ever; with
+# --min-subscribers 0 it waits for none, and --wait-timeout is refused.
 start_pub() {
-    start_listening "$T/pub.err" -l 127.0.0.1:0 --wait-timeout 60s "$@" || return 1
+    local wait=(--wait-timeout 60s)
+    [[ " $* " != *" --min-subscribers 0 "* ]] || wait=()
+    start_listening "$T/pub.err" -l 127.0.0.1:0 "${wait[@]}" "$@" || return 1
     PUB_PID=$BG_PID
 }
 
@@ -177,6 +180,35 @@ whole() {
     whole "$T/one" "$T/in.sha" $((1 << 20)) 1
     grep -q "^ringcast: 1 of 2 subscribers connected within 3.0 s (--wait-timeout); starting with them$" "$T/pub.err"
     grep -q "^ringcast: the stream started with fewer than 2 subscribers (--wait-timeout)$" "$T/pub.err"
+}
+
+@test "--wait-timeout 0 waits for ever, as the default does; a value that rounds to 0 ms is refused" {
+    make_input in 1
+    # Had 0 meant "do not wait", this would exit 2 at once, nobody connected.
+    start_listening "$T/pub.err" -i "$T/in" -l 127.0.0.1:0 --wait-timeout 0
+    PUB_PID=$BG_PID
+    fetch "$T/one"
+    wait_exit "$FETCH_PID" 30
+    wait_exit "$PUB_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
+    whole "$T/one" "$T/in.sha" $((1 << 20)) 1
+    run -2 timeout 10 "$RINGCAST" -i "$T/in" -l 127.0.0.1:0 --wait-timeout 0.0004s
+    [ "${lines[0]}" = "ringcast: --wait-timeout '0.0004s': rounds to 0 ms; the smallest is 1ms" ]
+}
+
+@test "SIGTERM while the source waits for subscribers: says that nothing was read, exit 1" {
+    make_input in 1
+    start_receivers 1
+    start_listening "$T/pub.err" -i "$T/in" -l 127.0.0.1:0 --min-subscribers 1 "${DESTS[0]}"
+    wait_for 30 grep -q "connected$" "$T/recv.err"
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    grep -qx "ringcast: Terminated: stopped before the first byte was read (waiting for --min-subscribers)" "$T/pub.err"
+    ! grep -q "draining" "$T/pub.err"
+    # The DEST it had connected gets nothing and a reset, never a FIN.
+    wait_receivers 30
+    check_reset <(printf '' | sha256sum | cut -d' ' -f1) 0
 }
 
 @test "a subscriber killed part way is reported; the others get everything, exit 1" {

@@ -17,6 +17,8 @@ static void check_spec(const struct dest_spec *d, int listen)
 
 	if (!d->text || (!listen && !d->host) || port > 65535 || (!listen && port == 0))
 		abort();
+	if (strpbrk(d->text, " \t\n\v\f\r")) /* no address has white space */
+		abort();
 	free(d->host);
 	free(d->text);
 }
@@ -36,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parse_size(s, &v) == 0 && strlen(s) == 0)
 		abort();
 	if (parse_duration_ms(s, &v) == 0 && v > 1000000000000000ull)
+		abort();
+	/* 0 means something of its own: only zeros may come to it */
+	if (parse_duration_ms(s, &v) == 0 && v == 0 && strpbrk(s, "123456789"))
 		abort();
 	for (int use = ADDR_DEST; use <= ADDR_TCP_LISTEN_SOURCE; use++) {
 		int port_alone = use == ADDR_LISTEN || use == ADDR_TCP_LISTEN_SOURCE;

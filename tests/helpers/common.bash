@@ -156,7 +156,8 @@ transports() {
 
 # start_listening ERRFILE ARGS...: ringcast ARGS in the background, stderr in
 # ERRFILE; waits (30 s at most: it may run under valgrind) for its first
-# "listening on" line (127.0.0.1 or [::]) and sets PORT from it and BG_PID.
+# "listening on ADDRESS for WHAT" line (127.0.0.1, [::] or 0.0.0.0) and
+# sets PORT from it and BG_PID.
 start_listening() {
     local err=$1
     shift
@@ -174,7 +175,7 @@ start_listening() {
 # listening_or_gone ERRFILE PID: ERRFILE has a listening address (then in
 # PORT), or PID has exited and never will.
 listening_or_gone() {
-    PORT=$(sed -n 's/^ringcast: listening on \(127\.0\.0\.1\|\[::\]\):\([0-9]*\)\( (HTTP)\)\{0,1\}$/\2/p' "$1" | head -1)
+    PORT=$(sed -n 's/^ringcast: listening on \(127\.0\.0\.1\|\[::\]\|0\.0\.0\.0\):\([0-9]*\) for [a-zA-Z ]*$/\2/p' "$1" | head -1)
     [ -n "$PORT" ] || not_running "$2"
 }
 

@@ -57,7 +57,10 @@ static void sizes(void)
 		{ "1,5M", -EINVAL, 0 },
 		{ "1e3", -EINVAL, 0 },
 		{ "1.5 M", -EINVAL, 0 },
-		{ "1.00000000000000000001T", -EINVAL, 0 }, /* 20 decimals */
+		{ "1.00000000000000000001T", -EOVERFLOW, 0 }, /* 20 decimals: too fine... */
+		{ "1.00000000000000000000", -EOVERFLOW, 0 },  /* ...even when zeros */
+		{ "0.000000000000000000001Q", -EINVAL, 0 },   /* the form first */
+		{ "1.5 ", -EINVAL, 0 },
 		{ "12Q", -EINVAL, 0 },
 		{ "1MM", -EINVAL, 0 },
 		{ "1Mi", -EINVAL, 0 },
@@ -93,8 +96,17 @@ static void durations(void)
 		{ "10", 0, 10000 },   { "10s", 0, 10000 }, { "1.5s", 0, 1500 },
 		{ "1.5", 0, 1500 },   { "0.25m", 0, 15000 }, { "1.5h", 0, 5400000 },
 		{ "500ms", 0, 500 },  { "2m", 0, 120000 }, { "1h", 0, 3600000 },
-		{ "0.0005s", 0, 1 },  { "0.0004s", 0, 0 }, { "1.5ms", 0, 2 }, /* a half up */
-		{ "0.001", 0, 1 },    { "0", 0, 0 },
+		{ "0.0005s", 0, 1 },  { "1.5ms", 0, 2 }, /* a half up */
+		{ "0.001", 0, 1 },    { "0", 0, 0 },  { "0.000", 0, 0 }, { "0ms", 0, 0 },
+		/* above 0 but under half a millisecond: never silently 0 */
+		{ "0.0004s", -EDOM, 0 }, { "0.4ms", -EDOM, 0 }, { "0.0000001h", -EDOM, 0 },
+		{ "0.0000002h", 0, 1 }, /* 0.72 ms */
+		/* units in any case: within durations M can only be minutes */
+		{ "1S", 0, 1000 },    { "500MS", 0, 500 }, { "500Ms", 0, 500 }, { "2M", 0, 120000 },
+		{ "1H", 0, 3600000 }, { "1.5mS", 0, 2 },
+		{ "1.00000000000000000001s", -EOVERFLOW, 0 }, /* 20 decimals */
+		{ "1.0000000000000000001s", 0, 1000 },         /* 19 */
+		{ "1sec", -EINVAL, 0 }, { "1min", -EINVAL, 0 }, { "1 ms", -EINVAL, 0 },
 		{ "1000000000000s", 0, 1000000000000000ull }, /* the longest */
 		{ "1000000000000.001s", -ERANGE, 0 },
 		{ "99999999999999999999h", -ERANGE, 0 },
@@ -113,6 +125,7 @@ static void durations(void)
 
 #define DEST_FORMS " (expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)"
 #define LISTEN_FORMS " (expected PORT, HOST:PORT or [IPv6]:PORT)"
+#define TLS_FORMS " (expected tcp-listen://PORT, tcp-listen://HOST:PORT or tcp-listen://[IPv6]:PORT)"
 
 /* Each place that takes an address: what it accepts, and for what it does
  * not, the reason with the forms it accepts. */
@@ -132,7 +145,7 @@ static void addresses(void)
 		{ ADDR_DEST, "tcp://", NULL, NULL, "missing host and port" DEST_FORMS },
 		{ ADDR_DEST, "host", NULL, NULL, "missing port" DEST_FORMS },
 		{ ADDR_DEST, "host:", NULL, NULL, "missing port" DEST_FORMS },
-		{ ADDR_DEST, "9000", NULL, NULL, "missing host" DEST_FORMS },
+		{ ADDR_DEST, "9000", NULL, NULL, "missing host; to listen on port 9000, use -l 9000" DEST_FORMS },
 		{ ADDR_DEST, ":80", NULL, NULL, "missing host" DEST_FORMS },
 		{ ADDR_DEST, "h:0", NULL, NULL, "port out of range (1-65535)" },
 		{ ADDR_DEST, "h:65536", NULL, NULL, "port out of range (1-65535)" },
@@ -145,6 +158,24 @@ static void addresses(void)
 		{ ADDR_DEST, "h:80/x/y?z", NULL, NULL, "unexpected '/x/y?z' after port 80" DEST_FORMS },
 		{ ADDR_DEST, "::1:80", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
 		{ ADDR_DEST, "fe80::1:80", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		{ ADDR_DEST, "fe80::1%eth0:80", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		{ ADDR_DEST, "2001:db8:0:0:1:0:0:1:9", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		{ ADDR_DEST, "::1", NULL, NULL, "an IPv6 address needs brackets" DEST_FORMS },
+		/* more colons, but no IPv6 address: what follows the port is named */
+		{ ADDR_DEST, "127.0.0.1:9000:1", NULL, NULL, "unexpected ':1' after port 9000" DEST_FORMS },
+		{ ADDR_DEST, "h:9000:1", NULL, NULL, "unexpected ':1' after port 9000" DEST_FORMS },
+		{ ADDR_DEST, "127.0.0.1:9 127.0.0.1:10", NULL, NULL,
+		  "unexpected ' 127.0.0.1:10' after port 9" DEST_FORMS },
+		/* white space: never part of an address */
+		{ ADDR_DEST, " 127.0.0.1:9000", NULL, NULL, "unexpected ' ' at the start" DEST_FORMS },
+		{ ADDR_DEST, "\t h:1", NULL, NULL, "unexpected '\t ' at the start" DEST_FORMS },
+		{ ADDR_DEST, "127.0.0.1:9000 ", NULL, NULL, "unexpected ' ' after port 9000" DEST_FORMS },
+		{ ADDR_DEST, "a b:9", NULL, NULL, "unexpected ' ' in the host" DEST_FORMS },
+		{ ADDR_DEST, "[ ::1]:9", NULL, NULL, "unexpected ' ' in the host" DEST_FORMS },
+		/* brackets are for IPv6 */
+		{ ADDR_DEST, "[127.0.0.1]:9", NULL, NULL, "brackets are for IPv6 addresses only" DEST_FORMS },
+		{ ADDR_DEST, "[localhost]:9", NULL, NULL, "brackets are for IPv6 addresses only" DEST_FORMS },
+		{ ADDR_DEST, "[::ffff:127.0.0.1]:9", "::ffff:127.0.0.1", "9", NULL },
 		{ ADDR_DEST, "[::1]", NULL, NULL, "missing port" DEST_FORMS },
 		{ ADDR_DEST, "[::1]:", NULL, NULL, "missing port" DEST_FORMS },
 		{ ADDR_DEST, "[::1]80", NULL, NULL, "unexpected '80' after ']'" DEST_FORMS },
@@ -155,6 +186,20 @@ static void addresses(void)
 		{ ADDR_DEST, "unix:/tmp/x.sock", NULL, NULL, "unsupported scheme 'unix:'" DEST_FORMS },
 		{ ADDR_DEST, "UDP:127.0.0.1:9000", NULL, NULL, "unsupported scheme 'UDP:'" DEST_FORMS },
 		{ ADDR_DEST, "tcp://udp://h:1", NULL, NULL, "unsupported scheme 'udp://'" DEST_FORMS },
+		/* schemes in any case (RFC 3986 section 3.1) */
+		{ ADDR_DEST, "TCP://127.0.0.1:1", "127.0.0.1", "1", NULL },
+		{ ADDR_DEST, "Tcp://[::1]:1", "::1", "1", NULL },
+		{ ADDR_DEST, "Tcp-Listen://0", NULL, NULL,
+		  "Tcp-Listen:// is for a source (-i), not a destination" DEST_FORMS },
+		{ ADDR_DEST, "HTTPS://h/x", NULL, NULL,
+		  "HTTPS:// is for a source (-i), not a destination" DEST_FORMS },
+		/* tcp: without its //: what was meant, when the rest is an address */
+		{ ADDR_DEST, "tcp:127.0.0.1:9", NULL, NULL, "did you mean tcp://127.0.0.1:9?" DEST_FORMS },
+		{ ADDR_DEST, "TCP:[::1]:9", NULL, NULL, "did you mean tcp://[::1]:9?" DEST_FORMS },
+		{ ADDR_DEST, "tcp:h:x", NULL, NULL, "port 'x' is not a number" DEST_FORMS },
+		{ ADDR_DEST, "tcp:9000", "tcp", "9000", NULL }, /* a host named tcp */
+		{ ADDR_DEST, "tcp-listen:0:1", NULL, NULL,
+		  "tcp-listen: is for a source (-i), not a destination" DEST_FORMS },
 		{ ADDR_DEST, "http://h/x", NULL, NULL,
 		  "http:// is for a source (-i), not a destination" DEST_FORMS },
 		{ ADDR_DEST, "tcp-listen://9000", NULL, NULL,
@@ -166,14 +211,35 @@ static void addresses(void)
 		{ ADDR_LISTEN, "0", NULL, "0", NULL },
 		{ ADDR_LISTEN, "127.0.0.1:0", "127.0.0.1", "0", NULL },
 		{ ADDR_LISTEN, "[::]:9000", "::", "9000", NULL },
-		{ ADDR_LISTEN, "abc", NULL, NULL, "neither a port nor HOST:PORT" LISTEN_FORMS },
-		{ ADDR_LISTEN, "9000x", NULL, NULL, "unexpected 'x' after port 9000" LISTEN_FORMS },
+		{ ADDR_LISTEN, ":9000", NULL, "9000", NULL }, /* an empty HOST: every address */
+		{ ADDR_LISTEN, "[::ffff:127.0.0.1]:0", "::ffff:127.0.0.1", "0", NULL },
+		/* a word that is no number: a host without its port */
+		{ ADDR_LISTEN, "abc", NULL, NULL, "missing port" LISTEN_FORMS },
+		{ ADDR_LISTEN, "127.0.0.1", NULL, NULL, "missing port" LISTEN_FORMS },
+		{ ADDR_LISTEN, "localhost", NULL, NULL, "missing port" LISTEN_FORMS },
+		{ ADDR_LISTEN, "9000x", NULL, NULL, "missing port" LISTEN_FORMS },
+		{ ADDR_LISTEN, "[::1]", NULL, NULL, "missing port" LISTEN_FORMS },
+		{ ADDR_LISTEN, "9000/", NULL, NULL, "unexpected '/' after port 9000" LISTEN_FORMS },
+		{ ADDR_LISTEN, "127.0.0.1:0:1", NULL, NULL, "unexpected ':1' after port 0" LISTEN_FORMS },
+		{ ADDR_LISTEN, "::1", NULL, NULL, "an IPv6 address needs brackets" LISTEN_FORMS },
+		{ ADDR_LISTEN, "[127.0.0.1]:0", NULL, NULL, "brackets are for IPv6 addresses only" LISTEN_FORMS },
+		{ ADDR_LISTEN, " 9000", NULL, NULL, "unexpected ' ' at the start" LISTEN_FORMS },
 		{ ADDR_LISTEN, "70000", NULL, NULL, "port out of range (0-65535)" },
 		{ ADDR_LISTEN, "", NULL, NULL, "empty" LISTEN_FORMS },
-		{ ADDR_LISTEN, ":9000", NULL, NULL, "missing host" LISTEN_FORMS },
-		{ ADDR_LISTEN, "tcp://h:1", NULL, NULL, "unsupported scheme 'tcp://'" LISTEN_FORMS },
+		/* -l takes no scheme: what was meant, when the rest is what -l takes */
+		{ ADDR_LISTEN, "tcp://h:1", NULL, NULL, "-l takes no scheme: did you mean -l h:1?" LISTEN_FORMS },
+		{ ADDR_LISTEN, "tcp-listen://127.0.0.1:9000", NULL, NULL,
+		  "-l takes no scheme: did you mean -l 127.0.0.1:9000?" LISTEN_FORMS },
+		{ ADDR_LISTEN, "TCP-LISTEN://0", NULL, NULL, "-l takes no scheme: did you mean -l 0?" LISTEN_FORMS },
+		{ ADDR_LISTEN, "tcp:127.0.0.1:9", NULL, NULL,
+		  "-l takes no scheme: did you mean -l 127.0.0.1:9?" LISTEN_FORMS },
+		{ ADDR_LISTEN, "tcp://abc", NULL, NULL, "-l takes no scheme" LISTEN_FORMS },
+		{ ADDR_LISTEN, "udp://0:9", NULL, NULL, "unsupported scheme 'udp://'" LISTEN_FORMS },
 		/* -i tcp:// and tcp-listen:// */
 		{ ADDR_TCP_SOURCE, "tcp://h:1", "h", "1", NULL },
+		{ ADDR_TCP_SOURCE, "TCP://h:1", "h", "1", NULL },
+		{ ADDR_TCP_SOURCE, "tcp://9000", NULL, NULL,
+		  "missing host (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" },
 		{ ADDR_TCP_SOURCE, "tcp://h:1/", NULL, NULL,
 		  "unexpected '/' after port 1 (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" },
 		{ ADDR_TCP_SOURCE, "tcp://h", NULL, NULL,
@@ -181,9 +247,14 @@ static void addresses(void)
 		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://9000", NULL, "9000", NULL },
 		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://:9000", NULL, "9000", NULL },
 		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://[::1]:0", "::1", "0", NULL },
-		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://abc", NULL, NULL,
-		  "neither a port nor HOST:PORT (expected tcp-listen://PORT, tcp-listen://HOST:PORT "
-		  "or tcp-listen://[IPv6]:PORT)" },
+		{ ADDR_TCP_LISTEN_SOURCE, "Tcp-Listen://0", NULL, "0", NULL },
+		/* the same forms as -l, with the same reasons */
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://abc", NULL, NULL, "missing port" TLS_FORMS },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://127.0.0.1", NULL, NULL, "missing port" TLS_FORMS },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://::1", NULL, NULL,
+		  "an IPv6 address needs brackets" TLS_FORMS },
+		{ ADDR_TCP_LISTEN_SOURCE, "tcp-listen://127.0.0.1:0:1", NULL, NULL,
+		  "unexpected ':1' after port 0" TLS_FORMS },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct dest_spec d;
@@ -211,6 +282,7 @@ static void dest_lines(void)
 	struct dest_spec d;
 	const char *why = NULL;
 	char l1[] = "  10.0.0.1:9000  # rack 1\n", l2[] = "# nothing\n", l3[] = "udp://h:1\n";
+	char l4[] = "127.0.0.1:9 127.0.0.1:10\n", l5[] = "\th:1\t# tabs\n";
 
 	ok(parse_dest_line(l1, &d, &why) == 1 && !strcmp(d.host, "10.0.0.1") && !strcmp(d.text, "10.0.0.1:9000"),
 	   "a line with blanks and a comment");
@@ -219,6 +291,12 @@ static void dest_lines(void)
 	ok(parse_dest_line(l2, &d, &why) == 0, "a comment line");
 	ok(parse_dest_line(l3, &d, &why) == -EINVAL && !strcmp(why, "unsupported scheme 'udp://'" DEST_FORMS),
 	   "a scheme on a line: %s", why);
+	ok(parse_dest_line(l4, &d, &why) == -EINVAL &&
+	   !strcmp(why, "unexpected '127.0.0.1:10' after '127.0.0.1:9' (one DEST per line)"),
+	   "two DESTs on a line: %s", why);
+	ok(parse_dest_line(l5, &d, &why) == 1 && !strcmp(d.text, "h:1"), "tabs around a DEST");
+	free(d.host);
+	free(d.text);
 }
 
 static void cidrs(void)
