@@ -226,7 +226,7 @@ only_listening() {
     [ "${lines[0]}" = "0 1048576 $want eof" ]
     wait_exit "$BG_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]
-    only_listening "$T/sub.err"
+    only_listening "$T/sub.err" " for subscribers"
     # Serve mode: a client gets the blob; at the end, -q keeps the statistics back.
     start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
     run -0 curl -sS -o "$T/got" "http://127.0.0.1:$PORT/in"
@@ -234,7 +234,7 @@ only_listening() {
     kill -TERM "$BG_PID"
     wait_exit "$BG_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]
-    only_listening "$T/srv.err" " (HTTP)"
+    only_listening "$T/srv.err" " for HTTP clients"
     # A tcp-listen:// source: the producer connects to the port of that line.
     start_receivers 2
     start_listening "$T/tl.err" -q -i tcp-listen://127.0.0.1:0 "${DESTS[@]}"
@@ -244,7 +244,7 @@ only_listening() {
     [ "$EXIT_STATUS" -eq 0 ]
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
-    only_listening "$T/tl.err"
+    only_listening "$T/tl.err" " for the source"
 }
 
 @test "--dests-from: comments, blank lines, positional DESTs too; duplicates warned" {
