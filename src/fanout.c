@@ -213,6 +213,14 @@ static void push_commit(void *arg, size_t n)
 	source_wrote(arg, n);
 }
 
+/* Why a read from the source failed with n (-errno), into why. */
+static const char *read_why(struct fanout *f, ssize_t n, char *why, size_t len)
+{
+	snprintf(why, len, "%s%s", f->src.err_text ? "" : "read: ",
+		 f->src.err_text ? f->src.err_text : strerror((int)-n));
+	return why;
+}
+
 /* One read from the source into the ring.  Returns 1 if it read, 0 if the
  * ring is full, --rate says wait, or the source has nothing now or ended. */
 static int source_step(struct fanout *f)
@@ -238,9 +246,7 @@ static int source_step(struct fanout *f)
 		end_source(f, STREAM_WHOLE, NULL);
 	} else if (n != -EAGAIN) {
 		char why[256];
-		snprintf(why, sizeof(why), "%s%s", f->src.err_text ? "" : "read: ",
-			 f->src.err_text ? f->src.err_text : strerror((int)-n));
-		end_source(f, STREAM_CUT, why);
+		end_source(f, STREAM_CUT, read_why(f, n, why, sizeof(why)));
 	}
 	return 0;
 }
@@ -399,13 +405,18 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to stop now)",
 			strsignal((int)si.ssi_signo), (double)f->cfg->grace_ms / 1000);
 		/* A file read up to its size is whole even if its end was not
-		 * seen yet, provided a read there finds nothing more (a file
-		 * that grew, or one in /proc whose size says 0, is not);
-		 * anything else is cut where it stands. */
-		char probe;
-		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size &&
-			    f->src.ops->read(&f->src, &probe, 1) == 0;
-		end_source(f, whole ? STREAM_WHOLE : STREAM_CUT, NULL);
+		 * seen yet, provided a read there finds its end (a file that
+		 * grew, or one in /proc whose size says 0, is not; one that
+		 * changed fails that read, and every destination is reset
+		 * with the reason); anything else is cut where it stands. */
+		char probe, why[256];
+		ssize_t n = 1;
+		if (f->src_open && f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size)
+			n = f->src.ops->read(&f->src, &probe, 1);
+		if (n < 0 && n != -EAGAIN)
+			end_source(f, STREAM_CUT, read_why(f, n, why, sizeof(why)));
+		else
+			end_source(f, n == 0 ? STREAM_WHOLE : STREAM_CUT, NULL);
 		f->grace.cb = on_grace;
 		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
 	}
