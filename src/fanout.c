@@ -340,11 +340,13 @@ static void on_relisten(struct loop_timer *t)
 
 static void progress_view(struct fanout *f, struct progress_view *v)
 {
+	/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
 	*v = (struct progress_view){
 		.in = f->ring.head,
-		.total = f->src.size >= 0 ? f->src.size : f->cfg->size,
+		.total = f->src.size > 0 || f->cfg->size < 0 ? f->src.size : f->cfg->size,
 		.ms = f->held ? 0 : now_ms() - f->t_start,
 		.lag = f->ring.head - ring_reclaim(&f->ring),
+		.ended = !f->src_open,
 	};
 	crew_counts(&f->crew, &v->active, &v->done, &v->failed, NULL);
 }
@@ -629,18 +631,25 @@ static int open_ring(struct fanout *f)
 }
 
 /* A source that knows its size (a regular file): a ring to fit it
- * (cli_fit_ring), and -s checked against it. */
+ * (cli_fit_ring), and -s checked against it, where there is a progress
+ * line to go by either.  A size of 0 is no guide (a file in /proc says 0
+ * whatever it holds): neither the ring nor the progress line goes by it. */
 static void fit_ring(struct fanout *f, struct config *cfg)
 {
 	size_t was = cfg->ring_size;
 	char a[32], b[32];
 
-	if (f->src.size < 0)
+	if (f->src.size <= 0)
 		return;
-	if (cfg->size >= 0 && cfg->size != f->src.size)
-		warnmsg("-s %s: %s is %s; the progress line goes by that",
-			fmt_bytes((uint64_t)cfg->size, a, sizeof(a)), f->src.desc,
-			fmt_bytes((uint64_t)f->src.size, b, sizeof(b)));
+	if (cfg->progress && cfg->size >= 0 && cfg->size != f->src.size) {
+		fmt_bytes((uint64_t)cfg->size, a, sizeof(a));
+		fmt_bytes((uint64_t)f->src.size, b, sizeof(b));
+		if (!strcmp(a, b)) { /* "97.7 KiB" both: the bytes tell them apart */
+			snprintf(a, sizeof(a), "%lld bytes", (long long)cfg->size);
+			snprintf(b, sizeof(b), "%lld bytes", (long long)f->src.size);
+		}
+		warnmsg("-s %s: %s is %s; the progress line goes by that", a, f->src.desc, b);
+	}
 	if (cli_fit_ring(cfg, (uint64_t)f->src.size))
 		f->ring_default = was;
 }
