@@ -67,6 +67,7 @@ struct fanout {
 	uint64_t rate_t;             /* when the credit was last topped up */
 	struct loop_timer relisten;  /* accept again after running out of descriptors */
 	char src_error[256];
+	uint64_t t_run;              /* now_ms() when the run started */
 	uint64_t t_start;            /* now_ms() when the stream started */
 	struct timespec wall_start;  /* when the run started, for --stats */
 	struct progress prog;
@@ -368,6 +369,8 @@ static void on_grace(struct loop_timer *t)
 	fail_all(f, "not delivered before the grace period ended");
 }
 
+/* SIGUSR1's status line: asked for, so printed even under -q (notice),
+ * as serve mode's statistics are. */
 static void status_line(struct fanout *f)
 {
 	size_t state[DEST_FAILED + 1] = { 0 };
@@ -379,7 +382,7 @@ static void status_line(struct fanout *f)
 	if (f->nlis || f->shards[0].nsubs)
 		snprintf(subs, sizeof(subs), "%zu subscriber%s, ", f->shards[0].nsubs,
 			 plural(f->shards[0].nsubs));
-	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
+	notice("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
 	       "%zu draining, %zu done, %zu failed, slowest lag %s",
 	       fmt_bytes(v.in, in, sizeof(in)), subs, state[DEST_CONNECTING],
 	       state[DEST_WAITING], state[DEST_STREAMING], state[DEST_DRAINING], v.done,
@@ -869,7 +872,10 @@ static void report(struct fanout *f, const struct totals *t)
 {
 	struct tx sum = { .ops = f->shards[0].tx.ops, .n = t->tx };
 	char in[32];
-	double secs = (double)(now_ms() - f->t_start) / 1000;
+	/* From the stream's start; for one that never started (held for
+	 * subscribers until a signal or --wait-timeout) from the run's, as
+	 * --stats counts it. */
+	double secs = (double)(now_ms() - (f->held ? f->t_run : f->t_start)) / 1000;
 
 	if (f->cfg->progress) {
 		struct progress_view v;
@@ -905,6 +911,7 @@ int fanout_run(struct config *cfg)
 	struct totals t;
 
 	clock_gettime(CLOCK_REALTIME, &f.wall_start);
+	f.t_run = now_ms();
 	int rc = setup(&f, cfg);
 
 	for (size_t i = 1; rc == 0 && i < f.crew.n; i++)

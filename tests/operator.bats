@@ -308,6 +308,51 @@ only_listening() {
     only_listening "$T/tl.err"
 }
 
+@test "-v's last line for a stream that never started gives the run's time, not the clock's since boot" {
+    head -c 100000 /dev/urandom > "$T/f100k"
+    # Held for a subscriber that never comes, then stopped.
+    start_listening "$T/err" -v -i "$T/f100k" -l 127.0.0.1:0
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    local secs
+    secs=$(sed -n "s|^ringcast: 0 B from $T/f100k to 0 of 0 destinations in \([0-9.]*\) s$|\1|p" "$T/err")
+    [ -n "$secs" ] || { cat "$T/err" >&2; false; }
+    # At most the test's own bound on it (start_listening waits 30 s at most).
+    holds "$secs < 35"
+}
+
+@test "SIGUSR1 prints the status under -q too, in push and in serve mode" {
+    make_input in 4
+    # Push: held after 1 MiB, so that the signal comes mid-stream.
+    gated_source in $((1 << 20))
+    start_receivers 2 --mark $((1 << 20))
+    "$RINGCAST" -q -i "$T/in.fifo" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_for 30 has_lines 2 "^recv.py: [01] got $((1 << 20))$" "$T/recv.err"
+    kill -USR1 "$pid"
+    wait_for 30 grep -q "^ringcast: status: " "$T/err"
+    open_gate
+    wait_exit "$pid" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+    # That line and nothing else.
+    [ "$(wc -l < "$T/err")" -eq 1 ]
+    grep -Eq "^ringcast: status: $SIZE_RE in, 0 connecting, 0 waiting to retry, 2 streaming, 0 draining, 0 done, 0 failed, slowest lag $SIZE_RE$" "$T/err" ||
+        { cat "$T/err" >&2; false; }
+    # Serve: the statistics so far on SIGUSR1; at exit -q keeps them back.
+    start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
+    kill -USR1 "$BG_PID"
+    wait_for 30 grep -q "^ringcast: status: " "$T/srv.err"
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    [ "$(cat "$T/srv.err")" = "ringcast: listening on 127.0.0.1:$PORT (HTTP)
+ringcast: status: 0 connections, 0 responses, 0 error responses, 0 connections failed or timed out, 0 B sent" ]
+}
+
 @test "--dests-from: comments, blank lines, positional DESTs too; duplicates warned" {
     make_input in 4
     start_receivers 4
