@@ -341,6 +341,19 @@ changed_push() {
     grep -q "^ringcast: ${DESTS[0]}: reset: the source failed (after " "$T/err"
 }
 
+@test "a pseudo-file that ends before its size but did not change (sysfs says 4096 for a few bytes) goes through whole" {
+    local f=/sys/class/net/lo/address
+    [ -r "$f" ] || skip "$f is not there (no sysfs)"
+    [ "$(stat -c %s "$f")" -gt "$(cat "$f" | wc -c)" ]
+    cat "$f" > "$T/copy"
+    sha256sum < "$T/copy" | cut -d' ' -f1 > "$T/copy.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -i "$f" "${DESTS[@]}"
+    [ -z "$stderr" ]
+    wait_receivers 30
+    check_receivers "$T/copy.sha" "$(stat -c %s "$T/copy")"
+}
+
 @test "the source fails: every destination is named with the reason, in --stats too, and reset" {
     head -c $((4 << 20)) /dev/urandom | gzip -1 > "$T/bad.gz"
     printf '\x55' | dd of="$T/bad.gz" bs=1 seek=$((2 << 20)) conv=notrunc status=none
