@@ -67,6 +67,7 @@ struct fanout {
 	uint64_t rate_t;             /* when the credit was last topped up */
 	struct loop_timer relisten;  /* accept again after running out of descriptors */
 	char src_error[256];
+	uint64_t t_run;              /* now_ms() when the run started */
 	uint64_t t_start;            /* now_ms() when the stream started */
 	struct timespec wall_start;  /* when the run started, for --stats */
 	struct progress prog;
@@ -213,6 +214,14 @@ static void push_commit(void *arg, size_t n)
 	source_wrote(arg, n);
 }
 
+/* Why a read from the source failed with n (-errno), into why. */
+static const char *read_why(struct fanout *f, ssize_t n, char *why, size_t len)
+{
+	snprintf(why, len, "%s%s", f->src.err_text ? "" : "read: ",
+		 f->src.err_text ? f->src.err_text : strerror((int)-n));
+	return why;
+}
+
 /* One read from the source into the ring.  Returns 1 if it read, 0 if the
  * ring is full, --rate says wait, or the source has nothing now or ended. */
 static int source_step(struct fanout *f)
@@ -238,9 +247,7 @@ static int source_step(struct fanout *f)
 		end_source(f, STREAM_WHOLE, NULL);
 	} else if (n != -EAGAIN) {
 		char why[256];
-		snprintf(why, sizeof(why), "%s%s", f->src.err_text ? "" : "read: ",
-			 f->src.err_text ? f->src.err_text : strerror((int)-n));
-		end_source(f, STREAM_CUT, why);
+		end_source(f, STREAM_CUT, read_why(f, n, why, sizeof(why)));
 	}
 	return 0;
 }
@@ -334,11 +341,13 @@ static void on_relisten(struct loop_timer *t)
 
 static void progress_view(struct fanout *f, struct progress_view *v)
 {
+	/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
 	*v = (struct progress_view){
 		.in = f->ring.head,
-		.total = f->src.size >= 0 ? f->src.size : f->cfg->size,
+		.total = f->src.size > 0 || f->cfg->size < 0 ? f->src.size : f->cfg->size,
 		.ms = f->held ? 0 : now_ms() - f->t_start,
 		.lag = f->ring.head - ring_reclaim(&f->ring),
+		.ended = !f->src_open,
 	};
 	crew_counts(&f->crew, &v->active, &v->done, &v->failed, NULL);
 }
@@ -360,6 +369,8 @@ static void on_grace(struct loop_timer *t)
 	fail_all(f, "not delivered before the grace period ended");
 }
 
+/* SIGUSR1's status line: asked for, so printed even under -q (notice),
+ * as serve mode's statistics are. */
 static void status_line(struct fanout *f)
 {
 	size_t state[DEST_FAILED + 1] = { 0 };
@@ -371,7 +382,7 @@ static void status_line(struct fanout *f)
 	if (f->nlis || f->shards[0].nsubs)
 		snprintf(subs, sizeof(subs), "%zu subscriber%s, ", f->shards[0].nsubs,
 			 plural(f->shards[0].nsubs));
-	errmsg("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
+	notice("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
 	       "%zu draining, %zu done, %zu failed, slowest lag %s",
 	       fmt_bytes(v.in, in, sizeof(in)), subs, state[DEST_CONNECTING],
 	       state[DEST_WAITING], state[DEST_STREAMING], state[DEST_DRAINING], v.done,
@@ -397,13 +408,15 @@ static void on_signal(struct loop_io *io, uint32_t events)
 		}
 		f->interrupted = 1;
 		/* A file read up to its size is whole even if its end was not
-		 * seen yet, provided a read there finds nothing more (a file
-		 * that grew, or one in /proc whose size says 0, is not);
-		 * anything else is cut where it stands. */
-		char probe;
-		int whole = f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size &&
-			    f->src.ops->read(&f->src, &probe, 1) == 0;
-		if (f->src_open && !whole && f->ring.head == 0) /* nothing to drain */
+		 * seen yet, provided a read there finds its end (a file that
+		 * grew, or one in /proc whose size says 0, is not; one that
+		 * changed fails that read, and every destination is reset
+		 * with the reason); anything else is cut where it stands. */
+		char probe, why[256];
+		ssize_t n = 1;
+		if (f->src_open && f->src.size >= 0 && f->ring.head >= (uint64_t)f->src.size)
+			n = f->src.ops->read(&f->src, &probe, 1);
+		if (f->src_open && n != 0 && f->ring.head == 0) /* nothing to drain */
 			warnmsg("%s: stopped before the first byte was read%s",
 				strsignal((int)si.ssi_signo),
 				f->held ? " (waiting for --min-subscribers)" : "");
@@ -411,7 +424,10 @@ static void on_signal(struct loop_io *io, uint32_t events)
 			warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to "
 				"stop now)", strsignal((int)si.ssi_signo),
 				(double)f->cfg->grace_ms / 1000);
-		end_source(f, whole ? STREAM_WHOLE : STREAM_CUT, NULL);
+		if (n < 0 && n != -EAGAIN)
+			end_source(f, STREAM_CUT, read_why(f, n, why, sizeof(why)));
+		else
+			end_source(f, n == 0 ? STREAM_WHOLE : STREAM_CUT, NULL);
 		f->grace.cb = on_grace;
 		loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
 	}
@@ -627,18 +643,25 @@ static int open_ring(struct fanout *f)
 }
 
 /* A source that knows its size (a regular file): a ring to fit it
- * (cli_fit_ring), and -s checked against it. */
+ * (cli_fit_ring), and -s checked against it, where there is a progress
+ * line to go by either.  A size of 0 is no guide (a file in /proc says 0
+ * whatever it holds): neither the ring nor the progress line goes by it. */
 static void fit_ring(struct fanout *f, struct config *cfg)
 {
 	size_t was = cfg->ring_size;
 	char a[32], b[32];
 
-	if (f->src.size < 0)
+	if (f->src.size <= 0)
 		return;
-	if (cfg->size >= 0 && cfg->size != f->src.size)
-		warnmsg("-s %s: %s is %s; the progress line goes by that",
-			fmt_bytes((uint64_t)cfg->size, a, sizeof(a)), f->src.desc,
-			fmt_bytes((uint64_t)f->src.size, b, sizeof(b)));
+	if (cfg->progress && cfg->size >= 0 && cfg->size != f->src.size) {
+		fmt_bytes((uint64_t)cfg->size, a, sizeof(a));
+		fmt_bytes((uint64_t)f->src.size, b, sizeof(b));
+		if (!strcmp(a, b)) { /* "97.7 KiB" both: the bytes tell them apart */
+			snprintf(a, sizeof(a), "%lld bytes", (long long)cfg->size);
+			snprintf(b, sizeof(b), "%lld bytes", (long long)f->src.size);
+		}
+		warnmsg("-s %s: %s is %s; the progress line goes by that", a, f->src.desc, b);
+	}
 	if (cli_fit_ring(cfg, (uint64_t)f->src.size))
 		f->ring_default = was;
 }
@@ -858,7 +881,10 @@ static void report(struct fanout *f, const struct totals *t)
 {
 	struct tx sum = { .ops = f->shards[0].tx.ops, .n = t->tx };
 	char in[32];
-	double secs = (double)(now_ms() - f->t_start) / 1000;
+	/* From the stream's start; for one that never started (held for
+	 * subscribers until a signal or --wait-timeout) from the run's, as
+	 * --stats counts it. */
+	double secs = (double)(now_ms() - (f->held ? f->t_run : f->t_start)) / 1000;
 
 	if (f->cfg->progress) {
 		struct progress_view v;
@@ -894,6 +920,7 @@ int fanout_run(struct config *cfg)
 	struct totals t;
 
 	clock_gettime(CLOCK_REALTIME, &f.wall_start);
+	f.t_run = now_ms();
 	int rc = setup(&f, cfg);
 
 	for (size_t i = 1; rc == 0 && i < f.crew.n; i++)

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -40,7 +41,7 @@ const char *progress_line(const struct progress *p, const struct progress_view *
 		/* Rounded down: 100% only when it is all there. */
 		snprintf(part[PERCENT], sizeof(part[PERCENT]), " (%u%%)",
 			 v->total ? (unsigned)((double)v->in * 100 / (double)v->total) : 100);
-		if (p->rate >= 1 && (uint64_t)v->total > v->in)
+		if (p->rate >= 1 && (uint64_t)v->total > v->in && !v->ended)
 			snprintf(part[ETA], sizeof(part[ETA]), ", ETA %s",
 				 fmt_clock((uint64_t)((double)((uint64_t)v->total - v->in) / p->rate),
 					   c, sizeof(c)));
@@ -59,24 +60,34 @@ const char *progress_line(const struct progress *p, const struct progress_view *
 		part[drop_order[i]][0] = '\0';
 	}
 	buf[0] = '\0';
+	if (width > cols)
+		return buf; /* not even the bytes: nothing rather than part of a number */
 	for (int i = 0; i < NPARTS; i++)
 		strncat(buf, part[i], len - strlen(buf) - 1);
-	if (cols < len && strlen(buf) > cols)
-		buf[cols] = '\0';
 	return buf;
 }
 
 /* Columns the line may take on the terminal on stderr: one less than its
  * width, so that the cursor never waits in the last column (where some
- * terminals wrap at the next character); SIZE_MAX when the width is not
- * known (a pseudo-terminal nobody sized says 0). */
+ * terminals wrap at the next character).  A terminal that does not know
+ * its width (a pseudo-terminal nobody sized, some serial consoles: ioctl
+ * fails or says 0) is taken to be $COLUMNS wide when that is a width
+ * (1 to 9999), else DEFAULT_COLS (pv's default too). */
+#define DEFAULT_COLS 80
 static size_t line_cols(void)
 {
 	struct winsize ws;
 
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
-		return SIZE_MAX;
-	return (size_t)ws.ws_col - 1;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return (size_t)ws.ws_col - 1;
+	const char *env = getenv("COLUMNS");
+	char *end = NULL;
+	long cols = 0;
+	if (env && *env >= '1' && *env <= '9')
+		cols = strtol(env, &end, 10);
+	if (cols < 1 || cols > 9999 || (end && *end))
+		cols = DEFAULT_COLS;
+	return (size_t)cols - 1;
 }
 
 void progress_show(struct progress *p, const struct progress_view *v)

@@ -13,6 +13,7 @@ struct progress_view {
 	uint64_t ms;       /* since the stream started */
 	size_t active, done, failed;
 	uint64_t lag;      /* the slowest live destination's, in bytes */
+	int ended;         /* the source has ended (or was cut): nothing is left to wait for */
 };
 
 struct progress {
@@ -39,9 +40,11 @@ void progress_end(struct progress *p, const struct progress_view *v);
  * in at most cols columns (SIZE_MAX: no limit), the least needed parts
  * left out first: the slowest lag, the destination counts, the elapsed
  * time, the prefix, the total, the percentage, the ETA, the rate; the
- * bytes read stay, cut to cols if even they do not fit.  A total the
- * stream has gone past was a wrong guess (-s, a file that grew): the line
- * then shows no total, percentage or ETA rather than more than 100%.
+ * bytes read stay, and when even they do not fit the line is empty: never
+ * part of a number.  A total the stream has gone past was a wrong guess
+ * (-s, a file that grew): the line then shows no total, percentage or ETA
+ * rather than more than 100%.  Once the source has ended there is no ETA,
+ * whatever the total said.
  * Pure, for the unit tests; returns buf. */
 const char *progress_line(const struct progress *p, const struct progress_view *v, size_t cols,
 			  char *buf, size_t len);

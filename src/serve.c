@@ -639,23 +639,28 @@ static void on_sweep(struct loop_timer *t)
 	loop_timer_arm(s->loop, &s->sweep, SWEEP_MS);
 }
 
+/* The statistics so far; when is "status: " for SIGUSR1, which asks for
+ * them and gets them even under -q (as the fan-out's status line), or ""
+ * at exit, which -q keeps back. */
 static void stats(const struct server *s, const char *when)
 {
 	char b[32];
 
-	warnmsg("%s%llu connection%s, %llu response%s, %llu error response%s, "
-		"%llu connection%s failed or timed out, %s sent",
-		when, (unsigned long long)s->n.conns, plural(s->n.conns),
-		(unsigned long long)s->n.responses, plural(s->n.responses),
-		(unsigned long long)s->n.errors, plural(s->n.errors),
-		(unsigned long long)s->n.failed, plural(s->n.failed),
-		fmt_bytes(s->n.bytes, b, sizeof(b)));
+	if (!*when && log_level < 0)
+		return;
+	notice("%s%llu connection%s, %llu response%s, %llu error response%s, "
+	       "%llu connection%s failed or timed out, %s sent",
+	       when, (unsigned long long)s->n.conns, plural(s->n.conns),
+	       (unsigned long long)s->n.responses, plural(s->n.responses),
+	       (unsigned long long)s->n.errors, plural(s->n.errors),
+	       (unsigned long long)s->n.failed, plural(s->n.failed),
+	       fmt_bytes(s->n.bytes, b, sizeof(b)));
 	if (s->n.refused)
-		warnmsg("%s%llu connection%s refused (not --allow'ed)", when,
-			(unsigned long long)s->n.refused, plural(s->n.refused));
+		notice("%s%llu connection%s refused (not --allow'ed)", when,
+		       (unsigned long long)s->n.refused, plural(s->n.refused));
 	if (s->n.shed)
-		warnmsg("%s%llu idle connection%s closed to make room (--max-clients)", when,
-			(unsigned long long)s->n.shed, plural(s->n.shed));
+		notice("%s%llu idle connection%s closed to make room (--max-clients)", when,
+		       (unsigned long long)s->n.shed, plural(s->n.shed));
 }
 
 static void stop_now(struct server *s)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct source;
 struct loop;
@@ -43,6 +44,16 @@ struct source {
 	off_t size;       /* known length, or -1 */
 	const char *err_text; /* after a read error: why, when strerror would not say */
 	void *priv;
+	/* A regular file as it was when opened, so that its end can tell
+	 * whether it changed while it was read (src_fd.c); on is 0 for any
+	 * other kind of source. */
+	struct src_file {
+		int on;
+		off_t size;                 /* st_size at open, from the file's start */
+		off_t pos;                  /* the offset reading has reached */
+		struct timespec mtim, ctim; /* st_mtim and st_ctim at open */
+		char why[96];               /* err_text when it changed */
+	} file;
 };
 
 /* Open SOURCE as given on the command line.  0 or -errno; *why gets a
@@ -84,7 +95,12 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 const char *archive_member_plain(const char *name);
 char *archive_member_name(const char *path);
 
-/* "-", a regular file, a FIFO, a character device or a socket. */
+/* "-", a regular file, a FIFO, a character device or a socket.  A regular
+ * file's end is checked against the file as it was when opened: its read
+ * fails (-EIO, err_text saying which) instead of ending when the file
+ * shrank or was modified other than by growing while it was read, so that
+ * the fan-out cuts the stream rather than end it whole (the delivery rule;
+ * DELIVERY in the man page). */
 int src_fd_open(struct source *s, const char *spec, const char **why);
 /* Reading and closing a plain descriptor, for the kinds that end up with one. */
 extern const struct source_ops src_fd_ops;

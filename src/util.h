@@ -19,8 +19,8 @@ extern int log_level;
 
 /* MSG_PREFIX + message on stderr.  errmsg() always, warnmsg() unless -q,
  * info() only with -v.  notice() always too: for what a caller needs even
- * under -q, such as the address a listener got (-q silences progress and
- * warnings, never that). */
+ * under -q, such as the address a listener got, or the status SIGUSR1
+ * asks for (-q silences progress and warnings, never those). */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -288,6 +288,72 @@ sweep() {
     grep -q "^ringcast: ${DESTS[0]}: interrupted before the end of the stream (after " "$T/err"
 }
 
+# changed_push NAME ARGS...: ringcast ARGS (with its source, --rate-limited)
+# to 2 receivers in the background, stderr in $T/err, PID in PUSH_PID; waits
+# until a receiver has MARK bytes (recv.py --mark, set in MARK), so that the
+# test changes the file at a known point of the stream, not a guessed time.
+changed_push() {
+    start_receivers 2 --mark "$MARK"
+    "$RINGCAST" "$@" "${DESTS[@]}" 2> "$T/err" &
+    PUSH_PID=$!
+    PIDS+=("$PUSH_PID")
+    wait_for 30 has_lines 1 "^recv.py: [01] got $MARK$" "$T/recv.err"
+}
+
+@test "a file that shrinks while it is read (a path, stdin by sendfile): a true prefix, a reset, the sizes named, exit 1" {
+    local how name
+    MARK=500000
+    head -c 4000000 /dev/urandom > "$T/orig"
+    for how in path stdin; do
+        cp "$T/orig" "$T/in"
+        # At 1 MiB/s the file is read about where the receivers are: once
+        # one has 500,000 bytes it is cut to 300,000, behind the reader.
+        if [ "$how" = path ]; then
+            name=$T/in
+            changed_push -i "$T/in" --rate 1M
+        else
+            name=stdin
+            changed_push --rate 1M --transport sendfile < "$T/in"
+        fi
+        truncate -s 300000 "$T/in"
+        wait_exit "$PUSH_PID" 30
+        [ "$EXIT_STATUS" -eq 1 ] || { echo "$how: exit $EXIT_STATUS" >&2; cat "$T/err" >&2; false; }
+        wait_receivers 30
+        cut_prefix "$T/orig"
+        [ "$(sed -n 1p "$T/err")" = "ringcast: $name: shrank from 4000000 to 300000 bytes while it was read" ] &&
+            [ "$(sed -n 2p "$T/err")" = "ringcast: resetting the 2 destinations not finished, so that none takes a partial stream for a whole one" ] ||
+            { echo "$how:" >&2; cat "$T/err" >&2; false; }
+    done
+}
+
+@test "a file written over in place while it is read, its size the same: every receiver reset, exit 1" {
+    MARK=200000
+    head -c 2000000 /dev/urandom > "$T/in"
+    head -c 2000000 /dev/urandom > "$T/other"
+    # 2,000,000 bytes at 600 KiB/s: over 2.5 s left after the mark.
+    changed_push -i "$T/in" --rate 600K
+    dd if="$T/other" of="$T/in" conv=notrunc status=none
+    wait_exit "$PUSH_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ] || { cat "$T/err" >&2; false; }
+    wait_receivers 30
+    [ "$(grep -c " error:ConnectionResetError$" "$T/results")" -eq 2 ] || { cat "$T/results" >&2; false; }
+    [ "$(sed -n 1p "$T/err")" = "ringcast: $T/in: was modified while it was read" ]
+    grep -q "^ringcast: ${DESTS[0]}: reset: the source failed (after " "$T/err"
+}
+
+@test "a pseudo-file that ends before its size but did not change (sysfs says 4096 for a few bytes) goes through whole" {
+    local f=/sys/class/net/lo/address
+    [ -r "$f" ] || skip "$f is not there (no sysfs)"
+    [ "$(stat -c %s "$f")" -gt "$(cat "$f" | wc -c)" ]
+    cat "$f" > "$T/copy"
+    sha256sum < "$T/copy" | cut -d' ' -f1 > "$T/copy.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -i "$f" "${DESTS[@]}"
+    [ -z "$stderr" ]
+    wait_receivers 30
+    check_receivers "$T/copy.sha" "$(stat -c %s "$T/copy")"
+}
+
 @test "the source fails: every destination is named with the reason, in --stats too, and reset" {
     head -c $((4 << 20)) /dev/urandom | gzip -1 > "$T/bad.gz"
     printf '\x55' | dd of="$T/bad.gz" bs=1 seek=$((2 << 20)) conv=notrunc status=none

@@ -64,6 +64,27 @@ named_options() {
     fi
 }
 
+@test "the man page's quotes pair up: none opened inside another, none left open" {
+    command -v mandoc > /dev/null || skip "mandoc is not installed"
+    mandoc -Tutf8 "$ROOT/man/ringcast.1" | col -b > "$T/page"
+    # Quotes nested in one .Pq came out as (‘524.3 KiB, ‘64.0 MiB, ‘1.5 GiB’’’).
+    run -0 "$PY" -c '
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for open_q, close_q in (("\u2018", "\u2019"), ("\u201c", "\u201d")):
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in (open_q, close_q):
+            depth += 1 if ch == open_q else -1
+            if depth not in (0, 1):
+                print("unpaired %s: %r" % (ch, text[max(0, i - 50):i + 20]))
+                depth = max(0, min(depth, 1))
+    if depth:
+        print("left open: %s" % open_q)
+' "$T/page"
+    [ -z "$output" ] || { echo "$output" >&2; false; }
+}
+
 @test "--help's usage lines match the man page SYNOPSIS" {
     local help man
     # The man page names the arguments in lower case and folds options into [options].

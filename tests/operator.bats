@@ -114,36 +114,54 @@ no_wider() {
     awk -v max="$1" 'length($0) > max { print "wider than " max ": " $0; bad = 1 } END { exit bad }' "$2" >&2
 }
 
+# progress_fits COLS WIDTH [ENV...]: ringcast -s 4M from a gated FIFO to 2
+# receivers, on a terminal that says it is COLS columns wide, with env(1)'s
+# ENV (NAME=VALUE, -u NAME); the source holds at 1 MiB until three lines
+# were drawn.  Every line drawn must fit in WIDTH - 1 columns (WIDTH is 80
+# or 40), in the form for that width, the last one at 100%.
+progress_fits() {
+    local cols=$1 width=$2 every last
+    shift 2
+    if [ "$width" = 80 ]; then
+        # The lag and the destination counts do not fit; the rest does.
+        every="^ringcast: $SIZE_RE of 4\.0 MiB \([0-9]+%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s(, ETA [0-9:]+)?$"
+        last="^ringcast: 4\.0 MiB of 4\.0 MiB \(100%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s$"
+    else
+        # No prefix and no elapsed time; the total, percentage and ETA as they fit.
+        every="^$SIZE_RE( of 4\.0 MiB)?( \([0-9]+%\))?(, $SIZE_RE/s(, ETA [0-9:]+)?)?$"
+        last="^4\.0 MiB of 4\.0 MiB \(100%\), $SIZE_RE/s$"
+    fi
+    gated_source in $((1 << 20))
+    start_receivers 2
+    run -0 timeout 60 "$PY" "$HELPERS/onterm.py" --cols "$cols" --after 3 --touch "$T/gate" \
+        --out "$T/tty" -- env "$@" "$RINGCAST" -s 4M -i "$T/in.fifo" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+    drawn "$T/tty" > "$T/lines"
+    [ "$(wc -l < "$T/lines")" -ge 4 ] || { cat -A "$T/tty" >&2; false; }
+    no_wider $((width - 1)) "$T/lines" || { echo "$cols columns, $*" >&2; false; }
+    if grep -Evq "$every" "$T/lines"; then
+        echo "$cols columns, $*: lines not of the form: $every" >&2
+        cat "$T/lines" >&2
+        false
+    fi
+    [[ $(tail -1 "$T/lines") =~ $last ]] || { echo "$cols columns, $*:" >&2; cat "$T/lines" >&2; false; }
+}
+
 @test "progress on an 80- and a 40-column terminal: every line fits in the width less one, the least needed parts left out" {
     make_input in 4
-    local cols every last
-    for cols in 80 40; do
-        if [ "$cols" = 80 ]; then
-            # The lag and the destination counts do not fit; the rest does.
-            every="^ringcast: $SIZE_RE of 4\.0 MiB \([0-9]+%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s(, ETA [0-9:]+)?$"
-            last="^ringcast: 4\.0 MiB of 4\.0 MiB \(100%\) in [0-9]+:[0-9]{2}, $SIZE_RE/s$"
-        else
-            # No prefix and no elapsed time; the total, percentage and ETA as they fit.
-            every="^$SIZE_RE( of 4\.0 MiB)?( \([0-9]+%\))?(, $SIZE_RE/s(, ETA [0-9:]+)?)?$"
-            last="^4\.0 MiB of 4\.0 MiB \(100%\), $SIZE_RE/s$"
-        fi
-        # The source holds at 1 MiB until three lines were drawn.
-        gated_source in $((1 << 20))
-        start_receivers 2
-        run -0 timeout 60 "$PY" "$HELPERS/onterm.py" --cols "$cols" --after 3 --touch "$T/gate" \
-            --out "$T/tty" -- "$RINGCAST" -s 4M -i "$T/in.fifo" "${DESTS[@]}"
-        wait_receivers 30
-        check_receivers "$T/in.sha" $((4 << 20))
-        drawn "$T/tty" > "$T/lines"
-        [ "$(wc -l < "$T/lines")" -ge 4 ] || { cat -A "$T/tty" >&2; false; }
-        no_wider $((cols - 1)) "$T/lines"
-        if grep -Evq "$every" "$T/lines"; then
-            echo "$cols columns, lines not of the form: $every" >&2
-            cat "$T/lines" >&2
-            false
-        fi
-        [[ $(tail -1 "$T/lines") =~ $last ]] || { echo "$cols columns:" >&2; cat "$T/lines" >&2; false; }
-    done
+    progress_fits 80 80
+    progress_fits 40 40
+    # $COLUMNS is for a terminal that does not know its width, not one that does.
+    progress_fits 40 40 COLUMNS=80
+}
+
+@test "progress on a terminal that says its width is 0 (unsized): 80 columns, or \$COLUMNS when it is a width" {
+    make_input in 4
+    progress_fits 0 80 -u COLUMNS
+    progress_fits 0 40 COLUMNS=40
+    progress_fits 0 80 COLUMNS=wide
+    progress_fits 0 80 COLUMNS=0
 }
 
 @test "progress follows a terminal resized from 100 to 40 columns mid-run (TIOCSWINSZ, SIGWINCH)" {
@@ -209,6 +227,49 @@ no_wider() {
         { echo "$stderr" >&2; false; }
 }
 
+@test "-s SIZE beside a file: the warning gives bytes where the rounded sizes agree, only with a progress line; a size of 0 (/proc) takes -s, no warning" {
+    head -c 100000 /dev/urandom > "$T/f100k"
+    sha256sum < "$T/f100k" | cut -d' ' -f1 > "$T/f100k.sha"
+    # 100001 and 100000 bytes are both 97.7 KiB: the bytes tell them apart.
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -P -s 100001 -i "$T/f100k" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/f100k.sha" 100000
+    [ "${stderr_lines[0]}" = "ringcast: -s 100001 bytes: $T/f100k is 100000 bytes; the progress line goes by that" ] ||
+        { echo "$stderr" >&2; false; }
+    # No progress line (stderr is no terminal, no -P): nothing to warn about.
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -s 100001 -i "$T/f100k" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/f100k.sha" 100000
+    [ -z "$stderr" ]
+    # /proc/version says its size is 0 and holds more: -s is the total.
+    # The last line, the source ended short of it: no time left.
+    cat /proc/version > "$T/version"
+    sha256sum < "$T/version" | cut -d' ' -f1 > "$T/version.sha"
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -P -s 10K -i /proc/version "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/version.sha" "$(stat -c %s "$T/version")"
+    [ "${#stderr_lines[@]}" -eq 1 ] &&
+        [[ ${stderr_lines[0]} =~ ^"ringcast: "[0-9]+" B of 10.0 KiB ("[0-9]"%) in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
+        { echo "$stderr" >&2; false; }
+}
+
+@test "-s SIZE above what the stream turns out to be: once the source has ended the line shows no time left" {
+    make_input in 3
+    start_receivers 2
+    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 20M --rate 2M "${@:3}"' _ \
+        "$T/in" "$RINGCAST" "${DESTS[@]}"
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((3 << 20))
+    # Under way, a time left; at the end none.
+    grep -Eq "^ringcast: $SIZE_RE of 20\.0 MiB \([0-9]{1,2}%\) in 0:0[0-9], $SIZE_RE/s, ETA [0-9:]+; " <<< "$stderr" ||
+        { echo "$stderr" >&2; false; }
+    [[ ${stderr_lines[-1]} =~ ^"ringcast: 3.0 MiB of 20.0 MiB (15%) in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
+        { echo "$stderr" >&2; false; }
+}
+
 # only_listening ERRFILE [NOTE]: ERRFILE holds one line, the listening
 # address with the port start_listening took from it (PORT), a real one.
 only_listening() {
@@ -245,6 +306,51 @@ only_listening() {
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     only_listening "$T/tl.err" " for the source"
+}
+
+@test "-v's last line for a stream that never started gives the run's time, not the clock's since boot" {
+    head -c 100000 /dev/urandom > "$T/f100k"
+    # Held for a subscriber that never comes, then stopped.
+    start_listening "$T/err" -v -i "$T/f100k" -l 127.0.0.1:0
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 1 ]
+    local secs
+    secs=$(sed -n "s|^ringcast: 0 B from $T/f100k to 0 of 0 destinations in \([0-9.]*\) s$|\1|p" "$T/err")
+    [ -n "$secs" ] || { cat "$T/err" >&2; false; }
+    # At most the test's own bound on it (start_listening waits 30 s at most).
+    holds "$secs < 35"
+}
+
+@test "SIGUSR1 prints the status under -q too, in push and in serve mode" {
+    make_input in 4
+    # Push: held after 1 MiB, so that the signal comes mid-stream.
+    gated_source in $((1 << 20))
+    start_receivers 2 --mark $((1 << 20))
+    "$RINGCAST" -q -i "$T/in.fifo" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_for 30 has_lines 2 "^recv.py: [01] got $((1 << 20))$" "$T/recv.err"
+    kill -USR1 "$pid"
+    wait_for 30 grep -q "^ringcast: status: " "$T/err"
+    open_gate
+    wait_exit "$pid" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((4 << 20))
+    # That line and nothing else.
+    [ "$(wc -l < "$T/err")" -eq 1 ]
+    grep -Eq "^ringcast: status: $SIZE_RE in, 0 connecting, 0 waiting to retry, 2 streaming, 0 draining, 0 done, 0 failed, slowest lag $SIZE_RE$" "$T/err" ||
+        { cat "$T/err" >&2; false; }
+    # Serve: the statistics so far on SIGUSR1; at exit -q keeps them back.
+    start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
+    kill -USR1 "$BG_PID"
+    wait_for 30 grep -q "^ringcast: status: " "$T/srv.err"
+    kill -TERM "$BG_PID"
+    wait_exit "$BG_PID" 30
+    [ "$EXIT_STATUS" -eq 0 ]
+    [ "$(cat "$T/srv.err")" = "ringcast: listening on 127.0.0.1:$PORT (HTTP)
+ringcast: status: 0 connections, 0 responses, 0 error responses, 0 connections failed or timed out, 0 B sent" ]
 }
 
 @test "--dests-from: comments, blank lines, positional DESTs too; duplicates warned" {

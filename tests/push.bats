@@ -126,18 +126,24 @@ ring_size() {
     [ "$(ring_size)" -eq $(((1 << 20) + page)) ]
 }
 
-@test "ring sizing at the edges: an empty file, 64 KiB, 64 KiB less a byte, --max-lag, --chunk, --ring-size given, a file above the default" {
-    local page
+@test "ring sizing at the edges: an empty file and one in /proc (size 0), 64 KiB, 64 KiB less a byte, --max-lag, --chunk, --ring-size given, a file above the default" {
+    local page f
     page=$(getconf PAGESIZE)
-    # Empty: the smallest ring --ring-size takes.
+    # A size of 0 is no guide: a file in /proc says 0 and holds more.  An
+    # empty file says the same, so both get the default ring, never one
+    # "sized to the source (0 B)"; both go through whole.
     : > "$T/empty"
-    sha256sum < "$T/empty" | cut -d' ' -f1 > "$T/empty.sha"
-    start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/empty" --stats "$T/st.json" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/empty.sha" 0
-    [ "$(ring_size)" -eq $((64 << 10)) ]
-    [[ $stderr =~ $(ring_line "64.0 KiB" "0 B") ]] || { echo "$stderr" >&2; false; }
+    for f in "$T/empty" /proc/version; do
+        cat "$f" > "$T/copy"
+        sha256sum < "$T/copy" | cut -d' ' -f1 > "$T/copy.sha"
+        start_receivers 2
+        run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$f" --stats "$T/st.json" "${DESTS[@]}"
+        wait_receivers 30
+        check_receivers "$T/copy.sha" "$(stat -c %s "$T/copy")"
+        [ "$(ring_size)" -eq $((64 << 20)) ]
+        [[ $stderr =~ $(ring_line "64.0 MiB")$'\n' ]] || { echo "$f: $stderr" >&2; false; }
+        [[ $stderr != *"sized to"* ]]
+    done
     # Exactly the smallest ring: a page more; a byte less: the smallest ring.
     head -c $((64 << 10)) /dev/urandom > "$T/in"
     sha256sum < "$T/in" | cut -d' ' -f1 > "$T/in.sha"

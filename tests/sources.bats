@@ -146,6 +146,7 @@ wait_pid() {
 
 # start_httpd FILE [httpd.py options]: the test server; sets HTTPD_PORT.
 start_httpd() {
+    rm -f "$T/httpd.out" # a previous server's port must not be read as this one's
     "$PY" "$HELPERS/httpd.py" "$@" > "$T/httpd.out" &
     PIDS+=($!)
     wait_for 30 grep -q '^port ' "$T/httpd.out" || return 1

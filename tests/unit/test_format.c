@@ -83,8 +83,40 @@ static void fitted(void)
 	line(30, &mid, "12.3 MiB, 4.1 MiB/s, ETA 0:12");
 	line(20, &mid, "12.3 MiB, 4.1 MiB/s");
 	line(10, &mid, "12.3 MiB");
-	line(5, &mid, "12.3 ");
 	line(0, &mid, "");
+}
+
+/* A terminal too narrow for the bytes read shows nothing rather than part
+ * of a number ("19.1 " without its unit); from their width on, the bytes,
+ * and more only as whole parts. */
+static void narrow(void)
+{
+	struct progress_view v = mid;
+
+	for (size_t cols = 1; cols <= 12; cols++)
+		line(cols, &mid, cols < 8 ? "" : "12.3 MiB");
+	v.in = 0;
+	line(2, &v, "");
+	line(3, &v, "0 B");
+	line(12, &v, "0 B");
+	v.in = 1000;
+	v.total = 1000;
+	line(5, &v, "");
+	line(6, &v, "1000 B");
+}
+
+/* Once the source has ended there is nothing left to wait for: no ETA,
+ * even where the total said more would come (-s too large, a stream cut). */
+static void ended(void)
+{
+	struct progress_view v = mid;
+
+	v.ended = 1;
+	line(SIZE_MAX, &v, "ringcast: 12.3 MiB of 64.0 MiB (19%) in 0:03, 4.1 MiB/s; "
+			   "3 active, 0 done, 0 failed; slowest lag 1.2 MiB");
+	line(39, &v, "12.3 MiB of 64.0 MiB (19%), 4.1 MiB/s");
+	v.ended = 0;
+	line(39, &v, "12.3 MiB (19%), 4.1 MiB/s, ETA 0:12");
 }
 
 static void totals(void)
@@ -113,6 +145,8 @@ int main(void)
 {
 	bytes();
 	fitted();
+	narrow();
+	ended();
 	totals();
 	return tap_done();
 }
