@@ -14,8 +14,8 @@
 /* Verbosity set once from the command line: -1 quiet, 0 normal, 1+ verbose. */
 extern int log_level;
 
-/* "ringcast: " + message on stderr.  errmsg() always, warnmsg() unless -q,
- * info() only with -v. */
+/* "ringcast: " + message on stderr, one line, escaped as text_escape does
+ * (text.h).  errmsg() always, warnmsg() unless -q, info() only with -v. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
