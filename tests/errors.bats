@@ -104,6 +104,12 @@ listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
     [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 1: destination '9000': missing host $dest_forms" ]
 }
 
+@test "--dests-from: a line with control bytes is shown escaped, like every name from outside" {
+    printf 'bad\033[31mhost\n' > "$T/fleet"
+    run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 1: destination 'bad\\x1b[31mhost': missing port $dest_forms" ]
+}
+
 @test "sources: a scheme no source speaks, and tcp:// and tcp-listen:// forms, with the forms accepted" {
     run -2 timeout 10 "$RINGCAST" -i udp://127.0.0.1:9000 127.0.0.1:9
     [ "$output" = "ringcast: udp://127.0.0.1:9000: unsupported scheme 'udp://' (expected -, a file, tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, ftps, file, sftp or scp)" ]
