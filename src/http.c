@@ -438,10 +438,10 @@ static int time_at(const char *p, struct tm *tm)
 	tm->tm_hour = two(p);
 	tm->tm_min = two(p + 3);
 	tm->tm_sec = two(p + 6);
-	return p[2] == ':' && p[5] == ':' && tm->tm_hour >= 0 && tm->tm_hour <= 23 &&
-		       tm->tm_min >= 0 && tm->tm_min <= 59 && tm->tm_sec >= 0 && tm->tm_sec <= 60
-		       ? 0
-		       : -1;
+	if (p[2] != ':' || p[5] != ':' || tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 ||
+	    tm->tm_min > 59 || tm->tm_sec < 0 || tm->tm_sec > 60)
+		return -1;
+	return 0;
 }
 
 static int days_in_month(int year, int mon)

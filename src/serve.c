@@ -307,7 +307,8 @@ static void respond(struct client *c, const struct http_req *r)
 		return;
 	}
 	/* Ranges are for GET only (RFC 9110, 14.2). */
-	int rr = r->method == HTTP_GET && http_if_range(r, b->etag, b->mtime, b->mtime_strong, s->date_sec)
+	int rr = r->method == HTTP_GET &&
+			 http_if_range(r, b->etag, b->mtime, b->mtime_strong, s->date_sec)
 			 ? http_range(r->range, b->size, &first, &last)
 			 : 0;
 	if (rr < 0) {

@@ -143,10 +143,11 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
  * redirects, authentication rounds and the final one alike, and for FTP
  * the server's replies (CURLOPT_HEADERFUNCTION(3)).  An HTTP head ends
  * with an empty line; it is the final one when its status is 2xx, or 3xx
- * without a Location for curl to follow (RFC 9110 section 15.4).  Errors
- * (400 and up) are left to CURLOPT_FAILONERROR, which ends the transfer;
- * a 401 that curl answers with credentials is not final either.  The
- * status line is kept for the message. */
+ * without a Location for curl to follow (RFC 9110 section 15.4), which
+ * wait_head then refuses (not_content).  Errors (400 and up) are left to
+ * CURLOPT_FAILONERROR, which ends the transfer; a 401 that curl answers
+ * with credentials is not final either.  The status line is kept for the
+ * message. */
 static size_t header_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct csrc *c = userp;
@@ -255,13 +256,14 @@ static const char *not_content(struct csrc *c, char *reason, size_t len)
 {
 	long code = 0;
 
-	if (!c->status[0] || curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
+	if (!c->status[0] ||
+	    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
 	    (code >= 200 && code < 300))
 		return NULL;
 	const char *st = http_status(c);
+	int unfollowed = code >= 300 && code < 400 && code != 304 && !c->location;
 	snprintf(reason, len, "%s (%sonly a 2xx response is streamed)", st ? st : c->status,
-		 code >= 300 && code < 400 && code != 304 && !c->location ? "no Location to follow; "
-									   : "");
+		 unfollowed ? "no Location to follow; " : "");
 	return reason;
 }
 
