@@ -75,7 +75,8 @@ static const char *last_segment(const char *p, const char *end)
  * as a request path is (kept as it is if it would decode to '/', NUL, "." or
  * ".."); "stdin" for -; "index" when that leaves nothing (a URL that ends in
  * '/').  Never empty, so no blob ever takes the path '/' (serve.c lists the
- * blobs there).  NULL when out of memory. */
+ * blobs there); "." or ".." (a URL's raw last segment) are refused by the
+ * caller.  NULL when out of memory. */
 static char *blob_name(const char *spec)
 {
 	const char *end = spec + strlen(spec), *start;
@@ -95,6 +96,24 @@ static char *blob_name(const char *spec)
 		start = last_segment(spec, end);
 	}
 	return start == end ? strdup("index") : strndup(start, (size_t)(end - start));
+}
+
+/* Last-Modified of a blob whose content was read by now, from a file or
+ * archive member modified at t (seconds) when known (known), else at now.
+ * Never later than now: an origin server must not send a Last-Modified
+ * later than its Date, and a future time is replaced (RFC 9110, 8.8.2.1);
+ * the load time is what replaces it, since the blob never changes after it
+ * and every Date sent is later, and so the same value is sent and compared
+ * (If-Modified-Since, If-Range) for as long as the blob is served.  Strong
+ * (8.8.2.2) only for a known time whose second had passed by then: a file
+ * changed again within its mtime's second, after we read it, would keep it;
+ * a load time, or a future time replaced by it, is weak. */
+static void set_mtime(struct blob *b, int64_t t, int known)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	b->mtime = known ? MIN(t, now) : now;
+	b->mtime_strong = known && b->mtime < now;
 }
 
 /* FNV-1a, 64 bits: the content's part of the ETag. */
@@ -185,23 +204,35 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 	struct source_opts o = *opts;
 
 	*b = (struct blob){ .fd = -1 };
+	if (!(b->name = blob_name(spec))) {
+		errmsg("%s: %s", spec, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	/* A URL's last segment may be "." or "..", and a link to such a name
+	 * would not fetch it: a client resolves dot segments away (RFC 3986,
+	 * 5.2.4), "/.." to "/".  Refused before it is fetched.  (A path that
+	 * ends so is a directory, which source_open refuses.) */
+	if (src_curl_is_url(spec) && (!strcmp(b->name, ".") || !strcmp(b->name, ".."))) {
+		errmsg("%s: cannot serve a BLOB named '%s' (its last path segment): a client "
+		       "would fetch / instead; give the URL without the dot segment", spec, b->name);
+		blob_free(b);
+		return -EINVAL;
+	}
+	b->type = blob_type(b->name);
 	/* Its own loop: loading happens before serving starts. */
-	if (!(o.loop = loop_new()))
-		return -errno;
+	if (!(o.loop = loop_new())) {
+		int e = errno;
+		blob_free(b);
+		return -e;
+	}
 	int rc = source_open(&s, spec, &o, &why);
 	if (rc < 0) {
 		errmsg("%s: %s", spec, why ? why : strerror(-rc));
 		loop_free(o.loop);
+		blob_free(b);
 		return rc;
 	}
-	if (!(b->name = blob_name(spec))) {
-		s.ops->close(&s);
-		loop_free(o.loop);
-		return -ENOMEM;
-	}
-	b->type = blob_type(b->name);
 	int file = fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode);
-	b->mtime = file ? (int64_t)st.st_mtime : (int64_t)time(NULL);
 	b->fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct src_reader r = { &s, o.loop };
 	rc = b->fd < 0 ? -errno : copy_in(source_rd, &r, b->fd, &b->size, &hash);
@@ -209,9 +240,7 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
 	s.ops->close(&s);
 	loop_free(o.loop);
-	/* Whole seconds: a file changed again within its mtime's second, after
-	 * we read it, would keep that mtime. */
-	b->mtime_strong = file && b->mtime < (int64_t)time(NULL);
+	set_mtime(b, file ? (int64_t)st.st_mtime : 0, file);
 	if (rc < 0 || (rc = finish(b, hash, spec)) < 0)
 		goto fail;
 	return 0;
@@ -240,13 +269,13 @@ static int add_member(void *arg, char *name, int64_t mtime,
 		      ssize_t (*rd)(void *ctx, void *buf, size_t len), void *ctx)
 {
 	struct unpack *u = arg;
-	struct blob b = { .fd = -1, .name = name, .type = blob_type(name), .mtime = mtime };
+	struct blob b = { .fd = -1, .name = name, .type = blob_type(name) };
 	uint64_t hash = 0;
 	int rc;
 
 	b.fd = memfd_create("ringcast-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	rc = b.fd < 0 ? -errno : copy_in(rd, ctx, b.fd, &b.size, &hash);
-	b.mtime_strong = mtime < (int64_t)time(NULL);
+	set_mtime(&b, mtime, 1);
 	if (rc == 0)
 		rc = finish(&b, hash, u->spec);
 	if (rc == 0)

@@ -15,7 +15,10 @@ struct blob {
 	int fd;            /* the sealed memfd */
 	const uint8_t *map; /* a read-only mapping of it (NULL when empty) */
 	uint64_t size;
-	int64_t mtime;     /* the file's, or the time it was loaded */
+	/* Last-Modified: the file's or member's modification time, or the time
+	 * it was loaded when that is unknown or in the future (RFC 9110,
+	 * 8.8.2.1: never later than the Date of a response). */
+	int64_t mtime;
 	/* Last-Modified may serve as a strong validator (RFC 9110, 8.8.2.2, for
 	 * If-Range): only a file's or archive member's mtime whose second had
 	 * passed when the blob was loaded, never a load time. */

@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "src.h"
+#include "text.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -186,12 +187,14 @@ static void usage(FILE *f)
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	char line[512];
+	char line[512], shown[4 * sizeof(line)];
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ringcast: %s\nTry 'ringcast --help' for more information.\n", line);
+	/* Escaped as every message is (util.c): a --dests-from line is a file's. */
+	fprintf(stderr, "ringcast: %s\nTry 'ringcast --help' for more information.\n",
+		text_escape(line, shown, sizeof(shown)));
 	exit(2);
 }
 

@@ -58,20 +58,53 @@ static int list_has(struct http_span v, const char *tok)
 	return 0;
 }
 
-static int parse_request_line(const char *p, const char *nl, struct http_req *r)
+/* The method token at the start of a request line [p, end), into r: the
+ * position after it and the space that ends it, or NULL if there is none. */
+static const char *parse_method(const char *p, const char *end, struct http_req *r)
 {
-	const char *end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
 	const char *m = p;
 
 	while (p < end && is_tchar((unsigned char)*p))
 		p++;
 	if (p == m || p == end || *p != ' ')
-		return -400;
+		return NULL;
 	size_t mlen = (size_t)(p - m);
 	r->method = mlen == 3 && !memcmp(m, "GET", 3)    ? HTTP_GET
 		    : mlen == 4 && !memcmp(m, "HEAD", 4) ? HTTP_HEAD
 							 : HTTP_OTHER;
-	const char *t = ++p;
+	return p + 1;
+}
+
+/* The path of the request target [t, tend) (RFC 9112, 3.2): origin-form as
+ * it is; absolute-form, which a server must accept (3.2.2), for the http
+ * and https schemes in any case: "scheme://" and the authority, which ends
+ * at the first '/' or '?' (RFC 3986, 3.2), are skipped, and an empty path
+ * is "/" (RFC 9110, 4.2.3).  Any other target is kept as it is: it does not
+ * start with '/', so it names no blob.  The query is cut off either way. */
+static struct http_span target_path(const char *t, const char *tend)
+{
+	size_t n = (size_t)(tend - t), skip = 0;
+
+	if (n >= 7 && !strncasecmp(t, "http://", 7))
+		skip = 7;
+	else if (n >= 8 && !strncasecmp(t, "https://", 8))
+		skip = 8;
+	for (t += skip; skip && t < tend && *t != '/' && *t != '?'; t++)
+		;
+	const char *q = memchr(t, '?', (size_t)(tend - t));
+	const char *e = q ? q : tend;
+	if (skip && e == t)
+		return (struct http_span){ "/", 1 };
+	return (struct http_span){ t, (size_t)(e - t) };
+}
+
+static int parse_request_line(const char *p, const char *nl, struct http_req *r)
+{
+	const char *end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+
+	if (!(p = parse_method(p, end, r)))
+		return -400;
+	const char *t = p;
 	while (p < end && *p != ' ') {
 		/* A fragment is never sent (RFC 9112, 3.2): '#' cannot be in a target. */
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
@@ -87,15 +120,36 @@ static int parse_request_line(const char *p, const char *nl, struct http_req *r)
 	if (p[5] != '1')
 		return -505;
 	r->minor = p[7] - '0';
+	r->path = target_path(t, tend);
+	return 0;
+}
 
-	/* absolute-form: skip scheme://authority */
-	if (*t != '/' && tend - t > 7 && !strncasecmp(t, "http://", 7)) {
-		const char *s = memchr(t + 7, '/', (size_t)(tend - t - 7));
-		t = s ? s : tend;
-	}
-	/* The path ends at the first '?'; the query is not ours to read. */
-	const char *q = memchr(t, '?', (size_t)(tend - t));
-	r->path = (struct http_span){ t, (size_t)((q ? q : tend) - t) };
+/* A request line [p, end) longer than max_head: 414 if it is its target
+ * that makes it so, running to the end or followed by no more than a
+ * version (" HTTP/1.1\r") (RFC 9112, 3), else 400 (a method or version that
+ * long is no HTTP).  Its method goes into r all the same. */
+static int long_request_line(const char *p, const char *end, struct http_req *r)
+{
+	const char *t = parse_method(p, end, r);
+	const char *sp = t && t < end ? memchr(t, ' ', (size_t)(end - t)) : NULL;
+
+	return t && t < end && (!sp || end - sp <= 10) ? -414 : -400;
+}
+
+/* A field that is not a list (RFC 9110, 5.3) has value v on one more line:
+ * the first is kept; from a second on, the combination, a list, is no
+ * valid value, and "," stands for it (http.h). */
+static void set_single(struct http_span *f, struct http_span v)
+{
+	*f = f->p ? (struct http_span){ ",", 1 } : v;
+}
+
+/* One more line of a list field: 0, or -431 past HTTP_LIST_LINES. */
+static int add_line(struct http_list *l, struct http_span v)
+{
+	if (l->n == HTTP_LIST_LINES)
+		return -431;
+	l->line[l->n++] = v;
 	return 0;
 }
 
@@ -109,14 +163,15 @@ int http_parse(const char *buf, size_t len, size_t max_head, struct http_req *r)
 		p++;
 
 	const char *nl = line_end(p, end);
+	if (nl && (size_t)(nl - buf) >= max_head)
+		return long_request_line(p, nl, r);
 	if (!nl)
-		return len >= max_head ? -431 : 0;
+		return len < max_head ? 0 : long_request_line(p, end, r);
 	int rc = parse_request_line(p, nl, r);
 	if (rc)
 		return rc;
 
-	int hosts = 0;
-	struct http_span conn = { 0 };
+	int hosts = 0, conn_close = 0, keep_alive = 0;
 	for (p = nl + 1;; p = nl + 1) {
 		if ((size_t)(p - buf) > max_head)
 			return -431;
@@ -138,25 +193,29 @@ int http_parse(const char *buf, size_t len, size_t max_head, struct http_req *r)
 			if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
 				return -400;
 
-		if (span_is(name, "Host"))
+		if (span_is(name, "Host")) {
 			hosts++;
-		else if (span_is(name, "Connection"))
-			conn = v;
-		else if (span_is(name, "Range"))
-			r->range = v;
-		else if (span_is(name, "If-Match"))
-			r->if_match = v;
-		else if (span_is(name, "If-Unmodified-Since"))
-			r->if_unmodified_since = v;
-		else if (span_is(name, "If-None-Match"))
-			r->if_none_match = v;
-		else if (span_is(name, "If-Modified-Since"))
-			r->if_modified_since = v;
-		else if (span_is(name, "If-Range"))
-			r->if_range = v;
-		else if (span_is(name, "Transfer-Encoding"))
+		} else if (span_is(name, "Connection")) {
+			/* A list: its lines add up (RFC 9110, 5.3). */
+			conn_close |= list_has(v, "close");
+			keep_alive |= list_has(v, "keep-alive");
+		} else if (span_is(name, "Range")) {
+			set_single(&r->range, v);
+		} else if (span_is(name, "If-Match")) {
+			if ((rc = add_line(&r->if_match, v)) < 0)
+				return rc;
+		} else if (span_is(name, "If-Unmodified-Since")) {
+			set_single(&r->if_unmodified_since, v);
+		} else if (span_is(name, "If-None-Match")) {
+			if ((rc = add_line(&r->if_none_match, v)) < 0)
+				return rc;
+		} else if (span_is(name, "If-Modified-Since")) {
+			set_single(&r->if_modified_since, v);
+		} else if (span_is(name, "If-Range")) {
+			set_single(&r->if_range, v);
+		} else if (span_is(name, "Transfer-Encoding")) {
 			r->has_body = 1;
-		else if (span_is(name, "Content-Length")) {
+		} else if (span_is(name, "Content-Length")) {
 			if (v.len == 0)
 				return -400;
 			for (size_t i = 0; i < v.len; i++) {
@@ -169,10 +228,8 @@ int http_parse(const char *buf, size_t len, size_t max_head, struct http_req *r)
 	}
 	if (r->minor >= 1 && hosts != 1)
 		return -400; /* RFC 9112, 3.2: exactly one Host in HTTP/1.1 */
-	if (conn.p)
-		r->keep_alive = r->minor >= 1 ? !list_has(conn, "close") : list_has(conn, "keep-alive");
-	else
-		r->keep_alive = r->minor >= 1;
+	/* RFC 9112, 9.3: 1.1 stays open unless "close"; 1.0 only with "keep-alive". */
+	r->keep_alive = !conn_close && (r->minor >= 1 || keep_alive);
 	size_t head = (size_t)(nl + 1 - buf);
 	return head > max_head ? -431 : (int)head;
 }
@@ -262,30 +319,40 @@ next:
 	return 0;
 }
 
-int http_preconditions(const struct http_req *r, const char *etag, int64_t mtime)
+/* Does any line of an If-Match or If-None-Match field list etag? */
+static int list_match(const struct http_list *l, const char *etag, int strong)
+{
+	for (int i = 0; i < l->n; i++)
+		if (http_etag_match(l->line[i], etag, strong))
+			return 1;
+	return 0;
+}
+
+int http_preconditions(const struct http_req *r, const char *etag, int64_t mtime, int64_t now)
 {
 	int get = r->method == HTTP_GET || r->method == HTTP_HEAD;
 
-	if (r->if_match.p) {
-		if (!http_etag_match(r->if_match, etag, 1))
+	if (r->if_match.n) {
+		if (!list_match(&r->if_match, etag, 1))
 			return 412;
 	} else {
-		int64_t t = http_parse_date(r->if_unmodified_since);
-		if (t >= 0 && mtime > t)
+		int64_t t = http_parse_date(r->if_unmodified_since, now);
+		if (t != HTTP_NO_DATE && mtime > t)
 			return 412;
 	}
-	if (r->if_none_match.p) {
-		if (http_etag_match(r->if_none_match, etag, 0))
+	if (r->if_none_match.n) {
+		if (list_match(&r->if_none_match, etag, 0))
 			return get ? 304 : 412;
 	} else if (get) {
-		int64_t t = http_parse_date(r->if_modified_since);
-		if (t >= 0 && mtime <= t)
+		int64_t t = http_parse_date(r->if_modified_since, now);
+		if (t != HTTP_NO_DATE && mtime <= t)
 			return 304;
 	}
 	return 0;
 }
 
-int http_if_range(const struct http_req *r, const char *etag, int64_t mtime, int mtime_strong)
+int http_if_range(const struct http_req *r, const char *etag, int64_t mtime, int mtime_strong,
+		  int64_t now)
 {
 	struct http_span v = r->if_range;
 
@@ -295,8 +362,8 @@ int http_if_range(const struct http_req *r, const char *etag, int64_t mtime, int
 		return v.len == strlen(etag) && !memcmp(v.p, etag, v.len);
 	if (v.len > 1 && v.p[0] == 'W' && v.p[1] == '/')
 		return 0; /* a weak entity-tag never matches strongly */
-	int64_t t = http_parse_date(v);
-	return mtime_strong && t >= 0 && t == mtime;
+	int64_t t = http_parse_date(v, now);
+	return mtime_strong && t != HTTP_NO_DATE && t == mtime;
 }
 
 static int hexval(char ch)
@@ -334,7 +401,10 @@ int http_decode_path(struct http_span path, char *out, size_t cap)
 
 static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const days[7] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+				     "Friday", "Saturday", "Sunday" };
 
+/* Two digits at p as a number, or -1. */
 static int two(const char *p)
 {
 	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
@@ -342,28 +412,96 @@ static int two(const char *p)
 	return (p[0] - '0') * 10 + p[1] - '0';
 }
 
-int64_t http_parse_date(struct http_span s)
+/* Is [p, p + n) a day name: the first three letters of one (n 3), or a
+ * whole one? */
+static int is_day(const char *p, size_t n)
 {
-	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
-	const char *p = s.p;
-	struct tm tm = { .tm_mon = -1 };
+	for (int i = 0; i < 7; i++)
+		if ((n == 3 || n == strlen(days[i])) && !memcmp(p, days[i], n))
+			return 1;
+	return 0;
+}
 
-	if (!p || s.len != 29 || p[3] != ',' || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' ||
-	    p[16] != ' ' || p[19] != ':' || p[22] != ':' || memcmp(p + 25, " GMT", 4))
-		return -1;
+/* The month named at p (three letters), 0 to 11, or -1. */
+static int month_at(const char *p)
+{
 	for (int i = 0; i < 12; i++)
-		if (!memcmp(p + 8, months[i], 3))
-			tm.tm_mon = i;
-	int yh = two(p + 12), yl = two(p + 14);
-	tm.tm_mday = two(p + 5);
-	tm.tm_hour = two(p + 17);
-	tm.tm_min = two(p + 20);
-	tm.tm_sec = two(p + 23);
-	if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || yh < 0 || yl < 0 ||
-	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
-	    tm.tm_sec < 0 || tm.tm_sec > 60)
+		if (!memcmp(p, months[i], 3))
+			return i;
+	return -1;
+}
+
+/* "hh:mm:ss" at p into tm (RFC 9110, 5.6.7: a second may be 60, a leap
+ * second); 0 or -1. */
+static int time_at(const char *p, struct tm *tm)
+{
+	tm->tm_hour = two(p);
+	tm->tm_min = two(p + 3);
+	tm->tm_sec = two(p + 6);
+	if (p[2] != ':' || p[5] != ':' || tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 ||
+	    tm->tm_min > 59 || tm->tm_sec < 0 || tm->tm_sec > 60)
 		return -1;
-	tm.tm_year = yh * 100 + yl - 1900;
+	return 0;
+}
+
+static int days_in_month(int year, int mon)
+{
+	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return n[mon] + (mon == 1 && leap);
+}
+
+int64_t http_parse_date(struct http_span s, int64_t now)
+{
+	const char *p = s.p, *comma;
+	struct tm tm = { 0 };
+	int year, mon, mday;
+
+	if (!p || s.len < 24)
+		return HTTP_NO_DATE;
+	if (s.len == 29 && p[3] == ',') {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		if (!is_day(p, 3) || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' || p[16] != ' ' ||
+		    memcmp(p + 25, " GMT", 4) || time_at(p + 17, &tm) < 0 || two(p + 12) < 0 ||
+		    two(p + 14) < 0)
+			return HTTP_NO_DATE;
+		mday = two(p + 5);
+		mon = month_at(p + 8);
+		year = two(p + 12) * 100 + two(p + 14);
+	} else if (s.len == 24 && p[3] == ' ') {
+		/* asctime: "Sun Nov  6 08:49:37 1994", the day as 2DIGIT or SP DIGIT */
+		if (!is_day(p, 3) || p[7] != ' ' || p[10] != ' ' || p[19] != ' ' ||
+		    time_at(p + 11, &tm) < 0 || two(p + 20) < 0 || two(p + 22) < 0)
+			return HTTP_NO_DATE;
+		mday = p[8] != ' ' ? two(p + 8) : p[9] >= '1' && p[9] <= '9' ? p[9] - '0' : -1;
+		mon = month_at(p + 4);
+		year = two(p + 20) * 100 + two(p + 22);
+	} else if ((comma = memchr(p, ',', s.len)) && s.len - (size_t)(comma - p) == 24) {
+		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
+		const char *d = comma + 2;
+		if (!is_day(p, (size_t)(comma - p)) || comma - p == 3 || comma[1] != ' ' ||
+		    d[2] != '-' || d[6] != '-' || d[9] != ' ' || memcmp(d + 18, " GMT", 4) ||
+		    time_at(d + 10, &tm) < 0 || two(d + 7) < 0)
+			return HTTP_NO_DATE;
+		mday = two(d);
+		mon = month_at(d + 3);
+		/* The two-digit year: in now's century, unless that is more
+		 * than 50 years ahead (RFC 9110, 5.6.7). */
+		struct tm nt;
+		time_t tn = (time_t)now;
+		int this_year = gmtime_r(&tn, &nt) ? nt.tm_year + 1900 : 1970;
+		year = this_year - this_year % 100 + two(d + 7);
+		if (year > this_year + 50)
+			year -= 100;
+	} else {
+		return HTTP_NO_DATE;
+	}
+	if (mon < 0 || mday < 1 || mday > days_in_month(year, mon))
+		return HTTP_NO_DATE;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = mday;
 	return (int64_t)timegm(&tm);
 }
 

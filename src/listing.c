@@ -1,4 +1,5 @@
 #include "listing.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,44 +32,6 @@ char *listing_href(const char *name)
 	return out;
 }
 
-/* The UTF-8 sequence at p (n bytes left, n > 0): its length, with its code
- * point in *cp, or 0 if it is not a valid one (RFC 3629, 4: no overlong
- * forms, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, size_t n, unsigned *cp)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		*cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-		*cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-		*cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-		*cp = *cp << 6 | (p[i] & 0x3f);
-	}
-	return len;
-}
-
 /* Characters an HTML document may not hold as text (HTML's "control" and
  * "noncharacter" input stream errors). */
 static int shows_as_replacement(unsigned cp)
@@ -85,7 +48,7 @@ static void put_text(FILE *f, const char *s)
 
 	while (n > 0) {
 		unsigned cp;
-		size_t len = utf8_seq(p, n, &cp);
+		size_t len = text_utf8_seq(p, n, &cp);
 		if (len == 0 || shows_as_replacement(cp)) {
 			fputs("\xef\xbf\xbd", f); /* U+FFFD, for one byte or one character */
 			len = len ? len : 1;

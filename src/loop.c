@@ -188,23 +188,20 @@ static int next_timer(struct loop *l)
 	return next <= now ? 0 : (int)MIN(next - now, 60000);
 }
 
-/* Timers, the hook, one wait of at most max_ms (-1: until something
- * happens), and the callbacks of what it found.  The wait is computed
- * after the hook, which may arm timers of its own.  A timer that ran is
- * something that happened: the wait is then only a look, so that a caller
- * of loop_once sees what the timer did (a URL that failed in curl's timer
- * callback, with no socket left to wake the wait). */
+/* The hook, one wait of at most max_ms (-1: until something happens), the
+ * callbacks of what it found, and the timers that are due.  The wait is
+ * computed after the hook, which may arm timers of its own.  No callback
+ * runs between the last one and the return: a caller of loop_once that
+ * waits for what a callback brings (a curl transfer that ends on its timer,
+ * with no socket left to wake the next wait) sees it at once. */
 static int loop_pass(struct loop *l, int max_ms)
 {
 	struct epoll_event ev[LOOP_BATCH];
 
-	int ran = run_timers(l);
-	if (l->stop)
-		return 0;
 	int more = l->hook && l->hook(l->hook_arg);
 	if (l->stop)
 		return 0;
-	int timeout = more || ran ? 0 : next_timer(l);
+	int timeout = more ? 0 : next_timer(l);
 	if (max_ms >= 0 && (timeout < 0 || timeout > max_ms))
 		timeout = max_ms;
 	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
@@ -217,6 +214,8 @@ static int loop_pass(struct loop *l, int max_ms)
 		if (io->fd >= 0)
 			io->cb(io, ev[i].events);
 	}
+	if (!l->stop)
+		run_timers(l);
 	return 0;
 }
 

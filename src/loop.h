@@ -58,8 +58,9 @@ void loop_set_hook(struct loop *l, int (*hook)(void *arg), void *arg);
 /* Dispatch until loop_stop(); returns 0, or -errno if epoll_wait failed. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
-/* One pass of loop_run, waiting at most max_ms, and not at all when a timer
- * ran in it: something happened; 0 or -errno. */
+/* One pass of loop_run: the hook, a wait of at most max_ms, then the
+ * callbacks of what came and of the timers that are due, and nothing after
+ * them, so a caller may test at once what they changed; 0 or -errno. */
 int loop_once(struct loop *l, int max_ms);
 
 #endif

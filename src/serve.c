@@ -227,6 +227,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 505: return "HTTP Version Not Supported";
@@ -292,7 +293,7 @@ static void respond(struct client *c, const struct http_req *r)
 	uint64_t first = 0, last = 0;
 
 	/* RFC 9110, 13.2.2: the preconditions, then If-Range, then Range. */
-	int cond = http_preconditions(r, b->etag, b->mtime);
+	int cond = http_preconditions(r, b->etag, b->mtime, s->date_sec);
 	if (cond == 412) {
 		respond_error(c, 412, head_only, 0);
 		return;
@@ -308,7 +309,8 @@ static void respond(struct client *c, const struct http_req *r)
 		return;
 	}
 	/* Ranges are for GET only (RFC 9110, 14.2). */
-	int rr = r->method == HTTP_GET && http_if_range(r, b->etag, b->mtime, b->mtime_strong)
+	int rr = r->method == HTTP_GET &&
+			 http_if_range(r, b->etag, b->mtime, b->mtime_strong, s->date_sec)
 			 ? http_range(r->range, b->size, &first, &last)
 			 : 0;
 	if (rr < 0) {
@@ -763,6 +765,18 @@ static int add_blob(void *arg, struct blob *b)
 		errmsg("%s: another BLOB is already served at %s", s->loading, href);
 		free(href);
 		return -EEXIST;
+	}
+	/* The smallest request for it, "GET HREF HTTP/1.1", an empty Host and
+	 * the blank line, must fit in --max-header, or no client can fetch it
+	 * (a long archive member's path, a name of many bytes that need
+	 * escaping): refused now rather than listed with a link that gets 414. */
+	size_t need = strlen("GET  HTTP/1.1\r\nHost:\r\n\r\n") + strlen(href);
+	if (s->cfg->http && need > s->cfg->max_header) {
+		errmsg("%s: %.60s%s cannot be fetched: a request for it takes %zu bytes or more, and "
+		       "--max-header is %zu", s->loading, href, strlen(href) > 60 ? "..." : "", need,
+		       s->cfg->max_header);
+		free(href);
+		return -EINVAL;
 	}
 	struct served *n = realloc(s->blobs, (s->nblobs + 1) * sizeof(*n));
 	if (!n) {

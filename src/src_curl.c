@@ -144,10 +144,11 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
  * redirects, authentication rounds and the final one alike, and for FTP
  * the server's replies (CURLOPT_HEADERFUNCTION(3)).  An HTTP head ends
  * with an empty line; it is the final one when its status is 2xx, or 3xx
- * without a Location for curl to follow (RFC 9110 section 15.4).  Errors
- * (400 and up) are left to CURLOPT_FAILONERROR, which ends the transfer;
- * a 401 that curl answers with credentials is not final either.  The
- * status line is kept for the message. */
+ * without a Location for curl to follow (RFC 9110 section 15.4), which
+ * wait_head then refuses (not_content).  Errors (400 and up) are left to
+ * CURLOPT_FAILONERROR, which ends the transfer; a 401 that curl answers
+ * with credentials is not final either.  The status line is kept for the
+ * message. */
 static size_t header_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct csrc *c = userp;
@@ -219,25 +220,52 @@ static void on_resume(struct loop_timer *t)
 	check_done(c);
 }
 
+/* The last HTTP status line without its version ("404 Not Found"), or
+ * "HTTP status 404" when it has no reason phrase (HTTP/2 has none, HTTP/1.1
+ * may omit it: RFC 9112 section 4), since "404" alone says little.  NULL if
+ * there was none.  Points into c. */
+static const char *http_status(struct csrc *c)
+{
+	const char *code = strchr(c->status, ' ');
+
+	if (!code || !code[1])
+		return NULL;
+	code++;
+	if (!strchr(code, ' ')) {
+		snprintf(c->errbuf, sizeof(c->errbuf), "HTTP status %s", code);
+		return c->errbuf;
+	}
+	return code;
+}
+
 /* Why the transfer failed, in the words of the missing-file message: the
- * server's status ("404 Not Found") for an HTTP error, else curl's own
- * reason.  Points into c, or to a static string. */
+ * server's status for an HTTP error, else curl's own reason.  Points into
+ * c, or to a static string. */
 static const char *fail_reason(struct csrc *c)
 {
-	if (c->result == CURLE_HTTP_RETURNED_ERROR && c->status[0]) {
-		const char *code = strchr(c->status, ' ');
-		if (code && code[1]) {
-			code++;
-			/* No reason phrase (HTTP/2 has none, HTTP/1.1 may
-			 * omit it: RFC 9112 section 4): "404" alone says little. */
-			if (!strchr(code, ' ')) {
-				snprintf(c->errbuf, sizeof(c->errbuf), "HTTP status %s", code);
-				return c->errbuf;
-			}
-			return code;
-		}
-	}
-	return c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+	const char *st = c->result == CURLE_HTTP_RETURNED_ERROR ? http_status(c) : NULL;
+
+	return st ? st : c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+}
+
+/* Why an HTTP transfer that curl took for a success is none, or NULL: only
+ * a final 2xx response carries the representation (RFC 9110, 15.3), and a
+ * 3xx that curl did not follow (no Location, or 304), a 1xx and anything
+ * else would be streamed as if it were the content.  reason has room for
+ * it. */
+static const char *not_content(struct csrc *c, char *reason, size_t len)
+{
+	long code = 0;
+
+	if (!c->status[0] ||
+	    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
+	    (code >= 200 && code < 300))
+		return NULL;
+	const char *st = http_status(c);
+	int unfollowed = code >= 300 && code < 400 && code != 304 && !c->location;
+	snprintf(reason, len, "%s (%sonly a 2xx response is streamed)", st ? st : c->status,
+		 unfollowed ? "no Location to follow; " : "");
+	return reason;
 }
 
 static ssize_t curl_read(struct source *s, void *dst, size_t len)
@@ -322,6 +350,11 @@ static int wait_head(struct source *s, const struct source_opts *o, const char *
 	}
 	if (c->done && c->result != CURLE_OK) {
 		snprintf(reason, sizeof(reason), "%s", fail_reason(c));
+		curl_close(s);
+		*why = reason;
+		return -EIO;
+	}
+	if (not_content(c, reason, sizeof(reason))) {
 		curl_close(s);
 		*why = reason;
 		return -EIO;

@@ -1,4 +1,5 @@
 #include "util.h"
+#include "text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -12,11 +13,15 @@ static int status_drawn; /* a status line is on the terminal, unfinished */
  * change together. */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Every message is one line that a terminal shows as it is: names in it
+ * come from files, archives, URLs and servers, so they are escaped here,
+ * the one place every message passes (text.h says how). */
 static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
-	char line[1024];
+	char raw[1024], line[4 * sizeof(raw)];
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	text_escape(raw, line, sizeof(line));
 	pthread_mutex_lock(&out_lock);
 	if (status_drawn)
 		fputs("\r\033[K", stderr); /* the next status draw brings it back */

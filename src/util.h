@@ -17,10 +17,11 @@ extern int log_level;
 /* What every message on stderr starts with. */
 #define MSG_PREFIX "ringcast: "
 
-/* MSG_PREFIX + message on stderr.  errmsg() always, warnmsg() unless -q,
- * info() only with -v.  notice() always too: for what a caller needs even
- * under -q, such as the address a listener got, or the status SIGUSR1
- * asks for (-q silences progress and warnings, never those). */
+/* MSG_PREFIX + message on stderr, one line, escaped as text_escape does
+ * (text.h).  errmsg() always, warnmsg() unless -q, info() only with -v.
+ * notice() always too: for what a caller needs even under -q, such as the
+ * address a listener got, or the status SIGUSR1 asks for (-q silences
+ * progress and warnings, never those). */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

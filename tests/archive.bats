@@ -253,12 +253,13 @@ print("0x%x should be 0x%x" % (zlib.crc32(data), i.CRC))' "$T/bad.zip")
     [ "${lines[0]}" = "ringcast: --extract already decodes compressed archives; drop -z" ]
 }
 
-@test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused" {
+@test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused, named with control bytes escaped" {
     (cd "$T" && tar czf a.tar.gz d && mkdir z && cp d/readme.txt z/other.txt && zip -qr b.zip z)
     "$PY" -c '
 import io, sys, tarfile
 t = tarfile.open(sys.argv[1], "w")
-for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n")):
+for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n"),
+                   ("../\x1b]0;PWNED\x07\x1b[31mevil", b"z")):
     i = tarfile.TarInfo(name)
     i.size = len(data)
     t.addfile(i, io.BytesIO(data))
@@ -275,6 +276,9 @@ t.close()' "$T/evil.tar"
     [ "$output" = 404 ]
     grep -q "^ringcast: $T/evil.tar: skipping member '../evil': it names a place outside the archive$" "$T/srv.err"
     grep -q "^ringcast: $T/evil.tar: skipping member '/etc/abs': it names a place outside the archive$" "$T/srv.err"
+    # A member's name reaches the terminal escaped: no title change, no colour.
+    grep -Fxq "ringcast: $T/evil.tar: skipping member '../\\x1b]0;PWNED\\x07\\x1b[31mevil': it names a place outside the archive" "$T/srv.err"
+    ! grep -q $'\e' "$T/srv.err"
 }
 
 @test "serve --unpack of a tar.gz with a member corrupt: a clear error, exit 2, nothing served" {

@@ -116,6 +116,12 @@ not_size="not a size (a number of bytes, optionally with K, M, G or T for powers
     [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 1: destination '127.0.0.1:9 127.0.0.1:10': unexpected '127.0.0.1:10' after '127.0.0.1:9' (one DEST per line)" ]
 }
 
+@test "--dests-from: a line with control bytes is shown escaped, like every name from outside" {
+    printf 'bad\033[31mhost\n' > "$T/fleet"
+    run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 1: destination 'bad\\x1b[31mhost': missing port $dest_forms" ]
+}
+
 @test "sources: a scheme no source speaks, and tcp:// and tcp-listen:// forms, with the forms accepted" {
     run -2 timeout 10 "$RINGCAST" -i udp://127.0.0.1:9000 127.0.0.1:9
     [ "$output" = "ringcast: udp://127.0.0.1:9000: unsupported scheme 'udp://' (expected -, a file, tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, ftps, file, sftp or scp)" ]

@@ -226,6 +226,122 @@ end=eof" ]
     cmp "$T/whole" "$T/disk.img"
 }
 
+@test "HTTP: a field on several lines is one list (RFC 9110, 5.3): Connection, If-Match, If-None-Match; a date on two lines is none" {
+    printf 'plain\n' > "$T/plain.txt"
+    touch -d '2020-01-02 03:04:05 UTC' "$T/plain.txt"
+    start_server --http "$T/plain.txt"
+    # "close" on the first of two Connection lines still closes ...
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 \
+        $'GET /plain.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\nConnection: x-foo\r\n\r\n'
+    [ "$output" = "status=200 connection=close length=6 allow=- body=b'plain\\n'
+end=eof" ]
+    # ... and an HTTP/1.0 "keep-alive" on the first of two keeps the
+    # connection open for the next request.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --each --wait 10 \
+        $'GET /plain.txt HTTP/1.0\r\nConnection: keep-alive\r\nConnection: x-foo\r\n\r\n' \
+        $'GET /plain.txt HTTP/1.0\r\n\r\n'
+    [ "$output" = "status=200 connection=keep-alive length=6 allow=- body=b'plain\\n'
+status=200 connection=close length=6 allow=- body=b'plain\\n'
+end=eof" ]
+    local u etag lm
+    u=$(URL plain.txt)
+    etag=$(curl -sSfI "$u" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
+    lm=$(curl -sSfI "$u" | sed -n 's/^Last-Modified: \(.*\)\r$/\1/p')
+    [[ $etag == '"'*'"' ]] && [ "$lm" = "Thu, 02 Jan 2020 03:04:05 GMT" ]
+    # The ETag on either line of If-Match holds; on neither, 412.
+    [ "$(code -H 'If-Match: E' -H "If-Match: $etag" "$u")" = 200 ]
+    [ "$(code -H "If-Match: $etag" -H 'If-Match: "x"' "$u")" = 200 ]
+    [ "$(code -H 'If-Match: "x"' -H 'If-Match: "y"' "$u")" = 412 ]
+    # The same for If-None-Match: 304 when either line has it.
+    [ "$(code -H 'If-None-Match: "x"' -H "If-None-Match: $etag" "$u")" = 304 ]
+    [ "$(code -H "If-None-Match: $etag" -H 'If-None-Match: "x"' "$u")" = 304 ]
+    [ "$(code -H 'If-None-Match: "x"' -H 'If-None-Match: "y"' "$u")" = 200 ]
+    # A date field is no list: on two lines it is no valid date, and is
+    # ignored (RFC 9110, 13.1.3 and 13.1.4).
+    [ "$(code -H "If-Modified-Since: $lm" "$u")" = 304 ]
+    [ "$(code -H "If-Modified-Since: $lm" -H "If-Modified-Since: $lm" "$u")" = 200 ]
+    [ "$(code -H 'If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT' "$u")" = 412 ]
+    [ "$(code -H 'If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT' \
+        -H 'If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT' "$u")" = 200 ]
+}
+
+@test "HTTP: the three date forms of RFC 9110, 5.6.7 count; an impossible day or a bad day name is no date" {
+    head -c 1000 /dev/urandom > "$T/disk.img"
+    touch -d '2020-01-02 03:04:05 UTC' "$T/disk.img"
+    start_server --http "$T/disk.img"
+    local u
+    u=$(URL disk.img)
+    # Last-Modified is Thu, 02 Jan 2020 03:04:05 GMT.
+    for d in 'Thu, 02 Jan 2020 03:04:05 GMT' 'Thursday, 02-Jan-20 03:04:05 GMT' 'Thu Jan  2 03:04:05 2020'; do
+        [ "$(code -H "If-Modified-Since: $d" "$u")" = 304 ] || { echo "If-Modified-Since: $d" >&2; false; }
+        [ "$(code -r 0-9 -H "If-Range: $d" "$u")" = 206 ] || { echo "If-Range: $d" >&2; false; }
+    done
+    for d in 'Wed, 01 Jan 2020 00:00:00 GMT' 'Wednesday, 01-Jan-20 00:00:00 GMT' 'Wed Jan  1 00:00:00 2020'; do
+        [ "$(code -H "If-Unmodified-Since: $d" "$u")" = 412 ] || { echo "If-Unmodified-Since: $d" >&2; false; }
+    done
+    # Each of these would be taken as a date after Last-Modified (304) or
+    # before it (412) if it were one; it is none, and is ignored.
+    [ "$(code -H 'If-Modified-Since: Xyz, 01 Jan 2021 00:00:00 GMT' "$u")" = 200 ]
+    [ "$(code -H 'If-Modified-Since: Sun, 31 Feb 2021 00:00:00 GMT' "$u")" = 200 ]
+    [ "$(code -H 'If-Unmodified-Since: Xyz, 01 Jan 2019 00:00:00 GMT' "$u")" = 200 ]
+    [ "$(code -H 'If-Unmodified-Since: Fri, 31 Feb 2019 00:00:00 GMT' "$u")" = 200 ]
+}
+
+@test "HTTP: a file modified in the future: Last-Modified is no later than Date, weak, and compared as it is sent" {
+    printf 'future\n' > "$T/f.txt"
+    touch -d '2030-01-01 00:00:00 UTC' "$T/f.txt"
+    start_server --http "$T/f.txt"
+    local u lm d
+    u=$(URL f.txt)
+    curl -sSfI -o /dev/null -D "$T/h" "$u"
+    lm=$(sed -n 's/^Last-Modified: \(.*\)\r$/\1/p' "$T/h")
+    d=$(sed -n 's/^Date: \(.*\)\r$/\1/p' "$T/h")
+    [ -n "$lm" ] && [ -n "$d" ]
+    # RFC 9110, 8.8.2.1: never later than Date, and so not 2030.
+    [ "$(date -d "$lm" +%s)" -le "$(date -d "$d" +%s)" ] || { echo "Last-Modified $lm, Date $d" >&2; false; }
+    [ "$(date -d "$lm" +%s)" -lt "$(date -d '2030-01-01 00:00:00 UTC' +%s)" ]
+    # The date sent is the one compared: not modified since it ...
+    [ "$(code -H "If-Modified-Since: $lm" "$u")" = 304 ]
+    # ... but it is no strong validator (8.8.2.2): If-Range with it sends the whole blob.
+    [ "$(code -r 0-1 -H "If-Range: $lm" "$u")" = 200 ]
+}
+
+@test "HTTP: a request line too long for --max-header is 414 URI Too Long, and HEAD's 414 has no body" {
+    printf 'plain\n' > "$T/plain.txt"
+    start_server --http "$T/plain.txt"
+    local long
+    long=$(head -c 9000 /dev/zero | tr '\0' a)
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 "HEAD /$long HTTP/1.1"$'\r\nHost: a\r\n\r\n'
+    [ "$output" = "status=414 connection=close length=17 allow=- body=b''
+end=eof" ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 "GET /$long HTTP/1.1"$'\r\nHost: a\r\n\r\n'
+    [ "$output" = "status=414 connection=close length=17 allow=- body=b'414 URI Too Long\\n'
+end=eof" ]
+    # A long header field is still 431.
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 $'HEAD /plain.txt HTTP/1.1\r\nHost: a\r\nX: '"$long"$'\r\n\r\n'
+    [ "$output" = "status=431 connection=close length=36 allow=- body=b''
+end=eof" ]
+}
+
+@test "HTTP: absolute-form targets (RFC 9112, 3.2.2): http or https in any case; an empty path is /, and the authority ends at '?'" {
+    printf 'plain\n' > "$T/plain.txt"
+    start_server --http "$T/plain.txt"
+    curl -sSf -o "$T/page" "$(URL '')"
+    local page="length=$(stat -c %s "$T/page") allow=- body=sha256=$(sha256sum < "$T/page" | cut -d' ' -f1)"
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" --wait 10 \
+        $'GET https://h/plain.txt HTTP/1.1\r\nHost: h\r\n\r\n' \
+        $'GET HTTP://h:80/plain.txt?q HTTP/1.1\r\nHost: h\r\n\r\n' \
+        $'GET http://h HTTP/1.1\r\nHost: h\r\n\r\n' \
+        $'GET http://h?q/plain.txt HTTP/1.1\r\nHost: h\r\n\r\n' \
+        $'GET ftp://h/plain.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'
+    [ "$output" = "status=200 connection=- length=6 allow=- body=b'plain\\n'
+status=200 connection=- length=6 allow=- body=b'plain\\n'
+status=200 connection=- $page
+status=200 connection=- $page
+status=400 connection=close length=16 allow=- body=b'400 Bad Request\\n'
+end=eof" ]
+}
+
 @test "HTTP: a file is named by every byte of its name; a request path is cut at '?' and decoded once" {
     mkdir "$T/n"
     printf 'question\n' > "$T/n/a?b.txt"
@@ -480,6 +596,54 @@ for h in ("127.0.0.1", "::1"):
     start_server "$T/a"
     run -2 timeout 10 "$RINGCAST" --serve -l "127.0.0.1:$PORT" "$T/a"
     [ "$output" = "ringcast: -l 127.0.0.1:$PORT: Address already in use" ]
+}
+
+@test "serve: a name no link could fetch is refused at start: a URL ending in /.. or /., a member too long for --max-header" {
+    local u name
+    # A client resolves dot segments away (RFC 3986, 5.2.4): /.. is /.
+    # (Port 9: refused before anything is fetched.)
+    for u in "http://127.0.0.1:9/x/.. .." "http://127.0.0.1:9/x/. ." "HTTP://127.0.0.1:9/..?q=1 .."; do
+        name=${u#* }
+        u=${u% *}
+        run -2 timeout 10 "$RINGCAST" --serve --http -l 127.0.0.1:0 "$u"
+        [ "$output" = "ringcast: $u: cannot serve a BLOB named '$name' (its last path segment): a client would fetch / instead; give the URL without the dot segment" ] ||
+            { echo "$output" >&2; false; }
+    done
+    # A member whose path is 8200 bytes: "GET /d/<8200 x>.txt HTTP/1.1",
+    # "Host:" and the blank line take 8231 bytes, more than 8K.
+    local x
+    x=$(head -c 8200 /dev/zero | tr '\0' x)
+    "$PY" -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+for name, data in (("short.txt", b"short\n"), ("d/" + sys.argv[2] + ".txt", b"long\n")):
+    i = tarfile.TarInfo(name)
+    i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+t.close()' "$T/long.tar" "$x"
+    run -2 timeout 10 "$RINGCAST" --serve --http --unpack -l 127.0.0.1:0 "$T/long.tar"
+    [ "$output" = "ringcast: $T/long.tar: /d/${x:0:57}... cannot be fetched: a request for it takes 8231 bytes or more, and --max-header is 8192" ] ||
+        { echo "$output" >&2; false; }
+    # With room for it, it is served, and its link fetches it.
+    start_server --http --unpack --max-header 16K "$T/long.tar"
+    run -0 curl -sSf "$(URL "d/$x.txt")"
+    [ "$output" = long ]
+}
+
+@test "serve: names from files, archives and servers reach stderr with their control bytes escaped" {
+    mkdir "$T/e"
+    printf 'a\n' > "$T/e/"$'esc\e[31mred'
+    printf 'b\n' > "$T/e/"$'nl\nname'
+    printf 'c\n' > "$T/e/"$'back\\slash'
+    start_server --http -v "$T/e/"$'esc\e[31mred' "$T/e/"$'nl\nname' "$T/e/"$'back\\slash'
+    grep -Fxq "ringcast: $T/e/esc\\x1b[31mred: 2 bytes as /esc%1B%5B31mred (application/octet-stream)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/e/nl\\nname: 2 bytes as /nl%0Aname (application/octet-stream)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/e/back\\\\slash: 2 bytes as /back%5Cslash (application/octet-stream)" "$T/srv.err"
+    # Nothing else reached it raw: no ESC, no line that is not a message.
+    ! grep -q $'\e' "$T/srv.err"
+    ! grep -qv '^ringcast: ' "$T/srv.err"
+    run -2 timeout 10 "$RINGCAST" --serve -l 127.0.0.1:0 "$T/e/"$'gone\e]0;PWNED\a'
+    [ "$output" = "ringcast: $T/e/gone\\x1b]0;PWNED\\x07: No such file or directory" ]
 }
 
 @test "serve: -l PORT alone listens on IPv4 and IPv6" {

@@ -221,6 +221,65 @@ refused_early() {
     refused_early "http://nosuch.invalid/x" "Could not resolve host: nosuch.invalid"
 }
 
+@test "a malformed URL is refused at once with curl's reason, exit 2, in push and serve mode (it used to hang)" {
+    local u why="URL using bad/illegal format or missing URL"
+    for u in http://127.0.0.1:99999/x http://127.0.0.1:abc/x 'http://127.0.0.1:18081/x y' 'http://[::1/x'; do
+        refused_early "$u" "$why"
+        run -2 timeout 30 "$RINGCAST" --serve --http -l 0 "$u"
+        [ "$output" = "ringcast: $u: $why" ] || { echo "$output" >&2; false; }
+    done
+    # A control byte: refused too, and shown escaped.
+    run -2 timeout 30 "$RINGCAST" -i $'http://127.0.0.1:9/a\x01b' 127.0.0.1:9
+    [ "$output" = "ringcast: http://127.0.0.1:9/a\\x01b: $why" ]
+}
+
+@test "a URL whose server never takes the connection: curl's 30 s connect timeout ends it with its reason, exit 2 (it used to hang)" {
+    # A listener whose accept queue is full: the kernel drops every further SYN.
+    rm -f "$T/fullq"
+    "$PY" -c '
+import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+port = s.getsockname()[1]
+held = []
+for _ in range(2):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.1", port))
+    held.append(c)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % port)
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()' "$T/fullq" &
+    PIDS+=("$!")
+    wait_for 30 test -s "$T/fullq"
+    local u="http://127.0.0.1:$(cat "$T/fullq")/x"
+    run -2 timeout 60 "$RINGCAST" -i "$u" 127.0.0.1:9
+    [[ $output == "ringcast: $u: Failed to connect to 127.0.0.1 port "*" after "*" ms: Timeout was reached" ]] ||
+        { echo "$output" >&2; false; }
+}
+
+@test "a URL whose final response is not 2xx is refused before any connection: 301 without Location, 300, 304" {
+    make_input in 1
+    start_httpd "$T/in" --status "301 Moved Permanently"
+    refused_early "http://127.0.0.1:$HTTPD_PORT/in" \
+        "301 Moved Permanently (no Location to follow; only a 2xx response is streamed)"
+    start_httpd "$T/in" --status "300 Multiple Choices"
+    refused_early "http://127.0.0.1:$HTTPD_PORT/in" \
+        "300 Multiple Choices (no Location to follow; only a 2xx response is streamed)"
+    start_httpd "$T/in" --status "304 Not Modified"
+    refused_early "http://127.0.0.1:$HTTPD_PORT/in" "304 Not Modified (only a 2xx response is streamed)"
+    run -2 timeout 30 "$RINGCAST" --serve --http -l 127.0.0.1:0 "http://127.0.0.1:$HTTPD_PORT/in"
+    [ "$output" = "ringcast: http://127.0.0.1:$HTTPD_PORT/in: 304 Not Modified (only a 2xx response is streamed)" ]
+}
+
+@test "a server's reason phrase reaches stderr with its control bytes escaped" {
+    make_input in 1
+    start_httpd "$T/in" --status $'404 \e]0;PWNED\a\e[31mred'
+    run -2 timeout 30 "$RINGCAST" -i "http://127.0.0.1:$HTTPD_PORT/in" 127.0.0.1:9
+    [ "$output" = "ringcast: http://127.0.0.1:$HTTPD_PORT/in: 404 \\x1b]0;PWNED\\x07\\x1b[31mred" ]
+}
+
 @test "a good URL: the bytes that come with the response head are neither lost nor doubled, and its size is known" {
     # Head and body in one write: empty, 1000 bytes, 4 MiB.
     : > "$T/empty"

@@ -65,10 +65,67 @@ static void requests(void)
 	   !r.keep_alive, "Connection: close in a list closes");
 	ok(parse("GET http://example/x/y?q=1 HTTP/1.1\r\nHost: a\r\n\r\n", &r) > 0 &&
 	   span_eq(r.path, "/x/y"), "absolute-form: the path, without the query");
+	/* RFC 9112, 3.2.2: a server must accept the absolute form; RFC 9110,
+	 * 4.2.3: an empty path is "/"; RFC 3986, 3.2: the authority ends at
+	 * the first '/' or '?'. */
+	static const struct {
+		const char *target, *path;
+	} absolute[] = {
+		{ "https://h/plain.txt", "/plain.txt" },
+		{ "HTTPS://h/plain.txt", "/plain.txt" },
+		{ "hTtP://h:8080/a%3Fb?x", "/a%3Fb" },
+		{ "http://h", "/" },
+		{ "http://h?q/plain.txt", "/" },
+		{ "https://user@h:1/", "/" },
+		{ "http://", "/" },
+		{ "ftp://h/plain.txt", "ftp://h/plain.txt" },
+		{ "http:/plain.txt", "http:/plain.txt" },
+	};
+	for (size_t i = 0; i < sizeof(absolute) / sizeof(absolute[0]); i++) {
+		char req[128];
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", absolute[i].target);
+		ok(parse(req, &r) > 0 && span_eq(r.path, absolute[i].path), "target %s: path %s",
+		   absolute[i].target, absolute[i].path);
+	}
 	ok(parse("\r\nGET /a HTTP/1.1\nHost: a\n\n", &r) > 0 && span_eq(r.path, "/a"),
 	   "a leading blank line and bare LF line ends are accepted");
 	ok(parse("GET /a HTTP/1.1\r\nhost:a\r\nIf-None-Match:  \"x\" \r\n\r\n", &r) > 0 &&
-	   span_eq(r.if_none_match, "\"x\""), "header names are case-blind; values are trimmed");
+	   r.if_none_match.n == 1 && span_eq(r.if_none_match.line[0], "\"x\""),
+	   "header names are case-blind; values are trimmed");
+}
+
+/* RFC 9110, 5.3: lines of one field combine into one comma-separated list. */
+static void repeated_fields(void)
+{
+	struct http_req r;
+
+	ok(parse("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\nConnection: x-foo\r\n\r\n", &r) > 0 &&
+	   !r.keep_alive, "Connection: close, then another Connection line: still close");
+	ok(parse("GET /a HTTP/1.1\r\nHost: a\r\nConnection: x-foo\r\nConnection: Close\r\n\r\n", &r) > 0 &&
+	   !r.keep_alive, "close on the second Connection line closes");
+	ok(parse("GET /a HTTP/1.0\r\nConnection: keep-alive\r\nConnection: x-foo\r\n\r\n", &r) > 0 &&
+	   r.keep_alive, "1.0: keep-alive on the first of two Connection lines keeps it open");
+	ok(parse("GET /a HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", &r) > 0 &&
+	   !r.keep_alive, "1.0: keep-alive and close on two lines: close wins");
+	ok(parse("GET /a HTTP/1.1\r\nHost: a\r\nIf-Match: E\r\nIf-Match: \"e\"\r\n\r\n", &r) > 0 &&
+	   r.if_match.n == 2 && span_eq(r.if_match.line[0], "E") && span_eq(r.if_match.line[1], "\"e\""),
+	   "two If-Match lines: both kept");
+	ok(parse("GET /a HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=0-1\r\n\r\n", &r) > 0 &&
+	   span_eq(r.range, ","), "Range on two lines is a list, no valid Range: ','");
+	ok(parse("GET /a HTTP/1.1\r\nHost: a\r\nIf-Modified-Since: " "Sun, 06 Nov 1994 08:49:37 GMT"
+		 "\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n", &r) > 0 &&
+	   span_eq(r.if_modified_since, ",") &&
+	   http_parse_date(r.if_modified_since, 0) == HTTP_NO_DATE,
+	   "If-Modified-Since on two lines is no date (RFC 9110, 13.1.3)");
+
+	char lines[512] = "GET /a HTTP/1.1\r\nHost: a\r\n", req[600];
+	for (int i = 0; i < HTTP_LIST_LINES; i++)
+		strcat(lines, "If-None-Match: \"x\"\r\n");
+	snprintf(req, sizeof(req), "%s\r\n", lines);
+	ok(parse(req, &r) > 0 && r.if_none_match.n == HTTP_LIST_LINES,
+	   "%d If-None-Match lines are taken", HTTP_LIST_LINES);
+	snprintf(req, sizeof(req), "%sIf-None-Match: \"x\"\r\n\r\n", lines);
+	ok(parse(req, &r) == -431, "one more: 431");
 }
 
 static void bad_requests(void)
@@ -97,11 +154,26 @@ static void bad_requests(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ok(parse(cases[i].in, &r) == cases[i].want, "%s: %d", cases[i].what, cases[i].want);
 
+	/* RFC 9112, 3: a target longer than the server will parse is 414. */
 	char big[300];
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "GET /", 5);
-	ok(http_parse(guarded(big, sizeof(big)), sizeof(big), 256, &r) == -431,
-	   "no end of head within max_head: 431");
+	ok(http_parse(guarded(big, sizeof(big)), sizeof(big), 256, &r) == -414 && r.method == HTTP_GET,
+	   "a request line whose target does not end within max_head: 414");
+	memcpy(big, "HEAD /", 6);
+	ok(http_parse(guarded(big, 256), 256, 256, &r) == -414 && r.method == HTTP_HEAD,
+	   "the same for HEAD, which is known from the first bytes (its 414 goes without a body)");
+	memcpy(big + 250, " HTTP/1.1\r\n", 11);
+	ok(http_parse(guarded(big, 261), 261, 256, &r) == -414 && r.method == HTTP_HEAD,
+	   "a whole request line longer than max_head: 414");
+	memcpy(big + 100, " HTT", 4);
+	ok(http_parse(guarded(big, 256), 256, 256, &r) == -400,
+	   "a target that ended, then no end of line: 400");
+	memset(big, 'A', sizeof(big));
+	ok(http_parse(guarded(big, 256), 256, 256, &r) == -400 && r.method == HTTP_OTHER,
+	   "a method that fills max_head: 400");
+	memset(big, '\n', 256);
+	ok(http_parse(guarded(big, 256), 256, 256, &r) == -400, "max_head blank lines: 400");
 	const char *lng = "GET /a HTTP/1.1\r\nHost: a\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
 	ok(http_parse(guarded(lng, strlen(lng)), strlen(lng), 40, &r) == -431,
 	   "a whole head longer than max_head: 431");
@@ -153,14 +225,78 @@ static void etags_and_dates(void)
 
 	http_fmt_date(784111777, d);
 	ok(!strcmp(d, "Sun, 06 Nov 1994 08:49:37 GMT"), "IMF-fixdate of 784111777: %s", d);
-	ok(http_parse_date(R("Sun, 06 Nov 1994 08:49:37 GMT")) == 784111777, "and back");
-	ok(http_parse_date(R("Sunday, 06-Nov-94 08:49:37 GMT")) == -1, "the obsolete RFC 850 form is refused");
-	ok(http_parse_date(R("Sun, 06 Nov 1994 25:49:37 GMT")) == -1, "hour 25 is refused");
-	ok(http_parse_date(R("Sun, 06 Foo 1994 08:49:37 GMT")) == -1, "an unknown month is refused");
+}
+
+/* RFC 9110, 5.6.7: every form a recipient must take, and values that are
+ * no dates, which 13.1.3 and 13.1.4 ask to ignore. */
+static void dates(void)
+{
+	const int64_t now = 1767225600; /* Thu, 01 Jan 2026 00:00:00 GMT */
+	static const struct {
+		const char *in;
+		int64_t want;
+		const char *what;
+	} cases[] = {
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", 784111777, "IMF-fixdate" },
+		{ "Sunday, 06-Nov-94 08:49:37 GMT", 784111777, "RFC 850" },
+		{ "Sun Nov  6 08:49:37 1994", 784111777, "asctime, a one-digit day" },
+		{ "Sun Nov 06 08:49:37 1994", 784111777, "asctime, a two-digit day" },
+		{ "Fri Jan  1 00:00:00 2021", 1609459200, "asctime in 2021" },
+		{ "Saturday, 01-Jan-00 00:00:00 GMT", 946684800, "RFC 850 '00: 2000, in now's century" },
+		{ "Wednesday, 01-Jan-76 00:00:00 GMT", 3345062400, "'76: 2076, just 50 years ahead of 2026" },
+		{ "Saturday, 01-Jan-77 00:00:00 GMT", 220924800, "'77: not 2077, more than 50 years ahead: 1977" },
+		{ "Friday, 31-Dec-99 23:59:59 GMT", 946684799, "'99: 1999" },
+		{ "Thu, 01 Jan 1970 00:00:00 GMT", 0, "the epoch" },
+		{ "Wed, 31 Dec 1969 23:59:59 GMT", -1, "a second before the epoch is a date too" },
+		{ "Thu, 29 Feb 2024 12:00:00 GMT", 1709208000, "29 February of a leap year" },
+		{ "Tue, 29 Feb 2000 00:00:00 GMT", 951782400, "2000 is a leap year" },
+		{ "Sat, 31 Dec 2016 23:59:60 GMT", 1483228800, "a leap second" },
+		{ "Mon, 06 Nov 1994 08:49:37 GMT", 784111777, "a day name that is not the date's is taken" },
+		{ "Xyz, 01 Jan 2021 00:00:00 GMT", HTTP_NO_DATE, "a day name that is none" },
+		{ "sun, 06 Nov 1994 08:49:37 GMT", HTTP_NO_DATE, "names are case-sensitive" },
+		{ "Sun, 06 nov 1994 08:49:37 GMT", HTTP_NO_DATE, "month names too" },
+		{ "Sun, 06 Nov 1994 08:49:37 gmt", HTTP_NO_DATE, "and GMT" },
+		{ "Sun, 31 Feb 2021 00:00:00 GMT", HTTP_NO_DATE, "31 February" },
+		{ "Fri, 29 Feb 2021 00:00:00 GMT", HTTP_NO_DATE, "29 February of a common year" },
+		{ "Fri, 29 Feb 1900 00:00:00 GMT", HTTP_NO_DATE, "1900 is no leap year" },
+		{ "Thu, 31 Apr 2021 00:00:00 GMT", HTTP_NO_DATE, "31 April" },
+		{ "Sun, 00 Nov 1994 08:49:37 GMT", HTTP_NO_DATE, "day 0" },
+		{ "Sun, 06 Nov 1994 25:49:37 GMT", HTTP_NO_DATE, "hour 25" },
+		{ "Sun, 06 Nov 1994 08:60:37 GMT", HTTP_NO_DATE, "minute 60" },
+		{ "Sun, 06 Nov 1994 08:49:61 GMT", HTTP_NO_DATE, "second 61" },
+		{ "Sun, 06 Foo 1994 08:49:37 GMT", HTTP_NO_DATE, "an unknown month" },
+		{ "Sun, 06 Nov 1994 08:49:37 UTC", HTTP_NO_DATE, "another zone than GMT" },
+		{ "Sun, 06 Nov 1994 08:49:37 GMT ", HTTP_NO_DATE, "a trailing space" },
+		{ "Sun, 6 Nov 1994 08:49:37 GMT", HTTP_NO_DATE, "IMF-fixdate with a one-digit day" },
+		{ "Sun, 06 Nov 94 08:49:37 GMT", HTTP_NO_DATE, "IMF-fixdate with a two-digit year" },
+		{ "Sun, 06-Nov-94 08:49:37 GMT", HTTP_NO_DATE, "RFC 850 with a short day name" },
+		{ "Sundae, 06-Nov-94 08:49:37 GMT", HTTP_NO_DATE, "RFC 850 with no day name" },
+		{ "Sunday, 06-Nov-1994 08:49:37 GMT", HTTP_NO_DATE, "RFC 850 with a four-digit year" },
+		{ "Sunday, 06 Nov 94 08:49:37 GMT", HTTP_NO_DATE, "RFC 850 without its dashes" },
+		{ "Sunday Nov  6 08:49:37 1994", HTTP_NO_DATE, "asctime with a long day name" },
+		{ "Sun Nov  0 08:49:37 1994", HTTP_NO_DATE, "asctime, day 0" },
+		{ "Sun Nov 6  08:49:37 1994", HTTP_NO_DATE, "asctime, the day's space after it" },
+		{ "Sun Nov  6 08:49:37 1994 GMT", HTTP_NO_DATE, "asctime with a zone" },
+		{ "", HTTP_NO_DATE, "nothing" },
+		{ ",", HTTP_NO_DATE, "a list (a field on two lines)" },
+	};
+	struct http_span s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t = http_parse_date(R(cases[i].in), now);
+		ok(t == cases[i].want, "%s: '%s' is %lld", cases[i].what, cases[i].in, (long long)t);
+	}
+	ok(http_parse_date((struct http_span){ NULL, 0 }, now) == HTTP_NO_DATE, "no field, no date");
+	/* The two-digit year follows the clock: in 2090, years are taken in
+	 * the 2000s, none of which is more than 50 years ahead. */
+	ok(http_parse_date(R("Friday, 01-Jan-10 00:00:00 GMT"), 3786912000) == 1262304000,
+	   "in 2090, '10 is 2010");
+	ok(http_parse_date(R("Thursday, 01-Jan-99 00:00:00 GMT"), 3786912000) == 4070908800,
+	   "in 2090, '99 is 2099");
 }
 
 /* RFC 9110, 13.2.2 against a blob with ETag "e" modified at 784111777
- * (Sun, 06 Nov 1994 08:49:37 GMT). */
+ * (Sun, 06 Nov 1994 08:49:37 GMT), on a server whose clock says NOW. */
+#define NOW 1767225600
 static int cond(const char *head)
 {
 	struct http_req r;
@@ -169,7 +305,7 @@ static int cond(const char *head)
 	snprintf(req, sizeof(req), "GET /b HTTP/1.1\r\nHost: a\r\n%s\r\n", head);
 	if (parse(req, &r) <= 0)
 		return -1;
-	return http_preconditions(&r, "\"e\"", 784111777);
+	return http_preconditions(&r, "\"e\"", 784111777, NOW);
 }
 
 #define OLD "Sat, 05 Nov 1994 08:49:37 GMT"
@@ -207,16 +343,37 @@ static void preconditions(void)
 		{ "If-Match: \"e\"\r\nIf-None-Match: \"e\"\r\n", 304, "If-Match holds, then If-None-Match: 304" },
 		{ "If-Unmodified-Since: " NEW "\r\nIf-Modified-Since: " LM "\r\n", 304,
 		  "If-Unmodified-Since holds, then If-Modified-Since: 304" },
+		/* RFC 9110, 5.3: a list field's lines make one list. */
+		{ "If-Match: E\r\nIf-Match: \"e\"\r\n", 0, "If-Match on two lines, the ETag on the second: holds" },
+		{ "If-Match: \"e\"\r\nIf-Match: \"x\"\r\n", 0, "the ETag on the first of two: holds" },
+		{ "If-Match: \"x\"\r\nIf-Match: \"y\"\r\n", 412, "on neither line: 412" },
+		{ "If-None-Match: \"e\"\r\nIf-None-Match: \"x\"\r\n", 304,
+		  "If-None-Match on two lines, the ETag on the first: 304" },
+		{ "If-None-Match: \"x\"\r\nIf-None-Match: W/\"e\"\r\n", 304, "on the second: 304" },
+		{ "If-None-Match: \"x\"\r\nIf-None-Match: \"y\"\r\n", 0, "on neither: go on" },
+		/* Dates in the obsolete forms count (RFC 9110, 5.6.7); a date field
+		 * on two lines is a list, no date, and is ignored (13.1.3, 13.1.4). */
+		{ "If-Modified-Since: Sunday, 06-Nov-94 08:49:37 GMT\r\n", 304, "If-Modified-Since in RFC 850 form" },
+		{ "If-Modified-Since: Sun Nov  6 08:49:37 1994\r\n", 304, "If-Modified-Since in asctime form" },
+		{ "If-Unmodified-Since: Saturday, 05-Nov-94 08:49:37 GMT\r\n", 412,
+		  "If-Unmodified-Since in RFC 850 form, older: 412" },
+		{ "If-Unmodified-Since: Sat Nov  5 08:49:37 1994\r\n", 412, "in asctime form: 412" },
+		{ "If-Modified-Since: Sun, 31 Feb 2021 00:00:00 GMT\r\n", 0, "an impossible date is ignored" },
+		{ "If-Modified-Since: Xyz, 01 Jan 2021 00:00:00 GMT\r\n", 0, "a bad day name is ignored" },
+		{ "If-Modified-Since: " LM "\r\nIf-Modified-Since: " LM "\r\n", 0,
+		  "If-Modified-Since on two lines is ignored" },
+		{ "If-Unmodified-Since: " OLD "\r\nIf-Unmodified-Since: " OLD "\r\n", 0,
+		  "If-Unmodified-Since on two lines is ignored" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ok(cond(cases[i].head) == cases[i].want, "%s: %d", cases[i].what, cases[i].want);
 
 	struct http_req r;
 	ok(parse("DELETE /b HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"e\"\r\n\r\n", &r) > 0 &&
-	   http_preconditions(&r, "\"e\"", 784111777) == 412,
+	   http_preconditions(&r, "\"e\"", 784111777, NOW) == 412,
 	   "If-None-Match fails for a method other than GET and HEAD: 412");
 	ok(parse("DELETE /b HTTP/1.1\r\nHost: a\r\nIf-Modified-Since: " LM "\r\n\r\n", &r) > 0 &&
-	   http_preconditions(&r, "\"e\"", 784111777) == 0,
+	   http_preconditions(&r, "\"e\"", 784111777, NOW) == 0,
 	   "If-Modified-Since is for GET and HEAD only");
 }
 
@@ -230,7 +387,7 @@ static int if_range(const char *v, int mtime_strong)
 		 v ? "If-Range: " : "", v ? v : "", v ? "\r\n" : "");
 	if (parse(req, &r) <= 0)
 		return -1;
-	return http_if_range(&r, "\"e\"", 784111777, mtime_strong);
+	return http_if_range(&r, "\"e\"", 784111777, mtime_strong, NOW);
 }
 
 static void if_ranges(void)
@@ -247,6 +404,14 @@ static void if_ranges(void)
 	   "a date on a Wednesday is a date, not a weak tag, and not ours");
 	ok(if_range("someday", 1) == 0, "neither a tag nor a date: the whole blob");
 	ok(if_range("*", 1) == 0, "* is not a validator: the whole blob");
+	ok(if_range("Sunday, 06-Nov-94 08:49:37 GMT", 1) == 1, "Last-Modified in RFC 850 form holds");
+	ok(if_range("Sun Nov  6 08:49:37 1994", 1) == 1, "in asctime form too");
+
+	struct http_req r;
+	ok(parse("GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nIf-Range: \"e\"\r\n"
+		 "If-Range: \"e\"\r\n\r\n", &r) > 0 &&
+	   http_if_range(&r, "\"e\"", 784111777, 1, NOW) == 0,
+	   "If-Range on two lines is a list, no validator: the whole blob");
 }
 
 static void paths(void)
@@ -322,9 +487,11 @@ int main(void)
 	if (guard_base == MAP_FAILED || mprotect(guard_base + page * 2, page, PROT_NONE) < 0)
 		return 1;
 	requests();
+	repeated_fields();
 	bad_requests();
 	ranges();
 	etags_and_dates();
+	dates();
 	preconditions();
 	if_ranges();
 	paths();
