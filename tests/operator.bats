@@ -349,7 +349,7 @@ only_listening() {
     kill -TERM "$BG_PID"
     wait_exit "$BG_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]
-    [ "$(cat "$T/srv.err")" = "ringcast: listening on 127.0.0.1:$PORT (HTTP)
+    [ "$(cat "$T/srv.err")" = "ringcast: listening on 127.0.0.1:$PORT for HTTP clients
 ringcast: status: 0 connections, 0 responses, 0 error responses, 0 connections failed or timed out, 0 B sent" ]
 }
 

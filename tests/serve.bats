@@ -636,9 +636,9 @@ t.close()' "$T/long.tar" "$x"
     printf 'b\n' > "$T/e/"$'nl\nname'
     printf 'c\n' > "$T/e/"$'back\\slash'
     start_server --http -v "$T/e/"$'esc\e[31mred' "$T/e/"$'nl\nname' "$T/e/"$'back\\slash'
-    grep -Fxq "ringcast: $T/e/esc\\x1b[31mred: 2 bytes as /esc%1B%5B31mred (application/octet-stream)" "$T/srv.err"
-    grep -Fxq "ringcast: $T/e/nl\\nname: 2 bytes as /nl%0Aname (application/octet-stream)" "$T/srv.err"
-    grep -Fxq "ringcast: $T/e/back\\\\slash: 2 bytes as /back%5Cslash (application/octet-stream)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/e/esc\\x1b[31mred: 2 B as /esc%1B%5B31mred (application/octet-stream)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/e/nl\\nname: 2 B as /nl%0Aname (application/octet-stream)" "$T/srv.err"
+    grep -Fxq "ringcast: $T/e/back\\\\slash: 2 B as /back%5Cslash (application/octet-stream)" "$T/srv.err"
     # Nothing else reached it raw: no ESC, no line that is not a message.
     ! grep -q $'\e' "$T/srv.err"
     ! grep -qv '^ringcast: ' "$T/srv.err"
