@@ -330,9 +330,7 @@ only_listening() {
     "$RINGCAST" -q -i "$T/in.fifo" "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
-    wait_for 30 has_lines 2 "^recv.py: [01] got $((1 << 20))$" "$T/recv.err"
-    kill -USR1 "$pid"
-    wait_for 30 grep -q "^ringcast: status: " "$T/err"
+    status_when_marked 2 "$pid" "$T/err"
     open_gate
     wait_exit "$pid" 30
     [ "$EXIT_STATUS" -eq 0 ]

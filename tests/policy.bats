@@ -170,9 +170,7 @@ signal.pause()' "$T/bport" &
     "$RINGCAST" -i "$T/in.fifo" --rate 8M "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
-    wait_for 30 has_lines 3 "^recv.py: [012] got $((1 << 20))$" "$T/recv.err"
-    kill -USR1 "$pid"
-    wait_for 30 grep -q "^ringcast: status: " "$T/err"
+    status_when_marked 3 "$pid" "$T/err"
     open_gate
     wait_exit "$pid" 30
     [ "$EXIT_STATUS" -eq 0 ]

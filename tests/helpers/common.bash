@@ -274,6 +274,15 @@ gated_source() {
 
 open_gate() { : > "$T/gate"; }
 
+# status_when_marked N PID ERRFILE: once each of N receivers started with
+# --mark 1M has 1 MiB, SIGUSR1 to ringcast PID, and wait for its status
+# line in ERRFILE.
+status_when_marked() {
+    wait_for 30 has_lines "$1" "^recv.py: [0-$(($1 - 1))] got $((1 << 20))$" "$T/recv.err"
+    kill -USR1 "$2"
+    wait_for 30 grep -q "^ringcast: status: " "$3"
+}
+
 # cpu_hog: a busy process beside the test (killed in teardown), so that
 # ringcast and the receivers compete for the CPUs as on a loaded machine.
 cpu_hog() {
