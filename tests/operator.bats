@@ -192,13 +192,20 @@ progress_fits() {
     [[ $(tail -1 "$T/fitted") =~ ^"4.0 MiB of 4.0 MiB (100%), "$SIZE_RE"/s"$ ]]
 }
 
-@test "-s SIZE: a pipe's progress gets the total, a percentage and an ETA, and 100% at the end" {
+# piped_with_size SIZE RATE: 3 MiB through a pipe to ringcast -P -s SIZE
+# --rate RATE and two receivers, which must get it whole; ringcast's stderr
+# is left in $stderr for the test's checks of the progress line.
+piped_with_size() {
     make_input in 3
     start_receivers 2
-    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 3M --rate 1M "${@:3}"' _ \
-        "$T/in" "$RINGCAST" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s "$3" --rate "$4" "${@:5}"' _ \
+        "$T/in" "$RINGCAST" "$1" "$2" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((3 << 20))
+}
+
+@test "-s SIZE: a pipe's progress gets the total, a percentage and an ETA, and 100% at the end" {
+    piped_with_size 3M 1M
     # Under way (a line a second, 3 s at 1 MiB/s): all of it.
     grep -Eq "^ringcast: $SIZE_RE of 3\.0 MiB \([0-9]{1,2}%\) in 0:0[0-9], $SIZE_RE/s, ETA 0:0[0-9]; 2 active, 0 done, 0 failed; slowest lag $SIZE_RE$" <<< "$stderr" ||
         { echo "$stderr" >&2; false; }
@@ -207,12 +214,7 @@ progress_fits() {
 }
 
 @test "-s SIZE: a stream longer than SIZE shows no total past it (no 300%, no ETA); a file's own size wins, with a warning" {
-    make_input in 3
-    start_receivers 2
-    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 1M --rate 2M "${@:3}"' _ \
-        "$T/in" "$RINGCAST" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/in.sha" $((3 << 20))
+    piped_with_size 1M 2M
     [[ ${stderr_lines[-1]} =~ ^"ringcast: 3.0 MiB in 0:0"[0-9]", "$SIZE_RE"/s; 0 active, 2 done, 0 failed; slowest lag 0 B"$ ]] ||
         { echo "$stderr" >&2; false; }
     # No line says more than 100%.
@@ -257,12 +259,7 @@ progress_fits() {
 }
 
 @test "-s SIZE above what the stream turns out to be: once the source has ended the line shows no time left" {
-    make_input in 3
-    start_receivers 2
-    run -0 --separate-stderr timeout 60 bash -c 'cat "$1" | "$2" -P -s 20M --rate 2M "${@:3}"' _ \
-        "$T/in" "$RINGCAST" "${DESTS[@]}"
-    wait_receivers 30
-    check_receivers "$T/in.sha" $((3 << 20))
+    piped_with_size 20M 2M
     # Under way, a time left; at the end none.
     grep -Eq "^ringcast: $SIZE_RE of 20\.0 MiB \([0-9]{1,2}%\) in 0:0[0-9], $SIZE_RE/s, ETA [0-9:]+; " <<< "$stderr" ||
         { echo "$stderr" >&2; false; }
