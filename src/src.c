@@ -1,6 +1,6 @@
 /* SOURCE as given on the command line, to the kind that reads it. */
 #include "src.h"
-#include "cli.h"
+#include "parse.h"
 #include "loop.h"
 #include "util.h"
 

@@ -5,7 +5,7 @@
  * connected socket, read like any descriptor (src_fd_ops).  With these a
  * ringcast's destinations can be other ringcasts: relay trees.
  */
-#include "cli.h"
+#include "parse.h"
 #include "net.h"
 #include "src.h"
 #include "util.h"

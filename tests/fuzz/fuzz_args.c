@@ -3,7 +3,8 @@
  * tcp-listen:// sources), --allow blocks, and --dests-from lines.  Each gets
  * the input as a string of exactly its length, so ASan sees any read past
  * the end; the checks are what each parser promises about what it accepts. */
-#include "cli.h"
+#include "net.h"
+#include "parse.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* The command-line parsers: sizes, durations, addresses, --allow blocks. */
-#include "cli.h"
+#include "net.h"
+#include "parse.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
