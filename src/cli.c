@@ -65,25 +65,10 @@ struct given {
 
 static void usage(FILE *f)
 {
-	fputs("usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"
-	      "       ringcast [-46Pqv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n"
-	      "       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n"
-	      "\n"
-	      "Read SOURCE once into a locked shared-memory ring and send it, complete and\n"
-	      "in order, to every DEST at once; with -l, also to every subscriber that\n"
-	      "connects.  With --serve, load each BLOB once into sealed shared memory and\n"
-	      "send it to every client that connects.\n"
-	      "\n",
-	      f);
+	fputs(RINGCAST_USAGE, f);
 	for (size_t k = 0; k < NOPTS; k++)
 		fputs(opts[k].help, f);
-	fputs("\n"
-	      "A destination ends with a FIN only when it has the whole stream; any other\n"
-	      "end (an interrupt, a failed or corrupt source, a late subscriber, a drop)\n"
-	      "is a reset and a message naming it.\n"
-	      "Exit status: 0 every destination got the whole stream, 1 some did not,\n"
-	      "2 usage or configuration error (nothing sent).  See ringcast(1).\n",
-	      f);
+	fputs(RINGCAST_USAGE_END, f);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -194,19 +179,6 @@ static void check_needs(const struct given *g, const struct config *cfg)
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!need[i].met)
 			refuse_given(g, need[i].opt, need[i].wrong);
-}
-
-/* The ring as the user asked for it (arg, or NULL for the default) and
- * what it came to (ring bytes, rounded up to pages from asked), for messages. */
-static const char *ring_given(char *buf, size_t len, const char *arg, uint64_t asked, size_t ring)
-{
-	if (!arg)
-		snprintf(buf, len, "the default --ring-size (%zu bytes)", ring);
-	else if (asked != ring)
-		snprintf(buf, len, "--ring-size %s (%zu bytes, rounded up to whole pages)", arg, ring);
-	else
-		snprintf(buf, len, "--ring-size %s (%zu bytes)", arg, ring);
-	return buf;
 }
 
 static void __attribute__((noreturn)) version(void)
@@ -450,18 +422,11 @@ static void add_allow(struct config *cfg, const char *arg)
 	cfg->nallow++;
 }
 
-static void set_family(struct config *cfg, int fam)
-{
-	if (cfg->family != AF_UNSPEC && cfg->family != fam)
-		usage_error("-4 and -6 contradict each other");
-	cfg->family = fam;
-}
-
 /* Option k of kind K_ARG or K_NOARG: what no field of the table says. */
 static void take_other(struct config *cfg, struct given *g, size_t k, const char *arg)
 {
 	const char *why;
-	int kind;
+	int kind; /* a transport, or an address family */
 
 	switch (k) {
 	case OPT_OUTPUT:
@@ -503,7 +468,10 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 		break;
 	case OPT_IPV4:
 	case OPT_IPV6:
-		set_family(cfg, k == OPT_IPV4 ? AF_INET : AF_INET6);
+		kind = k == OPT_IPV4 ? AF_INET : AF_INET6;
+		if (cfg->family != AF_UNSPEC && cfg->family != kind)
+			usage_error("-4 and -6 contradict each other");
+		cfg->family = kind;
 		break;
 	case OPT_VERBOSE:
 		cfg->verbose++;
@@ -574,8 +542,13 @@ static void check_ring(struct config *cfg, const struct given *g)
 
 	cfg->ring_size = (cfg->ring_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)page;
-	char ring[128], a[32];
-	ring_given(ring, sizeof(ring), g->arg[OPT_RING_SIZE], asked, cfg->ring_size);
+	const char *arg = g->arg[OPT_RING_SIZE];
+	char ring[128], a[32]; /* the ring as asked for and as it came to, for messages */
+	if (!arg)
+		snprintf(ring, sizeof(ring), "the default --ring-size (%zu bytes)", cfg->ring_size);
+	else
+		snprintf(ring, sizeof(ring), "--ring-size %s (%zu bytes%s)", arg, cfg->ring_size,
+			 asked != cfg->ring_size ? ", rounded up to whole pages" : "");
 	if (cfg->ring_size > phys / 2)
 		usage_error("%s is more than half of this machine's memory (%s)", ring,
 			    fmt_bytes(phys, a, sizeof(a)));

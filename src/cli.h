@@ -103,6 +103,25 @@ enum opt_kind {
 	K_NOARG,   /* no argument, and cli.c's own code */
 };
 
+/* --help: this, each option's HELP in the table's order, then the end. */
+#define RINGCAST_USAGE \
+	"usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n" \
+	"       ringcast [-46Pqv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n" \
+	"       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n" \
+	"\n" \
+	"Read SOURCE once into a locked shared-memory ring and send it, complete and\n" \
+	"in order, to every DEST at once; with -l, also to every subscriber that\n" \
+	"connects.  With --serve, load each BLOB once into sealed shared memory and\n" \
+	"send it to every client that connects.\n" \
+	"\n"
+#define RINGCAST_USAGE_END \
+	"\n" \
+	"A destination ends with a FIN only when it has the whole stream; any other\n" \
+	"end (an interrupt, a failed or corrupt source, a late subscriber, a drop)\n" \
+	"is a reset and a message naming it.\n" \
+	"Exit status: 0 every destination got the whole stream, 1 some did not,\n" \
+	"2 usage or configuration error (nothing sent).  See ringcast(1).\n"
+
 /*
  * Every option, one row each, in --help's order:
  *
