@@ -35,7 +35,11 @@ LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/listing.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_http $(B)/test_format $(B)/test_text
 
-all: $(B)/ringcast
+# The bash, zsh and fish completions, from one list of the options
+# (tests/docs.bats checks it against the table in src/cli.h).
+COMPLETIONS = $(B)/ringcast.bash $(B)/_ringcast $(B)/ringcast.fish
+
+all: $(B)/ringcast $(COMPLETIONS)
 
 $(B):
 	mkdir -p $@
@@ -48,6 +52,10 @@ $(B)/ringcast: $(B)/main.o $(LIB_OBJS)
 
 $(B)/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(COMPLETIONS): completions/ringcast.options completions/gen.awk | $(B)
+	awk -v shell=$(if $(filter %.bash,$@),bash,$(if $(filter %.fish,$@),fish,zsh)) \
+	  -f completions/gen.awk completions/ringcast.options > $@.tmp && mv $@.tmp $@
 
 # tests/sources.bats reads from it: a FUSE file whose reads fail part way.
 $(B)/flakyfs: tests/helpers/flakyfs.c | $(B)
@@ -82,14 +90,14 @@ fuzz:
 	    build-fuzz/corpus-$$t tests/fuzz/corpus-$$t || exit 1; \
 	done
 
-install: $(B)/ringcast
+install: $(B)/ringcast $(COMPLETIONS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHDIR) \
 	  $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
 	install -m 755 $(B)/ringcast $(DESTDIR)$(BINDIR)/ringcast
 	install -m 644 man/ringcast.1 $(DESTDIR)$(MANDIR)/man1/ringcast.1
-	install -m 644 completions/ringcast.bash $(DESTDIR)$(BASHDIR)/ringcast
-	install -m 644 completions/_ringcast $(DESTDIR)$(ZSHDIR)/_ringcast
-	install -m 644 completions/ringcast.fish $(DESTDIR)$(FISHDIR)/ringcast.fish
+	install -m 644 $(B)/ringcast.bash $(DESTDIR)$(BASHDIR)/ringcast
+	install -m 644 $(B)/_ringcast $(DESTDIR)$(ZSHDIR)/_ringcast
+	install -m 644 $(B)/ringcast.fish $(DESTDIR)$(FISHDIR)/ringcast.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ringcast $(DESTDIR)$(MANDIR)/man1/ringcast.1 \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# Every option lives in four places that must agree: the getopt_long table,
-# --help, the man page and the bash, zsh and fish completions.
+# Every option lives in four places that must agree: the table of options in
+# src/cli.h (from which getopt's tables and --help come), the man page, and
+# completions/ringcast.options (from which the bash, zsh and fish completions
+# are written).
 
 load helpers/common
 
@@ -9,10 +11,15 @@ teardown() { common_teardown; }
 
 ROOT=$BATS_TEST_DIRNAME/..
 
-# Long options of the getopt_long table in src/cli.c.
+# The table's rows, as tests/helpers/option_modes.py reads them: label, long
+# name, takes an argument, modes, message.
+table() {
+    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.h"
+}
+
+# Long options of the table in src/cli.h.
 table_options() {
-    sed -n '/longopts\[\] = {/,/^};/p' "$ROOT/src/cli.c" |
-        grep -oE '\{ "[a-z0-9-]+"' | grep -oE '[a-z0-9-]+' | sort -u
+    table | cut -f2 | sort -u
 }
 
 # Long options named in a file: every --word.
@@ -20,39 +27,50 @@ named_options() {
     grep -oE -- '--[a-z][a-z0-9-]+' "$@" | sed 's/^--//' | sort -u
 }
 
-@test "the getopt table has the options the docs describe" {
+# The completion for shell $1 (bash, zsh, fish), as make writes it.
+completion() {
+    awk -v shell="$1" -f "$ROOT/completions/gen.awk" "$ROOT/completions/ringcast.options"
+}
+
+@test "the table of options has the options the docs and the completions describe" {
     table_options > "$T/table"
     [ "$(wc -l < "$T/table")" -ge 13 ]
+    # Every row was read: the helper's pattern skipped none.
+    [ "$(table | wc -l)" -eq "$(grep -cE '^[[:space:]]+X\(' "$ROOT/src/cli.h")" ]
     "$RINGCAST" --help | named_options > "$T/help"
     # The man page writes --opt as "Fl \-opt".
     sed 's/Fl \\-/--/g' "$ROOT/man/ringcast.1" | named_options > "$T/man"
-    named_options "$ROOT/completions/ringcast.bash" > "$T/bash"
-    named_options "$ROOT/completions/_ringcast" > "$T/zsh"
+    grep -vE '^(#|$)' "$ROOT/completions/ringcast.options" | cut -d'|' -f2 | sort > "$T/list"
+    completion bash > "$T/ringcast.bash"
+    completion zsh > "$T/_ringcast"
+    completion fish > "$T/ringcast.fish"
+    named_options "$T/ringcast.bash" > "$T/bash"
+    named_options "$T/_ringcast" > "$T/zsh"
     # fish writes long options as "-l name".
-    grep -oE -- '-l [a-z0-9-]+' "$ROOT/completions/ringcast.fish" | cut -c4- | sort -u > "$T/fish"
+    grep -oE -- '-l [a-z0-9-]+' "$T/ringcast.fish" | cut -c4- | sort -u > "$T/fish"
     local f
-    for f in help man bash zsh fish; do
-        diff -u "$T/table" "$T/$f" || { echo "$f disagrees with the getopt table" >&2; return 1; }
+    for f in help man list bash zsh fish; do
+        diff -u "$T/table" "$T/$f" || { echo "$f disagrees with the table in src/cli.h" >&2; return 1; }
     done
 }
 
-@test "every option has a line in the mode table, and the man page's MODES lists agree with it" {
-    table_options > "$T/table"
-    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.c" | cut -f2 | sort > "$T/modes"
-    diff -u "$T/table" "$T/modes" || { echo "src/cli.c: option_modes disagrees with longopts" >&2; return 1; }
-    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.c" --man "$ROOT/man/ringcast.1" > "$T/both"
+@test "the man page's MODES lists agree with the modes of the table" {
+    "$PY" "$HELPERS/option_modes.py" "$ROOT/src/cli.h" --man "$ROOT/man/ringcast.1" > "$T/both"
     sed '/^--$/,$d' "$T/both" > "$T/man"
     sed '1,/^--$/d' "$T/both" > "$T/c"
     [ "$(wc -l < "$T/man")" -ge 40 ]
-    diff -u "$T/c" "$T/man" || { echo "the man page's MODES disagree with src/cli.c" >&2; return 1; }
+    diff -u "$T/c" "$T/man" || { echo "the man page's MODES disagree with src/cli.h" >&2; return 1; }
 }
 
-@test "the short options of --help and the getopt string agree" {
-    local optstring
-    optstring=$(grep -oE 'getopt_long\(argc, argv, "[^"]+"' "$ROOT/src/cli.c" | sed 's/.*"\(.*\)"/\1/' | tr -d ':')
-    "$RINGCAST" --help | grep -oE '^  -[a-zA-Z0-9],' | cut -c4 | sort > "$T/help"
-    echo "$optstring" | grep -o . | sort > "$T/getopt"
-    diff -u "$T/getopt" "$T/help"
+@test "the short options of the table, --help and the completions agree" {
+    table | cut -f1,2 | grep -E '^-[^-]' | sed 's/^-//' | sort > "$T/table"
+    "$RINGCAST" --help | grep -oE '^  -[a-zA-Z0-9], --[a-z0-9-]+' | sed 's/^  -\(.\), --/\1\t/' |
+        sort > "$T/help"
+    grep -vE '^(#|$)' "$ROOT/completions/ringcast.options" | grep -v '^-|' | cut -d'|' -f1,2 |
+        tr '|' '\t' | sort > "$T/list"
+    [ "$(wc -l < "$T/table")" -ge 10 ]
+    diff -u "$T/table" "$T/help"
+    diff -u "$T/table" "$T/list"
 }
 
 @test "the man page renders and mandoc finds nothing to warn about" {
@@ -67,21 +85,7 @@ named_options() {
 @test "the man page's quotes pair up: none opened inside another, none left open" {
     command -v mandoc > /dev/null || skip "mandoc is not installed"
     mandoc -Tutf8 "$ROOT/man/ringcast.1" | col -b > "$T/page"
-    # Quotes nested in one .Pq came out as (‘524.3 KiB, ‘64.0 MiB, ‘1.5 GiB’’’).
-    run -0 "$PY" -c '
-import sys
-text = open(sys.argv[1], encoding="utf-8").read()
-for open_q, close_q in (("\u2018", "\u2019"), ("\u201c", "\u201d")):
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch in (open_q, close_q):
-            depth += 1 if ch == open_q else -1
-            if depth not in (0, 1):
-                print("unpaired %s: %r" % (ch, text[max(0, i - 50):i + 20]))
-                depth = max(0, min(depth, 1))
-    if depth:
-        print("left open: %s" % open_q)
-' "$T/page"
+    run -0 "$PY" "$HELPERS/man_quotes.py" "$T/page"
     [ -z "$output" ] || { echo "$output" >&2; false; }
 }
 
@@ -97,7 +101,8 @@ for open_q, close_q in (("\u2018", "\u2019"), ("\u201c", "\u201d")):
 }
 
 @test "bash completion completes --trans to --transport and its values" {
-    run -0 bash -c "source '$ROOT/completions/ringcast.bash'
+    completion bash > "$T/ringcast.bash"
+    run -0 bash -c "source '$T/ringcast.bash'
         COMP_WORDS=(ringcast --trans); COMP_CWORD=1; _ringcast; echo \"\${COMPREPLY[*]}\"
         COMP_WORDS=(ringcast --transport ''); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\""
     [ "${lines[0]}" = "--transport" ]
@@ -106,7 +111,8 @@ for open_q, close_q in (("\u2018", "\u2019"), ("\u201c", "\u201d")):
 
 @test "bash completion: fixed values for --slow and --join, files for --dests-from and --stats" {
     touch "$T/fleet.txt"
-    run -0 bash -c "cd '$T'; source '$ROOT/completions/ringcast.bash'
+    completion bash > "$T/ringcast.bash"
+    run -0 bash -c "cd '$T'; source '$T/ringcast.bash'
         COMP_WORDS=(ringcast --slow ''); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"
         COMP_WORDS=(ringcast --join o); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"
         COMP_WORDS=(ringcast --dests-from fl); COMP_CWORD=2; _ringcast; echo \"\${COMPREPLY[*]}\"

@@ -1,8 +1,8 @@
-"""Which modes take each option, as src/cli.c's option_modes table says, or
-as the man page's MODES section says.
+"""Which modes take each option, as the table of options in src/cli.h says
+(its X(...) rows: RINGCAST_OPTIONS), or as the man page's MODES section says.
 
-    option_modes.py src/cli.c
-        one line per option_modes entry, tab-separated: the name as messages
+    option_modes.py src/cli.c      (or src/cli.h: the cli.h beside it is read)
+        one line per option of the table, tab-separated: the name as messages
         give it (-j, --slow), the long name, 1 if it takes an argument else
         0, the modes (a number: 1 push, 2 subscribe, 4 raw serve, 8 HTTP
         serve, added up) and the message after the name in a wrong mode.
@@ -10,10 +10,10 @@ as the man page's MODES section says.
         the long name and the modes, as the man page lists them; then the
         same from the table, so that the caller can compare the two.
 
-The tests read the table from the source, as tests/docs.bats reads the
-getopt_long table, so that a new option is tried in every mode it does not
-belong to without anyone listing it again.
+The tests read the table from the source, so that a new option is tried in
+every mode it does not belong to without anyone listing it again.
 """
+import os
 import re
 import sys
 
@@ -35,24 +35,19 @@ def modes_of(expr):
     return sum(MODES[t.strip()] for t in expr.split("|"))
 
 
+# One row of the table, up to its WRONG message (cli.h describes the columns).
+ROW = re.compile(r"""\bX\((\w+),\s*(0|'.'),\s*"([a-z0-9-]+)",\s*(K_\w+),[^"]*?,"""
+                 r"""\s*(M_[A-Z]+(?:\s*\|\s*M_[A-Z]+)*),\s*(NULL|[A-Z_]+|"[^"]*"),""")
+
+
 def table(src):
-    text = open(src).read()
+    text = open(os.path.join(os.path.dirname(src), "cli.h")).read().replace("\\\n", "\n")
     defines = dict(re.findall(r'^#define (\w+) "(.*)"$', text, re.M))
-    longopts = {}
-    body = text[text.index("longopts[] = {"):]
-    for name, arg, val in re.findall(r'\{ "([a-z0-9-]+)", (\w+), NULL, ([^ ]+) \}',
-                                     body[:body.index("};")]):
-        label = "-" + val[1] if val.startswith("'") else "--" + name
-        longopts[name] = (label, 0 if arg == "no_argument" else 1)
     rows = []
-    body = text[text.index("option_modes[] = {"):]
-    for line in body[:body.index("};")].splitlines():
-        m = re.match(r'\s*\{ "([a-z0-9-]+)", ([A-Z_| ]+), (NULL|[A-Z_]+|".*") \},$', line)
-        if not m:
-            continue
-        name, expr, msg = m.groups()
+    for _, letter, name, kind, expr, msg in ROW.findall(text):
+        label = "-" + letter[1] if letter != "0" else "--" + name
+        arg = 0 if kind in ("K_FLAG", "K_NOARG") else 1
         msg = defines.get(msg, msg).strip('"') if msg != "NULL" else ""
-        label, arg = longopts[name]
         rows.append((label, name, arg, modes_of(expr), msg))
     return rows
 
