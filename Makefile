@@ -33,7 +33,7 @@ endif
 LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/listing.c src/loop.c src/net.c src/parse.c src/progress.c src/ring.c src/serve.c \
            src/shard.c src/src.c src/src_archive.c src/src_curl.c src/src_fd.c src/src_tcp.c src/stats.c src/text.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
-UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_http $(B)/test_format $(B)/test_text
+UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text
 
 # The bash, zsh and fish completions, from one list of the options
 # (tests/docs.bats checks it against the table in src/cli.h).
