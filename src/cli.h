@@ -1,5 +1,6 @@
-/* The command line: struct config, the table of options, and what the run
- * asks of them (cli_fit_ring, cli_source_opts). */
+/* The command line: struct config, the table of options (RINGCAST_OPTIONS),
+ * and what the run asks of them (cli_fit_ring, cli_source_opts).  The pure
+ * parsers of the arguments are parse.h's. */
 #ifndef RINGCAST_CLI_H
 #define RINGCAST_CLI_H
 
@@ -289,6 +290,8 @@ enum opt_kind {
 /* Fill cfg from argv.  Usage errors print a message and exit with status 2;
  * --help and --version print and exit 0.  Only this and main may exit. */
 void cli_parse(struct config *cfg, int argc, char **argv);
+/* Free what cli_parse allocated (the DEST list, -H, --allow, -l) and zero
+ * cfg, which cli_parse may then fill again. */
 void cli_free(struct config *cfg);
 
 /* A source whose size is known before it is read (a regular file) and

@@ -42,7 +42,7 @@ ROW = re.compile(r"""\bX\((\w+),\s*(0|'.'),\s*"([a-z0-9-]+)",\s*(K_\w+),[^"]*?,"
 
 def table(src):
     text = open(os.path.join(os.path.dirname(src), "cli.h")).read().replace("\\\n", "\n")
-    defines = dict(re.findall(r'^#define (\w+) "(.*)"$', text, re.M))
+    defines = dict(re.findall(r'^#define (\w+)\s+"(.*)"$', text, re.M))
     rows = []
     for _, letter, name, kind, expr, msg in ROW.findall(text):
         label = "-" + letter[1] if letter != "0" else "--" + name
