@@ -43,7 +43,9 @@ struct listen_opts {
 	const char *what;           /* the "listening on" line's end: " for subscribers" */
 	const struct cidr *allow;   /* --allow: nallow blocks, none: anyone (not copied) */
 	size_t nallow;
-	uint64_t resume_ms;         /* after failed() paused it, resume after this (ms); 0: never by itself */
+	/* After failed() paused the set, resume after this many ms; 0: only
+	 * listen_resume does. */
+	uint64_t resume_ms;
 };
 
 struct listen_sock {
