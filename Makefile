@@ -30,7 +30,7 @@ CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/listing.c src/loop.c src/net.c src/parse.c src/progress.c src/ring.c src/serve.c \
+LIB_SRCS = src/blob.c src/catalog.c src/cli.c src/client.c src/dest.c src/fanout.c src/http.c src/http_date.c src/listen.c src/listing.c src/loop.c src/net.c src/parse.c src/progress.c src/ring.c src/serve.c src/signals.c \
            src/shard.c src/src.c src/src_archive.c src/src_curl.c src/src_fd.c src/src_tcp.c src/stats.c src/text.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text
@@ -80,7 +80,7 @@ FUZZ_TIME ?= 60
 FUZZ_FLAGS = $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
 fuzz:
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c src/http_date.c
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_args tests/fuzz/fuzz_args.c $(LIB_SRCS) $(LDLIBS)
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_member tests/fuzz/fuzz_member.c $(LIB_SRCS) $(LDLIBS)
 	for t in http args member; do \

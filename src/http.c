@@ -1,8 +1,11 @@
 #include "http.h"
+#include "util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* RFC 9110 token characters. */
 static int is_tchar(unsigned char c)
@@ -399,117 +402,179 @@ int http_decode_path(struct http_span path, char *out, size_t cap)
 	return (int)o;
 }
 
-static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const days[7] = { "Monday", "Tuesday", "Wednesday", "Thursday",
-				     "Friday", "Saturday", "Sunday" };
+/* ---- responses ---- */
 
-/* Two digits at p as a number, or -1. */
-static int two(const char *p)
+static void answer_error(struct http_answer *a, int status, int broken)
 {
-	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-		return -1;
-	return (p[0] - '0') * 10 + p[1] - '0';
+	a->status = status;
+	a->close = a->close || broken;
+	a->first = a->end = 0;
 }
 
-/* Is [p, p + n) a day name: the first three letters of one (n 3), or a
- * whole one? */
-static int is_day(const char *p, size_t n)
+int http_answer(const struct http_req *r, int path_ok, const struct http_rep *rep, int64_t now,
+		struct http_answer *a)
 {
-	for (int i = 0; i < 7; i++)
-		if ((n == 3 || n == strlen(days[i])) && !memcmp(p, days[i], n))
-			return 1;
-	return 0;
-}
+	uint64_t first = 0, last = 0;
 
-/* The month named at p (three letters), 0 to 11, or -1. */
-static int month_at(const char *p)
-{
-	for (int i = 0; i < 12; i++)
-		if (!memcmp(p, months[i], 3))
-			return i;
-	return -1;
-}
-
-/* "hh:mm:ss" at p into tm (RFC 9110, 5.6.7: a second may be 60, a leap
- * second); 0 or -1. */
-static int time_at(const char *p, struct tm *tm)
-{
-	tm->tm_hour = two(p);
-	tm->tm_min = two(p + 3);
-	tm->tm_sec = two(p + 6);
-	if (p[2] != ':' || p[5] != ':' || tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 ||
-	    tm->tm_min > 59 || tm->tm_sec < 0 || tm->tm_sec > 60)
-		return -1;
-	return 0;
-}
-
-static int days_in_month(int year, int mon)
-{
-	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return n[mon] + (mon == 1 && leap);
-}
-
-int64_t http_parse_date(struct http_span s, int64_t now)
-{
-	const char *p = s.p, *comma;
-	struct tm tm = { 0 };
-	int year, mon, mday;
-
-	if (!p || s.len < 24)
-		return HTTP_NO_DATE;
-	if (s.len == 29 && p[3] == ',') {
-		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-		if (!is_day(p, 3) || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' || p[16] != ' ' ||
-		    memcmp(p + 25, " GMT", 4) || time_at(p + 17, &tm) < 0 || two(p + 12) < 0 ||
-		    two(p + 14) < 0)
-			return HTTP_NO_DATE;
-		mday = two(p + 5);
-		mon = month_at(p + 8);
-		year = two(p + 12) * 100 + two(p + 14);
-	} else if (s.len == 24 && p[3] == ' ') {
-		/* asctime: "Sun Nov  6 08:49:37 1994", the day as 2DIGIT or SP DIGIT */
-		if (!is_day(p, 3) || p[7] != ' ' || p[10] != ' ' || p[19] != ' ' ||
-		    time_at(p + 11, &tm) < 0 || two(p + 20) < 0 || two(p + 22) < 0)
-			return HTTP_NO_DATE;
-		mday = p[8] != ' ' ? two(p + 8) : p[9] >= '1' && p[9] <= '9' ? p[9] - '0' : -1;
-		mon = month_at(p + 4);
-		year = two(p + 20) * 100 + two(p + 22);
-	} else if ((comma = memchr(p, ',', s.len)) && s.len - (size_t)(comma - p) == 24) {
-		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
-		const char *d = comma + 2;
-		if (!is_day(p, (size_t)(comma - p)) || comma - p == 3 || comma[1] != ' ' ||
-		    d[2] != '-' || d[6] != '-' || d[9] != ' ' || memcmp(d + 18, " GMT", 4) ||
-		    time_at(d + 10, &tm) < 0 || two(d + 7) < 0)
-			return HTTP_NO_DATE;
-		mday = two(d);
-		mon = month_at(d + 3);
-		/* The two-digit year: in now's century, unless that is more
-		 * than 50 years ahead (RFC 9110, 5.6.7). */
-		struct tm nt;
-		time_t tn = (time_t)now;
-		int this_year = gmtime_r(&tn, &nt) ? nt.tm_year + 1900 : 1970;
-		year = this_year - this_year % 100 + two(d + 7);
-		if (year > this_year + 50)
-			year -= 100;
-	} else {
-		return HTTP_NO_DATE;
+	*a = (struct http_answer){ .minor = r->minor, .close = !r->keep_alive,
+				   .head_only = r->method == HTTP_HEAD };
+	if (r->method == HTTP_OTHER)
+		answer_error(a, 405, r->has_body);
+	else if (r->has_body)
+		answer_error(a, 413, 1);
+	else if (!path_ok)
+		answer_error(a, 400, 0);
+	else if (!rep)
+		answer_error(a, 404, 0);
+	if (a->status)
+		return a->status;
+	/* RFC 9110, 13.2.2: the preconditions, then If-Range, then Range. */
+	int cond = http_preconditions(r, rep->etag, rep->mtime, now);
+	if (cond) {
+		answer_error(a, cond, 0);
+		return cond;
 	}
-	if (mon < 0 || mday < 1 || mday > days_in_month(year, mon))
-		return HTTP_NO_DATE;
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon;
-	tm.tm_mday = mday;
-	return (int64_t)timegm(&tm);
+	/* Ranges are for GET only (RFC 9110, 14.2). */
+	int rr = r->method == HTTP_GET && http_if_range(r, rep->etag, rep->mtime, rep->mtime_strong, now)
+			 ? http_range(r->range, rep->size, &first, &last)
+			 : 0;
+	if (rr < 0) {
+		answer_error(a, 416, 0);
+	} else if (rr > 0) {
+		a->status = 206;
+		a->first = first;
+		a->end = last + 1;
+	} else {
+		a->status = 200;
+		a->end = a->head_only ? 0 : rep->size;
+	}
+	return a->status;
 }
 
-void http_fmt_date(int64_t t, char *buf)
+void http_answer_bad(int rc, const struct http_req *r, struct http_answer *a)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	/* The version is not known: no "Connection: keep-alive" for 1.0. */
+	*a = (struct http_answer){ .status = -rc, .minor = 1, .close = 1,
+				   .head_only = r->method == HTTP_HEAD };
+}
 
-	/* The C locale's names are HTTP's; ringcast never calls setlocale. */
-	strftime(buf, 30, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&tt, &tm));
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Error";
+}
+
+/* A head being built in a buffer of fixed size, cut when it is full. */
+struct head {
+	char *p;
+	size_t cap, len;
+};
+
+static void add(struct head *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct head *h, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = h->cap - h->len;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(h->p + h->len, room, fmt, ap);
+	va_end(ap);
+	if (n > 0 && room)
+		h->len += MIN((size_t)n, room - 1);
+}
+
+/* The 200 head but for Date and Connection; snprintf's count. */
+static int fmt_ok(char *buf, size_t cap, const struct http_rep *rep)
+{
+	char lm[32];
+
+	http_fmt_date(rep->mtime, lm);
+	return snprintf(buf, cap,
+			"HTTP/1.1 200 OK\r\nServer: ringcast\r\nContent-Type: %s\r\n"
+			"Content-Length: %llu\r\nLast-Modified: %s\r\nETag: %s\r\n"
+			"Accept-Ranges: bytes\r\n",
+			rep->type, (unsigned long long)rep->size, lm, rep->etag);
+}
+
+char *http_ok_head(const struct http_rep *rep, size_t *len)
+{
+	int n = fmt_ok(NULL, 0, rep);
+	char *p = n < 0 ? NULL : malloc((size_t)n + 1);
+
+	if (p)
+		*len = (size_t)fmt_ok(p, (size_t)n + 1, rep);
+	return p;
+}
+
+/* Everything of the head between the status line and Date. */
+static void add_fields(struct head *h, const struct http_answer *a, const struct http_rep *rep)
+{
+	char lm[32];
+	const char *why = reason(a->status);
+
+	switch (a->status) {
+	case 200:
+		if (rep->ok_head && rep->ok_head_len < h->cap) {
+			memcpy(h->p, rep->ok_head, rep->ok_head_len);
+			h->len = rep->ok_head_len;
+		} else {
+			h->len = MIN((size_t)MAX(fmt_ok(h->p, h->cap, rep), 0), h->cap - 1);
+		}
+		return;
+	case 206:
+		http_fmt_date(rep->mtime, lm);
+		add(h, "HTTP/1.1 206 Partial Content\r\nServer: ringcast\r\nContent-Type: %s\r\n"
+		       "Content-Range: bytes %llu-%llu/%llu\r\nContent-Length: %llu\r\n"
+		       "Last-Modified: %s\r\nETag: %s\r\n",
+		    rep->type, (unsigned long long)a->first, (unsigned long long)(a->end - 1),
+		    (unsigned long long)rep->size, (unsigned long long)(a->end - a->first), lm, rep->etag);
+		return;
+	case 304:
+		http_fmt_date(rep->mtime, lm);
+		add(h, "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\nETag: %s\r\n"
+		       "Last-Modified: %s\r\n", rep->etag, lm);
+		return;
+	case 416:
+		add(h, "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
+		       "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
+		    (unsigned long long)rep->size);
+		return;
+	}
+	/* An error with a one-line text body; a HEAD's has none (RFC 9110,
+	 * 9.3.2; its Content-Length is still the GET's). */
+	add(h, "HTTP/1.1 %d %s\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
+	       "Content-Length: %zu\r\n%s",
+	    a->status, why, strlen(why) + 5, a->status == 405 ? "Allow: GET, HEAD\r\n" : "");
+}
+
+size_t http_head(char *buf, size_t cap, const struct http_answer *a, const struct http_rep *rep,
+		 const char *date)
+{
+	struct head h = { buf, cap, 0 };
+
+	if (!cap)
+		return 0;
+	buf[0] = 0;
+	add_fields(&h, a, rep);
+	/* Every response says when the connection ends after it, and an
+	 * HTTP/1.0 client that asked for keep-alive hears that it stays open
+	 * (RFC 9112, 9.3). */
+	add(&h, "%s%s\r\n", date,
+	    a->close ? "Connection: close\r\n" : a->minor == 0 ? "Connection: keep-alive\r\n" : "");
+	if (a->status >= 400 && a->status != 416 && !a->head_only)
+		add(&h, "%d %s\n", a->status, reason(a->status));
+	return h.len;
 }

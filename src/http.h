@@ -1,7 +1,9 @@
 /*
- * The HTTP/1.1 request parser for serve mode: a pure function over a buffer,
- * with no allocation and no I/O, so it can be unit-tested and fuzzed alone.
- * Only what serving static blobs needs is kept; other headers are skipped.
+ * HTTP/1.1 for serve mode: the request parser, the conditional and range
+ * rules, and the response heads.  Pure functions over buffers, with no I/O
+ * (and no allocation but http_ok_head's), so they can be unit-tested and
+ * fuzzed alone.  Only what serving static blobs needs is kept; other
+ * headers are skipped.
  */
 #ifndef RINGCAST_HTTP_H
 #define RINGCAST_HTTP_H
@@ -97,7 +99,62 @@ int http_if_range(const struct http_req *r, const char *etag, int64_t mtime, int
  * (cap > path.len always suffices). */
 int http_decode_path(struct http_span path, char *out, size_t cap);
 
-/* An HTTP-date as seconds since the epoch, or HTTP_NO_DATE if s is not one.
+/* What serve mode knows of a representation (a blob), for http_answer and
+ * http_head. */
+struct http_rep {
+	uint64_t size;        /* bytes */
+	int64_t mtime;        /* Last-Modified, seconds since the epoch */
+	int mtime_strong;     /* Last-Modified is a strong validator (blob.h) */
+	const char *etag;     /* ETag: quoted and strong */
+	const char *type;     /* Content-Type */
+	/* Its 200 head but for Date and Connection (http_ok_head), or NULL
+	 * to have http_head build it each time. */
+	const char *ok_head;
+	size_t ok_head_len;
+};
+
+/* A response, as http_answer (or http_answer_bad) decides it. */
+struct http_answer {
+	int status;          /* 200, 206, 304, or an error (400 to 505) */
+	int minor;           /* HTTP/1.<minor> of the request, for Connection */
+	/* The connection ends after it: the request asked so, or the stream
+	 * cannot be read on (a head that did not parse, a body not skipped).
+	 * A caller may set it (a server that stops) before http_head. */
+	int close;
+	int head_only;       /* HEAD: an error goes without its text body */
+	uint64_t first, end; /* the representation's bytes [first, end) after the head */
+};
+
+/* The response to request r, which http_parse took, in RFC 9110's order:
+ * 405 for a method other than GET and HEAD, 413 for a request with a body,
+ * 400 when its path did not decode (path_ok 0), 404 when it names nothing
+ * (rep NULL), then the preconditions (412, 304, 13.2.2), If-Range and
+ * Range, for GET only (416, 206, 14.2), else 200 (a HEAD's without body
+ * bytes).  now is the server's clock (seconds), for dates.  Pure; returns
+ * a->status. */
+int http_answer(const struct http_req *r, int path_ok, const struct http_rep *rep, int64_t now,
+		struct http_answer *a);
+
+/* The answer to a request http_parse refused with rc (-400, -414, -431,
+ * -505; r as it left it): that error, and the connection ends after it. */
+void http_answer_bad(int rc, const struct http_req *r, struct http_answer *a);
+
+/* The head of answer a into buf (cap bytes; HTTP_HEAD_MAX always
+ * suffices): the status line, "Server: ringcast", the headers its status
+ * needs about rep (NULL for 400, 404, 405, 413 and the errors of
+ * http_answer_bad), date (the whole "Date: ...\r\n" line, as the caller
+ * keeps it), Connection when it is not the version's default, the blank
+ * line, and for an error other than 416 a one-line text body unless
+ * a->head_only.  Returns its length; a head that does not fit is cut. */
+size_t http_head(char *buf, size_t cap, const struct http_answer *a, const struct http_rep *rep,
+		 const char *date);
+#define HTTP_HEAD_MAX 512
+
+/* rep's 200 head but for Date and Connection (rep->ok_head is ignored), for
+ * http_rep.ok_head: malloc'd, its length in *len, or NULL when out of memory. */
+char *http_ok_head(const struct http_rep *rep, size_t *len);
+
+/* Dates, in http_date.c.  An HTTP-date as seconds since the epoch, or HTTP_NO_DATE if s is not one.
  * All three forms are taken, as RFC 9110 5.6.7 requires of a recipient:
  * IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the obsolete RFC 850 form
  * ("Sunday, 06-Nov-94 08:49:37 GMT", whose two-digit year is taken in the

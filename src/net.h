@@ -49,6 +49,10 @@ int net_listen(const struct addrinfo *ai, int v6only);
 int net_listen_all(const char *host, const char *port, int family, int *fds, size_t max,
 		   const char *note, const char **why);
 
+/* The most listening sockets one -l (or tcp-listen:// source) opens: one per
+ * address its host resolves to, on the same port. */
+#define MAX_LISTENERS 16
+
 /* Descriptors kept for everything but peers (the loop, the ring, io_uring,
  * the source, listeners, stdio). */
 #define NET_FD_RESERVE 64

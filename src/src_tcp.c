@@ -18,8 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 8
-
 int src_tcp_open(struct source *s, const char *spec, int family, const char **why)
 {
 	static char reason[200]; /* start-up runs on one thread */

@@ -4,6 +4,7 @@
 #include "listing.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -414,6 +415,127 @@ static void if_ranges(void)
 	   "If-Range on two lines is a list, no validator: the whole blob");
 }
 
+/* http_answer: what a request gets from a blob of 1000 bytes, ETag "e",
+ * Last-Modified LM (strong). */
+static const struct http_rep blob = { .size = 1000, .mtime = 784111777, .mtime_strong = 1,
+				      .etag = "\"e\"", .type = "text/plain" };
+
+static int answer(const char *req, int path_ok, const struct http_rep *rep, struct http_answer *a)
+{
+	struct http_req r;
+
+	if (parse(req, &r) <= 0)
+		return -1;
+	return http_answer(&r, path_ok, rep, NOW, a);
+}
+
+static void answers(void)
+{
+	struct http_answer a;
+
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 1, &blob, &a) == 200 && a.first == 0 &&
+	   a.end == 1000 && !a.close && a.minor == 1 && !a.head_only, "GET: 200, every byte, kept open");
+	ok(answer("HEAD /b HTTP/1.1\r\nHost: a\r\n\r\n", 1, &blob, &a) == 200 && a.end == 0 &&
+	   a.head_only, "HEAD: 200 without body bytes");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=10-19\r\n\r\n", 1, &blob, &a) == 206 &&
+	   a.first == 10 && a.end == 20, "a range: 206 with its bytes");
+	ok(answer("HEAD /b HTTP/1.1\r\nHost: a\r\nRange: bytes=10-19\r\n\r\n", 1, &blob, &a) == 200,
+	   "a HEAD's Range is ignored (ranges are for GET)");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=2000-\r\n\r\n", 1, &blob, &a) == 416 &&
+	   a.first == a.end && !a.close, "a range past the end: 416, no body, the connection stays");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=10-19\r\nIf-Range: \"old\"\r\n\r\n", 1,
+		  &blob, &a) == 200 && a.end == 1000, "a stale If-Range: the whole blob");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"e\"\r\n\r\n", 1, &blob, &a) == 304 &&
+	   a.first == a.end, "If-None-Match with the ETag: 304, no body");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n\r\n", 1, &blob, &a) == 412,
+	   "If-Match with another: 412");
+	ok(answer("POST /b HTTP/1.1\r\nHost: a\r\n\r\n", 1, &blob, &a) == 405 && !a.close,
+	   "another method: 405; without a body the stream reads on");
+	ok(answer("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n", 0, NULL, &a) == 405 &&
+	   a.close, "another method with a body: 405 first, and the connection ends");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n", 1, &blob, &a) == 413 &&
+	   a.close, "a GET with a body: 413, and the connection ends");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 0, &blob, &a) == 400 && !a.close,
+	   "a path that did not decode: 400");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 1, NULL, &a) == 404 && !a.close,
+	   "a path that names nothing: 404");
+	ok(answer("HEAD /b HTTP/1.1\r\nHost: a\r\n\r\n", 1, NULL, &a) == 404 && a.head_only,
+	   "a HEAD's 404 goes without its text");
+	ok(answer("GET /b HTTP/1.0\r\n\r\n", 1, &blob, &a) == 200 && a.close && a.minor == 0,
+	   "HTTP/1.0: the connection ends after it");
+	ok(answer("GET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 1, &blob, &a) == 200 &&
+	   a.close, "Connection: close ends it");
+
+	struct http_req r;
+	http_answer_bad(parse("HEAD /a HTTP/2.0\r\n\r\n", &r), &r, &a);
+	ok(a.status == 505 && a.close && a.minor == 1 && a.head_only && a.first == a.end,
+	   "a request http_parse refused: its error, the end of the connection, a HEAD's without text");
+}
+
+#define DATE "Date: " LM "\r\n"
+
+/* The head of answer a about rep, as a string. */
+static const char *head(const struct http_answer *a, const struct http_rep *rep)
+{
+	static char buf[HTTP_HEAD_MAX];
+	size_t n = http_head(buf, sizeof(buf), a, rep, DATE);
+
+	return n < sizeof(buf) && n == strlen(buf) ? buf : "(cut or not terminated)";
+}
+
+static void heads(void)
+{
+	struct http_answer a = { .status = 404, .minor = 1 };
+
+	ok(!strcmp(head(&a, NULL), "HTTP/1.1 404 Not Found\r\nServer: ringcast\r\n"
+				   "Content-Type: text/plain\r\nContent-Length: 14\r\n" DATE "\r\n"
+				   "404 Not Found\n"), "an error: a text body of Content-Length bytes");
+	a.head_only = 1;
+	ok(!strcmp(head(&a, NULL), "HTTP/1.1 404 Not Found\r\nServer: ringcast\r\n"
+				   "Content-Type: text/plain\r\nContent-Length: 14\r\n" DATE "\r\n"),
+	   "a HEAD's: the same head, without the body");
+	a = (struct http_answer){ .status = 405, .minor = 1, .close = 1 };
+	ok(!strcmp(head(&a, NULL), "HTTP/1.1 405 Method Not Allowed\r\nServer: ringcast\r\n"
+				   "Content-Type: text/plain\r\nContent-Length: 23\r\n"
+				   "Allow: GET, HEAD\r\n" DATE "Connection: close\r\n\r\n"
+				   "405 Method Not Allowed\n"), "405 says Allow; close says so");
+	a = (struct http_answer){ .status = 431, .minor = 1, .close = 1 };
+	ok(strstr(head(&a, NULL), "431 Request Header Fields Too Large\r\n") != NULL,
+	   "431's reason phrase");
+	a = (struct http_answer){ .status = 206, .minor = 0, .first = 10, .end = 20 };
+	ok(!strcmp(head(&a, &blob), "HTTP/1.1 206 Partial Content\r\nServer: ringcast\r\n"
+				    "Content-Type: text/plain\r\nContent-Range: bytes 10-19/1000\r\n"
+				    "Content-Length: 10\r\nLast-Modified: " LM "\r\nETag: \"e\"\r\n"
+				    DATE "Connection: keep-alive\r\n\r\n"),
+	   "206: Content-Range and Content-Length; an HTTP/1.0 client kept open hears so");
+	a = (struct http_answer){ .status = 416, .minor = 1 };
+	ok(!strcmp(head(&a, &blob), "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
+				    "Content-Range: bytes */1000\r\nContent-Length: 0\r\n" DATE "\r\n"),
+	   "416: the size in Content-Range, no body");
+	a = (struct http_answer){ .status = 304, .minor = 1 };
+	ok(!strcmp(head(&a, &blob), "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\n"
+				    "ETag: \"e\"\r\nLast-Modified: " LM "\r\n" DATE "\r\n"),
+	   "304: the validators, no body");
+	a = (struct http_answer){ .status = 200, .minor = 1, .end = 1000 };
+	const char *ok200 = "HTTP/1.1 200 OK\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: 1000\r\nLast-Modified: " LM "\r\nETag: \"e\"\r\n"
+			    "Accept-Ranges: bytes\r\n";
+	char want[HTTP_HEAD_MAX];
+	snprintf(want, sizeof(want), "%s" DATE "\r\n", ok200);
+	ok(!strcmp(head(&a, &blob), want), "200: built when the blob has no head of its own");
+	struct http_rep built = blob;
+	built.ok_head = http_ok_head(&blob, &built.ok_head_len);
+	ok(built.ok_head && !strcmp(built.ok_head, ok200) && built.ok_head_len == strlen(ok200),
+	   "http_ok_head: the same, but for Date and Connection");
+	ok(!strcmp(head(&a, &built), want), "200 from the blob's own head");
+	free((char *)built.ok_head);
+
+	char small[16];
+	a = (struct http_answer){ .status = 404, .minor = 1 };
+	size_t n = http_head(small, sizeof(small), &a, NULL, DATE);
+	ok(n == sizeof(small) - 1 && strlen(small) == n, "a head that does not fit is cut, terminated");
+}
+
 static void paths(void)
 {
 	struct http_req r;
@@ -494,6 +616,8 @@ int main(void)
 	dates();
 	preconditions();
 	if_ranges();
+	answers();
+	heads();
 	paths();
 	listing();
 	return tap_done();
