@@ -26,7 +26,6 @@
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
  * destinations get a turn between them. */
 #define READS_PER_PASS 1
-#define MAX_LISTENERS 4
 /* -j's default: one sending thread per this many push destinations, at
  * most one per CPU.  A thread costs a loop, a transport and a registration
  * of the ring; with fewer destinations one thread keeps up (BENCHMARKS.md:
