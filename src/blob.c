@@ -237,7 +237,7 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 	struct src_reader r = { &s, o.loop };
 	rc = b->fd < 0 ? -errno : copy_in(source_rd, &r, b->fd, &b->size, &hash);
 	if (rc < 0)
-		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
+		errmsg("%s: %s", spec, s.why ? s.why : strerror(-rc));
 	s.ops->close(&s);
 	loop_free(o.loop);
 	set_mtime(b, file ? (int64_t)st.st_mtime : 0, file);

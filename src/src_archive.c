@@ -137,7 +137,7 @@ static ssize_t inner_read(struct arc *x, uint8_t *buf, size_t len)
 
 	if (n >= 0)
 		return n;
-	return arc_fail(x, "%s", x->inner.err_text ? x->inner.err_text : strerror((int)-n));
+	return arc_fail(x, "%s", x->inner.why ? x->inner.why : strerror((int)-n));
 }
 
 /* zlib's reason for a bad member, in RFC 1952's terms where it has them
@@ -511,7 +511,7 @@ static ssize_t arc_read(struct source *s, void *buf, size_t len)
 		x->started = 0;
 	}
 	if (x->err[0]) {
-		s->err_text = x->err;
+		s->why = x->err;
 		return -EIO;
 	}
 	return 0;
