@@ -289,8 +289,12 @@ int blob_unpack(const char *spec, const struct source_opts *opts,
 		int (*add)(void *arg, struct blob *b), void *arg)
 {
 	struct unpack u = { spec, add, arg };
+	const char *why;
+	int rc = archive_members(spec, opts, add_member, &u, &why);
 
-	return archive_members(spec, opts, add_member, &u);
+	if (rc < 0 && why)
+		errmsg("%s: %s", spec, why);
+	return rc;
 }
 
 /* A reader over bytes in memory, for copy_in. */

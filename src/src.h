@@ -86,11 +86,14 @@ int src_archive_open(struct source *s, const char *spec, const struct source_opt
 /* Serve mode's --unpack: for each regular member of the archive spec holds,
  * each(arg, name, mtime, read, ctx) with its path as a safe name (owned by
  * each) and read(ctx, buf, len) giving its bytes (0 at its end, -errno).
- * Absolute paths and ".." are skipped with a warning.  0, or -errno after a
- * message; a negative return from each stops the walk. */
+ * Absolute paths and ".." are skipped with a warning.  0, or -errno with
+ * *why saying why (static or thread-local: "--unpack: ..." or "MEMBER: ...",
+ * to follow "SPEC: "); a negative return from each stops the walk, with
+ * *why NULL unless reading the member failed. */
 typedef int (*member_fn)(void *arg, char *name, int64_t mtime,
 			 ssize_t (*read)(void *ctx, void *buf, size_t len), void *ctx);
-int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg);
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg,
+		    const char **why);
 
 /* The member names --extract and --unpack go by.  archive_member_plain:
  * "./a/b" and "a/b" name the same member (the name without leading "./").

@@ -510,13 +510,27 @@ static ssize_t member_read(void *ctx, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
-int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg)
+/* archive_members' *why when it says more than x.err: "--unpack: ..." or
+ * "MEMBER: ...". */
+static const char *__attribute__((format(printf, 1, 2))) members_why(const char *fmt, ...)
+{
+	static _Thread_local char buf[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg,
+		    const char **why)
 {
 	struct arc x = { .out = -1 }; /* no thread, no pipe: the readers only */
 	struct archive_entry *e;
-	const char *why = NULL;
 	int rc;
 
+	*why = NULL;
 	x.opts = *o;
 	x.opts.extract = NULL;
 	x.opts.decompress = 0;
@@ -524,15 +538,16 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 	x.opts.commit = NULL;
 	if (!(x.in = malloc(BLOCK)) || !(x.opts.loop = loop_new())) {
 		free(x.in);
-		errmsg("%s: %s", spec, strerror(ENOMEM));
+		*why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
-	if ((rc = source_open_plain(&x.inner, spec, &x.opts, &why)) < 0) {
-		errmsg("%s: %s", spec, why ? why : strerror(-rc));
+	if ((rc = source_open_plain(&x.inner, spec, &x.opts, why)) < 0) {
+		if (!*why)
+			*why = strerror(-rc);
 		goto out;
 	}
 	if (chain_open(&x, 1) < 0) {
-		errmsg("%s: --unpack: %s", spec, x.err);
+		*why = members_why("--unpack: %s", x.err);
 		rc = -EINVAL;
 		goto close;
 	}
@@ -549,7 +564,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 		rc = each(arg, name, (int64_t)archive_entry_mtime(e), member_read, &x);
 		if (rc < 0) {
 			if (x.err[0])
-				errmsg("%s: %s: %s", spec, path, x.err);
+				*why = members_why("%s: %s", path, x.err);
 			goto close;
 		}
 	}
@@ -558,7 +573,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 	else
 		filt_drain(&x); /* the members are whole only if the stream is */
 	if (x.err[0]) {
-		errmsg("%s: --unpack: %s", spec, x.err);
+		*why = members_why("--unpack: %s", x.err);
 		rc = -EINVAL;
 	} else {
 		rc = 0;
