@@ -137,7 +137,7 @@ static void orphan_free_if_quiet(struct uz *u, struct uz_peer *z)
 	free(z);
 }
 
-/* Returns an errno when d failed, else 0. */
+/* Returns an errno when z's peer failed, else 0. */
 static int on_result(struct tx *tx, struct uz_peer *z, struct uz_send *s, const struct io_uring_cqe *cqe)
 {
 	struct tx_peer *p = z->p;
