@@ -237,7 +237,7 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 	struct src_reader r = { &s, o.loop };
 	rc = b->fd < 0 ? -errno : copy_in(source_rd, &r, b->fd, &b->size, &hash);
 	if (rc < 0)
-		errmsg("%s: %s", spec, s.err_text ? s.err_text : strerror(-rc));
+		errmsg("%s: %s", spec, s.why ? s.why : strerror(-rc));
 	s.ops->close(&s);
 	loop_free(o.loop);
 	set_mtime(b, file ? (int64_t)st.st_mtime : 0, file);
@@ -289,8 +289,12 @@ int blob_unpack(const char *spec, const struct source_opts *opts,
 		int (*add)(void *arg, struct blob *b), void *arg)
 {
 	struct unpack u = { spec, add, arg };
+	const char *why;
+	int rc = archive_members(spec, opts, add_member, &u, &why);
 
-	return archive_members(spec, opts, add_member, &u);
+	if (rc < 0 && why)
+		errmsg("%s: %s", spec, why);
+	return rc;
 }
 
 /* A reader over bytes in memory, for copy_in. */

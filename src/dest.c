@@ -35,8 +35,8 @@ static void release(struct dest *d, enum dest_state final)
 			}
 		}
 	}
-	if (g->tx->ops->detach && d->tx_state) {
-		uint64_t pending = g->tx->ops->detach(g->tx, d);
+	if (g->tx->ops->detach && d->px.state) {
+		uint64_t pending = g->tx->ops->detach(g->tx, &d->px);
 		if (pending && final == DEST_DONE) {
 			/* done reached head, so every send should have completed */
 			errmsg("%s: bug: %llu zero-copy send%s never completed", d->name,
@@ -170,17 +170,37 @@ void dest_check_deadline(struct dest *d, uint64_t now)
 	}
 }
 
+/* What the transport has to say about d (tx_peer_fn), when it is done
+ * with its own walk: d may fail here. */
+static void on_peer(struct tx *tx, struct tx_peer *p, unsigned events, int err)
+{
+	struct dest *d = container_of(p, struct dest, px);
+
+	(void)tx;
+	if (events & TX_EV_SWITCHED) {
+		d->switched = 1;
+		info("%s: the kernel copies the zero-copy sends anyway (loopback or veth); "
+		     "sending by copy, which costs less", d->name);
+	}
+	if (events & TX_EV_FAILED)
+		dest_fail(d, "send", err);
+	else if (events & TX_EV_MOVED)
+		dest_kick(d);
+}
+
 static void start_streaming(struct dest *d)
 {
-	const struct tx_ops *ops = d->g->tx->ops;
-	int rc = ops->attach ? ops->attach(d->g->tx, d) : 0;
+	struct tx *tx = d->g->tx;
+	int rc;
 
-	if (rc < 0) {
+	/* The destinations are the transport's peers: their events come here. */
+	tx->on_peer = on_peer;
+	d->px = (struct tx_peer){ .fd = d->io.fd, .writable = 1, .rd = &d->rd };
+	if (tx->ops->attach && (rc = tx->ops->attach(tx, &d->px)) < 0) {
 		dest_fail(d, "transport setup", -rc);
 		return;
 	}
 	set_state(d, DEST_STREAMING);
-	d->writable = 1;
 	d->connected = 1;
 	dest_kick(d);
 }
@@ -266,8 +286,8 @@ void dest_kick(struct dest *d)
 
 	if (d->state != DEST_STREAMING)
 		return;
-	if (d->writable && d->rd.sent < g->ring->head) {
-		int rc = g->tx->ops->push(g->tx, d);
+	if (d->px.writable && d->rd.sent < g->ring->head) {
+		int rc = g->tx->ops->push(g->tx, &d->px);
 		if (rc < 0) {
 			dest_fail(d, "send", -rc);
 			return;
@@ -296,7 +316,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 	if (events & EPOLLERR) {
 		/* With zero copy, EPOLLERR mostly means "completions queued". */
 		const struct tx_ops *ops = d->g->tx->ops;
-		int rc = ops->reap ? ops->reap(d->g->tx, d) : 0;
+		int rc = ops->reap ? ops->reap(d->g->tx, &d->px) : 0;
 		int e = rc < 0 ? -rc : net_sock_error(d->io.fd);
 		if (e || !ops->reap) {
 			dest_fail(d, op, e ? e : EPIPE);
@@ -326,7 +346,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 		return;
 	}
 	if (events & EPOLLOUT) {
-		d->writable = 1;
+		d->px.writable = 1;
 		dest_kick(d);
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "loop.h"
 #include "ring.h"
+#include "tx.h"
 
 enum dest_state {
 	DEST_IDLE,
@@ -27,7 +28,6 @@ enum dest_state {
 };
 
 struct dest;
-struct tx;
 
 /* How the stream stands, as the destinations see it. */
 enum stream_end {
@@ -62,9 +62,8 @@ struct dest {
 	struct addrinfo *next_addr;
 	struct dest *drain_next;
 	struct dest *prev, *next; /* the owner's list */
-	void *tx_state; /* the transport's per-destination state, if any */
+	struct tx_peer px; /* what its transport sees of it, while streaming */
 	enum dest_state state;
-	int writable;  /* the socket took every byte we offered last time */
 	int connected; /* got past connect, so a failure has a byte count */
 	int subscriber; /* accepted, not connected to */
 	int switched;   /* auto moved it to copying sends */

@@ -42,7 +42,12 @@ struct source {
 	const char *desc; /* for messages: the path, "stdin", the URL */
 	int fd;           /* what the loop watches; -1 if nothing to watch */
 	off_t size;       /* known length, or -1 */
-	const char *err_text; /* after a read error: why, when strerror would not say */
+	union {
+		/* After a read error: why, when strerror would not say (a
+		 * static string or the source's own). */
+		const char *why;
+		const char *err_text; /* TODO(issue 17): remove when fanout.c is switched */
+	};
 	void *priv;
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any
@@ -52,7 +57,7 @@ struct source {
 		off_t size;                 /* st_size at open, from the file's start */
 		off_t pos;                  /* the offset reading has reached */
 		struct timespec mtim, ctim; /* st_mtim and st_ctim at open */
-		char why[96];               /* err_text when it changed */
+		char why[96];               /* the source's why when it changed */
 	} file;
 };
 
@@ -81,11 +86,14 @@ int src_archive_open(struct source *s, const char *spec, const struct source_opt
 /* Serve mode's --unpack: for each regular member of the archive spec holds,
  * each(arg, name, mtime, read, ctx) with its path as a safe name (owned by
  * each) and read(ctx, buf, len) giving its bytes (0 at its end, -errno).
- * Absolute paths and ".." are skipped with a warning.  0, or -errno after a
- * message; a negative return from each stops the walk. */
+ * Absolute paths and ".." are skipped with a warning.  0, or -errno with
+ * *why saying why (static or thread-local: "--unpack: ..." or "MEMBER: ...",
+ * to follow "SPEC: "); a negative return from each stops the walk, with
+ * *why NULL unless reading the member failed. */
 typedef int (*member_fn)(void *arg, char *name, int64_t mtime,
 			 ssize_t (*read)(void *ctx, void *buf, size_t len), void *ctx);
-int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg);
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg,
+		    const char **why);
 
 /* The member names --extract and --unpack go by.  archive_member_plain:
  * "./a/b" and "a/b" name the same member (the name without leading "./").
@@ -97,7 +105,7 @@ char *archive_member_name(const char *path);
 
 /* "-", a regular file, a FIFO, a character device or a socket.  A regular
  * file's end is checked against the file as it was when opened: its read
- * fails (-EIO, err_text saying which) instead of ending when the file
+ * fails (-EIO, s->why saying which) instead of ending when the file
  * shrank or was modified other than by growing while it was read, so that
  * the fan-out cuts the stream rather than end it whole (the delivery rule;
  * DELIVERY in the man page). */

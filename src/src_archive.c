@@ -12,14 +12,9 @@
  * Three layers, so that every integrity field a format carries is checked
  * before the pipe ends (a failure ends it with x->err set, and the fan-out
  * resets every destination):
- * - gzip is decoded here with zlib, member after member, right over the
- *   inner source: inflateInit2 with 15 + 16 reads only the gzip wrapper and
- *   checks each member's CRC-32 and ISIZE (and a header CRC-16 when there is
- *   one), inflateReset starts the next member.  After the last member only
- *   zeros may follow (padding, which gzip(1) ignores too); any other byte is
- *   an error, because a damaged header of a further member looks just like
- *   "trailing garbage", and ignoring it would hand out the members before it
- *   as the whole stream.  gzip is recognised as the outermost layer only:
+ * - gzip is decoded with zlib, member after member, right over the inner
+ *   source, every member's CRC-32 and ISIZE checked (archive_gz.c).  gzip
+ *   is recognised as the outermost layer only:
  *   libarchive's gzip reader, which checks nothing, is never enabled, so a
  *   gzip stream inside another filter is left as it is.
  * - "filt", a libarchive reader with every other filter and the raw format,
@@ -53,6 +48,7 @@
  * hands to an outside program (lrzip, grzip, lzop); compress (.Z), lzma-alone,
  * uu, tar, cpio and ar carry no checksum of the data.
  */
+#include "archive_gz.h"
 #include "loop.h"
 #include "src.h"
 #include "util.h"
@@ -68,30 +64,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define BLOCK (1 << 20)
 #define NAMES_SHOWN 8
-
-/* Where the gzip layer stands in the input. */
-enum gz_state {
-	GZ_PROBE,   /* nothing read yet */
-	GZ_PLAIN,   /* not gzip: the bytes go to libarchive as they are */
-	GZ_MEMBER,  /* inside a member, zlib decoding */
-	GZ_BETWEEN, /* a member ended, its trailer checked: another, or the end */
-	GZ_END,     /* the last member ended, and only zeros after it */
-};
-
-struct gz {
-	enum gz_state state;
-	z_stream z;
-	int z_ready;     /* inflateInit2 done: inflateEnd owed */
-	int in_eof;      /* the inner source has ended */
-	int zeros;       /* zeros followed a member: only more may */
-	unsigned member; /* 1 for the first, for messages */
-	size_t have;     /* GZ_PROBE: bytes of the input already read */
-	uint8_t *out;    /* decoded bytes: libarchive's input */
-};
 
 struct arc {
 	struct source inner;
@@ -137,99 +112,24 @@ static ssize_t inner_read(struct arc *x, uint8_t *buf, size_t len)
 
 	if (n >= 0)
 		return n;
-	return arc_fail(x, "%s", x->inner.err_text ? x->inner.err_text : strerror((int)-n));
+	return arc_fail(x, "%s", x->inner.why ? x->inner.why : strerror((int)-n));
 }
 
-/* zlib's reason for a bad member, in RFC 1952's terms where it has them
- * (zlib's own words otherwise: "invalid block type" and the like). */
-static const char *gz_reason(const z_stream *z, int rc)
+/* gz's pull: the inner source's bytes, or -1 with x->err. */
+static ssize_t gz_pull(void *arg, uint8_t *buf, size_t len)
 {
-	if (rc == Z_MEM_ERROR)
-		return strerror(ENOMEM);
-	if (!z->msg)
-		return "corrupt data";
-	if (!strcmp(z->msg, "incorrect data check"))
-		return "CRC-32 mismatch";
-	if (!strcmp(z->msg, "incorrect length check"))
-		return "ISIZE mismatch";
-	if (!strcmp(z->msg, "header crc mismatch"))
-		return "header CRC-16 mismatch";
-	return z->msg;
+	return inner_read(arg, buf, len);
 }
 
-/* The input starts with gzip's magic: zlib takes the gzip wrapper only
- * (15 + 16), so that it reads the header and checks the trailer.  The bytes
- * read so far are its first input.  0, or -1 with x->err. */
-static int gz_start(struct arc *x, int eof)
+/* The gzip layer's next decoded bytes (gz_read), or -1 with x->err. */
+static la_ssize_t gz_next(struct arc *x, const void **block)
 {
-	struct gz *g = &x->gz;
+	const char *why;
+	ssize_t n = gz_read(&x->gz, gz_pull, x, block, &why);
 
-	if (!(g->out = malloc(BLOCK)))
-		return arc_fail(x, "%s", strerror(ENOMEM));
-	if (inflateInit2(&g->z, 15 + 16) != Z_OK)
-		return arc_fail(x, "gzip: %s", g->z.msg ? g->z.msg : strerror(ENOMEM));
-	g->z_ready = 1;
-	g->z.next_in = x->in;
-	g->z.avail_in = (uInt)g->have;
-	g->in_eof = eof;
-	g->member = 1;
-	g->state = GZ_MEMBER;
-	return 0;
-}
-
-/* The next decoded bytes of a gzip stream into *block: their count, 0 after
- * the last member (every trailer checked, only zeros after it), or -1 with
- * x->err: a member that fails its checks or ends early, bytes after a
- * member that start no other, or the inner source failing. */
-static la_ssize_t gz_read(struct arc *x, const void **block)
-{
-	struct gz *g = &x->gz;
-	z_stream *z = &g->z;
-
-	for (;;) {
-		if (g->state == GZ_END)
-			return 0;
-		if (!z->avail_in && !g->in_eof) {
-			ssize_t n = inner_read(x, x->in, BLOCK);
-			if (n < 0)
-				return -1;
-			g->in_eof = n == 0;
-			z->next_in = x->in;
-			z->avail_in = (uInt)n;
-		}
-		if (g->state == GZ_BETWEEN) {
-			while (z->avail_in && !*z->next_in) {
-				z->next_in++;
-				z->avail_in--;
-				g->zeros = 1;
-			}
-			if (!z->avail_in) {
-				if (g->in_eof)
-					g->state = GZ_END;
-				continue;
-			}
-			if (g->zeros || *z->next_in != 0x1f)
-				return arc_fail(x, "gzip: bytes after member %u are not a gzip member",
-						g->member);
-			inflateReset(z);
-			g->member++;
-			g->state = GZ_MEMBER;
-		}
-		z->next_out = g->out;
-		z->avail_out = BLOCK;
-		int rc = inflate(z, Z_NO_FLUSH);
-		size_t got = BLOCK - z->avail_out;
-		if (rc == Z_STREAM_END)
-			g->state = GZ_BETWEEN;
-		else if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return arc_fail(x, "gzip: %s (member %u)", gz_reason(z, rc), g->member);
-		else if (!got && !z->avail_in && g->in_eof)
-			return arc_fail(x, "gzip: truncated input (member %u)", g->member);
-		if (got) {
-			*block = g->out;
-			return (la_ssize_t)got;
-		}
-	}
+	if (n < 0 && why)
+		arc_fail(x, "%s", why);
+	return n;
 }
 
 /* filt wants the next block of input: the inner source's bytes, or, when
@@ -247,7 +147,13 @@ static la_ssize_t in_cb(struct archive *a, void *arg, const void **block)
 		if (n < 0)
 			break;
 		if (g->have >= 2 && x->in[0] == 0x1f && x->in[1] == 0x8b) {
-			n = gz_start(x, n == 0) < 0 ? -1 : gz_read(x, block);
+			const char *why;
+			g->in = x->in;
+			g->in_size = BLOCK;
+			if (gz_start(g, n == 0, &why) < 0)
+				n = arc_fail(x, "%s", why);
+			else
+				n = gz_next(x, block);
 			break;
 		}
 		g->state = GZ_PLAIN;
@@ -259,16 +165,11 @@ static la_ssize_t in_cb(struct archive *a, void *arg, const void **block)
 		n = inner_read(x, x->in, BLOCK);
 		break;
 	default:
-		n = gz_read(x, block);
+		n = gz_next(x, block);
 	}
 	if (n < 0)
 		archive_set_error(a, EIO, "%s", x->err);
 	return n;
-}
-
-static int gz_active(const struct arc *x)
-{
-	return x->gz.state != GZ_PROBE && x->gz.state != GZ_PLAIN;
 }
 
 /* filt failed: its reason, with the filter's name, unless what lies under
@@ -311,7 +212,7 @@ static int filt_drain(struct arc *x)
 	size_t size;
 	la_int64_t off;
 
-	if (!gz_active(x) && archive_filter_count(x->filt) < 2)
+	if (!gz_active(&x->gz) && archive_filter_count(x->filt) < 2)
 		return 0;
 	while (!x->filt_end) {
 		int rc = archive_read_data_block(x->filt, &b, &size, &off);
@@ -351,13 +252,6 @@ static int copy_entry(struct arc *x, struct archive *a)
 		if (write_all(x->out, x->data, (size_t)n) < 0)
 			return 1;
 	}
-}
-
-const char *archive_member_plain(const char *name)
-{
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	return name;
 }
 
 /* Find --extract's member in fmt and stream it, or say what the archive
@@ -466,11 +360,7 @@ static void chain_close(struct arc *x)
 	if (x->filt)
 		archive_read_free(x->filt);
 	x->fmt = x->filt = NULL;
-	if (x->gz.z_ready)
-		inflateEnd(&x->gz.z);
-	x->gz.z_ready = 0;
-	free(x->gz.out);
-	x->gz.out = NULL;
+	gz_end(&x->gz);
 }
 
 static void *run(void *arg)
@@ -482,11 +372,11 @@ static void *run(void *arg)
 	} else if (x->member) {
 		if (extract(x) == 0)
 			filt_drain(x);
-	} else if (!gz_active(x) && archive_filter_count(x->filt) < 2 && x->filt_end) {
+	} else if (!gz_active(&x->gz) && archive_filter_count(x->filt) < 2 && x->filt_end) {
 		/* Not even a compressed empty stream: a producer that failed
 		 * before writing anything must not look like a whole one. */
 		arc_fail(x, "-z: the input is empty, not compressed data");
-	} else if (!gz_active(x) && archive_filter_count(x->filt) < 2) {
+	} else if (!gz_active(&x->gz) && archive_filter_count(x->filt) < 2) {
 		arc_fail(x, "-z: not compressed with gzip, bzip2, xz, zstd, lz4 or another "
 			    "filter libarchive knows");
 	} else if (!x->filt_end) {
@@ -511,7 +401,7 @@ static ssize_t arc_read(struct source *s, void *buf, size_t len)
 		x->started = 0;
 	}
 	if (x->err[0]) {
-		s->err_text = x->err;
+		s->why = x->err;
 		return -EIO;
 	}
 	return 0;
@@ -620,43 +510,27 @@ static ssize_t member_read(void *ctx, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
-char *archive_member_name(const char *path)
+/* archive_members' *why when it says more than x.err: "--unpack: ..." or
+ * "MEMBER: ...". */
+static const char *__attribute__((format(printf, 1, 2))) members_why(const char *fmt, ...)
 {
-	char *out = malloc(strlen(path) + 1), *o = out;
+	static _Thread_local char buf[8192];
+	va_list ap;
 
-	if (!out || path[0] == '/') {
-		free(out);
-		return NULL;
-	}
-	while (*path) {
-		size_t n = strcspn(path, "/");
-		if (n == 2 && path[0] == '.' && path[1] == '.') {
-			free(out);
-			return NULL;
-		}
-		if (n && !(n == 1 && path[0] == '.')) {
-			if (o != out)
-				*o++ = '/';
-			memcpy(o, path, n);
-			o += n;
-		}
-		path += n + (path[n] == '/');
-	}
-	*o = 0;
-	if (o == out) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
 }
 
-int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg)
+int archive_members(const char *spec, const struct source_opts *o, member_fn each, void *arg,
+		    const char **why)
 {
 	struct arc x = { .out = -1 }; /* no thread, no pipe: the readers only */
 	struct archive_entry *e;
-	const char *why = NULL;
 	int rc;
 
+	*why = NULL;
 	x.opts = *o;
 	x.opts.extract = NULL;
 	x.opts.decompress = 0;
@@ -664,15 +538,16 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 	x.opts.commit = NULL;
 	if (!(x.in = malloc(BLOCK)) || !(x.opts.loop = loop_new())) {
 		free(x.in);
-		errmsg("%s: %s", spec, strerror(ENOMEM));
+		*why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
-	if ((rc = source_open_plain(&x.inner, spec, &x.opts, &why)) < 0) {
-		errmsg("%s: %s", spec, why ? why : strerror(-rc));
+	if ((rc = source_open_plain(&x.inner, spec, &x.opts, why)) < 0) {
+		if (!*why)
+			*why = strerror(-rc);
 		goto out;
 	}
 	if (chain_open(&x, 1) < 0) {
-		errmsg("%s: --unpack: %s", spec, x.err);
+		*why = members_why("--unpack: %s", x.err);
 		rc = -EINVAL;
 		goto close;
 	}
@@ -689,7 +564,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 		rc = each(arg, name, (int64_t)archive_entry_mtime(e), member_read, &x);
 		if (rc < 0) {
 			if (x.err[0])
-				errmsg("%s: %s: %s", spec, path, x.err);
+				*why = members_why("%s: %s", path, x.err);
 			goto close;
 		}
 	}
@@ -698,7 +573,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 	else
 		filt_drain(&x); /* the members are whole only if the stream is */
 	if (x.err[0]) {
-		errmsg("%s: --unpack: %s", spec, x.err);
+		*why = members_why("--unpack: %s", x.err);
 		rc = -EINVAL;
 	} else {
 		rc = 0;

@@ -287,7 +287,7 @@ static ssize_t curl_read(struct source *s, void *dst, size_t len)
 		return -EAGAIN;
 	if (c->result == CURLE_OK)
 		return 0;
-	s->err_text = fail_reason(c);
+	s->why = fail_reason(c);
 	return -EIO;
 }
 

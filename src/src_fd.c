@@ -36,7 +36,7 @@ static int same_time(struct timespec a, struct timespec b)
 
 /* A regular file's read found its end.  0 when what was read is the file
  * as it was when opened, or as it grew since (a log being written); else
- * -EIO with err_text saying how it changed:
+ * -EIO with s->why saying how it changed:
  *  - the end came before the size it had at open, and it is smaller now:
  *    "shrank from N to M bytes" (truncated under the reader);
  *  - the end came early and it is not smaller (truncated and written again),
@@ -64,7 +64,7 @@ static ssize_t file_end(struct source *s)
 		snprintf(f->why, sizeof(f->why), "was modified while it was read");
 	else
 		return 0;
-	s->err_text = f->why;
+	s->why = f->why;
 	return -EIO;
 }
 

@@ -1,6 +1,5 @@
 /* The transport registry and the choice `auto` makes. */
 #include "tx.h"
-#include "dest.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,10 +16,10 @@ static const char *const names[TX_NKINDS] = {
 	[TX_COPY] = "copy",
 };
 
-ssize_t tx_sock_send(struct tx *tx, struct dest *d, const void *p, size_t len, int flags)
+ssize_t tx_sock_send(struct tx *tx, struct tx_peer *p, const void *buf, size_t len, int flags)
 {
 	for (;;) {
-		ssize_t n = send(d->io.fd, p, len, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(p->fd, buf, len, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n > 0) {
 			tx->n.sends++;
@@ -30,7 +29,7 @@ ssize_t tx_sock_send(struct tx *tx, struct dest *d, const void *p, size_t len, i
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			d->writable = 0;
+			p->writable = 0;
 			return 0;
 		}
 		return n < 0 ? -errno : -EPIPE;
@@ -69,21 +68,19 @@ const struct tx_ops *tx_ops_for(enum tx_kind k)
 /* Completions looked at before deciding that a destination is copied for. */
 #define COPIED_TO_SWITCH 4
 
-void tx_adapt_note(struct tx *tx, struct tx_adapt *a, struct dest *d, int copied)
+int tx_adapt_note(struct tx *tx, struct tx_adapt *a, int copied)
 {
 	if (!tx->adapt || a->copy)
-		return;
+		return 0;
 	if (copied)
 		a->copied++;
 	else
 		a->kept++;
-	if (a->copied >= COPIED_TO_SWITCH && !a->kept) {
-		a->copy = 1;
-		d->switched = 1;
-		tx->n.switched++;
-		info("%s: the kernel copies the zero-copy sends anyway (loopback or veth); "
-		     "sending by copy, which costs less", d->name);
-	}
+	if (a->copied < COPIED_TO_SWITCH || a->kept)
+		return 0;
+	a->copy = 1;
+	tx->n.switched++;
+	return 1;
 }
 
 /* auto's order, cheapest first, from bench/ (see BENCHMARKS.md). */
@@ -96,9 +93,9 @@ static int try_open(struct tx *tx, const struct tx_ops *ops, const char **what)
 
 	*what = "not supported by this kernel";
 	if (rc == 0 && ops->open) {
-		tx->failed_step = NULL;
-		rc = ops->open(tx);
-		*what = tx->failed_step ? tx->failed_step : "cannot set up";
+		const char *why = NULL;
+		rc = ops->open(tx, &why);
+		*what = why ? why : "cannot set up";
 	}
 	if (rc == 0)
 		tx->ops = ops;

@@ -1,29 +1,27 @@
 /* The copy transport: plain send() from the ring.  The kernel copies the bytes
  * into the socket buffer before send() returns, so a send is complete (its
  * ring bytes are reusable) as soon as it returns. */
-#include "dest.h"
 #include "ring.h"
 #include "tx.h"
-
 
 static int copy_probe(void)
 {
 	return 0;
 }
 
-static int copy_push(struct tx *tx, struct dest *d)
+static int copy_push(struct tx *tx, struct tx_peer *p)
 {
 	struct ring *r = tx->ring;
 
-	while (d->rd.sent < r->head) {
-		uint8_t *p;
-		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-		ssize_t n = tx_sock_send(tx, d, p, len, 0);
+	while (p->rd->sent < r->head) {
+		uint8_t *buf;
+		size_t len = ring_read_span(r, p->rd->sent, tx->chunk, &buf);
+		ssize_t n = tx_sock_send(tx, p, buf, len, 0);
 
 		if (n <= 0)
 			return (int)n;
-		d->rd.sent += (uint64_t)n;
-		d->rd.done = d->rd.sent;
+		p->rd->sent += (uint64_t)n;
+		p->rd->done = p->rd->sent;
 	}
 	return 0;
 }

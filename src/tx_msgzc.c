@@ -10,7 +10,6 @@
  * sent by copying, which is complete at once; so is every later chunk of a
  * destination the kernel copies for anyway (tx_adapt_note).
  */
-#include "dest.h"
 #include "net.h"
 #include "ring.h"
 #include "tx.h"
@@ -51,7 +50,7 @@ static int msgzc_probe(void)
 	return rc;
 }
 
-static int msgzc_attach(struct tx *tx, struct dest *d)
+static int msgzc_attach(struct tx *tx, struct tx_peer *p)
 {
 	int one = 1;
 	struct zc_state *z = calloc(1, sizeof(*z));
@@ -59,27 +58,27 @@ static int msgzc_attach(struct tx *tx, struct dest *d)
 	(void)tx;
 	if (!z)
 		return -ENOMEM;
-	if (setsockopt(d->io.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
+	if (setsockopt(p->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
 		int e = errno;
 		free(z);
 		return -e;
 	}
-	d->tx_state = z;
-	net_nodelay(d->io.fd);
+	p->state = z;
+	net_nodelay(p->fd);
 	return 0;
 }
 
 /* Advance done over the completed prefix of the window. */
-static void retire(struct dest *d, struct zc_state *z)
+static void retire(struct tx_peer *p, struct zc_state *z)
 {
 	while (z->count && z->w[z->first].complete) {
-		d->rd.done = z->w[z->first].end;
+		p->rd->done = z->w[z->first].end;
 		z->first = (z->first + 1) % WINDOW;
 		z->count--;
 	}
 }
 
-static void record(struct dest *d, struct zc_state *z, uint64_t end, uint32_t id)
+static void record(struct tx_peer *p, struct zc_state *z, uint64_t end, uint32_t id)
 {
 	unsigned i = (z->first + z->count) % WINDOW;
 
@@ -92,18 +91,18 @@ static void record(struct dest *d, struct zc_state *z, uint64_t end, uint32_t id
 	z->w[i].complete = id == NO_ID;
 #endif
 	z->count++;
-	retire(d, z);
+	retire(p, z);
 }
 
-static int msgzc_push(struct tx *tx, struct dest *d)
+static int msgzc_push(struct tx *tx, struct tx_peer *p)
 {
 	struct ring *r = tx->ring;
-	struct zc_state *z = d->tx_state;
+	struct zc_state *z = p->state;
 
-	while (d->rd.sent < r->head && z->count < WINDOW) {
-		uint8_t *p;
-		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-		ssize_t n = tx_sock_send(tx, d, p, len, z->adapt.copy ? 0 : MSG_ZEROCOPY);
+	while (p->rd->sent < r->head && z->count < WINDOW) {
+		uint8_t *buf;
+		size_t len = ring_read_span(r, p->rd->sent, tx->chunk, &buf);
+		ssize_t n = tx_sock_send(tx, p, buf, len, z->adapt.copy ? 0 : MSG_ZEROCOPY);
 		uint32_t id = NO_ID;
 
 		if (n > 0 && !z->adapt.copy) {
@@ -111,23 +110,24 @@ static int msgzc_push(struct tx *tx, struct dest *d)
 			z->pending++;
 			tx->n.zc_sends++;
 		} else if (n == -ENOBUFS) {
-			n = tx_sock_send(tx, d, p, len, 0);
+			n = tx_sock_send(tx, p, buf, len, 0);
 			if (n > 0)
 				tx->n.fallback++;
 		}
 		if (n <= 0)
 			return (int)n;
-		d->rd.sent += (uint64_t)n;
-		record(d, z, d->rd.sent, id);
+		p->rd->sent += (uint64_t)n;
+		record(p, z, p->rd->sent, id);
 	}
 	return 0;
 }
 
-/* Mark ids lo..hi (inclusive, modulo 2^32) complete. */
-static void complete_range(struct tx *tx, struct dest *d, struct zc_state *z, uint32_t lo,
-			   uint32_t hi, int copied)
+/* Mark ids lo..hi (inclusive, modulo 2^32) complete.  Returns 1 when that
+ * switched the peer to copying sends (tx_adapt_note), else 0. */
+static int complete_range(struct tx *tx, struct zc_state *z, uint32_t lo, uint32_t hi, int copied)
 {
 	uint32_t n = hi - lo + 1;
+	int switched = 0;
 
 	for (unsigned k = 0; k < z->count; k++) {
 		unsigned i = (z->first + k) % WINDOW;
@@ -136,27 +136,25 @@ static void complete_range(struct tx *tx, struct dest *d, struct zc_state *z, ui
 			z->pending--;
 			tx->n.zc_done++;
 			tx->n.zc_copied += copied != 0;
-			tx_adapt_note(tx, &z->adapt, d, copied);
+			switched |= tx_adapt_note(tx, &z->adapt, copied);
 		}
 	}
+	return switched;
 }
 
-static int msgzc_reap(struct tx *tx, struct dest *d)
+/* Take p's completions from its error queue.  0 when there are no more,
+ * -errno when the queue holds an error instead; *switched set when they
+ * switched p to copying sends. */
+static int take_completions(struct tx *tx, struct tx_peer *p, struct zc_state *z, int *switched)
 {
-	struct zc_state *z = d->tx_state;
-
-	if (!z)
-		return 0;
 	for (;;) {
 		char control[128];
 		struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof(control) };
 
-		if (recvmsg(d->io.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+		if (recvmsg(p->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
+			return errno == EAGAIN ? 0 : -errno;
 		}
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 			if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
@@ -165,22 +163,36 @@ static int msgzc_reap(struct tx *tx, struct dest *d)
 			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
 			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
 				return ee->ee_errno ? -(int)ee->ee_errno : -EIO;
-			complete_range(tx, d, z, ee->ee_info, ee->ee_data,
-				       ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED);
+			*switched |= complete_range(tx, z, ee->ee_info, ee->ee_data,
+						    ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED);
 		}
 	}
-	retire(d, z);
+}
+
+static int msgzc_reap(struct tx *tx, struct tx_peer *p)
+{
+	struct zc_state *z = p->state;
+	int switched = 0;
+
+	if (!z)
+		return 0;
+	int rc = take_completions(tx, p, z, &switched);
+	if (switched)
+		tx->on_peer(tx, p, TX_EV_SWITCHED, 0);
+	if (rc < 0)
+		return rc;
+	retire(p, z);
 	return 0;
 }
 
-static uint64_t msgzc_detach(struct tx *tx, struct dest *d)
+static uint64_t msgzc_detach(struct tx *tx, struct tx_peer *p)
 {
-	struct zc_state *z = d->tx_state;
+	struct zc_state *z = p->state;
 	uint64_t pending = z->pending;
 
 	(void)tx;
 	free(z);
-	d->tx_state = NULL;
+	p->state = NULL;
 	return pending;
 }
 

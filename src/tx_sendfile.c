@@ -6,7 +6,6 @@
  * retire each block before rewriting it (ring_set_retire): sends in flight
  * keep the old pages, and a send counts as done as soon as it returns.
  */
-#include "dest.h"
 #include "ring.h"
 #include "tx.h"
 
@@ -18,36 +17,36 @@ static int sendfile_probe(void)
 	return 0;
 }
 
-static int sendfile_open(struct tx *tx)
+static int sendfile_open(struct tx *tx, const char **why)
 {
 	int rc = ring_set_retire(tx->ring);
 
 	if (rc < 0)
-		tx->failed_step = "the ring size must be a multiple of the page size";
+		*why = "the ring size must be a multiple of the page size";
 	return rc;
 }
 
-static int sendfile_push(struct tx *tx, struct dest *d)
+static int sendfile_push(struct tx *tx, struct tx_peer *p)
 {
 	struct ring *r = tx->ring;
 
-	while (d->rd.sent < r->head) {
-		off_t off = (off_t)(d->rd.sent % r->size);
-		size_t len = ring_read_span(r, d->rd.sent, tx->chunk, NULL);
-		ssize_t n = sendfile(d->io.fd, r->fd, &off, len);
+	while (p->rd->sent < r->head) {
+		off_t off = (off_t)(p->rd->sent % r->size);
+		size_t len = ring_read_span(r, p->rd->sent, tx->chunk, NULL);
+		ssize_t n = sendfile(p->fd, r->fd, &off, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			d->writable = 0;
+			p->writable = 0;
 			return 0;
 		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
 		tx->n.sends++;
 		tx->n.bytes += (uint64_t)n;
-		d->rd.sent += (uint64_t)n;
-		d->rd.done = d->rd.sent;
+		p->rd->sent += (uint64_t)n;
+		p->rd->done = p->rd->sent;
 	}
 	return 0;
 }

@@ -6,14 +6,16 @@
  * last reference to the pages, lets `done` advance over them.  A result
  * without IORING_CQE_F_MORE has no notification to wait for.
  *
- * Completions wake the epoll loop through an eventfd; sends queued while
- * handling one loop pass are submitted together by the flush hook.
+ * Completions wake the epoll loop through an eventfd.  A pass over them
+ * notes, per peer, what they said (moved, failed, switched), and only after
+ * the pass tells the owner (tx->on_peer), who may then push, or fail the
+ * peer and so detach it.  Sends queued while handling one loop pass are
+ * submitted together by the flush hook.
  *
  * A destination the kernel copies for anyway (tx_adapt_note) is switched to
  * plain IORING_OP_SEND, which copies once and needs no notification; so is
  * one chunk after the kernel refused zero copy with ENOBUFS.
  */
-#include "dest.h"
 #include "net.h"
 #include "loop.h"
 #include "ring.h"
@@ -41,18 +43,18 @@
 #define SQ_ENTRIES 256
 #define CQ_ENTRIES 4096
 
-struct uz_dest;
+struct uz_peer;
 
 struct uz_send {
-	struct uz_dest *z;
+	struct uz_peer *z;
 	uint64_t end;      /* stream offset just past this send, once its result came */
 	uint8_t result;    /* its result CQE arrived */
 	uint8_t notif_due; /* ... and said a notification follows */
 	uint8_t notif;     /* the notification arrived */
 };
 
-struct uz_dest {
-	struct dest *d; /* NULL once the destination left with CQEs outstanding */
+struct uz_peer {
+	struct tx_peer *p; /* NULL once the peer left with CQEs outstanding */
 	struct uz_send w[WINDOW];
 	unsigned first, count; /* the window, oldest first */
 	int inflight;          /* a send without its result */
@@ -60,7 +62,10 @@ struct uz_dest {
 	int poll_first;        /* the next send waits for room first (after EAGAIN) */
 	struct tx_adapt adapt; /* copy from now on? */
 	uint64_t pending;      /* zero-copy sends without their notification */
-	struct uz_dest *next_orphan;
+	unsigned events;       /* TX_EV_* for the owner after this pass; listed */
+	int err;               /* with TX_EV_FAILED: the first error */
+	struct uz_peer *next_event; /* the list of those with events */
+	struct uz_peer *next_orphan;
 };
 
 struct uz {
@@ -68,7 +73,8 @@ struct uz {
 	struct loop_io ev; /* the eventfd the ring signals */
 	struct tx *tx;
 	unsigned nbufs;
-	struct uz_dest *orphans;
+	struct uz_peer *orphans;
+	struct uz_peer *events, **events_tail; /* peers to tell, in order */
 };
 
 /* A test hook: pretend the kernel has io_uring disabled. */
@@ -108,21 +114,21 @@ static int is_complete(const struct uz_send *s)
 }
 
 /* Advance done over the completed prefix of the window. */
-static void retire(struct uz_dest *z)
+static void retire(struct uz_peer *z)
 {
 	while (z->count && is_complete(&z->w[z->first])) {
-		if (z->d)
-			z->d->rd.done = z->w[z->first].end;
+		if (z->p)
+			z->p->rd->done = z->w[z->first].end;
 		z->first = (z->first + 1) % WINDOW;
 		z->count--;
 	}
 }
 
-static void orphan_free_if_quiet(struct uz *u, struct uz_dest *z)
+static void orphan_free_if_quiet(struct uz *u, struct uz_peer *z)
 {
-	if (z->d || z->inflight || z->pending)
+	if (z->p || z->inflight || z->pending || z->events)
 		return;
-	for (struct uz_dest **pp = &u->orphans; *pp; pp = &(*pp)->next_orphan) {
+	for (struct uz_peer **pp = &u->orphans; *pp; pp = &(*pp)->next_orphan) {
 		if (*pp == z) {
 			*pp = z->next_orphan;
 			break;
@@ -131,24 +137,24 @@ static void orphan_free_if_quiet(struct uz *u, struct uz_dest *z)
 	free(z);
 }
 
-/* Returns an errno when d failed, else 0. */
-static int on_result(struct tx *tx, struct uz_dest *z, struct uz_send *s, const struct io_uring_cqe *cqe)
+/* Returns an errno when z's peer failed, else 0. */
+static int on_result(struct tx *tx, struct uz_peer *z, struct uz_send *s, const struct io_uring_cqe *cqe)
 {
-	struct dest *d = z->d;
+	struct tx_peer *p = z->p;
 
 	z->inflight = 0;
 	s->result = 1;
 	s->notif_due = (cqe->flags & IORING_CQE_F_MORE) != 0;
 	if (s->notif_due && !s->notif)
 		z->pending++;
-	if (!d)
+	if (!p)
 		return 0;
 	if (cqe->res > 0) {
 		tx->n.sends++;
 		tx->n.bytes += (uint64_t)cqe->res;
-		d->rd.sent += (uint64_t)cqe->res;
+		p->rd->sent += (uint64_t)cqe->res;
 	}
-	s->end = d->rd.sent;
+	s->end = p->rd->sent;
 	retire(z);
 	switch (cqe->res) {
 	case -EAGAIN: /* the socket is full: let io_uring wait for room */
@@ -163,18 +169,59 @@ static int on_result(struct tx *tx, struct uz_dest *z, struct uz_send *s, const 
 	return cqe->res < 0 ? -cqe->res : 0;
 }
 
-static void on_notif(struct tx *tx, struct uz_dest *z, struct uz_send *s, const struct io_uring_cqe *cqe)
+/* Returns TX_EV_SWITCHED when the notification switched z, else 0. */
+static unsigned on_notif(struct tx *tx, struct uz_peer *z, struct uz_send *s,
+			 const struct io_uring_cqe *cqe)
 {
 	int copied = (cqe->res & IORING_NOTIF_USAGE_ZC_COPIED) != 0;
+	unsigned ev = 0;
 
 	s->notif = 1;
 	if (s->result && s->notif_due)
 		z->pending--;
 	tx->n.zc_done++;
 	tx->n.zc_copied += copied;
-	if (z->d)
-		tx_adapt_note(tx, &z->adapt, z->d, copied);
+	if (z->p && tx_adapt_note(tx, &z->adapt, copied))
+		ev = TX_EV_SWITCHED;
 	retire(z);
+	return ev;
+}
+
+/* Note events (and err, if it is the first) for z's owner, after the pass. */
+static void note(struct uz *u, struct uz_peer *z, unsigned events, int err)
+{
+	if (!z->events) {
+		z->next_event = NULL;
+		*u->events_tail = z;
+		u->events_tail = &z->next_event;
+	}
+	z->events |= events;
+	if (err && !z->err) {
+		z->events |= TX_EV_FAILED;
+		z->err = err;
+	}
+}
+
+/* Tell each owner what the pass found.  An owner may fail its peer, and so
+ * detach it (and another's); a detached one is only freed here, once off
+ * the list. */
+static void tell(struct tx *tx, struct uz *u)
+{
+	struct uz_peer *z;
+
+	while ((z = u->events)) {
+		unsigned events = z->events;
+		int err = z->err;
+
+		u->events = z->next_event;
+		z->events = 0;
+		z->err = 0;
+		if (z->p)
+			tx->on_peer(tx, z->p, events, err); /* z may be freed */
+		else
+			orphan_free_if_quiet(u, z);
+	}
+	u->events_tail = &u->events;
 }
 
 static void reap(struct tx *tx)
@@ -186,22 +233,21 @@ static void reap(struct tx *tx)
 		struct uz_send *s = io_uring_cqe_get_data(cqe);
 
 		if (s) {
-			struct uz_dest *z = s->z;
+			struct uz_peer *z = s->z;
+			unsigned ev = TX_EV_MOVED;
 			int err = 0;
 			if (cqe->flags & IORING_CQE_F_NOTIF)
-				on_notif(tx, z, s, cqe);
+				ev |= on_notif(tx, z, s, cqe);
 			else
 				err = on_result(tx, z, s, cqe);
-			struct dest *d = z->d; /* z may be freed below */
-			if (!d)
-				orphan_free_if_quiet(u, z);
-			else if (err)
-				dest_fail(d, "send", err);
+			if (z->p)
+				note(u, z, ev, err);
 			else
-				dest_kick(d);
+				orphan_free_if_quiet(u, z);
 		}
 		io_uring_cqe_seen(&u->ring, cqe);
 	}
+	tell(tx, u);
 }
 
 static void on_eventfd(struct loop_io *io, uint32_t events)
@@ -215,7 +261,7 @@ static void on_eventfd(struct loop_io *io, uint32_t events)
 	reap(u->tx);
 }
 
-static int uring_open(struct tx *tx)
+static int uring_open(struct tx *tx, const char **why)
 {
 	struct ring *r = tx->ring;
 	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
@@ -226,6 +272,7 @@ static int uring_open(struct tx *tx)
 		return -ENOMEM;
 	u->ev.fd = -1;
 	u->tx = tx;
+	u->events_tail = &u->events;
 	if ((rc = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p)) < 0) {
 		free(u);
 		return rc;
@@ -244,7 +291,7 @@ static int uring_open(struct tx *tx)
 	rc = io_uring_register_buffers(&u->ring, iov, u->nbufs);
 	free(iov);
 	if (rc < 0) {
-		tx->failed_step = "cannot register the ring as io_uring buffers";
+		*why = "cannot register the ring as io_uring buffers";
 		goto fail;
 	}
 	u->ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -266,16 +313,16 @@ fail:
 	return rc;
 }
 
-static int uring_attach(struct tx *tx, struct dest *d)
+static int uring_attach(struct tx *tx, struct tx_peer *p)
 {
-	struct uz_dest *z = calloc(1, sizeof(*z));
+	struct uz_peer *z = calloc(1, sizeof(*z));
 
 	(void)tx;
 	if (!z)
 		return -ENOMEM;
-	z->d = d;
-	d->tx_state = z;
-	net_nodelay(d->io.fd);
+	z->p = p;
+	p->state = z;
+	net_nodelay(p->fd);
 	return 0;
 }
 
@@ -290,29 +337,29 @@ static struct io_uring_sqe *get_sqe(struct uz *u)
 	return sqe;
 }
 
-/* Queue the next send for d: its unsent bytes up to one chunk, not across the
+/* Queue the next send for p: its unsent bytes up to one chunk, not across the
  * end of the mapping nor of a registered buffer. */
-static int uring_push(struct tx *tx, struct dest *d)
+static int uring_push(struct tx *tx, struct tx_peer *p)
 {
 	struct uz *u = tx->priv;
-	struct uz_dest *z = d->tx_state;
+	struct uz_peer *z = p->state;
 	struct ring *r = tx->ring;
 
-	if (z->inflight || z->count == WINDOW || d->rd.sent == r->head)
+	if (z->inflight || z->count == WINDOW || p->rd->sent == r->head)
 		return 0;
 	struct io_uring_sqe *sqe = get_sqe(u);
 	if (!sqe)
 		return 0; /* retried on the next completion */
-	uint8_t *p;
-	size_t len = ring_read_span(r, d->rd.sent, tx->chunk, &p);
-	size_t off = (size_t)(p - r->base), buf = off >> BUF_SHIFT;
+	uint8_t *data;
+	size_t len = ring_read_span(r, p->rd->sent, tx->chunk, &data);
+	size_t off = (size_t)(data - r->base), buf = off >> BUF_SHIFT;
 	len = MIN(len, ((buf + 1) << BUF_SHIFT) - off);
 	if (z->adapt.copy || z->copy_next) {
-		io_uring_prep_send(sqe, d->io.fd, p, len, MSG_NOSIGNAL);
+		io_uring_prep_send(sqe, p->fd, data, len, MSG_NOSIGNAL);
 		tx->n.fallback += z->copy_next;
 		z->copy_next = 0;
 	} else {
-		io_uring_prep_send_zc_fixed(sqe, d->io.fd, p, len, MSG_NOSIGNAL,
+		io_uring_prep_send_zc_fixed(sqe, p->fd, data, len, MSG_NOSIGNAL,
 					    IORING_SEND_ZC_REPORT_USAGE, (unsigned)buf);
 		tx->n.zc_sends++;
 	}
@@ -335,16 +382,17 @@ static void uring_flush(struct tx *tx)
 		io_uring_submit(&u->ring);
 }
 
-/* d leaves.  With a send in flight or notifications due, its state stays
- * (orphaned) until their CQEs arrive, and the send is cancelled. */
-static uint64_t uring_detach(struct tx *tx, struct dest *d)
+/* p leaves.  With a send in flight, notifications due or events not yet
+ * told, its state stays (orphaned) until they are over, and the send is
+ * cancelled. */
+static uint64_t uring_detach(struct tx *tx, struct tx_peer *p)
 {
 	struct uz *u = tx->priv;
-	struct uz_dest *z = d->tx_state;
+	struct uz_peer *z = p->state;
 	uint64_t pending = z->pending + (uint64_t)z->inflight;
 
-	d->tx_state = NULL;
-	z->d = NULL;
+	p->state = NULL;
+	z->p = NULL;
 	if (z->inflight) {
 		struct io_uring_sqe *sqe = get_sqe(u);
 		if (sqe) {
@@ -368,7 +416,7 @@ static void uring_close(struct tx *tx)
 	io_uring_queue_exit(&u->ring); /* waits for what the kernel still holds */
 	close(u->ev.fd);
 	while (u->orphans) {
-		struct uz_dest *z = u->orphans;
+		struct uz_peer *z = u->orphans;
 		u->orphans = z->next_orphan;
 		free(z);
 	}
