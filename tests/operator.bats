@@ -7,10 +7,6 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# json FILE EXPR: evaluate a python expression over the parsed document j.
-json() {
-    "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
 
 @test "--stats: a clean run, every field checked against the receivers" {
     make_input in 8
@@ -340,7 +336,7 @@ only_listening() {
     # Serve: the statistics so far on SIGUSR1; at exit -q keeps them back.
     start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
     kill -USR1 "$BG_PID"
-    wait_for 30 grep -q "^ringcast: status: " "$T/srv.err"
+    wait_line "^ringcast: status: " "$T/srv.err"
     kill -TERM "$BG_PID"
     wait_exit "$BG_PID" 30
     [ "$EXIT_STATUS" -eq 0 ]

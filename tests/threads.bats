@@ -25,17 +25,10 @@ threads_for() {
 # start_sink_dests N: N receivers of an empty stream on one port; FLEET,
 # SINK_PID.
 start_sink_dests() {
-    rm -f "$T/sport"
-    "$PY" "$HELPERS/sink.py" --count "$1" --bytes 0 --crc 0 --portfile "$T/sport" \
-        --timeout 60 > "$T/sink.out" &
-    SINK_PID=$!
-    PIDS+=("$SINK_PID")
-    wait_for 30 test -s "$T/sport"
-    local i port
-    port=$(cat "$T/sport")
+    start_sink "$1" 0 /dev/null 60
+    local i
     FLEET=()
-    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$port"); done
-    rm -f "$T/sport"
+    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$SINK_PORT"); done
 }
 
 @test "the default: one thread for a few destinations, one per 256 up to the CPUs" {
@@ -56,7 +49,7 @@ start_sink_dests() {
             "${DESTS[@]}" < "$T/in"
         [[ $stderr == *"ringcast: 2 sending threads for 16 destinations"* ]]
         # Both threads' sends add up to every byte.
-        [ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json")" = \
+        [ "$(json "$T/st.json" 'j["sends"]["bytes"]')" = \
             $((16 * 64 << 20)) ] || { echo "$stderr" >&2; false; }
         wait_receivers 30
         check_receivers "$T/in.sha" $((64 << 20)) || { echo "transport $t" >&2; false; }
