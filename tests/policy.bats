@@ -156,8 +156,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
     PIDS+=("$pid")
     status_when_marked 3 "$pid" "$T/err"
     open_gate
-    wait_exit "$pid" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$pid" 30
     grep -Eq "^ringcast: status: [0-9.]+ [KM]iB in, 0 connecting, 0 waiting to retry, 3 streaming, 0 draining, 0 done, 0 failed, slowest lag [0-9.]+ [KM]?i?B$" "$T/err" ||
         { cat "$T/err" >&2; false; }
     wait_receivers 30

@@ -202,8 +202,7 @@ ring_size() {
     head -c $((7 << 20)) /dev/urandom >> "$T/in"
     run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [ "${lines[0]}" = "0 $((8 << 20)) $(sha256sum < "$T/in" | cut -d' ' -f1) eof" ]
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
 }
 
 @test "SIGTERM on a pipe: stops reading, sends what was read, then resets every receiver, exit 1" {

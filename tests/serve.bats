@@ -435,8 +435,7 @@ end=eof" ]
     wait_line "^sent half a header$" "$T/slow.out"
     curl -sSf -o "$T/got" "$(URL disk.img)"
     cmp "$T/got" "$T/disk.img"
-    wait_exit "$slow" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$slow" 30
     [[ $(tail -1 "$T/slow.out") == "closed after "* ]] || { cat "$T/slow.out" >&2; false; }
     stop_server
     grep -q "1 connection failed or timed out" "$T/srv.err"

@@ -78,8 +78,7 @@ whole() {
     make_input in 16
     start_pub -i "$T/in" --min-subscribers 32
     fetch "$T/got" --count 32
-    wait_exit "$FETCH_PID" 60
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$FETCH_PID" 60
     wait_exit "$PUB_PID" 30
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
     # Had the stream started before the 32nd connected, it would miss a prefix.
@@ -159,8 +158,7 @@ whole() {
     [[ ${lines[0]} == "0 0 "*" ConnectionResetError" ]]
     open_gate
     wait_exit "$two" 30
-    wait_exit "$PUB_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$PUB_PID" 30
     whole "$T/two" "$T/in.sha" $((4 << 20)) 2
     grep -q "^ringcast: subscriber 127.0.0.1:[0-9]*: turned away: 2 subscribers already (--max-subscribers)$" "$T/pub.err"
 }
@@ -236,8 +234,7 @@ whole() {
     fetch "$T/subs" --count 2
     wait_exit "$FETCH_PID" 30
     wait_receivers 30
-    wait_exit "$PUB_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$PUB_PID" 30
     whole "$T/subs" "$T/in.sha" $((8 << 20)) 2
     check_receivers "$T/in.sha" $((8 << 20))
 }
@@ -247,8 +244,7 @@ whole() {
     start_pub -i "$T/empty" --min-subscribers 1
     run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [[ ${lines[0]} == "0 0 "*" eof" ]]
-    wait_exit "$PUB_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$PUB_PID" 30
     run -0 timeout 30 "$PY" "$HELPERS/reach.py" "$PORT" 127.0.0.1
     [ "$output" = "127.0.0.1 refused" ]
 }
@@ -269,8 +265,7 @@ whole() {
     start_pub -i "$T/in" --allow 192.0.2.0/24 --allow 127.0.0.0/8
     fetch "$T/ok"
     wait_exit "$FETCH_PID" 30
-    wait_exit "$PUB_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$PUB_PID" 30
     whole "$T/ok" "$T/in.sha" $((1 << 20)) 1
 }
 

@@ -105,8 +105,7 @@ start_sink_dests() {
     "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/got" &
     local got=$!
     PIDS+=("$got")
-    wait_exit "$got" 60
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$got" 60
     wait_exit "$pub" 30
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
     grep -q "^ringcast: 2 sending threads for 4 destinations$" "$T/pub.err"

@@ -82,8 +82,7 @@ vg_clean() {
     [ "$output" = 404 ]
     run -0 timeout 120 "$PY" "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
     kill -TERM "$srv"
-    wait_exit "$srv" 60
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$srv" 60
     vg_clean
 }
 

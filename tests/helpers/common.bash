@@ -1,4 +1,5 @@
-# Shared by the bats files: temp dirs, receivers, and bounded waits.
+# Shared by the bats files: temp dirs, receivers and sinks, held ports, and
+# bounded waits (wait_for, wait_file, wait_line, wait_exit, wait_status).
 # Every process a test starts is recorded and killed by PID in teardown.
 #
 # No test assumes that something has happened after a sleep, since on a
@@ -93,7 +94,7 @@ wait_status() {
 # json FILE EXPR: the value of a Python expression over the JSON document
 # in FILE, parsed as j: json "$T/st.json" 'j["sends"]["bytes"]'.
 json() {
-    "$PY" "$HELPERS/json.py" "$1" "$2"
+    "$PY" "$HELPERS/json_get.py" "$1" "$2"
 }
 
 # need_ipv6: skip the test unless ::1 can be bound here.
@@ -344,7 +345,6 @@ status_when_marked() {
     wait_for 30 has_lines "$1" "^recv.py: [0-$(($1 - 1))] got $((1 << 20))$" "$T/recv.err"
     kill -USR1 "$2"
     wait_line "^ringcast: status: " "$3"
-
 }
 
 # cpu_hog: a busy process beside the test (killed in teardown), so that
