@@ -13,20 +13,15 @@ import subprocess
 import sys
 import time
 
+from benchlib import make_input, start_sink
+
 CASES = [(8, 64), (64, 16), (3000, 1)]  # (N, MiB)
 
 
 def with_sink(n, a, cmd_for):
     """Run cmd_for(fleet file) against n sink connections; check the bytes."""
-    portfile = os.path.join(a.out, "ports")
-    if os.path.exists(portfile):
-        os.unlink(portfile)
-    sink = subprocess.Popen([a.sink, str(n), portfile, "one"], stdout=subprocess.PIPE)
-    for _ in range(200):
-        if os.path.exists(portfile):
-            break
-        time.sleep(0.01)
-    port = open(portfile).read().split()[0]
+    sink, ports = start_sink(a.sink, n, os.path.join(a.out, "ports"), "one")
+    port = ports[0]
     fleet = os.path.join(a.out, "fleet")
     with open(fleet, "w") as f:
         f.write(("127.0.0.1:%s\n" % port) * n)
@@ -80,9 +75,7 @@ def main():
     for n, mib in CASES:
         inp = os.path.join(a.out, "input.%d" % mib)
         if not os.path.exists(inp):
-            with open(inp, "wb") as f:
-                for _ in range(mib):
-                    f.write(os.urandom(1 << 20))
+            make_input(inp, mib)
         size = mib << 20
         delivered = float(n * size)
         for label, binary in bins:

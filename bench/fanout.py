@@ -21,26 +21,16 @@ import subprocess
 import sys
 import time
 
+from benchlib import cpu_seconds, make_input, run_timed, start_sink
+
 
 def run_once(tool, cmd_for, n, size, a):
     """(wall s, CPU s, peak RSS MiB), or (None, exit status) when mbuffer failed."""
-    portfile = os.path.join(a.out, "ports")
-    if os.path.exists(portfile):
-        os.unlink(portfile)
     shared = n >= a.one_port_from
-    sink = subprocess.Popen([a.sink, str(n), portfile] + (["one"] if shared else []),
-                            stdout=subprocess.PIPE)
-    for _ in range(200):
-        if os.path.exists(portfile):
-            break
-        time.sleep(0.01)
-    ports = open(portfile).read().split()
+    sink, ports = start_sink(a.sink, n, os.path.join(a.out, "ports"), *(["one"] if shared else []))
     cmd = cmd_for(ports * n if shared else ports)
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL if tool == "mbuffer" else None)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
+    status, wall, ru = run_timed(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL if tool == "mbuffer" else None)
     if status != 0 and tool == "mbuffer":
         sink.kill()
         sink.wait()
@@ -50,7 +40,7 @@ def run_once(tool, cmd_for, n, size, a):
     if status != 0 or got != [size] * n:
         sys.exit("%s N=%d: exit status %d, sink got %s, want %d each" %
                  (tool, n, status, sorted(set(got)), size))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+    return wall, cpu_seconds(ru), ru.ru_maxrss / 1024.0
 
 
 def main():
@@ -71,9 +61,7 @@ def main():
     inputs = {}
     for m in set(mib_for.get(n, a.size) for n in map(int, a.n.split(","))):
         inputs[m] = os.path.join(a.out, "input.%d" % m)
-        with open(inputs[m], "wb") as f:
-            for _ in range(m):
-                f.write(os.urandom(1 << 20))
+        make_input(inputs[m], m)
 
     ringcast = os.path.join(a.build, "ringcast")
     dests = lambda ps: ["127.0.0.1:" + p for p in ps]

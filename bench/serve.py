@@ -8,52 +8,12 @@ ratio to nginx.  Usage: serve.py BUILD_DIR OUT_DIR [--repeat 3] [--seconds 5]
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
-# `user root`: bench/run's output directory is private (mktemp -d), so nginx's
-# usual unprivileged worker could not read the blobs.  Ignored when not root.
-NGINX_CONF = """user root;
-worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    types {{ application/octet-stream bin; }}
-    server {{ listen 127.0.0.1:{port}; root {d}/root; }}
-}}
-"""
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port):
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("nothing listens on port %d" % port)
+from benchlib import free_port, nginx_version, start_nginx, wait_port
 
 
 def wrk(url, conns, seconds):
@@ -81,10 +41,8 @@ def main():
             f.write(os.urandom(name))
 
     nport, rport = free_port(), free_port()
-    with open(d + "/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=nport))
     procs = [
-        subprocess.Popen(["nginx", "-c", d + "/nginx.conf"]),
+        start_nginx(d, nport),
         subprocess.Popen([os.path.join(a.build, "ringcast"), "-q", "--serve", "--http",
                           "-l", "127.0.0.1:%d" % rport]
                          + [os.path.join(d, "root", b) for b in blobs.values()]),
@@ -121,11 +79,6 @@ def main():
             ng = statistics.median(res[(size, conns, "nginx")])
             print("| %s | %d | %.0f | %.0f | %.2f |" % (size, conns, rc, ng, rc / ng))
 
-
-def nginx_version():
-    out = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr
-    m = re.search(r"nginx/(\S+)", out)
-    return m.group(1) if m else "?"
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import wait_listening
+
 
 def snapshot(pid):
     fds = len(os.listdir("/proc/%d/fd" % pid))
@@ -38,13 +40,7 @@ def main():
     rc = subprocess.Popen([os.path.join(a.build, "ringcast"), "-i", "/dev/urandom",
                            "--rate", a.rate, "-l", "127.0.0.1:0", "--min-subscribers", "0",
                            "--slow", "drop", "--ring-size", "16M"], stderr=log)
-    port = None
-    for _ in range(100):
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", open(log.name).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.05)
+    port = wait_listening(log.name)
     if port is None:
         sys.exit("soak.py: ringcast did not listen: " + open(log.name).read())
     rnd = random.Random(1)

@@ -9,24 +9,19 @@ Usage: source.py BUILD_DIR OUT_DIR [--size MiB] [--repeat 3]
 """
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
-from serve import NGINX_CONF, free_port, wait_port, nginx_version
+from benchlib import free_port, make_input, nginx_version, start_nginx, start_sink, wait_port
 
 
 def timed_delivery(sink, portfile, size, cmd_for):
     """Run cmd_for(port) against a fresh one-connection sink; check that it
     got size bytes; return bytes per second."""
-    if os.path.exists(portfile):
-        os.unlink(portfile)
-    s = subprocess.Popen([sink, "1", portfile], stdout=subprocess.PIPE)
-    while not os.path.exists(portfile):
-        time.sleep(0.01)
-    port = open(portfile).read().split()[0]
+    s, ports = start_sink(sink, 1, portfile)
+    port = ports[0]
     t0 = time.monotonic()
     subprocess.run(cmd_for(port), check=True)
     got = int(s.communicate(timeout=60)[0].split()[0])
@@ -46,13 +41,9 @@ def main():
     os.makedirs(d + "/root", exist_ok=True)
     os.makedirs(d + "/tmp", exist_ok=True)
     size = a.size << 20
-    with open(d + "/root/big.bin", "wb") as f:
-        for _ in range(a.size):
-            f.write(os.urandom(1 << 20))
+    make_input(d + "/root/big.bin", a.size)
     port = free_port()
-    with open(d + "/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port))
-    nginx = subprocess.Popen(["nginx", "-c", d + "/nginx.conf"])
+    nginx = start_nginx(d, port)
     url = "http://127.0.0.1:%d/big.bin" % port
     sink = os.path.join(a.build, "sink")
     ringcast = os.path.join(a.build, "ringcast")

@@ -15,18 +15,13 @@ import subprocess
 import sys
 import time
 
+from benchlib import make_input, start_sink
+
 
 def run_once(cmd_for, n, a):
     """(wall s, MiB the slowest healthy receiver got, exit status or 'killed')."""
-    portfile = os.path.join(a.out, "ports")
-    if os.path.exists(portfile):
-        os.unlink(portfile)
-    sink = subprocess.Popen([a.sink, str(n), portfile, "one", "stall"], stdout=subprocess.PIPE)
-    for _ in range(200):
-        if os.path.exists(portfile):
-            break
-        time.sleep(0.01)
-    port = open(portfile).read().split()[0]
+    sink, ports = start_sink(a.sink, n, os.path.join(a.out, "ports"), "one", "stall")
+    port = ports[0]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd_for(["127.0.0.1:" + port] * n), stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -56,9 +51,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     a.sink = os.path.join(a.build, "sink")
     inp = os.path.join(a.out, "input")
-    with open(inp, "wb") as f:
-        for _ in range(a.size):
-            f.write(os.urandom(1 << 20))
+    make_input(inp, a.size)
     ringcast = os.path.join(a.build, "ringcast")
     tools = {
         "ringcast --slow drop": lambda d: [ringcast, "-q", "--slow", "drop", "-i", inp] + d,

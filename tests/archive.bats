@@ -21,19 +21,10 @@ teardown() { common_teardown; }
 # byte flipped at a given offset always lands in the data, never in a
 # block header.
 seeded() {
-    /usr/bin/python3 -c 'import random, sys
-random.seed(15)
-sys.stdout.buffer.write(random.randbytes(int(sys.argv[1]) << 20))' "$2" > "$T/$1"
+    "$PY" "$HELPERS/seeded.py" "$2" > "$T/$1"
     sha256sum < "$T/$1" | cut -d' ' -f1 > "$T/$1.sha"
 }
 
-# flip FILE [OFFSET]: invert the byte at OFFSET of FILE (default: the middle).
-flip() {
-    /usr/bin/python3 -c 'import os, sys
-f = os.open(sys.argv[1], os.O_RDWR)
-off = int(sys.argv[2]) if len(sys.argv) > 2 else os.fstat(f).st_size // 2
-os.pwrite(f, bytes([os.pread(f, 1, off)[0] ^ 0xff]), off)' "$@"
-}
 
 # tar_of DIR PATH...: a tar of those paths under DIR on stdout, the same
 # bytes every time for the same files.
@@ -100,10 +91,7 @@ rejects() {
 @test "gzip, ISIZE wrong and CRC-32 intact: exit 1, every receiver reset" {
     seeded in 4
     gzip -1 -c "$T/in" > "$T/bad.gz"
-    /usr/bin/python3 -c 'import os, struct, sys
-f = os.open(sys.argv[1], os.O_RDWR)
-end = os.fstat(f).st_size - 4
-os.pwrite(f, struct.pack("<I", struct.unpack("<I", os.pread(f, 4, end))[0] + 1), end)' "$T/bad.gz"
+    "$PY" "$HELPERS/gzip_isize.py" "$T/bad.gz"
     run -1 gzip -t "$T/bad.gz"
     [[ "$output" == *"length error"* ]]
     rejects "$T/bad.gz: gzip: ISIZE mismatch (member 1)" -z -i "$T/bad.gz"
@@ -208,17 +196,7 @@ os.pwrite(f, struct.pack("<I", struct.unpack("<I", os.pread(f, 4, end))[0] + 1),
     seeded in 4
     (cd "$T" && zip -q -0 bad.zip in)
     local crcs
-    crcs=$(/usr/bin/python3 -c 'import os, struct, sys, zipfile, zlib
-z = zipfile.ZipFile(sys.argv[1])
-i = z.getinfo("in")
-data = bytearray(z.read("in"))
-z.close()
-f = os.open(sys.argv[1], os.O_RDWR)
-name_len, extra_len = struct.unpack("<HH", os.pread(f, 4, i.header_offset + 26))
-start = i.header_offset + 30 + name_len + extra_len
-data[len(data) // 2] ^= 0xff
-os.pwrite(f, bytes([data[len(data) // 2]]), start + len(data) // 2)
-print("0x%x should be 0x%x" % (zlib.crc32(data), i.CRC))' "$T/bad.zip")
+    crcs=$("$PY" "$HELPERS/zip_flip.py" "$T/bad.zip" in)
     rejects "$T/bad.zip: ZIP bad CRC: $crcs" --extract in -i "$T/bad.zip"
 }
 
@@ -255,15 +233,8 @@ print("0x%x should be 0x%x" % (zlib.crc32(data), i.CRC))' "$T/bad.zip")
 
 @test "serve --unpack: each regular member of a tar.gz and a zip is a blob under its path; ../ and absolute names are refused, named with control bytes escaped" {
     (cd "$T" && tar czf a.tar.gz d && mkdir z && cp d/readme.txt z/other.txt && zip -qr b.zip z)
-    "$PY" -c '
-import io, sys, tarfile
-t = tarfile.open(sys.argv[1], "w")
-for name, data in (("../evil", b"x"), ("/etc/abs", b"y"), ("ok/./fine.txt", b"fine\n"),
-                   ("../\x1b]0;PWNED\x07\x1b[31mevil", b"z")):
-    i = tarfile.TarInfo(name)
-    i.size = len(data)
-    t.addfile(i, io.BytesIO(data))
-t.close()' "$T/evil.tar"
+    "$PY" "$HELPERS/mktar.py" "$T/evil.tar" ../evil x /etc/abs y ok/./fine.txt $'fine\n' \
+        $'../\e]0;PWNED\a\e[31mevil' z
     start_listening "$T/srv.err" --serve --http --unpack -l 127.0.0.1:0 "$T/a.tar.gz" "$T/b.zip" "$T/evil.tar"
     local port=$PORT
     curl -sSf -o "$T/got" "http://127.0.0.1:$port/d/sub/disk.img"

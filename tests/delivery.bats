@@ -18,17 +18,15 @@ prefix_sha() {
 # connected PORT...: wait (at most 5 s) until every receiver port has an
 # established connection.
 connected() {
-    local i p n
-    for ((i = 0; i < 100; i++)); do
-        n=0
-        for p in "$@"; do
-            [ "$(ss -Htn state established "( sport = :$p )" | wc -l)" -gt 0 ] && n=$((n + 1))
-        done
-        [ "$n" -eq $# ] && return 0
-        sleep 0.05
+    wait_for 5 established "$@" || { echo "not every receiver connected" >&2; return 1; }
+}
+
+# established PORT...: each of those local ports has an established connection.
+established() {
+    local p
+    for p in "$@"; do
+        [ "$(ss -Htn state established "( sport = :$p )" | wc -l)" -gt 0 ] || return 1
     done
-    echo "not every receiver connected" >&2
-    return 1
 }
 
 # cut_prefix FILE: every receiver got a prefix of FILE shorter than it (its
@@ -83,10 +81,8 @@ interrupt() {
     interrupt TERM -j 2 --stats "$T/st.json"
     [ "$EXIT_STATUS" -eq 1 ]
     cut_prefix "$T/in"
-    run -0 "$PY" -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) for d in j["dests"])))' "$T/st.json"
-    [ "$output" = "True 1 [('failed', 'interrupted before the end of the stream')]" ]
+    run -0 json "$T/st.json" 'j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) for d in j["dests"]))'
+    [ "$output" = "(True, 1, [('failed', 'interrupted before the end of the stream')])" ]
 }
 
 @test "--grace ends: a receiver that never reads is reset, one that reads gets its prefix and a reset" {
@@ -111,16 +107,11 @@ print(j["interrupted"], j["exit_status"], sorted(set((d["state"], d["error"]) fo
     make_input in 4
     start_receivers 2 --slow 2 --slow-rate $((2 << 20))
     "$RINGCAST" -i "$T/in" "${DESTS[@]}" 2> "$T/err" &
-    local pid=$! i
+    local pid=$!
     PIDS+=("$pid")
     connected "${PORTS[@]}" # so it is in its loop, and takes SIGUSR1
     # SIGUSR1's status line says when all 4 MiB are in the ring.
-    for ((i = 0; i < 100; i++)); do
-        kill -USR1 "$pid"
-        sleep 0.05
-        grep -q "^ringcast: status: 4.0 MiB in," "$T/err" && break
-    done
-    grep -q "^ringcast: status: 4.0 MiB in," "$T/err"
+    wait_for 30 asked_status "$pid" "^ringcast: status: 4.0 MiB in," "$T/err"
     grep -q "^ringcast: status: .* 0 done, 0 failed" "$T/err"
     kill -TERM "$pid"
     wait_exit "$pid" 30
@@ -155,6 +146,14 @@ signal_wait() {
     signal_wait INT "$T/fifo"
 }
 
+# all_waiting PID: the waits of the next test have all begun: the
+# tcp-listen:// source listens ($T/err2), the server PID has the FIFO open,
+# and the URL's server has taken the connection.
+all_waiting() {
+    grep -q "listening on" "$T/err2" && [ -n "$(ls -l "/proc/$1/fd" 2>/dev/null | grep fifo)" ] &&
+        [ -e "$T/httpport.accepted" ]
+}
+
 @test "a FIFO with -z, a URL that never answers, a FIFO blob in --serve, tcp-listen with no producer: a signal ends each wait" {
     mkfifo "$T/fifo"
     signal_wait TERM "$T/fifo" -z
@@ -163,29 +162,17 @@ signal_wait() {
     # ends the process (status 128 + 15).  A URL whose server accepts and
     # never answers is one: no destination is connected, and -l not
     # opened, before the response's head.
-    "$PY" -c 'import os, socket, sys, time
-s = socket.create_server(("127.0.0.1", 0))
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-c = s.accept()
-open(sys.argv[1] + ".accepted", "w").close()
-time.sleep(30)' "$T/httpport" &
-    PIDS+=($!)
-    wait_for 5 test -s "$T/httpport"
-    "$RINGCAST" -i "http://127.0.0.1:$(cat "$T/httpport")/never" -l 127.0.0.1:0 127.0.0.1:9 2> "$T/err3" &
+    hold_port httpport --silent
+    "$RINGCAST" -i "http://127.0.0.1:$HELD_PORT/never" -l 127.0.0.1:0 127.0.0.1:9 2> "$T/err3" &
     local pid3=$!
     PIDS+=("$pid3")
     "$RINGCAST" --serve -l 127.0.0.1:0 "$T/fifo" 2> "$T/err" &
     local pid=$!
     PIDS+=("$pid")
     "$RINGCAST" -i tcp-listen://127.0.0.1:0 127.0.0.1:9 2> "$T/err2" &
-    local pid2=$! i
+    local pid2=$!
     PIDS+=("$pid2")
-    for ((i = 0; i < 100; i++)); do
-        grep -q "listening on" "$T/err2" && [ -n "$(ls -l /proc/$pid/fd 2>/dev/null | grep fifo)" ] &&
-            [ -e "$T/httpport.accepted" ] && break
-        sleep 0.05
-    done
+    wait_for 30 all_waiting "$pid"
     kill -TERM "$pid" "$pid2" "$pid3"
     wait_exit "$pid" 5
     [ "$EXIT_STATUS" -eq 143 ]
@@ -203,14 +190,10 @@ time.sleep(30)' "$T/httpport" &
     # Two at once: the first starts the stream, the second comes while
     # byte 0 is still in the ring ...
     "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/first" &
-    local first=$! i
+    local first=$!
     PIDS+=("$first")
     # ... and once the ring has lost byte 0 (SIGUSR1 says how far), a third is refused.
-    for ((i = 0; i < 200; i++)); do
-        kill -USR1 "$pub"
-        sleep 0.05
-        grep -q "^ringcast: status: \([5-9]\|1[0-5]\)[.0-9]* MiB in" "$T/pub.err" && break
-    done
+    wait_for 30 asked_status "$pub" "^ringcast: status: \([5-9]\|1[0-5]\)[.0-9]* MiB in" "$T/pub.err"
     run -0 timeout 10 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --timeout 10
     [ "${lines[0]}" = "0 0 $(prefix_sha "$T/in" 0) ConnectionResetError" ]
     wait_exit "$first" 30
@@ -219,9 +202,7 @@ time.sleep(30)' "$T/httpport" &
     [ "$(grep -c "^[01] $((16 << 20)) $(cat "$T/in.sha") eof$" "$T/first")" -eq 2 ]
     grep -q "^ringcast: subscriber 127.0.0.1:[0-9]*: refused: the stream's first bytes have left the ring (--join start; --join live takes it from here)$" "$T/pub.err"
     grep -q "^ringcast: 1 of 3 destinations did not receive the whole stream$" "$T/pub.err"
-    run -0 "$PY" -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print(sorted((d["state"], d["bytes"]) for d in j["dests"]))' "$T/st.json"
+    run -0 json "$T/st.json" 'sorted((d["state"], d["bytes"]) for d in j["dests"])'
     [ "$output" = "[('done', 16777216), ('done', 16777216), ('failed', 0)]" ]
 }
 
@@ -367,8 +348,7 @@ changed_push() {
     for d in "${DESTS[@]}"; do
         [[ $stderr == *"ringcast: $d: reset: the source failed (after "* ]]
     done
-    run -0 "$PY" -c 'import json, sys
-print(sorted(set((d["state"], d["error"]) for d in json.load(open(sys.argv[1]))["dests"])))' "$T/st.json"
+    run -0 json "$T/st.json" 'sorted(set((d["state"], d["error"]) for d in j["dests"]))'
     [ "$output" = "[('failed', 'reset: the source failed')]" ]
 }
 

@@ -7,10 +7,6 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# json FILE EXPR: evaluate a python expression over the parsed document j.
-json() {
-    "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
 
 @test "--stats: a clean run, every field checked against the receivers" {
     make_input in 8
@@ -59,8 +55,7 @@ json() {
     start_listening "$T/err" -i "$T/in" -l 127.0.0.1:0 --min-subscribers 2 --wait-timeout 60s --stats -
     local pub=$BG_PID
     run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2
-    wait_exit "$pub" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$pub" 30
     sed -n '/^{/,/^}/p' "$T/err" > "$T/st.json"
     [ "$(json "$T/st.json" 'j["mode"]')" = subscribe ]
     [ "$(json "$T/st.json" 'sorted((d["kind"], d["state"], d["bytes"], d["joined_at"]) for d in j["dests"])')" = \
@@ -282,24 +277,21 @@ only_listening() {
     start_listening "$T/sub.err" -q -i "$T/in" -l 127.0.0.1:0
     run -0 timeout 30 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [ "${lines[0]}" = "0 1048576 $want eof" ]
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
     only_listening "$T/sub.err" " for subscribers"
     # Serve mode: a client gets the blob; at the end, -q keeps the statistics back.
     start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
     run -0 curl -sS -o "$T/got" "http://127.0.0.1:$PORT/in"
     cmp "$T/in" "$T/got"
     kill -TERM "$BG_PID"
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
     only_listening "$T/srv.err" " for HTTP clients"
     # A tcp-listen:// source: the producer connects to the port of that line.
     start_receivers 2
     start_listening "$T/tl.err" -q -i tcp-listen://127.0.0.1:0 "${DESTS[@]}"
     run -0 timeout 30 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$PORT"
     [ -z "$output" ]
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     only_listening "$T/tl.err" " for the source"
@@ -329,8 +321,7 @@ only_listening() {
     PIDS+=("$pid")
     status_when_marked 2 "$pid" "$T/err"
     open_gate
-    wait_exit "$pid" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$pid" 30
     wait_receivers 30
     check_receivers "$T/in.sha" $((4 << 20))
     # That line and nothing else.
@@ -340,10 +331,9 @@ only_listening() {
     # Serve: the statistics so far on SIGUSR1; at exit -q keeps them back.
     start_listening "$T/srv.err" -q --serve --http -l 127.0.0.1:0 "$T/in"
     kill -USR1 "$BG_PID"
-    wait_for 30 grep -q "^ringcast: status: " "$T/srv.err"
+    wait_line "^ringcast: status: " "$T/srv.err"
     kill -TERM "$BG_PID"
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
     [ "$(cat "$T/srv.err")" = "ringcast: listening on 127.0.0.1:$PORT for HTTP clients
 ringcast: status: 0 connections, 0 responses, 0 error responses, 0 connections failed or timed out, 0 B sent" ]
 }

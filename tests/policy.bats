@@ -98,7 +98,7 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
         2> "$T/vrecv.err" &
     local victim=$!
     PIDS+=("$victim")
-    wait_for 30 test -s "$T/vport"
+    wait_file "$T/vport"
     DESTS=("${eight[@]}" "127.0.0.1:$(cat "$T/vport")")
     "$RINGCAST" -i "$T/in" "${POLICY_ARGS[@]}" "${DESTS[@]}" 2> "$T/err" &
     local pid=$!
@@ -137,29 +137,13 @@ POLICY_ARGS=(--rate 16M --ring-size 8M)
 }
 
 @test "--connect-timeout: a peer that never answers the SYN is given up after that long" {
-    # A listener whose backlog is full drops further SYNs.  The port is
-    # written once the first connection is in the backlog (it fills it).
-    "$PY" -c '
-import os, select, signal, socket, sys
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(0)
-held = [socket.socket() for _ in range(3)]
-for s in held:
-    s.setblocking(False)
-    s.connect_ex(l.getsockname())
-if not select.select([], held[:1], [], 30)[1]:
-    sys.exit("the first connection never completed")
-open(sys.argv[1] + ".tmp", "w").write(str(l.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-signal.pause()' "$T/bport" &
-    PIDS+=($!)
+    # A listener whose backlog is full drops further SYNs.
+    hold_port bport --full
     local t0
-    wait_for 30 test -s "$T/bport"
     t0=$(date +%s.%N)
-    run -1 timeout 30 "$RINGCAST" -i /dev/null --connect-timeout 500ms "127.0.0.1:$(cat "$T/bport")"
+    run -1 timeout 30 "$RINGCAST" -i /dev/null --connect-timeout 500ms "127.0.0.1:$HELD_PORT"
     holds "$(seconds_since "$t0") < 3"
-    [ "${lines[0]}" = "ringcast: 127.0.0.1:$(cat "$T/bport"): connect: Connection timed out" ]
+    [ "${lines[0]}" = "ringcast: 127.0.0.1:$HELD_PORT: connect: Connection timed out" ]
 }
 
 @test "SIGUSR1 prints a status line and the stream goes on" {
@@ -172,8 +156,7 @@ signal.pause()' "$T/bport" &
     PIDS+=("$pid")
     status_when_marked 3 "$pid" "$T/err"
     open_gate
-    wait_exit "$pid" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$pid" 30
     grep -Eq "^ringcast: status: [0-9.]+ [KM]iB in, 0 connecting, 0 waiting to retry, 3 streaming, 0 draining, 0 done, 0 failed, slowest lag [0-9.]+ [KM]?i?B$" "$T/err" ||
         { cat "$T/err" >&2; false; }
     wait_receivers 30

@@ -55,8 +55,7 @@ teardown() { common_teardown; }
 }
 
 @test "IPv6: [::1]:PORT receivers get the stream" {
-    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-        skip "no IPv6 loopback here"
+    need_ipv6
     make_input in 8
     start_receivers 3 --host ::1
     run -0 timeout 60 "$RINGCAST" -q -6 -i "$T/in" "${DESTS[@]}"
@@ -104,7 +103,7 @@ ring_line() {
 
 # ring_size: the ring's size in bytes from --stats $T/st.json.
 ring_size() {
-    "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["ring"]["size"])' "$T/st.json"
+    json "$T/st.json" 'j["ring"]["size"]'
 }
 
 @test "a file smaller than the ring gets a ring sized to it, -v says so; every checksum matches" {
@@ -203,8 +202,7 @@ ring_size() {
     head -c $((7 << 20)) /dev/urandom >> "$T/in"
     run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"
     [ "${lines[0]}" = "0 $((8 << 20)) $(sha256sum < "$T/in" | cut -d' ' -f1) eof" ]
-    wait_exit "$BG_PID" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$BG_PID" 30
 }
 
 @test "SIGTERM on a pipe: stops reading, sends what was read, then resets every receiver, exit 1" {
@@ -238,7 +236,7 @@ ring_size() {
             --out "$T/stallres" --timeout 60 2> /dev/null &
         PIDS+=($!)
         local stall_pid=$!
-        wait_for 30 test -s "$T/stallport"
+        wait_file "$T/stallport"
         port=$(cat "$T/stallport")
         run -1 --separate-stderr timeout 60 "$RINGCAST" --transport "$t" --stall-timeout 500ms \
             -i "$T/in" "${DESTS[@]}" "127.0.0.1:$port"

@@ -7,18 +7,6 @@ load helpers/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# start_sink N BYTES FILE: helpers/sink.py for N connections of FILE's bytes
-# on one port; sets SINK_PID and SINK_PORT, its summary goes to $T/sink.out.
-start_sink() {
-    local crc
-    crc=$("$PY" -c 'import sys, zlib; print(hex(zlib.crc32(open(sys.argv[1], "rb").read())))' "$3")
-    "$PY" "$HELPERS/sink.py" --count "$1" --bytes "$2" --crc "$crc" --portfile "$T/sport" \
-        --timeout 120 > "$T/sink.out" &
-    SINK_PID=$!
-    PIDS+=("$SINK_PID")
-    wait_for 30 test -s "$T/sport"
-    SINK_PORT=$(cat "$T/sport")
-}
 
 @test "5000 push destinations from 2 threads: each gets 1 MiB intact and a clean end, none is reset" {
     make_input in 1
@@ -31,10 +19,10 @@ start_sink() {
     [ "$(head -1 "$T/sink.out")" = "connections 5000 good 5000 bad 0 resets 0" ]
     [[ $stderr == *"ringcast: 2 sending threads for 5000 destinations"* ]]
     [[ $stderr == *"ringcast: 1.0 MiB from $T/in to 5000 of 5000 destinations in "* ]]
-    [ "$("$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["destinations"])' "$T/st.json")" = \
+    [ "$(json "$T/st.json" 'j["destinations"]')" = \
         "{'total': 5000, 'done': 5000, 'failed': 0}" ]
     # Both threads sent: the sends add up to every byte.
-    [ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json")" = 5242880000 ]
+    [ "$(json "$T/st.json" 'j["sends"]["bytes"]')" = 5242880000 ]
 }
 
 @test "ulimit -n 64 with 100 destinations: a clear error before anything is sent, exit 2" {

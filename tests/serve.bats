@@ -64,25 +64,11 @@ URL() { echo "http://127.0.0.1:$PORT/$1"; }
     run -0 curl -sSfI "$(URL index.html)"
     [[ $output == *$'Content-Type: text/html; charset=utf-8\r'* ]]
     # HEAD sends no body: on the same connection, the next response follows the head at once.
-    run -0 timeout 30 "$PY" -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"HEAD /disk.img HTTP/1.1\r\nHost: x\r\n\r\n"
-          b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-head1, rest = data.split(b"\r\n\r\n", 1)
-head2, body2 = rest.split(b"\r\n\r\n", 1)
-print(head1.split(b"\r\n")[0].decode())
-print(head2.split(b"\r\n")[0].decode())
-print(body2.decode().strip())' "$PORT"
-    [ "${lines[0]}" = "HTTP/1.1 200 OK" ]
-    [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
-    [ "${lines[2]}" = hello ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" $'HEAD /disk.img HTTP/1.1\r\nHost: x\r\n\r\n' \
+        $'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    [ "$output" = "status=200 connection=- length=8388608 allow=- body=b''
+status=200 connection=close length=6 allow=- body=b'hello\\n'
+end=eof" ]
 }
 
 @test "HTTP: a Range request returns exactly the bytes dd cuts out (206), and 416 past the end" {
@@ -393,23 +379,7 @@ end=eof" ]
     # The page parses as strict XML (so as HTML too); each row's link, once
     # decoded, names a file whose size and type the row gives, and its text
     # is the name itself (U+FFFD for a byte that is not UTF-8).
-    run -0 "$PY" -c '
-import hashlib, os, sys, urllib.parse, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-types = {".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8"}
-for tr in root.iter("tr"):
-    td = tr.findall("td")
-    if not td:
-        continue
-    a = td[0].find("a")
-    href = a.get("href")
-    name = urllib.parse.unquote_to_bytes(href[1:])
-    path = os.path.join(os.fsencode(sys.argv[2]), name)
-    data = open(path, "rb").read()
-    assert a.text == name.decode("utf-8", "replace"), (a.text, name)
-    assert td[1].text == str(len(data)), (td[1].text, len(data))
-    assert td[2].text == types.get(os.path.splitext(name)[1].decode(), "application/octet-stream"), td[2].text
-    print(href, hashlib.sha256(data).hexdigest())' "$T/page" "$T/l"
+    run -0 "$PY" "$HELPERS/index_page.py" "$T/page" "$T/l"
     [ "${#lines[@]}" -eq "${#names[@]}" ]
     local href sha
     while read -r href sha; do
@@ -439,57 +409,33 @@ end=eof" ]
     [ "$output" = 405 ]
     run -0 curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" "$(URL disk.img)"
     [ "$output" = 431 ]
-    run -0 timeout 30 "$PY" -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
-print(s.recv(4096).split(b"\r\n")[0].decode())' "$PORT"
-    [ "$output" = "HTTP/1.1 400 Bad Request" ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" $'THIS IS NOT HTTP\r\n\r\n'
+    [[ ${lines[0]} == "status=400 "* ]] || { echo "$output" >&2; false; }
 }
 
 @test "HTTP: keep-alive and pipelining: three requests in one write, three answers in order" {
     printf 'one\n' > "$T/a.txt"
     printf 'twotwo\n' > "$T/b.txt"
     start_server --http "$T/a.txt" "$T/b.txt"
-    run -0 timeout 30 "$PY" -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-req = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
-s.sendall(req % b"a.txt" + req % b"b.txt" + b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-for part in data.split(b"HTTP/1.1 ")[1:]:
-    head, body = part.split(b"\r\n\r\n", 1)
-    print(head.split(b"\r\n")[0].decode(), body.decode().strip())' "$PORT"
-    [ "${lines[0]}" = "200 OK one" ]
-    [ "${lines[1]}" = "200 OK twotwo" ]
-    [ "${lines[2]}" = "200 OK one" ]
+    run -0 timeout 30 "$PY" "$HELPERS/rawhttp.py" "$PORT" $'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n' \
+        $'GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n' $'GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    [ "$output" = "status=200 connection=- length=4 allow=- body=b'one\\n'
+status=200 connection=- length=7 allow=- body=b'twotwo\\n'
+status=200 connection=close length=4 allow=- body=b'one\\n'
+end=eof" ]
 }
 
 @test "HTTP: a client that sends half a header and stalls is closed after --header-timeout; others are served meanwhile" {
     make_input disk.img 1
     start_server --http --header-timeout 1s "$T/disk.img"
-    "$PY" -c '
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET /disk.img HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-print("sent half a header", flush=True)
-t0 = time.monotonic()
-s.settimeout(10)
-got = s.recv(100)
-print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monotonic() - t0))' "$PORT" > "$T/slow.out" &
+    "$PY" "$HELPERS/halfhead.py" "$PORT" > "$T/slow.out" &
     local slow=$!
     PIDS+=($slow)
     # Meanwhile (once the slow one is there) a normal client is served.
-    wait_for 30 grep -q "^sent half a header$" "$T/slow.out"
+    wait_line "^sent half a header$" "$T/slow.out"
     curl -sSf -o "$T/got" "$(URL disk.img)"
     cmp "$T/got" "$T/disk.img"
-    wait_exit "$slow" 30
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$slow" 30
     [[ $(tail -1 "$T/slow.out") == "closed after "* ]] || { cat "$T/slow.out" >&2; false; }
     stop_server
     grep -q "1 connection failed or timed out" "$T/srv.err"
@@ -498,11 +444,7 @@ print("closed" if got == b"" else "got %r" % got, "after %.1f s" % (time.monoton
 @test "HTTP: a client that connects and sends nothing is closed at --header-timeout, and counted as timed out" {
     printf 'x\n' > "$T/x.txt"
     start_server --http --header-timeout 300ms "$T/x.txt"
-    run -0 timeout 30 "$PY" -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(20)
-print("closed" if s.recv(100) == b"" else "got data")' "$PORT"
+    run -0 timeout 30 "$PY" "$HELPERS/mute.py" "$PORT"
     [ "$output" = closed ]
     stop_server
     [ "$SRV_STATUS" -eq 0 ]
@@ -516,25 +458,7 @@ print("closed" if s.recv(100) == b"" else "got data")' "$PORT"
     # Half a request head, then 1.5 s of nothing, twice: the old meaning of 0
     # (close at the next check, every 0.2 s) would have closed it each time;
     # then the rest of the head, and a second request after 1.5 s idle.
-    run -0 timeout 30 "$PY" -c '
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(20)
-def status():  # of a whole response, its body "x\n"
-    got = b""
-    while not got.endswith(b"\r\n\r\nx\n"):
-        more = s.recv(100)
-        if not more:
-            return "closed after %r" % got
-        got += more
-    return got.split(b"\r\n")[0].decode()
-s.sendall(b"GET /x.txt HTTP/1.1\r\nHost: x\r\n")
-time.sleep(1.5)
-s.sendall(b"\r\n")
-print(status())
-time.sleep(1.5)
-s.sendall(b"GET /x.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-print(status())' "$PORT"
+    run -0 timeout 30 "$PY" "$HELPERS/dawdle.py" "$PORT"
     [ "${lines[0]}" = "HTTP/1.1 200 OK" ]
     [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
     stop_server
@@ -542,20 +466,10 @@ print(status())' "$PORT"
 }
 
 @test "serve: -4 and -6 bind IPv4 or IPv6 only; an IPv4-mapped address is IPv4; each line says for whom" {
-    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-        skip "no IPv6 loopback here"
+    need_ipv6
     printf 'fam\n' > "$T/x.txt"
     # reach PORT: what a raw client gets from 127.0.0.1 and from ::1.
-    reach() {
-        "$PY" -c '
-import socket, sys
-for h in ("127.0.0.1", "::1"):
-    try:
-        s = socket.create_connection((h, int(sys.argv[1])), timeout=10)
-        print(h, s.recv(100).decode().strip())
-    except OSError as e:
-        print(h, "refused" if isinstance(e, ConnectionRefusedError) else e)' "$1"
-    }
+    reach() { "$PY" "$HELPERS/reach.py" "$1"; }
     start_listening "$T/srv6.err" --serve -6 -l 0 "$T/x.txt"
     grep -qx "ringcast: listening on \[::\]:$PORT for clients" "$T/srv6.err"
     run -0 reach "$PORT"
@@ -566,7 +480,7 @@ for h in ("127.0.0.1", "::1"):
     [ "$output" = $'127.0.0.1 fam\n::1 refused' ]
     "$RINGCAST" --serve -l '[::ffff:127.0.0.1]:0' "$T/x.txt" 2> "$T/mapped.err" &
     PIDS+=($!)
-    wait_for 30 grep -q "^ringcast: listening on " "$T/mapped.err"
+    wait_line "^ringcast: listening on " "$T/mapped.err"
     PORT=$(sed -n 's/^ringcast: listening on \[::ffff:127\.0\.0\.1\]:\([0-9]*\) for clients$/\1/p' "$T/mapped.err")
     [ -n "$PORT" ] || { cat "$T/mapped.err" >&2; false; }
     run -0 reach "$PORT"
@@ -613,14 +527,7 @@ for h in ("127.0.0.1", "::1"):
     # "Host:" and the blank line take 8231 bytes, more than 8K.
     local x
     x=$(head -c 8200 /dev/zero | tr '\0' x)
-    "$PY" -c '
-import io, sys, tarfile
-t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
-for name, data in (("short.txt", b"short\n"), ("d/" + sys.argv[2] + ".txt", b"long\n")):
-    i = tarfile.TarInfo(name)
-    i.size = len(data)
-    t.addfile(i, io.BytesIO(data))
-t.close()' "$T/long.tar" "$x"
+    "$PY" "$HELPERS/mktar.py" "$T/long.tar" short.txt $'short\n' "d/$x.txt" $'long\n'
     run -2 timeout 10 "$RINGCAST" --serve --http --unpack -l 127.0.0.1:0 "$T/long.tar"
     [ "$output" = "ringcast: $T/long.tar: /d/${x:0:57}... cannot be fetched: a request for it takes 8231 bytes or more, and --max-header is 8192" ] ||
         { echo "$output" >&2; false; }
@@ -647,8 +554,7 @@ t.close()' "$T/long.tar" "$x"
 }
 
 @test "serve: -l PORT alone listens on IPv4 and IPv6" {
-    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-        skip "no IPv6 loopback here"
+    need_ipv6
     printf 'both\n' > "$T/x.txt"
     start_listening "$T/srv.err" --serve --http -l 0 "$T/x.txt"
     # One dual-stack socket, printed as [::]:PORT.
@@ -675,7 +581,7 @@ t.close()' "$T/long.tar" "$x"
     start_server --http "$T/x.txt"
     curl -sSf -o /dev/null "$(URL x.txt)"
     kill -USR1 "$SRV_PID"
-    wait_for 30 grep -q '^ringcast: status: ' "$T/srv.err"
+    wait_line '^ringcast: status: ' "$T/srv.err"
     grep -q '^ringcast: status: 1 connection, 1 response, 0 error responses, 0 connections failed or timed out, ' "$T/srv.err"
     run -0 curl -sSf "$(URL x.txt)"
     [ "$output" = x ]
@@ -734,17 +640,10 @@ binary 400"
 @test "serve: 3000 idle connections do not stop curl from downloading a blob intact within 3 s" {
     make_input blob 8
     start_server --http "$T/blob"
-    "$PY" -c '
-import os, resource, signal, socket, sys
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(3000)]
-open(sys.argv[2] + ".tmp", "w").write("%d\n" % len(held))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-signal.pause()' "$PORT" "$T/idle" &
+    "$PY" "$HELPERS/idle_conns.py" "$PORT" 3000 "$T/idle" &
     PIDS+=($!)
     local t0
-    wait_for 60 test -s "$T/idle"
+    wait_file "$T/idle" 60
     [ "$(cat "$T/idle")" = 3000 ]
     t0=$(date +%s.%N)
     run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
@@ -756,30 +655,12 @@ signal.pause()' "$PORT" "$T/idle" &
 @test "serve: at --max-clients the oldest idle connection makes room for a new client" {
     make_input blob 1
     start_server --http --max-clients 20 "$T/blob"
-    "$PY" -c '
-import os, socket, sys, time
-held = []
-for _ in range(20):
-    held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
-    time.sleep(0.01)
-open(sys.argv[2] + ".tmp", "w").write("20\n")
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-# Until the test has downloaded its blob (30 s at most).
-deadline = time.monotonic() + 30
-while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
-    time.sleep(0.01)
-# The first, oldest one was closed by the server; the others were not.
-held[0].settimeout(10)
-print("oldest:", "closed" if held[0].recv(1) == b"" else "open")
-held[1].setblocking(False)
-try:
-    held[1].recv(1)
-    print("second: closed")
-except BlockingIOError:
-    print("second: open")' "$PORT" "$T/idle" "$T/downloaded" > "$T/holder" &
+    # 20 connections, 10 ms apart; once the test has downloaded its blob,
+    # the first, oldest one must have been closed by the server, the others not.
+    "$PY" "$HELPERS/idle_conns.py" "$PORT" 20 "$T/idle" --gap 0.01 --until "$T/downloaded" > "$T/holder" &
     local holder=$! t0
     PIDS+=("$holder")
-    wait_for 30 test -s "$T/idle"
+    wait_file "$T/idle"
     t0=$(date +%s.%N)
     run -0 timeout 10 curl -sSf -o "$T/got" "$(URL blob)"
     holds "$(seconds_since "$t0") < 3"

@@ -23,12 +23,6 @@ within() {
         'BEGIN { d = b - a; printf "took %.2f s\n", d > "/dev/stderr"; exit !(d >= lo && d <= hi) }'
 }
 
-# wait_pid PID: its exit status, waiting at most 60 s (fails if it is
-# still running then).
-wait_pid() {
-    wait_exit "$1" 60 || return 1
-    return "$EXIT_STATUS"
-}
 
 @test "a relay: producer -> ringcast -i tcp-listen:// -> 4 receivers, every checksum matches" {
     make_input in 32
@@ -36,7 +30,7 @@ wait_pid() {
     start_relay relay "${DESTS[@]}"
     # The producer is another ringcast pushing to the relay.
     run -0 timeout 60 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$RELAY_PORT"
-    wait_pid "$RELAY_PID"
+    wait_status "$RELAY_PID" 60
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
@@ -49,8 +43,8 @@ wait_pid() {
     start_relay r2 "${DESTS[@]:4:4}"
     local p2=$RELAY_PORT pid2=$RELAY_PID
     run -0 timeout 60 "$RINGCAST" -q -i "$T/in" "127.0.0.1:$p1" "127.0.0.1:$p2"
-    wait_pid "$pid1"
-    wait_pid "$pid2"
+    wait_status "$pid1" 60
+    wait_status "$pid2" 60
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
 }
@@ -63,21 +57,20 @@ wait_pid() {
     "$RINGCAST" -q -i "$T/in" "TCP://127.0.0.1:$src" &
     local producer=$!
     PIDS+=($producer)
-    wait_for 30 grep -q " for subscribers$" "$T/relay.err"
+    wait_line " for subscribers$" "$T/relay.err"
     sub=$(sed -n 's/^ringcast: listening on 127\.0\.0\.1:\([0-9]*\) for subscribers$/\1/p' "$T/relay.err")
     [ -n "$sub" ] && [ "$sub" != "$src" ]
     run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$sub" --timeout 60
     [ "${lines[0]}" = "0 $((4 << 20)) $(cat "$T/in.sha") eof" ] || { echo "$output" >&2; cat "$T/relay.err" >&2; false; }
-    wait_pid "$producer"
-    wait_pid "$relay"
+    wait_status "$producer" 60
+    wait_status "$relay" 60
     # libcurl's schemes in any case too.
     start_listening "$T/srv.err" --serve --http -l 127.0.0.1:0 "$T/in"
     deliver 1 "$T/in.sha" $((4 << 20)) -i "HTTP://127.0.0.1:$PORT/in"
 }
 
 @test "-4 and -6 apply to tcp-listen://, tcp:// and URL sources: tcp-listen://:PORT -4 binds IPv4 only" {
-    "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-        skip "no IPv6 loopback here"
+    need_ipv6
     make_input in 1
     start_receivers 1
     start_listening "$T/r4.err" -4 -i tcp-listen://:0 "${DESTS[0]}"
@@ -87,7 +80,7 @@ wait_pid() {
     run -1 timeout 10 "$RINGCAST" -q -6 -i "$T/in" "[::1]:$PORT"
     [ "${lines[0]}" = "ringcast: [::1]:$PORT: connect: Connection refused" ]
     run -0 timeout 30 "$RINGCAST" -q -4 -i "$T/in" "127.0.0.1:$PORT"
-    wait_pid "$relay"
+    wait_status "$relay" 60
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     # -6 to a tcp:// source on an IPv4 address: refused with the reason.
@@ -149,7 +142,7 @@ start_httpd() {
     rm -f "$T/httpd.out" # a previous server's port must not be read as this one's
     "$PY" "$HELPERS/httpd.py" "$@" > "$T/httpd.out" &
     PIDS+=($!)
-    wait_for 30 grep -q '^port ' "$T/httpd.out" || return 1
+    wait_line '^port ' "$T/httpd.out" || return 1
     HTTPD_PORT=$(sed -n 's/^port //p' "$T/httpd.out")
 }
 
@@ -235,25 +228,8 @@ refused_early() {
 
 @test "a URL whose server never takes the connection: curl's 30 s connect timeout ends it with its reason, exit 2 (it used to hang)" {
     # A listener whose accept queue is full: the kernel drops every further SYN.
-    rm -f "$T/fullq"
-    "$PY" -c '
-import os, signal, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(0)
-port = s.getsockname()[1]
-held = []
-for _ in range(2):
-    c = socket.socket()
-    c.setblocking(False)
-    c.connect_ex(("127.0.0.1", port))
-    held.append(c)
-open(sys.argv[1] + ".tmp", "w").write("%d\n" % port)
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-signal.pause()' "$T/fullq" &
-    PIDS+=("$!")
-    wait_for 30 test -s "$T/fullq"
-    local u="http://127.0.0.1:$(cat "$T/fullq")/x"
+    hold_port fullq --full
+    local u="http://127.0.0.1:$HELD_PORT/x"
     run -2 timeout 60 "$RINGCAST" -i "$u" 127.0.0.1:9
     [[ $output == "ringcast: $u: Failed to connect to 127.0.0.1 port "*" after "*" ms: Timeout was reached" ]] ||
         { echo "$output" >&2; false; }

@@ -25,17 +25,10 @@ threads_for() {
 # start_sink_dests N: N receivers of an empty stream on one port; FLEET,
 # SINK_PID.
 start_sink_dests() {
-    rm -f "$T/sport"
-    "$PY" "$HELPERS/sink.py" --count "$1" --bytes 0 --crc 0 --portfile "$T/sport" \
-        --timeout 60 > "$T/sink.out" &
-    SINK_PID=$!
-    PIDS+=("$SINK_PID")
-    wait_for 30 test -s "$T/sport"
-    local i port
-    port=$(cat "$T/sport")
+    start_sink "$1" 0 /dev/null 60
+    local i
     FLEET=()
-    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$port"); done
-    rm -f "$T/sport"
+    for ((i = 0; i < $1; i++)); do FLEET+=("127.0.0.1:$SINK_PORT"); done
 }
 
 @test "the default: one thread for a few destinations, one per 256 up to the CPUs" {
@@ -56,7 +49,7 @@ start_sink_dests() {
             "${DESTS[@]}" < "$T/in"
         [[ $stderr == *"ringcast: 2 sending threads for 16 destinations"* ]]
         # Both threads' sends add up to every byte.
-        [ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json")" = \
+        [ "$(json "$T/st.json" 'j["sends"]["bytes"]')" = \
             $((16 * 64 << 20)) ] || { echo "$stderr" >&2; false; }
         wait_receivers 30
         check_receivers "$T/in.sha" $((64 << 20)) || { echo "transport $t" >&2; false; }
@@ -112,8 +105,7 @@ start_sink_dests() {
     "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --count 2 --timeout 60 > "$T/got" &
     local got=$!
     PIDS+=("$got")
-    wait_exit "$got" 60
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$got" 60
     wait_exit "$pub" 30
     [ "$EXIT_STATUS" -eq 0 ] || { cat "$T/pub.err" >&2; false; }
     grep -q "^ringcast: 2 sending threads for 4 destinations$" "$T/pub.err"

@@ -40,7 +40,7 @@ need_uring() {
 # bytes, which -v prints for people (rounded), from --stats $T/st.json.
 stat() {
     case $2 in
-    bytes) "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["sends"]["bytes"])' "$T/st.json" ;;
+    bytes) json "$T/st.json" 'j["sends"]["bytes"]' ;;
     sends) sed -nE "s/^ringcast: $1: ([0-9]+) sends?, $SIZE_RE$/\1/p" <<< "$stderr" ;;
     zc) sed -nE "s/^ringcast: $1: ([0-9]+) zero-copy sends?,.*/\1/p" <<< "$stderr" ;;
     completions) sed -nE "s/^ringcast: $1: .* ([0-9]+) completions? .*/\1/p" <<< "$stderr" ;;

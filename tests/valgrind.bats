@@ -55,7 +55,7 @@ vg_clean() {
     "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --mark 1 --timeout 60 > "$T/late" 2> "$T/late.err" &
     local late=$!
     PIDS+=("$late")
-    wait_for 60 grep -qx "fetch.py: 0 got 1" "$T/late.err"
+    wait_line "^fetch.py: 0 got 1$" "$T/late.err" 60
     open_gate
     wait_exit "$late" 60
     wait_exit "$two" 60
@@ -63,7 +63,7 @@ vg_clean() {
     [ "$EXIT_STATUS" -eq 1 ]
     vg_clean
     [ "$(grep -c " 8388608 $(cat "$T/in.sha") eof$" "$T/two")" -eq 2 ]
-    [ "$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["dests"]))' "$T/st.json")" -eq 4 ]
+    [ "$(json "$T/st.json" 'len(j["dests"])')" -eq 4 ]
 }
 
 @test "valgrind: serve mode, real and hostile clients, then SIGTERM" {
@@ -82,8 +82,7 @@ vg_clean() {
     [ "$output" = 404 ]
     run -0 timeout 120 "$PY" "$HELPERS/hostile.py" 127.0.0.1 "$PORT"
     kill -TERM "$srv"
-    wait_exit "$srv" 60
-    [ "$EXIT_STATUS" -eq 0 ]
+    wait_status "$srv" 60
     vg_clean
 }
 
@@ -101,11 +100,10 @@ vg_clean() {
     make_input in 4
     { head -c 1000000 "$T/in" | gzip -1; tail -c +1000001 "$T/in" | gzip -1; } > "$T/bad.gz"
     (cd "$T" && tar cf - in | gzip -1 > bad.tar.gz)
-    /usr/bin/python3 -c 'import os, sys
-for p in sys.argv[1:]:
-    f = os.open(p, os.O_RDWR)
-    off = os.fstat(f).st_size * 3 // 4
-    os.pwrite(f, bytes([os.pread(f, 1, off)[0] ^ 0xff]), off)' "$T/bad.gz" "$T/bad.tar.gz"
+    local f
+    for f in "$T/bad.gz" "$T/bad.tar.gz"; do
+        flip "$f" $(($(stat -c %s "$f") * 3 / 4))
+    done
     start_receivers 2
     run -1 timeout 120 "$VG" -q --mlock off --transport copy -z -i "$T/bad.gz" "${DESTS[@]}"
     vg_clean

@@ -1,4 +1,5 @@
-# Shared by the bats files: temp dirs, receivers, and bounded waits.
+# Shared by the bats files: temp dirs, receivers and sinks, held ports, and
+# bounded waits (wait_for, wait_file, wait_line, wait_exit, wait_status).
 # Every process a test starts is recorded and killed by PID in teardown.
 #
 # No test assumes that something has happened after a sleep, since on a
@@ -59,6 +60,53 @@ not_running() {
     ! kill -0 "$1" 2>/dev/null
 }
 
+# wait_file FILE [SECONDS]: wait (30 s at most, or SECONDS) until FILE
+# exists and is not empty, as a port file is once its writer renamed it.
+wait_file() {
+    wait_for "${2:-30}" test -s "$1"
+}
+
+# wait_line PATTERN FILE [SECONDS]: wait (30 s at most, or SECONDS) until a
+# line of FILE matches PATTERN (grep's basic regex).
+wait_line() {
+    wait_for "${3:-30}" grep -q -- "$1" "$2"
+}
+
+# wait_exit PID [SECONDS]: wait (bounded) for a background process to exit;
+# its exit status goes to EXIT_STATUS.  Fails if it is still running.
+wait_exit() {
+    if ! wait_for "${2:-30}" not_running "$1" 2>/dev/null; then
+        echo "process $1 still running after ${2:-30}s" >&2
+        return 1
+    fi
+    EXIT_STATUS=0
+    wait "$1" || EXIT_STATUS=$?
+}
+
+# wait_status PID [SECONDS]: wait_exit, returning the process's exit status
+# (1 if it is still running), for "wait_status $pid" to fail unless it
+# exited 0.
+wait_status() {
+    wait_exit "$1" "${2:-30}" || return 1
+    return "$EXIT_STATUS"
+}
+
+# json FILE EXPR: the value of a Python expression over the JSON document
+# in FILE, parsed as j: json "$T/st.json" 'j["sends"]["bytes"]'.
+json() {
+    "$PY" "$HELPERS/json_get.py" "$1" "$2"
+}
+
+# need_ipv6: skip the test unless ::1 can be bound here.
+need_ipv6() {
+    "$PY" "$HELPERS/has_ipv6.py" 2>/dev/null || skip "no IPv6 loopback here"
+}
+
+# flip FILE [OFFSET]: invert the byte at OFFSET of FILE (default: the middle).
+flip() {
+    "$PY" "$HELPERS/flip.py" "$@"
+}
+
 # has_lines N PATTERN FILE: FILE has at least N lines matching PATTERN (grep -E).
 has_lines() {
     [ "$(grep -Ec -- "$2" "$3" 2>/dev/null)" -ge "$1" ]
@@ -87,7 +135,7 @@ start_receivers() {
         --events "$@" 2> "$T/recv.err" &
     RECV_PID=$!
     PIDS+=("$RECV_PID")
-    wait_for 30 test -s "$T/ports" || { echo "receivers did not start" >&2; cat "$T/recv.err" >&2; return 1; }
+    wait_file "$T/ports" || { echo "receivers did not start" >&2; cat "$T/recv.err" >&2; return 1; }
     mapfile -t PORTS < "$T/ports"
     DESTS=()
     for i in "${PORTS[@]}"; do
@@ -98,8 +146,7 @@ start_receivers() {
 # wait_receivers [SECONDS]: wait for the receiver process to finish; fails
 # unless it exits 0.
 wait_receivers() {
-    wait_exit "$RECV_PID" "${1:-30}" || return 1
-    return "$EXIT_STATUS"
+    wait_status "$RECV_PID" "${1:-30}"
 }
 
 # check_receivers SHAFILE BYTES [FIRST [COUNT]]: receivers FIRST..FIRST+COUNT-1
@@ -179,17 +226,6 @@ listening_or_gone() {
     [ -n "$PORT" ] || not_running "$2"
 }
 
-# wait_exit PID [SECONDS]: wait (bounded) for a background process to exit;
-# its exit status goes to EXIT_STATUS.  Fails if it is still running.
-wait_exit() {
-    if ! wait_for "${2:-30}" not_running "$1" 2>/dev/null; then
-        echo "process $1 still running after ${2:-30}s" >&2
-        return 1
-    fi
-    EXIT_STATUS=0
-    wait "$1" || EXIT_STATUS=$?
-}
-
 # seconds_since T0: elapsed seconds (with decimals) since T0=$(date +%s.%N).
 seconds_since() {
     awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", t1 - t0 }'
@@ -228,7 +264,7 @@ second_sigterm() {
     PIDS+=("$pid")
     wait_for 30 has_lines 2 "^recv.py: [01] connected$" "$T/recv.err"
     kill -TERM "$pid"
-    wait_for 30 grep -q "draining for up to 60.0 s" "$T/err"
+    wait_line "draining for up to 60.0 s" "$T/err"
     t0=$(date +%s.%N)
     kill -TERM "$pid"
     wait_exit "$pid" 10
@@ -240,21 +276,49 @@ second_sigterm() {
     [ "$(grep -c "stalled-reset$" "$T/results")" -eq 2 ]
 }
 
-# refused_port: sets REFUSED_PORT, a port on 127.0.0.1 that refuses
-# connections until the test ends: a helper holds it bound, never listening,
-# so that no other process on this busy machine can take it meanwhile.
-refused_port() {
-    rm -f "$T/refused"
-    "$PY" -c '
-import os, signal, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-signal.pause()' "$T/refused" &
+# hold_port NAME [--silent | --full]: a port on 127.0.0.1 held by a helper
+# (helpers/holdport.py) until the test ends, so that no other process on
+# this busy machine can take it meanwhile; sets HELD_PORT.  Without an
+# option it is bound and never listening, so that connections are refused;
+# --silent accepts one connection and never answers (creating
+# $T/NAME.accepted once it has); --full has its backlog full, so that SYNs
+# are dropped and a connection is never made.
+hold_port() {
+    rm -f "$T/$1" "$T/$1.accepted"
+    "$PY" "$HELPERS/holdport.py" "$T/$1" "${@:2}" &
     PIDS+=("$!")
-    wait_for 30 test -s "$T/refused"
-    REFUSED_PORT=$(cat "$T/refused")
+    wait_file "$T/$1" || return 1
+    HELD_PORT=$(cat "$T/$1")
+}
+
+# refused_port: sets REFUSED_PORT, a port on 127.0.0.1 that refuses
+# connections until the test ends (hold_port).
+refused_port() {
+    hold_port refused || return 1
+    REFUSED_PORT=$HELD_PORT
+}
+
+# start_sink N BYTES FILE [SECONDS]: helpers/sink.py for N connections on one
+# port, each to carry BYTES bytes with FILE's CRC-32 (FILE may be /dev/null
+# with BYTES 0), for at most SECONDS (default 120); sets SINK_PID and
+# SINK_PORT; its summary goes to $T/sink.out.
+start_sink() {
+    local crc
+    crc=$("$PY" "$HELPERS/crc32.py" "$3")
+    rm -f "$T/sport"
+    "$PY" "$HELPERS/sink.py" --count "$1" --bytes "$2" --crc "$crc" --portfile "$T/sport" \
+        --timeout "${4:-120}" > "$T/sink.out" &
+    SINK_PID=$!
+    PIDS+=("$SINK_PID")
+    wait_file "$T/sport" || return 1
+    SINK_PORT=$(cat "$T/sport")
+}
+
+# asked_status PID PATTERN FILE: SIGUSR1 to ringcast PID, and its stderr FILE
+# has a status line matching PATTERN; for wait_for, which repeats it until
+# the stream has come that far.
+asked_status() {
+    kill -USR1 "$1" && grep -q -- "$2" "$3"
 }
 
 # gated_source NAME BYTES: a FIFO, $T/NAME.fifo, that carries the first BYTES
@@ -280,7 +344,7 @@ open_gate() { : > "$T/gate"; }
 status_when_marked() {
     wait_for 30 has_lines "$1" "^recv.py: [0-$(($1 - 1))] got $((1 << 20))$" "$T/recv.err"
     kill -USR1 "$2"
-    wait_for 30 grep -q "^ringcast: status: " "$3"
+    wait_line "^ringcast: status: " "$3"
 }
 
 # cpu_hog: a busy process beside the test (killed in teardown), so that
