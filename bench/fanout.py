@@ -8,7 +8,8 @@ run, interleaved, each repeated; every run's delivery is checked byte for
 byte count at the sink.  Prints a Markdown report of medians and ratios to
 mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64]
 [--size-for 1000=16,19000=1] [--repeat 3] [--tools "ringcast,ringcast copy"]
-[--tsv FILE] (the medians, for bench/plot.gp)
+[--tsv FILE] (the medians, for bench/plot.gp) [--before BINARY] (an
+older ringcast, run beside this one as "ringcast (before)")
 From --one-port-from N destinations on, they all connect to one sink port
 (thousands of ports would need twice the descriptors).  mbuffer aborts
 above about 1,000 outputs (select() and FD_SETSIZE); its row then says so.
@@ -55,6 +56,8 @@ def main():
     ap.add_argument("--title", default="Fan-out: %d MiB to N loopback receivers")
     ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
     ap.add_argument("--tsv", help="append 'N, tool, GiB/s delivered, CPU s per GiB' rows here")
+    ap.add_argument("--before", help="another ringcast binary, run as the tool 'ringcast (before)' "
+                    "(a restructure's no-slowdown check)")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
     mib_for = {int(k): int(v) for k, v in (x.split("=") for x in a.size_for.split(",") if x)}
@@ -67,6 +70,8 @@ def main():
     dests = lambda ps: ["127.0.0.1:" + p for p in ps]
     inp = None  # set per N below; the lambdas read it when called
     tools = {"ringcast": lambda ps: [ringcast, "-q", "-i", inp] + dests(ps)}
+    if a.before:
+        tools["ringcast (before)"] = lambda ps: [a.before, "-q", "-i", inp] + dests(ps)
     for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
                                                          "-i", inp] + dests(ps))(t)
