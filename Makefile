@@ -30,7 +30,7 @@ CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS = src/blob.c src/cli.c src/dest.c src/fanout.c src/http.c src/listing.c src/loop.c src/net.c src/parse.c src/progress.c src/ring.c src/serve.c \
+LIB_SRCS = src/blob.c src/cli.c src/crew.c src/dest.c src/fanout.c src/http.c src/listing.c src/loop.c src/net.c src/parse.c src/progress.c src/pump.c src/ring.c src/serve.c \
            src/shard.c src/src.c src/src_archive.c src/src_curl.c src/src_fd.c src/src_tcp.c src/stats.c src/text.c src/tx.c src/tx_copy.c src/tx_msgzc.c src/tx_sendfile.c src/tx_uring.c src/util.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text
