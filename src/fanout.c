@@ -33,7 +33,6 @@ struct listener {
 struct fanout {
 	const struct config *cfg;
 	struct loop *loop;
-	struct ring ring;
 	struct pump pump;            /* source -> ring */
 	struct crew crew;            /* ring -> every destination */
 	enum stream_end end;         /* how the stream ended; STREAM_OPEN until it does */
@@ -47,7 +46,6 @@ struct fanout {
 	struct timespec wall_start;  /* when the run started, for --stats */
 	struct progress prog;
 	struct loop_timer prog_timer;
-	size_t ring_default;         /* the ring size before it was fitted to the source, or 0 */
 	/* The listener and signal section's (below). */
 	struct listener lis[MAX_LISTENERS];
 	size_t nlis, nrefused;
@@ -135,12 +133,12 @@ static int before_sleep(void *arg)
 	 * completes at once (copy, sendfile) frees the ring here, and no event
 	 * would come to say so. */
 	int room = pu->open && pump_room(pu, &p) > 0;
-	if (pu->open && !pu->held && !room && ring_write_span(&f->ring, &p) == 0)
+	if (!room && pump_full(pu))
 		room = crew_wait_for_room(&f->crew);
 	if (room)
 		pump_arm(pu, 1);
 	if (f->cfg->slow_drop)
-		crew_writer_waits(&f->crew, pu->open && !pu->held && ring_write_span(&f->ring, &p) == 0);
+		crew_writer_waits(&f->crew, pump_full(pu));
 	if (!crew_busy(&f->crew) && !(f->nlis && pu->open)) {
 		if (pu->open) {
 			errmsg("no destination left; stopping");
@@ -167,12 +165,12 @@ static void run_view(struct fanout *f, struct run_view *v)
 		.mode = !cfg->have_listen ? "push" : f->crew.npush ? "push+subscribe" : "subscribe",
 		.source = src->desc ? src->desc : cfg->input, .source_size = src->size,
 		.source_error = f->src_failed ? f->pump.why : NULL,
-		.ring_size = f->ring.size, .ring_locked = f->ring.locked,
+		.ring_size = f->pump.ring.size, .ring_locked = f->pump.ring.locked,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
-		.prog = { .in = f->ring.head,
+		.prog = { .in = f->pump.ring.head,
 			  .total = src->size > 0 || cfg->size < 0 ? src->size : cfg->size,
 			  .ms = f->pump.held ? 0 : now_ms() - f->t_start,
-			  .lag = f->ring.head - ring_reclaim(&f->ring), .ended = !f->pump.open },
+			  .lag = f->pump.ring.head - ring_reclaim(&f->pump.ring), .ended = !f->pump.open },
 		/* For a stream that never started (held for subscribers until a
 		 * signal or --wait-timeout) from the run's start, as --stats. */
 		.secs = (double)(now_ms() - (f->pump.held ? f->t_run : f->t_start)) / 1000,
@@ -359,7 +357,7 @@ static void drain(struct fanout *f, int signo)
 	int end = pump_probe_end(&f->pump);
 
 	f->interrupted = 1;
-	if (f->pump.open && end != 0 && f->ring.head == 0) /* nothing to drain */
+	if (f->pump.open && end != 0 && f->pump.ring.head == 0) /* nothing to drain */
 		warnmsg("%s: stopped before the first byte was read%s", strsignal(signo),
 			f->pump.held ? " (waiting for --min-subscribers)" : "");
 	else
@@ -398,52 +396,19 @@ static void on_signal(struct loop_io *io, uint32_t events)
 
 /* ---- End of the listener and signal section ---------------------------- */
 
-static int open_ring(struct fanout *f)
-{
-	const struct config *cfg = f->cfg;
-	char sz[32], lim[32];
-	int rc = ring_open(&f->ring, cfg->ring_size, cfg->mlock);
-
-	fmt_memlock(lim, sizeof(lim));
-	fmt_bytes(cfg->ring_size, sz, sizeof(sz));
-	if (rc < 0 && f->ring.lock_errno) {
-		errmsg("--mlock on: cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s; "
-		       "raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)",
-		       sz, strerror(-rc), lim);
-		return 2;
-	}
-	if (rc < 0) {
-		errmsg("cannot create the %s ring: %s", sz, strerror(-rc));
-		return 2;
-	}
-	if (cfg->mlock == MLOCK_AUTO && !f->ring.locked)
-		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
-			sz, strerror(f->ring.lock_errno), lim);
-	const char *lock = f->ring.locked ? "locked in memory"
-			: cfg->mlock == MLOCK_OFF ? "not locked (--mlock off)" : "not locked";
-	if (f->ring_default) {
-		char src[32], def[32];
-		info("ring: %s memfd, %s, sized to the source (%s; the default is %s)", sz, lock,
-		     fmt_bytes((uint64_t)f->pump.src.size, src, sizeof(src)),
-		     fmt_bytes(f->ring_default, def, sizeof(def)));
-	} else {
-		info("ring: %s memfd, %s", sz, lock);
-	}
-	return 0;
-}
-
 /* A source that knows its size (a regular file): a ring to fit it
  * (cli_fit_ring), and -s checked against it, where there is a progress
  * line to go by either.  A size of 0 is no guide (a file in /proc says 0
- * whatever it holds): neither the ring nor the progress line goes by it. */
-static void fit_ring(struct fanout *f, struct config *cfg)
+ * whatever it holds): neither the ring nor the progress line goes by it.
+ * Returns the size the ring had before it was fitted, or 0. */
+static size_t fit_ring(struct fanout *f, struct config *cfg)
 {
 	off_t size = f->pump.src.size;
 	size_t was = cfg->ring_size;
 	char a[32], b[32];
 
 	if (size <= 0)
-		return;
+		return 0;
 	if (cfg->progress && cfg->size >= 0 && cfg->size != size) {
 		fmt_bytes((uint64_t)cfg->size, a, sizeof(a));
 		fmt_bytes((uint64_t)size, b, sizeof(b));
@@ -453,8 +418,7 @@ static void fit_ring(struct fanout *f, struct config *cfg)
 		}
 		warnmsg("-s %s: %s is %s; the progress line goes by that", a, f->pump.src.desc, b);
 	}
-	if (cli_fit_ring(cfg, (uint64_t)size))
-		f->ring_default = was;
+	return cli_fit_ring(cfg, (uint64_t)size) ? was : 0;
 }
 
 static int open_source(struct fanout *f)
@@ -465,7 +429,6 @@ static int open_source(struct fanout *f)
 
 	cli_source_opts(cfg, &o);
 	f->pump.loop = f->loop;
-	f->pump.ring = &f->ring;
 	f->pump.rate = cfg->rate;
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
@@ -500,11 +463,9 @@ static int setup(struct fanout *f, struct config *cfg)
 		return setup_failed(why);
 	if ((rc = open_source(f)))
 		return rc;
-	fit_ring(f, cfg);
-	f->pump.chunk = cfg->chunk; /* as fitted */
-	if ((rc = open_ring(f)))
-		return rc;
-	if (crew_open(&f->crew, f->loop, &f->ring, &why) < 0)
+	size_t unfitted = fit_ring(f, cfg);
+	if (pump_open_ring(&f->pump, cfg->ring_size, cfg->mlock, cfg->chunk, unfitted, &why) < 0 ||
+	    crew_open(&f->crew, f->loop, &f->pump.ring, &why) < 0)
 		return setup_failed(why);
 	f->sig_io.cb = on_signal;
 	if ((rc = loop_add_signals(f->loop, &f->sig_io)) < 0) {
@@ -520,10 +481,9 @@ static void teardown(struct fanout *f)
 {
 	crew_close(&f->crew);
 	close_listeners(f);
-	pump_close(&f->pump);
 	if (f->sig_io.fd > 0)
 		close(f->sig_io.fd);
-	ring_close(&f->ring);
+	pump_free(&f->pump);
 	loop_free(f->loop);
 }
 
@@ -542,7 +502,7 @@ static int report(struct fanout *f, int loop_failed)
 	stats_summary(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
 		     t.tx.unaccounted || t.dests == 0 || loop_failed;
-	if ((f->src_failed && f->ring.head == 0) || f->gave_up)
+	if ((f->src_failed && f->pump.ring.head == 0) || f->gave_up)
 		status = 2; /* nothing was sent */
 	if (f->cfg->stats_path) {
 		v.exit_status = status;
@@ -555,8 +515,8 @@ static int report(struct fanout *f, int loop_failed)
 
 int fanout_run(struct config *cfg)
 {
-	struct fanout f = { .cfg = cfg, .ring = { .fd = -1 }, .sig_io = { .fd = -1 },
-			    .crew = { .wake = { .fd = -1 } }, .pump = { .io = { .fd = -1 } } };
+	struct fanout f = { .cfg = cfg, .sig_io = { .fd = -1 }, .crew = { .wake = { .fd = -1 } },
+			    .pump = { .io = { .fd = -1 }, .ring = { .fd = -1 } } };
 	const char *why;
 
 	clock_gettime(CLOCK_REALTIME, &f.wall_start);

@@ -1,5 +1,4 @@
 #include "pump.h"
-#include "ring.h"
 #include "util.h"
 
 #include <errno.h>
@@ -44,7 +43,7 @@ size_t pump_room(struct pump *p, uint8_t **buf)
 {
 	if (p->held)
 		return 0;
-	size_t span = ring_write_span(p->ring, buf);
+	size_t span = ring_write_span(&p->ring, buf);
 
 	if (!span)
 		return 0;
@@ -52,9 +51,16 @@ size_t pump_room(struct pump *p, uint8_t **buf)
 	return MIN(span, allowed);
 }
 
+int pump_full(struct pump *p)
+{
+	uint8_t *buf;
+
+	return p->open && !p->held && ring_write_span(&p->ring, &buf) == 0;
+}
+
 static void wrote(struct pump *p, size_t n)
 {
-	ring_commit(p->ring, n);
+	ring_commit(&p->ring, n);
 	p->credit -= (double)n;
 }
 
@@ -81,9 +87,9 @@ enum pump_event pump_step(struct pump *p)
 	uint8_t *buf;
 	size_t span = pump_room(p, &buf);
 
-	if (span == 0 && p->ring->retire_errno) {
+	if (span == 0 && p->ring.retire_errno) {
 		snprintf(p->why, sizeof(p->why), "ring: cannot punch out a block before rewriting it: %s",
-			 strerror(p->ring->retire_errno));
+			 strerror(p->ring.retire_errno));
 		return PUMP_FAILED;
 	}
 	if (span == 0)
@@ -104,7 +110,7 @@ int pump_probe_end(struct pump *p)
 	char probe;
 	ssize_t n;
 
-	if (!p->open || p->src.size < 0 || p->ring->head < (uint64_t)p->src.size)
+	if (!p->open || p->src.size < 0 || p->ring.head < (uint64_t)p->src.size)
 		return 1;
 	n = p->src.ops->read(&p->src, &probe, 1);
 	if (n == 0)
@@ -166,4 +172,46 @@ void pump_close(struct pump *p)
 	p->src.ops->close(&p->src);
 	p->io.fd = -1;
 	p->open = 0;
+}
+
+void pump_free(struct pump *p)
+{
+	pump_close(p);
+	ring_close(&p->ring);
+}
+
+int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t chunk,
+		   size_t unfitted, const char **why)
+{
+	struct ring *r = &p->ring;
+	char sz[32], lim[32];
+	int rc = ring_open(r, size, mlock);
+
+	p->chunk = chunk;
+	fmt_memlock(lim, sizeof(lim));
+	fmt_bytes(size, sz, sizeof(sz));
+	*why = p->why;
+	if (rc < 0 && r->lock_errno) {
+		snprintf(p->why, sizeof(p->why), "--mlock on: cannot lock the %s ring in memory: %s "
+			 "(RLIMIT_MEMLOCK is %s; raise it with ulimit -l, run with CAP_IPC_LOCK, or use "
+			 "--mlock auto)", sz, strerror(-rc), lim);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot create the %s ring: %s", sz, strerror(-rc));
+		return -1;
+	}
+	if (mlock == MLOCK_AUTO && !r->locked)
+		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
+			sz, strerror(r->lock_errno), lim);
+	const char *lock = r->locked ? "locked in memory"
+			: mlock == MLOCK_OFF ? "not locked (--mlock off)" : "not locked";
+	if (unfitted) {
+		char src[32], def[32];
+		info("ring: %s memfd, %s, sized to the source (%s; the default is %s)", sz, lock,
+		     fmt_bytes((uint64_t)p->src.size, src, sizeof(src)), fmt_bytes(unfitted, def, sizeof(def)));
+	} else {
+		info("ring: %s memfd, %s", sz, lock);
+	}
+	return 0;
 }

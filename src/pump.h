@@ -13,9 +13,8 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "ring.h"
 #include "src.h"
-
-struct ring;
 
 enum pump_event {
 	PUMP_READ,   /* bytes went into the ring */
@@ -27,8 +26,8 @@ enum pump_event {
 struct pump {
 	struct source src;
 	struct loop_io io;     /* the source's descriptor, when epoll can watch it */
+	struct ring ring;      /* the pump's: it alone writes it; the crew reads it */
 	struct loop *loop;
-	struct ring *ring;
 	size_t chunk;          /* the largest read, bytes */
 	uint64_t rate;         /* --rate, bytes/s; 0: as fast as it comes */
 	int open;              /* the source is open */
@@ -41,11 +40,17 @@ struct pump {
 	char why[256];         /* after PUMP_FAILED: why, for messages */
 };
 
-/* Open the source spec with o (its sink is set here to write into ring,
- * which may be opened later, before the first step).  p's loop, ring,
- * chunk, rate and held are the caller's to set first.  0, or -1 with *why
- * (the source's words, or strerror). */
+/* Open the source spec with o (its sink is set here to write into the
+ * ring, opened next).  p's loop, rate and held are the caller's to set
+ * first, and ring.fd -1.  0, or -1 with *why (the source's words, or
+ * strerror). */
 int pump_open(struct pump *p, const char *spec, struct source_opts *o, const char **why);
+/* Then the ring: size bytes, locked in memory as mlock says (with a
+ * warning when auto cannot), chunk the largest read.  unfitted: the size it
+ * had before it was fitted to the source (0: it was not), for the -v line.
+ * 0, or -1 with *why (p's). */
+int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t chunk,
+		   size_t unfitted, const char **why);
 /* Watch the source's descriptor with cb, when it has one epoll takes (a
  * regular file has none: the caller steps it before each sleep).  0, or -1
  * with *why (p's; the caller names the source). */
@@ -54,9 +59,14 @@ int pump_watch(struct pump *p, void (*cb)(struct loop_io *io, uint32_t events), 
 void pump_arm(struct pump *p, int on);
 /* Close the source; the ring keeps what it read.  Safe to call twice. */
 void pump_close(struct pump *p);
+/* Close the source if open, and the ring. */
+void pump_free(struct pump *p);
 
 /* One read from the source into the ring. */
 enum pump_event pump_step(struct pump *p);
+/* The source waits for ring space: it is open, not held, and the ring is
+ * full (a source held, or waiting for --rate, waits for something else). */
+int pump_full(struct pump *p);
 /* Room for the source to read into now, at *buf: ring space and --rate
  * allowing (arming a timer for when it will), none while held. */
 size_t pump_room(struct pump *p, uint8_t **buf);
