@@ -8,8 +8,9 @@
  * destinations in one array, the subscribers (struct sub) allocated and
  * freed here.
  *
- * Everything here runs on the main thread; the members marked atomic are
- * read by the shards' threads too.
+ * Everything here runs on the main thread.  The shards' threads read the
+ * first part of struct crew: fixed once they start, except the members
+ * marked atomic.
  */
 #ifndef RINGCAST_CREW_H
 #define RINGCAST_CREW_H

@@ -104,7 +104,7 @@ void shard_publish(struct shard *s)
 	__atomic_store_n(&s->rd.done, low, __ATOMIC_RELEASE);
 	if (!s->id)
 		return; /* the main thread's own: it looks before it sleeps */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with wait_for_room() */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with crew_wait_for_room() */
 	if (__atomic_exchange_n(&s->crew->main_waits, 0, __ATOMIC_SEQ_CST))
 		loop_wake(s->crew->wake.fd);
 }
