@@ -358,6 +358,11 @@ void crew_totals(struct crew *c, struct crew_totals *t)
 	}
 }
 
+uint64_t crew_lag(struct crew *c)
+{
+	return c->ring->head - ring_reclaim(c->ring);
+}
+
 const struct tx_ops *crew_transport(const struct crew *c)
 {
 	return c->shards[0].tx.ops;

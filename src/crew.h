@@ -112,6 +112,8 @@ int crew_busy(struct crew *c);
 void crew_counts(struct crew *c, size_t *live, size_t *done, size_t *failed,
 		 size_t state[DEST_FAILED + 1]);
 void crew_totals(struct crew *c, struct crew_totals *t);
+/* How far the slowest destination (or thread) is behind the head, bytes. */
+uint64_t crew_lag(struct crew *c);
 /* The transport shard 0 runs (and so every shard). */
 const struct tx_ops *crew_transport(const struct crew *c);
 /* Every destination, for --stats: the push ones in the order given, then

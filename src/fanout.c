@@ -1,3 +1,13 @@
+/*
+ * Push mode, put together: the pump reads the source into the ring
+ * (pump.c), the crew sends it to every destination (crew.c, one shard per
+ * sending thread), and this file wires them to the loop and decides: when
+ * the stream starts (--min-subscribers, --wait-timeout), what happens when
+ * the source ends or fails (close the listeners, reset the destinations),
+ * when the run is over, and its exit status.  The reports come from one
+ * view of the run (stats.c).  The listeners and the signals have a section
+ * of their own, below, to be shared with serve mode.
+ */
 #include "fanout.h"
 #include "cli.h"
 #include "crew.h"
@@ -5,7 +15,6 @@
 #include "net.h"
 #include "progress.h"
 #include "pump.h"
-#include "ring.h"
 #include "stats.h"
 #include "util.h"
 
@@ -170,7 +179,7 @@ static void run_view(struct fanout *f, struct run_view *v)
 		.prog = { .in = f->pump.ring.head,
 			  .total = src->size > 0 || cfg->size < 0 ? src->size : cfg->size,
 			  .ms = f->pump.held ? 0 : now_ms() - f->t_start,
-			  .lag = f->pump.ring.head - ring_reclaim(&f->pump.ring), .ended = !f->pump.open },
+			  .lag = crew_lag(&f->crew), .ended = !f->pump.open },
 		/* For a stream that never started (held for subscribers until a
 		 * signal or --wait-timeout) from the run's start, as --stats. */
 		.secs = (double)(now_ms() - (f->pump.held ? f->t_run : f->t_start)) / 1000,
