@@ -11,8 +11,7 @@
 #include "parse.h"
 #include "ring.h"
 #include "tx.h"
-
-#define RINGCAST_VERSION "0.1.0"
+#include "version.h"
 
 #define MIN_RING (64u << 10)
 #define MAX_RING ((uint64_t)1 << 40)

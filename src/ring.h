@@ -51,7 +51,8 @@ int ring_open(struct ring *r, size_t size, enum mlock_mode mode);
 void ring_close(struct ring *r);
 
 /* A view of ring w for a sending thread: the same memfd and mapping, its own
- * readers, and a head the thread copies from w's when it looks.  Closing it
+ * readers, and a head the thread sets when it looks (the head the crew
+ * publishes: the writer's own is the writer thread's alone).  Closing it
  * frees only the readers' array. */
 void ring_view(struct ring *view, struct ring *w);
 void ring_close_view(struct ring *view);

@@ -1,9 +1,10 @@
 #include "shard.h"
-#include "cli.h"
+#include "crew.h"
 #include "net.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,6 @@
  * pass while it holds back half the ring or more. */
 #define PUBLISH_MS 100
 
-#define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define BUMP(p, by) __atomic_add_fetch(p, by, __ATOMIC_RELAXED)
-
 #define for_each_live(s, d, nx) for (struct dest *d = (s)->live, *nx; d && (nx = d->next, 1); d = nx)
 
 static void live_add(struct shard *s, struct dest *d)
@@ -40,8 +37,8 @@ static void live_add(struct shard *s, struct dest *d)
 	if (s->live)
 		s->live->prev = d;
 	s->live = d;
-	BUMP(&s->g.nstate[d->state], 1);
-	BUMP(&s->nlive, 1);
+	__atomic_add_fetch(&s->g.nstate[d->state], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->nlive, 1, __ATOMIC_RELAXED);
 	s->ndests++;
 }
 
@@ -54,7 +51,7 @@ static void live_del(struct shard *s, struct dest *d)
 	if (d->next)
 		d->next->prev = d->prev;
 	d->prev = d->next = NULL;
-	BUMP(&s->nlive, (size_t)-1);
+	__atomic_sub_fetch(&s->nlive, 1, __ATOMIC_RELAXED);
 }
 
 static void on_finish(struct dest *d)
@@ -64,10 +61,10 @@ static void on_finish(struct dest *d)
 
 	live_del(s, d);
 	if (d->state == DEST_DONE) {
-		BUMP(&s->ndone, 1);
+		__atomic_add_fetch(&s->ndone, 1, __ATOMIC_RELAXED);
 	} else {
 		char after[48] = "", why[160];
-		BUMP(&s->nfailed, 1);
+		__atomic_add_fetch(&s->nfailed, 1, __ATOMIC_RELAXED);
 		if (d->connected)
 			snprintf(after, sizeof(after), " (after %s)",
 				 fmt_bytes(d->rd.sent - d->joined, b, sizeof(b)));
@@ -76,12 +73,8 @@ static void on_finish(struct dest *d)
 		if (*dest_error(d, why, sizeof(why)))
 			errmsg("%s: %s%s", d->name, why, after);
 	}
-	if (d->subscriber) {
-		struct dest **list = s->crew->cfg->stats_path ? &s->kept : &s->dead;
-		s->nsubs--;
-		d->next = *list;
-		*list = d;
-	}
+	if (d->subscriber)
+		s->o->sub_done(s->crew, d);
 }
 
 static void fail_live(struct shard *s, const char *why)
@@ -99,7 +92,7 @@ void shard_publish(struct shard *s)
 	struct crew *c = s->crew;
 	uint64_t now = now_ms(), low;
 
-	if (s->live && c->ring->size / 2 > LOAD(&c->ring->head) - s->rd.done &&
+	if (s->live && c->ring->size / 2 > __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) - s->rd.done &&
 	    now - s->published < PUBLISH_MS)
 		return;
 	s->published = now;
@@ -108,12 +101,12 @@ void shard_publish(struct shard *s)
 		low = UINT64_MAX; /* a thread with nothing left to send */
 	if (low == s->rd.done)
 		return;
-	STORE(&s->rd.done, low);
+	__atomic_store_n(&s->rd.done, low, __ATOMIC_RELEASE);
 	if (!s->id)
 		return; /* the main thread's own: it looks before it sleeps */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with wait_for_room() */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with crew_wait_for_room() */
 	if (__atomic_exchange_n(&s->crew->main_waits, 0, __ATOMIC_SEQ_CST))
-		loop_wake(s->crew->wake_fd);
+		loop_wake(s->crew->wake.fd);
 }
 
 /* --stall-timeout: drop a destination that has taken nothing for that long
@@ -133,8 +126,8 @@ static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 	if (key != d->stall_key || !d->stall_since) {
 		d->stall_key = key;
 		d->stall_since = now;
-	} else if (now - d->stall_since >= s->crew->cfg->stall_ms) {
-		dest_fail(d, s->crew->stall_why, 0);
+	} else if (now - d->stall_since >= s->o->stall_ms) {
+		dest_fail(d, s->o->stall_why, 0);
 	}
 }
 
@@ -178,14 +171,15 @@ static int others_held(struct shard *s, uint64_t head, uint64_t now)
 {
 	struct crew *c = s->crew;
 
-	if (!LOAD(&c->writer_waits))
+	if (!__atomic_load_n(&c->writer_waits, __ATOMIC_ACQUIRE))
 		return 0;
 	for (size_t i = 0; i < c->n; i++)
-		if (i != s->id && LOAD(&c->shards[i].starved_at) + STARVED_FRESH_MS >= now)
+		if (i != s->id &&
+		    __atomic_load_n(&c->shards[i].starved_at, __ATOMIC_ACQUIRE) + STARVED_FRESH_MS >= now)
 			return 1;
 	if (!find_starved(s, head))
 		return 0;
-	STORE(&s->starved_at, now);
+	__atomic_store_n(&s->starved_at, now, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -204,7 +198,7 @@ static int others_held(struct shard *s, uint64_t head, uint64_t now)
  * Returns non-zero if it dropped d. */
 static int check_drop(struct shard *s, struct dest *d, int held, uint64_t head, uint64_t now)
 {
-	uint64_t lag = s->crew->max_lag;
+	uint64_t lag = s->o->max_lag;
 
 	if (d->blocking_since)
 		lag /= 2;
@@ -219,7 +213,7 @@ static int check_drop(struct shard *s, struct dest *d, int held, uint64_t head, 
 	}
 	if (now - d->blocking_since < DROP_GRACE_MS)
 		return 0;
-	dest_fail(d, s->crew->lag_why, 0);
+	dest_fail(d, s->o->lag_why, 0);
 	return 1;
 }
 
@@ -231,12 +225,12 @@ static int check_drop(struct shard *s, struct dest *d, int held, uint64_t head, 
  * waiting, someone starved, it far behind) for a while: check_drop(). */
 static void check_all(struct shard *s)
 {
-	const struct config *cfg = s->crew->cfg;
+	const struct shard_opts *o = s->o;
 	uint64_t now = now_ms(), head = 0;
 	int held = 0;
 
-	if (cfg->slow_drop) {
-		head = LOAD(&s->crew->ring->head);
+	if (o->slow_drop) {
+		head = __atomic_load_n(&s->crew->head, __ATOMIC_ACQUIRE);
 		held = others_held(s, head, now);
 	}
 	s->unconnected = s->npush - s->next_connect;
@@ -245,9 +239,9 @@ static void check_all(struct shard *s)
 		if (!dest_live(d))
 			continue;
 		s->unconnected += d->state < DEST_STREAMING;
-		if (cfg->slow_drop && check_drop(s, d, held, head, now))
+		if (o->slow_drop && check_drop(s, d, held, head, now))
 			continue;
-		if (cfg->stall_ms)
+		if (o->stall_ms)
 			check_stall(s, d, now);
 	}
 }
@@ -255,35 +249,36 @@ static void check_all(struct shard *s)
 static void on_check(struct loop_timer *t)
 {
 	struct shard *s = container_of(t, struct shard, check);
-	uint64_t stall = s->crew->cfg->stall_ms, ms = stall ? MIN(1000, MAX(stall / 4, 50)) : 1000;
+	uint64_t stall = s->o->stall_ms, ms = stall ? MIN(1000, MAX(stall / 4, 50)) : 1000;
 
 	check_all(s);
-	if (s->unconnected || s->crew->cfg->slow_drop)
+	if (s->unconnected || s->o->slow_drop)
 		ms = MIN(ms, CHECK_FAST_MS);
 	loop_timer_arm(s->loop, &s->check, ms);
 }
 
-int shard_sync(struct shard *s)
+/* Take up the head and the end of the stream as the crew published them:
+ * the end first, so that once it is seen the head read after it is final
+ * (crew_publish stores them the other way round). */
+static void take_up(struct shard *s)
 {
-	struct crew *c = s->crew;
+	int eof = __atomic_load_n(&s->crew->eof, __ATOMIC_ACQUIRE);
+	uint64_t head = __atomic_load_n(&s->crew->head, __ATOMIC_ACQUIRE);
 
-	while (s->dead) {
-		struct dest *d = s->dead;
-		s->dead = d->next;
-		free(container_of(d, struct sub, d));
-	}
-	if (LOAD(&s->cmd)) {
-		STORE(&s->cmd, 0);
-		fail_live(s, LOAD(&s->cmd_why));
-	}
-	/* The end first: once it is seen, the head read after it is final. */
-	int eof = LOAD(&c->eof);
-	uint64_t head = LOAD(&c->ring->head);
 	if (head != s->view.head || eof != s->g.eof) {
 		s->view.head = head;
 		s->g.eof = eof;
 		s->fresh = 1;
 	}
+}
+
+int shard_sync(struct shard *s)
+{
+	if (__atomic_load_n(&s->cmd, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&s->cmd, 0, __ATOMIC_RELEASE);
+		fail_live(s, __atomic_load_n(&s->cmd_why, __ATOMIC_ACQUIRE));
+	}
+	take_up(s);
 	while (s->next_connect < s->npush && s->g.nstate[DEST_CONNECTING] < s->connect_at_once)
 		dest_connect(&s->push[s->next_connect++]);
 	if (s->fresh) {
@@ -299,10 +294,8 @@ int shard_sync(struct shard *s)
 
 void shard_notify(struct shard *s)
 {
-	if (s->id == 0) {
-		s->fresh = 1;
-		return;
-	}
+	if (s->id == 0)
+		return; /* it takes up the news itself before the main thread sleeps */
 	/* Pairs with the fence in worker_hook: either it sees what we changed
 	 * before it sleeps, or we see that it sleeps and wake it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -316,16 +309,16 @@ void shard_fail_all(struct shard *s, const char *why)
 		fail_live(s, why);
 		return;
 	}
-	if (!LOAD(&s->running))
+	if (!__atomic_load_n(&s->running, __ATOMIC_ACQUIRE))
 		return;
-	STORE(&s->cmd_why, why);
-	STORE(&s->cmd, 1);
+	__atomic_store_n(&s->cmd_why, why, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->cmd, 1, __ATOMIC_RELEASE);
 	shard_notify(s);
 }
 
 int shard_add(struct shard *s, struct dest *d, uint64_t start)
 {
-	s->view.head = s->crew->ring->head; /* the main thread's: this one writes it */
+	take_up(s);
 	s->fresh = 1;
 	if (ring_reader_add(&s->view, &d->rd, start) < 0)
 		return -ENOMEM;
@@ -333,7 +326,6 @@ int shard_add(struct shard *s, struct dest *d, uint64_t start)
 	ring_hold(s->crew->ring, &s->rd, start);
 	d->g = &s->g;
 	live_add(s, d);
-	s->nsubs++;
 	return 0;
 }
 
@@ -352,7 +344,9 @@ static int worker_hook(void *arg)
 	}
 	__atomic_store_n(&s->sleeping, 1, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (LOAD(&s->cmd) || LOAD(&c->ring->head) != s->view.head || LOAD(&c->eof) != s->g.eof) {
+	if (__atomic_load_n(&s->cmd, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) != s->view.head ||
+	    __atomic_load_n(&c->eof, __ATOMIC_ACQUIRE) != s->g.eof) {
 		__atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
 		return 1;
 	}
@@ -370,40 +364,50 @@ static void *worker(void *arg)
 	}
 	s->published = 0;
 	shard_publish(s);
-	STORE(&s->running, 0);
-	loop_wake(s->crew->wake_fd);
+	__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
+	loop_wake(s->crew->wake.fd);
 	return NULL;
 }
 
-int shard_open(struct shard *s, struct loop *loop, enum tx_kind want)
+/* Set *why to the reason, in s, and return -1. */
+__attribute__((format(printf, 3, 4)))
+static int fail_why(struct shard *s, const char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	*why = s->why;
+	return -1;
+}
+
+int shard_open(struct shard *s, struct loop *loop, const char **why)
 {
 	struct crew *c = s->crew;
+	const struct shard_opts *o = s->o;
 	int rc;
 
 	s->wake.fd = -1;
 	s->loop = loop ? loop : loop_new();
-	if (!s->loop) {
-		errmsg("epoll: %s", strerror(errno));
-		return 2;
-	}
+	if (!s->loop)
+		return fail_why(s, why, "epoll: %s", strerror(errno));
 	ring_view(&s->view, c->ring);
-	s->tx = (struct tx){ .ring = &s->view, .loop = s->loop, .chunk = c->cfg->chunk };
-	rc = s->id ? tx_start_like(&s->tx, &c->shards[0].tx) : tx_start(&s->tx, want);
-	if (rc < 0)
-		return 2;
+	s->tx = (struct tx){ .ring = &s->view, .loop = s->loop, .chunk = o->chunk };
+	rc = s->id ? tx_start_like(&s->tx, &c->shards[0].tx) : tx_start(&s->tx, o->transport);
+	if (rc < 0) {
+		*why = NULL; /* the transport said why */
+		return -1;
+	}
 	s->g = (struct dest_group){
 		.loop = s->loop, .ring = &s->view, .tx = &s->tx, .on_finish = on_finish,
-		.connect_ms = c->cfg->connect_ms, .retries = c->cfg->retries, .sndbuf = c->sndbuf,
+		.connect_ms = o->connect_ms, .retries = o->retries, .sndbuf = o->sndbuf,
 	};
-	if (ring_reader_add(c->ring, &s->rd, 0) < 0) {
-		errmsg("%s", strerror(ENOMEM));
-		return 2;
-	}
+	if (ring_reader_add(c->ring, &s->rd, 0) < 0)
+		return fail_why(s, why, "%s", strerror(ENOMEM));
 	for (size_t i = 0; i < s->npush; i++) {
-		if (ring_reader_add(&s->view, &s->push[i].rd, 0) < 0) {
-			errmsg("%s: %s", s->push[i].name, strerror(ENOMEM));
-			return 2;
-		}
+		if (ring_reader_add(&s->view, &s->push[i].rd, 0) < 0)
+			return fail_why(s, why, "%s: %s", s->push[i].name, strerror(ENOMEM));
 		s->push[i].g = &s->g;
 		live_add(s, &s->push[i]);
 	}
@@ -413,22 +417,19 @@ int shard_open(struct shard *s, struct loop *loop, enum tx_kind want)
 	loop_timer_arm(s->loop, &s->check, CHECK_FAST_MS);
 	if (s->id == 0)
 		return 0;
-	if ((rc = loop_add_waker(s->loop, &s->wake)) < 0) {
-		errmsg("eventfd: %s", strerror(-rc));
-		return 2;
-	}
+	if ((rc = loop_add_waker(s->loop, &s->wake)) < 0)
+		return fail_why(s, why, "eventfd: %s", strerror(-rc));
 	loop_set_hook(s->loop, worker_hook, s);
 	return 0;
 }
 
-int shard_start(struct shard *s)
+int shard_start(struct shard *s, const char **why)
 {
-	STORE(&s->running, 1);
+	__atomic_store_n(&s->running, 1, __ATOMIC_RELEASE);
 	int rc = pthread_create(&s->thread, NULL, worker, s);
 	if (rc) {
-		STORE(&s->running, 0);
-		errmsg("cannot start a sending thread: %s", strerror(rc));
-		return 2;
+		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
+		return fail_why(s, why, "cannot start a sending thread: %s", strerror(rc));
 	}
 	s->started = 1;
 	return 0;
@@ -448,18 +449,10 @@ void shard_close(struct shard *s)
 	for_each_live(s, d, nx) {
 		if (d->io.fd >= 0)
 			close(d->io.fd);
-		if (d->subscriber) {
-			d->next = s->dead;
-			s->dead = d;
-		}
+		if (d->subscriber)
+			s->o->sub_done(s->crew, d);
 	}
-	for (struct dest **list = &s->dead; list; list = list == &s->dead ? &s->kept : NULL) {
-		while (*list) {
-			struct dest *d = *list;
-			*list = d->next;
-			free(container_of(d, struct sub, d));
-		}
-	}
+	s->live = NULL;
 	if (s->tx.ops && s->tx.ops->close)
 		s->tx.ops->close(&s->tx);
 	if (s->wake.fd >= 0)
@@ -467,29 +460,4 @@ void shard_close(struct shard *s)
 	if (s->id && s->loop)
 		loop_free(s->loop);
 	ring_close_view(&s->view);
-}
-
-void crew_counts(struct crew *c, size_t *live, size_t *done, size_t *failed,
-		 size_t state[DEST_FAILED + 1])
-{
-	*live = *done = *failed = 0;
-	if (state)
-		memset(state, 0, sizeof(size_t) * (DEST_FAILED + 1));
-	for (size_t i = 0; i < c->n; i++) {
-		struct shard *s = &c->shards[i];
-		*live += LOAD(&s->nlive);
-		*done += LOAD(&s->ndone);
-		*failed += LOAD(&s->nfailed);
-		for (int k = 0; state && k <= DEST_FAILED; k++)
-			state[k] += LOAD(&s->g.nstate[k]);
-	}
-}
-
-size_t crew_running(struct crew *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 1; i < c->n; i++)
-		n += LOAD(&c->shards[i].running) != 0;
-	return n;
 }

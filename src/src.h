@@ -11,6 +11,17 @@
 struct source;
 struct loop;
 
+/* Where a source that is handed bytes (a URL) may write them: straight
+ * where read() would have put them (the ring).  room() gives the space
+ * there is now and sets *p to it (0: none now; the source keeps the bytes),
+ * commit() says n bytes of it were written.  Both are called on the loop's
+ * thread, from the source's own callbacks. */
+struct source_sink {
+	size_t (*room)(void *arg, uint8_t **p);
+	void (*commit)(void *arg, size_t n);
+	void *arg;
+};
+
 /* What some kinds of source need beyond SOURCE itself. */
 struct source_opts {
 	struct loop *loop;        /* URLs run in the event loop */
@@ -22,12 +33,7 @@ struct source_opts {
 				     source resolves or listens on; AF_UNSPEC (0) any */
 	const char *extract;      /* --extract MEMBER of an archive */
 	int decompress;           /* -z: decode a compressed stream */
-	/* Optional, for sources that are handed bytes (URLs): write them
-	 * straight where read() would have put them.  room() gives the space
-	 * there is now (0: none), commit() says n bytes of it were written. */
-	size_t (*room)(void *arg, uint8_t **p);
-	void (*commit)(void *arg, size_t n);
-	void *arg;
+	struct source_sink sink;  /* optional (room NULL: none), for URLs */
 };
 
 struct source_ops {
@@ -42,12 +48,9 @@ struct source {
 	const char *desc; /* for messages: the path, "stdin", the URL */
 	int fd;           /* what the loop watches; -1 if nothing to watch */
 	off_t size;       /* known length, or -1 */
-	union {
-		/* After a read error: why, when strerror would not say (a
-		 * static string or the source's own). */
-		const char *why;
-		const char *err_text; /* TODO(issue 17): remove when fanout.c is switched */
-	};
+	/* After a read error: why, when strerror would not say (a static
+	 * string or the source's own). */
+	const char *why;
 	void *priv;
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any

@@ -455,8 +455,7 @@ int src_archive_open(struct source *s, const char *spec, const struct source_opt
 	/* The inner source runs in the thread: a loop of its own, and no
 	 * writing into the ring behind the fan-out's back. */
 	x->opts = *o;
-	x->opts.room = NULL;
-	x->opts.commit = NULL;
+	x->opts.sink = (struct source_sink){ 0 };
 	if (!(x->opts.loop = loop_new())) {
 		rc = -errno;
 		goto fail;
@@ -534,8 +533,7 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 	x.opts = *o;
 	x.opts.extract = NULL;
 	x.opts.decompress = 0;
-	x.opts.room = NULL;
-	x.opts.commit = NULL;
+	x.opts.sink = (struct source_sink){ 0 };
 	if (!(x.in = malloc(BLOCK)) || !(x.opts.loop = loop_new())) {
 		free(x.in);
 		*why = strerror(ENOMEM);

@@ -3,7 +3,7 @@
  * event loop: curl tells us which sockets to watch and when to wake it
  * (socket and timer callbacks), and we call curl_multi_socket_action.  No
  * thread, no blocking perform.  Received bytes go straight into the ring
- * when the caller offers it (source_opts.room/commit), else into a buffer
+ * when the caller offers it (source_opts.sink), else into a buffer
  * that read() empties; what does not fit waits in that buffer, and when it
  * is full too the transfer is paused (CURL_WRITEFUNC_PAUSE) until read() has
  * emptied it, so memory stays bounded whatever the server's speed.
@@ -37,9 +37,7 @@ struct csrc {
 	struct loop *loop;
 	struct loop_timer timer;
 	struct loop_timer resume;  /* unpauses outside read(), which holds the ring */
-	size_t (*room)(void *arg, uint8_t **p);
-	void (*commit)(void *arg, size_t n);
-	void *arg;
+	struct source_sink sink; /* where body bytes go first, if anywhere */
 	uint8_t *buf;
 	size_t off, len; /* unread bytes are buf[off, off + len) */
 	int paused;
@@ -184,12 +182,12 @@ static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 
 	c->head = 1;
 
-	if (c->room && c->len == 0) {
+	if (c->sink.room && c->len == 0) {
 		uint8_t *dst;
-		size_t k = MIN(len, c->room(c->arg, &dst));
+		size_t k = MIN(len, c->sink.room(c->sink.arg, &dst));
 		if (k) {
 			memcpy(dst, p, k);
-			c->commit(c->arg, k);
+			c->sink.commit(c->sink.arg, k);
 			p += k;
 			len -= k;
 		}
@@ -334,7 +332,7 @@ int src_curl_is_url(const char *spec)
  * the end).  A failure by then is the open's: -EIO with curl's reason in
  * *why (static storage: start-up runs on one thread), s closed.  On
  * success the bytes that came with the head wait in the buffer, later ones
- * go where opts->room says, and s->size is the Content-Length if given. */
+ * go where opts->sink says, and s->size is the Content-Length if given. */
 static int wait_head(struct source *s, const struct source_opts *o, const char **why)
 {
 	static char reason[CURL_ERROR_SIZE + STATUS_SIZE];
@@ -362,9 +360,7 @@ static int wait_head(struct source *s, const struct source_opts *o, const char *
 	if (curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) == CURLE_OK &&
 	    len >= 0)
 		s->size = (off_t)len;
-	c->room = o->room;
-	c->commit = o->commit;
-	c->arg = o->arg;
+	c->sink = o->sink;
 	return 0;
 }
 

@@ -1,8 +1,6 @@
 #include "stats.h"
-#include "cli.h"
-#include "dest.h"
-#include "tx.h"
 #include "util.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,19 +58,41 @@ static void write_dest(FILE *f, const struct dest *d, const char *transport)
 	fputc('}', f);
 }
 
-static void write_run(FILE *f, const struct stats_run *r)
+/* The JSON "dests" list, one destination at a time (crew_walk). */
+struct dest_list {
+	FILE *f;
+	const char *transport;
+	size_t n;
+};
+
+static void count_dest(const struct dest *d, void *ctx)
 {
-	const struct tx_counters *n = r->tx;
+	(void)d;
+	((struct dest_list *)ctx)->n++;
+}
+
+static void list_dest(const struct dest *d, void *ctx)
+{
+	struct dest_list *l = ctx;
+
+	fputs(l->n++ ? ",\n" : "\n", l->f);
+	write_dest(l->f, d, l->transport);
+}
+
+static void write_run(FILE *f, const struct run_view *r)
+{
+	const struct tx_counters *n = &r->tx;
 	double secs = (double)(r->end.tv_sec - r->start.tv_sec) +
 		      (double)(r->end.tv_nsec - r->start.tv_nsec) / 1e9;
+	struct dest_list all = { .f = f, .transport = r->tx_ops->name };
 
 	fprintf(f, "{\n  \"version\": \"%s\",\n  \"mode\": \"%s\",\n  \"transport\": \"%s\",\n",
-		RINGCAST_VERSION, r->mode, r->transport);
+		RINGCAST_VERSION, r->mode, all.transport);
 	fprintf(f, "  \"ring\": {\"size\": %zu, \"locked\": %s},\n", r->ring_size,
 		r->ring_locked ? "true" : "false");
 	fputs("  \"source\": {\"name\": ", f);
 	json_str(f, r->source);
-	fprintf(f, ", \"bytes\": %llu, \"size\": ", (unsigned long long)r->source_bytes);
+	fprintf(f, ", \"bytes\": %llu, \"size\": ", (unsigned long long)r->prog.in);
 	if (r->source_size >= 0)
 		fprintf(f, "%lld", (long long)r->source_size);
 	else
@@ -92,17 +112,17 @@ static void write_run(FILE *f, const struct stats_run *r)
 		(unsigned long long)n->zc_sends, (unsigned long long)n->zc_done,
 		(unsigned long long)n->zc_copied, (unsigned long long)n->fallback,
 		(unsigned long long)n->switched);
+	r->walk(r->walk_arg, count_dest, &all);
 	fprintf(f, "  \"destinations\": {\"total\": %zu, \"done\": %zu, \"failed\": %zu},\n",
-		r->ndests, r->done, r->failed);
+		all.n, r->prog.done, r->prog.failed);
 	fputs("  \"dests\": [", f);
-	for (size_t i = 0; i < r->ndests; i++) {
-		fputs(i ? ",\n" : "\n", f);
-		write_dest(f, r->dests[i], r->transport);
-	}
-	fputs(r->ndests ? "\n  ]\n}\n" : "]\n}\n", f);
+	size_t total = all.n;
+	all.n = 0;
+	r->walk(r->walk_arg, list_dest, &all);
+	fputs(total ? "\n  ]\n}\n" : "]\n}\n", f);
 }
 
-int stats_write(const char *path, const struct stats_run *r)
+int stats_write(const char *path, const struct run_view *r)
 {
 	int to_stderr = !strcmp(path, "-");
 	FILE *f = to_stderr ? stderr : fopen(path, "w");
@@ -119,4 +139,44 @@ int stats_write(const char *path, const struct stats_run *r)
 		return -1;
 	}
 	return 0;
+}
+
+void stats_status(const struct run_view *v)
+{
+	char in[32], lag[32], subs[40] = "";
+
+	if (v->show_subs)
+		snprintf(subs, sizeof(subs), "%zu subscriber%s, ", v->subs, plural(v->subs));
+	notice("status: %s in, %s%zu connecting, %zu waiting to retry, %zu streaming, "
+	       "%zu draining, %zu done, %zu failed, slowest lag %s",
+	       fmt_bytes(v->prog.in, in, sizeof(in)), subs, v->state[DEST_CONNECTING],
+	       v->state[DEST_WAITING], v->state[DEST_STREAMING], v->state[DEST_DRAINING],
+	       v->prog.done, v->prog.failed, fmt_bytes(v->prog.lag, lag, sizeof(lag)));
+}
+
+void stats_summary(const struct run_view *v)
+{
+	struct tx sum = { .ops = v->tx_ops, .n = v->tx };
+	char in[32];
+
+	info("%s from %s to %zu of %zu destination%s in %.2f s",
+	     fmt_bytes(v->prog.in, in, sizeof(in)), v->source, v->prog.done, v->dests,
+	     plural(v->dests), v->secs);
+	if (v->turned)
+		info("turned away %zu subscriber%s (--max-subscribers)", v->turned, plural(v->turned));
+	if (v->refused)
+		warnmsg("refused %zu connection%s from addresses not --allow'ed", v->refused,
+			plural(v->refused));
+	tx_report(&sum);
+	if (v->prog.failed)
+		errmsg("%zu of %zu destination%s did not receive the whole stream", v->prog.failed,
+		       v->dests, plural(v->dests));
+	if (v->interrupted && v->cut)
+		errmsg("interrupted after %s of the source: no destination has the whole stream", in);
+	if (v->few_subs)
+		errmsg("the stream started with fewer than %zu subscriber%s (--wait-timeout)",
+		       v->few_subs, plural(v->few_subs));
+	if (v->dests == 0)
+		errmsg("nobody received the stream: no DEST was given and no subscriber connected%s",
+		       v->refused ? " from an --allow'ed address" : "");
 }

@@ -1,0 +1,6 @@
+#ifndef RINGCAST_VERSION_H
+#define RINGCAST_VERSION_H
+
+#define RINGCAST_VERSION "0.1.0"
+
+#endif
