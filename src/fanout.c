@@ -5,38 +5,33 @@
  * the stream starts (--min-subscribers, --wait-timeout), what happens when
  * the source ends or fails (close the listeners, reset the destinations),
  * when the run is over, and its exit status.  The reports come from one
- * view of the run (stats.c).  The listeners and the signals have a section
- * of their own, below, to be shared with serve mode.
+ * view of the run (stats.c).  The listeners (listen.c) and the signals
+ * (signals.c) are serve mode's too; what their events mean here is below.
  */
 #include "fanout.h"
 #include "cli.h"
 #include "crew.h"
+#include "listen.h"
 #include "loop.h"
 #include "net.h"
 #include "progress.h"
 #include "pump.h"
+#include "signals.h"
 #include "stats.h"
 #include "util.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Reads of a non-pollable source (a regular file) per loop pass, so that
  * destinations get a turn between them. */
 #define READS_PER_PASS 1
-
-struct listener {
-	struct loop_io io;
-	struct fanout *f;
-};
+/* After accept() ran out of descriptors or memory: try again this much
+ * later (ms). */
+#define RELISTEN_MS 1000
 
 struct fanout {
 	const struct config *cfg;
@@ -47,22 +42,16 @@ struct fanout {
 	int src_failed;              /* the source (or the ring) failed: pump.why says how */
 	int few_subs;                /* --wait-timeout started it with fewer subscribers */
 	int gave_up;                 /* --wait-timeout passed with no subscriber */
-	int interrupted;
 	struct loop_timer wait;      /* --wait-timeout */
 	uint64_t t_run;              /* now_ms() when the run started */
 	uint64_t t_start;            /* now_ms() when the stream started */
 	struct timespec wall_start;  /* when the run started, for --stats */
 	struct progress prog;
 	struct loop_timer prog_timer;
-	/* The listener and signal section's (below). */
-	struct listener lis[MAX_LISTENERS];
-	size_t nlis, nrefused;
-	struct loop_timer relisten;  /* accept again after running out of descriptors */
-	struct loop_io sig_io;
-	struct loop_timer grace;
+	struct listen_set lis;       /* -l: subscribers */
+	size_t nrefused;             /* not in --allow */
+	struct signals sig;
 };
-
-static void close_listeners(struct fanout *f);
 
 /* The source failed: reset every live destination (failing one does), so
  * that no receiver takes what it got for the whole stream. */
@@ -91,7 +80,7 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 	f->end = how;
 	crew_publish(&f->crew, how);
 	crew_writer_waits(&f->crew, 0);
-	close_listeners(f); /* a subscriber now would get nothing */
+	listen_close(&f->lis); /* a subscriber now would get nothing */
 	if (failed) {
 		f->src_failed = 1;
 		abort_dests(f);
@@ -147,7 +136,7 @@ static int before_sleep(void *arg)
 		pump_arm(pu, 1);
 	if (f->cfg->slow_drop)
 		crew_writer_waits(&f->crew, pump_full(pu));
-	if (!crew_busy(&f->crew) && !(f->nlis && pu->open)) {
+	if (!crew_busy(&f->crew) && !(f->lis.n && pu->open)) {
 		if (pu->open) {
 			errmsg("no destination left; stopping");
 			end_source(f, STREAM_CUT, 0);
@@ -182,9 +171,9 @@ static void run_view(struct fanout *f, struct run_view *v)
 		/* For a stream that never started (held for subscribers until a
 		 * signal or --wait-timeout) from the run's start, as --stats. */
 		.secs = (double)(now_ms() - (f->pump.held ? f->t_run : f->t_start)) / 1000,
-		.subs = f->crew.nsubs, .show_subs = f->nlis || f->crew.nsubs,
+		.subs = f->crew.nsubs, .show_subs = f->lis.n || f->crew.nsubs,
 		.turned = f->crew.nturned, .refused = f->nrefused,
-		.interrupted = f->interrupted, .cut = f->end == STREAM_CUT,
+		.interrupted = f->sig.draining, .cut = f->end == STREAM_CUT,
 		.few_subs = f->few_subs ? cfg->min_subscribers : 0,
 		.tx_ops = crew_transport(&f->crew), .start = f->wall_start,
 		.walk = each_dest, .walk_arg = &f->crew,
@@ -230,45 +219,14 @@ static void on_wait_timeout(struct loop_timer *t)
 	start_stream(f);
 }
 
-/* ---- Listeners (-l) and signals --------------------------------------
- * To be replaced by listen.c and signals.c, shared with serve mode:
- * close_listeners, set_accepting, on_relisten, add_subscriber, on_accept,
- * open_listeners; status_line, drain, stop, on_signal, on_grace. */
+/* ---- Subscribers (-l) and signals: events from listen.c and signals.c -- */
 
-static void close_listeners(struct fanout *f)
+static void on_conn(void *arg, int fd, const struct sockaddr *sa)
 {
-	for (size_t i = 0; i < f->nlis; i++) {
-		loop_del(f->loop, &f->lis[i].io);
-		close(f->lis[i].io.fd);
-		f->lis[i].io.fd = -1;
-	}
-	f->nlis = 0;
-}
-
-static void set_accepting(struct fanout *f, int on)
-{
-	for (size_t i = 0; i < f->nlis; i++)
-		loop_mod(f->loop, &f->lis[i].io, on ? EPOLLIN : 0);
-}
-
-static void on_relisten(struct loop_timer *t)
-{
-	set_accepting(container_of(t, struct fanout, relisten), 1);
-}
-
-static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
-{
-	const struct config *cfg = f->cfg;
+	struct fanout *f = arg;
 	char addr[64];
 
 	net_fmt_addr(sa, addr, sizeof(addr));
-	if (!net_allowed(sa, cfg->allow, cfg->nallow)) {
-		info("%s: refused: not in any --allow block", addr);
-		net_reset_on_close(fd);
-		close(fd);
-		f->nrefused++;
-		return;
-	}
 	switch (crew_admit(&f->crew, fd, addr)) {
 	case CREW_TURNED_AWAY:
 		warnmsg("subscriber %s: turned away: %zu subscriber%s already (--max-subscribers)",
@@ -282,76 +240,42 @@ static void add_subscriber(struct fanout *f, int fd, const struct sockaddr *sa)
 	case CREW_JOINED:
 		break;
 	}
-	if (f->pump.held && f->crew.nsubs >= cfg->min_subscribers) {
+	if (f->pump.held && f->crew.nsubs >= f->cfg->min_subscribers) {
 		info("%zu subscriber%s connected: the stream starts", f->crew.nsubs,
 		     plural(f->crew.nsubs));
 		start_stream(f);
 	}
 }
 
-static void on_accept(struct loop_io *io, uint32_t events)
+static void on_refused(void *arg, const struct sockaddr *sa)
 {
-	struct fanout *f = container_of(io, struct listener, io)->f;
+	struct fanout *f = arg;
+	char addr[64];
 
-	(void)events;
-	while (io->fd >= 0) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN) {
-				/* Out of descriptors or memory: the next check resumes. */
-				warnmsg("accept: %s; pausing new subscribers", strerror(errno));
-				set_accepting(f, 0);
-				f->relisten.cb = on_relisten;
-				loop_timer_arm(f->loop, &f->relisten, 1000);
-			}
-			return;
-		}
-		add_subscriber(f, fd, (struct sockaddr *)&ss);
-	}
+	info("%s: refused: not in any --allow block", net_fmt_addr(sa, addr, sizeof(addr)));
+	f->nrefused++;
 }
 
-static int open_listeners(struct fanout *f)
+/* Out of descriptors or memory (or worse): pause, and listen.c resumes
+ * after RELISTEN_MS. */
+static int on_accept_failed(void *arg, int err)
 {
-	const struct dest_spec *l = &f->cfg->listen;
-	int fds[MAX_LISTENERS];
-	const char *why;
-	int n = net_listen_all(l->host, l->port, f->cfg->family, fds, MAX_LISTENERS,
-			       " for subscribers", &why);
-
-	if (n < 0) {
-		errmsg("-l %s: %s", l->text, why);
-		return 2;
-	}
-	for (int i = 0; i < n; i++) {
-		struct listener *li = &f->lis[f->nlis++];
-		li->io.fd = fds[i];
-		li->io.cb = on_accept;
-		li->f = f;
-		loop_add(f->loop, &li->io, EPOLLIN);
-	}
-	return 0;
+	(void)arg;
+	warnmsg("accept: %s; pausing new subscribers", strerror(err));
+	return 1;
 }
+
+static const struct listen_ops listen_ops = { .conn = on_conn, .refused = on_refused,
+					      .failed = on_accept_failed };
 
 /* SIGUSR1's status line: asked for, so printed even under -q (notice),
  * as serve mode's statistics are. */
-static void status_line(struct fanout *f)
+static void on_status(void *arg)
 {
 	struct run_view v;
 
-	run_view(f, &v);
+	run_view(arg, &v);
 	stats_status(&v);
-}
-
-static void on_grace(struct loop_timer *t)
-{
-	struct fanout *f = container_of(t, struct fanout, grace);
-
-	crew_fail_all(&f->crew, "not delivered before the grace period ended");
 }
 
 /* The first SIGINT or SIGTERM: stop reading, and give the destinations
@@ -360,11 +284,11 @@ static void on_grace(struct loop_timer *t)
  * that grew, or one in /proc whose size says 0, is not; one that changed
  * fails that read, and every destination is reset with the reason);
  * anything else is cut where it stands. */
-static void drain(struct fanout *f, int signo)
+static int on_drain(void *arg, int signo)
 {
+	struct fanout *f = arg;
 	int end = pump_probe_end(&f->pump);
 
-	f->interrupted = 1;
 	if (f->pump.open && end != 0 && f->pump.ring.head == 0) /* nothing to drain */
 		warnmsg("%s: stopped before the first byte was read%s", strsignal(signo),
 			f->pump.held ? " (waiting for --min-subscribers)" : "");
@@ -372,37 +296,25 @@ static void drain(struct fanout *f, int signo)
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to "
 			"stop now)", strsignal(signo), (double)f->cfg->grace_ms / 1000);
 	end_source(f, end == 0 ? STREAM_WHOLE : STREAM_CUT, end < 0);
-	f->grace.cb = on_grace;
-	loop_timer_arm(f->loop, &f->grace, f->cfg->grace_ms);
+	return 1;
 }
 
-/* A second one: fail every destination and stop now. */
-static void stop(struct fanout *f)
+/* The grace period ended: what is not delivered yet will not be.  A second
+ * signal: the same, and now. */
+static void on_stop(void *arg, enum signals_stop why)
 {
-	crew_fail_all(&f->crew, "interrupted");
-	loop_stop(f->loop);
-}
+	struct fanout *f = arg;
 
-static void on_signal(struct loop_io *io, uint32_t events)
-{
-	struct fanout *f = container_of(io, struct fanout, sig_io);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1) {
-			status_line(f);
-		} else if (f->interrupted) {
-			errmsg("%s again: stopping now", strsignal((int)si.ssi_signo));
-			stop(f);
-			return;
-		} else {
-			drain(f, (int)si.ssi_signo);
-		}
+	if (why == SIGNALS_AGAIN) {
+		crew_fail_all(&f->crew, "interrupted");
+		loop_stop(f->loop);
+	} else {
+		crew_fail_all(&f->crew, "not delivered before the grace period ended");
 	}
 }
 
-/* ---- End of the listener and signal section ---------------------------- */
+static const struct signals_ops signals_ops = { .status = on_status, .drain = on_drain,
+						.stop = on_stop };
 
 /* A source that knows its size (a regular file): a ring to fit it
  * (cli_fit_ring), and -s checked against it, where there is a progress
@@ -475,22 +387,25 @@ static int setup(struct fanout *f, struct config *cfg)
 	if (pump_open_ring(&f->pump, cfg->ring_size, cfg->mlock, cfg->chunk, unfitted, &why) < 0 ||
 	    crew_open(&f->crew, f->loop, &f->pump.ring, &why) < 0)
 		return setup_failed(why);
-	f->sig_io.cb = on_signal;
-	if ((rc = loop_add_signals(f->loop, &f->sig_io)) < 0) {
+	if ((rc = signals_open(&f->sig, f->loop, cfg->grace_ms, &signals_ops, f)) < 0) {
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
 	}
-	if (cfg->have_listen && (rc = open_listeners(f)))
-		return rc;
+	struct listen_opts lo = { .at = &cfg->listen, .family = cfg->family,
+				  .what = " for subscribers", .allow = cfg->allow,
+				  .nallow = cfg->nallow, .resume_ms = RELISTEN_MS };
+	if (cfg->have_listen && listen_open(&f->lis, f->loop, &lo, &listen_ops, f, &why) < 0) {
+		errmsg("-l %s: %s", cfg->listen.text, why);
+		return 2;
+	}
 	return 0;
 }
 
 static void teardown(struct fanout *f)
 {
 	crew_close(&f->crew);
-	close_listeners(f);
-	if (f->sig_io.fd > 0)
-		close(f->sig_io.fd);
+	listen_close(&f->lis);
+	signals_close(&f->sig);
 	pump_free(&f->pump);
 	loop_free(f->loop);
 }
@@ -523,7 +438,7 @@ static int report(struct fanout *f, int loop_failed)
 
 int fanout_run(struct config *cfg)
 {
-	struct fanout f = { .cfg = cfg, .sig_io = { .fd = -1 }, .crew = { .wake = { .fd = -1 } },
+	struct fanout f = { .cfg = cfg, .crew = { .wake = { .fd = -1 } },
 			    .pump = { .io = { .fd = -1 }, .ring = { .fd = -1 } } };
 	const char *why;
 
