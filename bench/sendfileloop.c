@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 		size_t len = st.st_size - pos < STEP ? (size_t)(st.st_size - pos) : STEP;
 		for (int i = 0; i < n; i++)
 			for (off_t off = pos; off < pos + (off_t)len;) {
-				ssize_t w = sendfile(fd[i], in, &off, (size_t)(pos + (off_t)len - off));
+				ssize_t w = sendfile(fd[i], in, &off,
+						     (size_t)(pos + (off_t)len - off));
 				if (w <= 0)
 					return perror("sendfileloop: sendfile"), 1;
 			}

@@ -26,7 +26,8 @@ static char buf[1 << 20];
 
 static int listen_one(FILE *pf, int backlog, int rcvbuf)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -93,7 +94,8 @@ int main(int argc, char **argv)
 					continue;
 				struct conn *x = &c[accepted];
 				x->fd = fd;
-				struct epoll_event e2 = { .events = EPOLLIN, .data.u32 = (uint32_t)accepted };
+				struct epoll_event e2 = { .events = EPOLLIN,
+							  .data.u32 = (uint32_t)accepted };
 				if (!(stall && accepted == 0)) /* the stalled one stays unread */
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
 				accepted++;

@@ -31,8 +31,8 @@ struct gz {
 	size_t have;     /* GZ_PROBE: bytes of the input already read (the caller's) */
 	uint8_t *in;     /* the input block (the caller's) */
 	size_t in_size;
-	uint8_t *out;    /* decoded bytes (owned) */
-	char why[128];   /* why it failed, when it says so */
+	uint8_t *out;  /* decoded bytes (owned) */
+	char why[128]; /* why it failed, when it says so */
 };
 
 /* The input: up to len bytes into buf.  Their count, 0 at its end, or -1

@@ -89,7 +89,8 @@ static char *blob_name(const char *spec)
 		size_t n = (size_t)(end - start);
 		char *dec = malloc(n + 1);
 		int len = dec ? http_decode_path((struct http_span){ start, n }, dec, n + 1) : -1;
-		if (len > 0 && !memchr(dec, '/', (size_t)len) && strcmp(dec, ".") && strcmp(dec, ".."))
+		if (len > 0 && !memchr(dec, '/', (size_t)len) && strcmp(dec, ".") &&
+		    strcmp(dec, ".."))
 			return dec;
 		free(dec);
 	} else {
@@ -176,7 +177,8 @@ out:
 /* Seal b's memfd, map it and give it its ETag.  0 or -errno after a message. */
 static int finish(struct blob *b, uint64_t hash, const char *spec)
 {
-	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (fcntl(b->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
+	    0) {
 		int e = errno;
 		errmsg("%s: cannot seal: %s", spec, strerror(e));
 		return -e;
@@ -214,7 +216,8 @@ int blob_load(struct blob *b, const char *spec, const struct source_opts *opts)
 	 * ends so is a directory, which source_open refuses.) */
 	if (src_curl_is_url(spec) && (!strcmp(b->name, ".") || !strcmp(b->name, ".."))) {
 		errmsg("%s: cannot serve a BLOB named '%s' (its last path segment): a client "
-		       "would fetch / instead; give the URL without the dot segment", spec, b->name);
+		       "would fetch / instead; give the URL without the dot segment",
+		       spec, b->name);
 		blob_free(b);
 		return -EINVAL;
 	}
@@ -314,8 +317,7 @@ static ssize_t mem_rd(void *ctx, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
-int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data,
-		  size_t len)
+int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data, size_t len)
 {
 	struct mem_reader m = { data, len };
 	const char *what = name[0] ? name : "/"; /* for messages */

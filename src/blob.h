@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct blob {
-	const char *name;  /* what a URL path names it by: the source's file name (owned) */
-	int fd;            /* the sealed memfd */
+	const char *name;   /* what a URL path names it by: the source's file name (owned) */
+	int fd;             /* the sealed memfd */
 	const uint8_t *map; /* a read-only mapping of it (NULL when empty) */
 	uint64_t size;
 	/* Last-Modified: the file's or member's modification time, or the time
@@ -28,7 +28,7 @@ struct blob {
 	 * restarts too (a chance collision aside), and If-Match and If-Range can
 	 * compare it strongly. */
 	char etag[40];
-	const char *type;  /* Content-Type, by the name's extension */
+	const char *type; /* Content-Type, by the name's extension */
 };
 
 struct source_opts;
@@ -47,8 +47,7 @@ int blob_unpack(const char *spec, const struct source_opts *opts,
  * path '/'), of Content-Type type (not copied: a constant), Last-Modified
  * now, weak.  For serve mode's listing of the blobs.  Returns 0, or -errno
  * after a message. */
-int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data,
-		  size_t len);
+int blob_from_mem(struct blob *b, const char *name, const char *type, const void *data, size_t len);
 
 /* The Content-Type for a file name, by its extension. */
 const char *blob_type(const char *name);

@@ -24,9 +24,12 @@ static const char *say(struct catalog *cat, const char *fmt, ...)
 
 void catalog_rep(const struct served *sv, struct http_rep *rep)
 {
-	*rep = (struct http_rep){ .size = sv->b.size, .mtime = sv->b.mtime,
-				  .mtime_strong = sv->b.mtime_strong, .etag = sv->b.etag,
-				  .type = sv->b.type, .ok_head = sv->head,
+	*rep = (struct http_rep){ .size = sv->b.size,
+				  .mtime = sv->b.mtime,
+				  .mtime_strong = sv->b.mtime_strong,
+				  .etag = sv->b.etag,
+				  .type = sv->b.type,
+				  .ok_head = sv->head,
 				  .ok_head_len = sv->head_len };
 }
 
@@ -59,9 +62,10 @@ static int fits(struct catalog *cat, const char *href, const char **why)
 
 	if (!cat->max_header || need <= cat->max_header)
 		return 0;
-	*why = say(cat, "%.60s%s cannot be fetched: a request for it takes %zu bytes or more, "
-			"and --max-header is %zu", href, strlen(href) > 60 ? "..." : "", need,
-		   cat->max_header);
+	*why = say(cat,
+		   "%.60s%s cannot be fetched: a request for it takes %zu bytes or more, "
+		   "and --max-header is %zu",
+		   href, strlen(href) > 60 ? "..." : "", need, cat->max_header);
 	return -EINVAL;
 }
 
@@ -111,7 +115,8 @@ int catalog_index(struct catalog *cat, const char **why)
 	*why = strerror(ENOMEM);
 	if (items) {
 		for (size_t i = 0; i < cat->n; i++)
-			items[i] = (struct listing_item){ cat->blobs[i].b.name, cat->blobs[i].b.size,
+			items[i] = (struct listing_item){ cat->blobs[i].b.name,
+							  cat->blobs[i].b.size,
 							  cat->blobs[i].b.type };
 		page = listing_html(items, cat->n, &len);
 	}

@@ -13,8 +13,8 @@
 
 struct served {
 	struct blob b;
-	char *href;     /* its URL path (listing_href) */
-	char *head;     /* its 200 head but for Date and Connection (http_ok_head) */
+	char *href; /* its URL path (listing_href) */
+	char *head; /* its 200 head but for Date and Connection (http_ok_head) */
 	size_t head_len;
 };
 
@@ -22,7 +22,7 @@ struct served {
 struct catalog {
 	struct served *blobs; /* n of them, in the order added */
 	size_t n;
-	struct served index;  /* catalog_index: the page '/' answers with */
+	struct served index; /* catalog_index: the page '/' answers with */
 	/* --http's --max-header: a request for each blob must fit in it; 0
 	 * (raw TCP) when blobs are not fetched by name. */
 	size_t max_header;

@@ -17,20 +17,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DEFAULT_RING (64u << 20)
+#define DEFAULT_RING  (64u << 20)
 #define DEFAULT_CHUNK (256u << 10)
 
 /* OPT_INPUT, OPT_HEADER, ...: an option's index in opts and longopts. */
 #define OPT_ID(id, ...) OPT_##id,
-enum { RINGCAST_OPTIONS(OPT_ID) NOPTS };
+enum {
+	RINGCAST_OPTIONS(OPT_ID) NOPTS
+};
 
 /* getopt_long's val: the short letter, or past every letter. */
 #define OPT_VAL(id, letter) ((letter) ? (letter) : 256 + OPT_##id)
-#define OPT_HAS_ARG(kind) ((kind) == K_FLAG || (kind) == K_NOARG ? no_argument : required_argument)
+#define OPT_HAS_ARG(kind)   ((kind) == K_FLAG || (kind) == K_NOARG ? no_argument : required_argument)
 
 #define F(member) offsetof(struct config, member), sizeof(((struct config *)0)->member)
-#define NOFIELD 0, 0
+#define NOFIELD   0, 0
 
+/* Tables filled from RINGCAST_OPTIONS, laid out by hand. */
+/* clang-format off */
 static const struct opt {
 	const char *name;
 	int val; /* as getopt_long returns it */
@@ -51,6 +55,7 @@ static const struct option longopts[] = {
 	RINGCAST_OPTIONS(OPT_LONG)
 	{ NULL, 0, NULL, 0 },
 };
+/* clang-format on */
 
 /* The order check_modes refuses in. */
 static const unsigned char check_order[] = { RINGCAST_OPTIONS_CHECKED(OPT_ID) };
@@ -156,7 +161,8 @@ static void check_needs(const struct given *g, const struct config *cfg)
 		snprintf(not_url, sizeof(not_url), "is for URL BLOBs, and no BLOB is a URL");
 	} else {
 		url = src_curl_is_url(cfg->input);
-		snprintf(not_url, sizeof(not_url), "is for a URL source, and the source (%.100s) is not one",
+		snprintf(not_url, sizeof(not_url),
+			 "is for a URL source, and the source (%.100s) is not one",
 			 strcmp(cfg->input, "-") ? cfg->input : "standard input");
 	}
 	const struct {
@@ -171,10 +177,12 @@ static void check_needs(const struct given *g, const struct config *cfg)
 		{ OPT_RETRY, cfg->ndests > 0, FOR_DESTS },
 		{ OPT_CONNECT_TIMEOUT, cfg->ndests > 0, FOR_DESTS },
 		/* fanout.c's thread_count; subscribers are the main thread's */
-		{ OPT_THREADS, cfg->ndests > 0, "shares the DESTs out among sending threads, and none "
-					       "is given: subscribers are sent to by the main thread" },
-		{ OPT_WAIT_TIMEOUT, cfg->min_subscribers > 0, "has nothing to wait for with "
-			"--min-subscribers 0 (the default when DESTs are given)" },
+		{ OPT_THREADS, cfg->ndests > 0,
+		  "shares the DESTs out among sending threads, and none "
+		  "is given: subscribers are sent to by the main thread" },
+		{ OPT_WAIT_TIMEOUT, cfg->min_subscribers > 0,
+		  "has nothing to wait for with "
+		  "--min-subscribers 0 (the default when DESTs are given)" },
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!need[i].met)
@@ -209,11 +217,13 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 
 	if (rc == -EINVAL)
 		usage_error("%s '%s': not a size (a number of bytes, optionally with K, M, G or T "
-			    "for powers of 1024: 4096, 64M, 1.5G)", opt, arg);
+			    "for powers of 1024: 4096, 64M, 1.5G)",
+			    opt, arg);
 	if (rc == -EOVERFLOW)
 		usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
 	if (rc == -EDOM)
-		usage_error("%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)", opt, arg);
+		usage_error("%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)",
+			    opt, arg);
 	if (rc == -ERANGE || v < lo || v > hi)
 		usage_error("%s '%s': must be between %s and %s", opt, arg,
 			    fmt_bytes(lo, a, sizeof(a)), fmt_bytes(hi, b, sizeof(b)));
@@ -306,7 +316,8 @@ static void dests_from(struct config *cfg, const char *path)
 
 static int by_address(const void *a, const void *b)
 {
-	const struct dest_spec *x = *(struct dest_spec *const *)a, *y = *(struct dest_spec *const *)b;
+	const struct dest_spec *x = *(struct dest_spec *const *)a,
+			       *y = *(struct dest_spec *const *)b;
 	int c = strcasecmp(x->host, y->host);
 
 	return c ? c : strcmp(x->port, y->port);
@@ -342,7 +353,8 @@ static void serve_args(struct config *cfg, int n, const char **args)
 		usage_error("--serve needs at least one BLOB");
 	if (n > 1 && !cfg->http)
 		usage_error("--serve without --http sends each client the first BLOB only, and %d "
-			    "are given: add --http to serve each by its name", n);
+			    "are given: add --http to serve each by its name",
+			    n);
 	cfg->blobs = args;
 	cfg->nblobs = (size_t)n;
 }
@@ -389,7 +401,8 @@ static int take_plain(struct config *cfg, size_t k, const char *arg)
 		return -1;
 	}
 	if (o->width == sizeof(uint64_t)) {
-		memcpy(field, &v, sizeof(v)); /* size_t, uint64_t, or int64_t (HI at most INT64_MAX) */
+		memcpy(field, &v,
+		       sizeof(v)); /* size_t, uint64_t, or int64_t (HI at most INT64_MAX) */
 	} else {
 		unsigned u = (unsigned)v; /* an int flag, or an unsigned count */
 		memcpy(field, &u, sizeof(u));
@@ -452,9 +465,9 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 				      "block or drop");
 		break;
 	case OPT_JOIN: /* in enum join_mode's order */
-		cfg->join = (enum join_mode)pick("--join", arg,
-						 (const char *[]){ "start", "live", "oldest", NULL },
-						 "start, live or oldest");
+		cfg->join = (enum join_mode)pick(
+			"--join", arg, (const char *[]){ "start", "live", "oldest", NULL },
+			"start, live or oldest");
 		break;
 	case OPT_MLOCK: /* in enum mlock_mode's order */
 		cfg->mlock = (enum mlock_mode)pick("--mlock", arg,
@@ -463,7 +476,9 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 		break;
 	case OPT_TRANSPORT:
 		if ((kind = tx_kind_parse(arg)) < 0)
-			usage_error("--transport '%s': expected auto, uring, msgzc, sendfile or copy", arg);
+			usage_error(
+				"--transport '%s': expected auto, uring, msgzc, sendfile or copy",
+				arg);
 		cfg->transport = (enum tx_kind)kind;
 		break;
 	case OPT_IPV4:
@@ -522,7 +537,8 @@ static void stream_args(struct config *cfg, const struct given *g, int n, char *
 	if (cfg->progress < 0)
 		cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
 	if (g->dests_from_stdin && !strcmp(cfg->input, "-"))
-		usage_error("--dests-from - and the source both read standard input; give the source with -i");
+		usage_error(
+			"--dests-from - and the source both read standard input; give the source with -i");
 	warn_duplicates(cfg);
 	if (cfg->ndests == 0 && !cfg->have_listen)
 		usage_error("no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)");
@@ -557,11 +573,12 @@ static void check_ring(struct config *cfg, const struct given *g)
 	if (!cfg->chunk_given)
 		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
 	else if (cfg->chunk > cfg->ring_size)
-		usage_error("--chunk %s (%zu bytes) exceeds %s", g->arg[OPT_CHUNK], cfg->chunk, ring);
+		usage_error("--chunk %s (%zu bytes) exceeds %s", g->arg[OPT_CHUNK], cfg->chunk,
+			    ring);
 	if (cfg->max_lag > cfg->ring_size)
 		usage_error("--max-lag %s (%llu bytes) exceeds %s: no destination can fall further "
-			    "behind than the ring holds", g->arg[OPT_MAX_LAG],
-			    (unsigned long long)cfg->max_lag, ring);
+			    "behind than the ring holds",
+			    g->arg[OPT_MAX_LAG], (unsigned long long)cfg->max_lag, ring);
 }
 
 void cli_parse(struct config *cfg, int argc, char **argv)
@@ -588,7 +605,10 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	read_options(cfg, &g, argc, argv);
 	cfg->ring_given = g.seen[OPT_RING_SIZE];
 	cfg->chunk_given = g.seen[OPT_CHUNK];
-	check_modes(&g, cfg->serve ? (cfg->http ? M_HTTP : M_RAW) : cfg->have_listen ? M_SUB : M_PUSH);
+	check_modes(&g,
+		    cfg->serve                 ? (cfg->http ? M_HTTP : M_RAW)
+			    : cfg->have_listen ? M_SUB
+					       : M_PUSH);
 	if (cfg->quiet && cfg->verbose)
 		usage_error("-q and -v contradict each other");
 	if (cfg->quiet && cfg->progress == 1)
@@ -647,4 +667,3 @@ void cli_free(struct config *cfg)
 	free(cfg->dests);
 	*cfg = (struct config){ 0 };
 }
-

@@ -24,19 +24,19 @@ struct config {
 	size_t ring_size;
 	size_t chunk;
 	int ring_given, chunk_given; /* --ring-size, --chunk: not to be changed */
-	int64_t size;           /* -s: the stream's expected size, for progress; -1: none */
+	int64_t size;                /* -s: the stream's expected size, for progress; -1: none */
 	enum mlock_mode mlock;
 	enum tx_kind transport;
-	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
-	uint64_t grace_ms; /* --grace, 0: reset at once */
-	uint64_t stall_ms; /* --stall-timeout, 0: never */
-	uint64_t rate; /* --rate: source bytes per second, 0 unlimited */
+	int family;           /* AF_UNSPEC, AF_INET or AF_INET6 */
+	uint64_t grace_ms;    /* --grace, 0: reset at once */
+	uint64_t stall_ms;    /* --stall-timeout, 0: never */
+	uint64_t rate;        /* --rate: source bytes per second, 0 unlimited */
 	const char **headers; /* -H, for URL sources */
 	size_t nheaders;
-	const char *user;     /* -u USER:PASSWORD */
+	const char *user; /* -u USER:PASSWORD */
 	int netrc;
-	const char *extract;  /* --extract MEMBER */
-	int decompress;       /* -z */
+	const char *extract; /* --extract MEMBER */
+	int decompress;      /* -z */
 	int verbose;
 	int quiet;
 	int progress;           /* -P: 1 on, 0 off, -1 when stderr is a terminal */
@@ -46,11 +46,11 @@ struct config {
 	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */
 	size_t threads;      /* -j: sending threads, 0: by CPUs and destinations */
 	/* delivery policy */
-	int slow_drop;   /* --slow drop */
+	int slow_drop;    /* --slow drop */
 	uint64_t max_lag; /* --max-lag (default: the ring size) */
 	/* subscribe mode: -l without --serve */
 	size_t min_subscribers;
-	size_t max_subscribers; /* 0: no limit */
+	size_t max_subscribers;   /* 0: no limit */
 	uint64_t wait_timeout_ms; /* 0: wait for ever */
 	enum join_mode {
 		JOIN_START,  /* from byte 0, or refused once the ring lost it */
@@ -60,7 +60,7 @@ struct config {
 	/* serve mode */
 	int serve;
 	int http;
-	int unpack; /* --unpack: each member of archive BLOBs is a blob */
+	int unpack;         /* --unpack: each member of archive BLOBs is a blob */
 	struct cidr *allow; /* --allow: who may connect to -l; none: anyone */
 	size_t nallow;
 	int have_listen;
@@ -84,10 +84,10 @@ enum {
 	M_ANY = M_STREAM | M_SERVE,
 };
 
-#define FOR_STREAMS "is for streams: --serve does not use it"
-#define TO_CLIENTS "is for streams: --serve sends only to clients that connect to -l"
-#define LOADS_WHOLE "is for streams: --serve loads each BLOB as it is (see --unpack)"
-#define SERVE_STATS "is for streams: serve mode prints its statistics at exit and on SIGUSR1"
+#define FOR_STREAMS     "is for streams: --serve does not use it"
+#define TO_CLIENTS      "is for streams: --serve sends only to clients that connect to -l"
+#define LOADS_WHOLE     "is for streams: --serve loads each BLOB as it is (see --unpack)"
+#define SERVE_STATS     "is for streams: serve mode prints its statistics at exit and on SIGUSR1"
 #define FOR_SUBSCRIBERS "is for subscribers: it needs -l [HOST:]PORT without --serve"
 
 /* What an option takes, and for the plain kinds how cli_parse stores it in
@@ -104,22 +104,22 @@ enum opt_kind {
 };
 
 /* --help: this, each option's HELP in the table's order, then the end. */
-#define RINGCAST_USAGE \
-	"usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n" \
-	"       ringcast [-46Pqv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n" \
-	"       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n" \
-	"\n" \
-	"Read SOURCE once into a locked shared-memory ring and send it, complete and\n" \
-	"in order, to every DEST at once; with -l, also to every subscriber that\n" \
-	"connects.  With --serve, load each BLOB once into sealed shared memory and\n" \
-	"send it to every client that connects.\n" \
+#define RINGCAST_USAGE                                                                             \
+	"usage: ringcast [-46Pqv] [-i SOURCE] [-o DEST]... [OPTIONS] [DEST...]\n"                  \
+	"       ringcast [-46Pqv] [-i SOURCE] [OPTIONS] -l [HOST:]PORT [DEST...]\n"                \
+	"       ringcast --serve [--http] [OPTIONS] -l [HOST:]PORT BLOB...\n"                      \
+	"\n"                                                                                       \
+	"Read SOURCE once into a locked shared-memory ring and send it, complete and\n"            \
+	"in order, to every DEST at once; with -l, also to every subscriber that\n"                \
+	"connects.  With --serve, load each BLOB once into sealed shared memory and\n"             \
+	"send it to every client that connects.\n"                                                 \
 	"\n"
-#define RINGCAST_USAGE_END \
-	"\n" \
-	"A destination ends with a FIN only when it has the whole stream; any other\n" \
-	"end (an interrupt, a failed or corrupt source, a late subscriber, a drop)\n" \
-	"is a reset and a message naming it.\n" \
-	"Exit status: 0 every destination got the whole stream, 1 some did not,\n" \
+#define RINGCAST_USAGE_END                                                                         \
+	"\n"                                                                                       \
+	"A destination ends with a FIN only when it has the whole stream; any other\n"             \
+	"end (an interrupt, a failed or corrupt source, a late subscriber, a drop)\n"              \
+	"is a reset and a message naming it.\n"                                                    \
+	"Exit status: 0 every destination got the whole stream, 1 some did not,\n"                 \
 	"2 usage or configuration error (nothing sent).  See ringcast(1).\n"
 
 /*
@@ -139,6 +139,8 @@ enum opt_kind {
  * always has (RINGCAST_OPTIONS_CHECKED): when two options are wrong in a
  * mode, the first of that order is the one named.
  */
+/* The table is laid out by hand. */
+/* clang-format off */
 /* the source */
 #define RINGCAST_OPTIONS_SOURCE(X) \
 	X(INPUT, 'i', "input", K_TEXT, F(input), 0, 0, M_STREAM, \
@@ -285,6 +287,7 @@ enum opt_kind {
 #define RINGCAST_OPTIONS_CHECKED(X) \
 	RINGCAST_OPTIONS_SOURCE(X) RINGCAST_OPTIONS_PUSH(X) RINGCAST_OPTIONS_READ(X) \
 	RINGCAST_OPTIONS_LISTEN(X) RINGCAST_OPTIONS_SIZE(X) RINGCAST_OPTIONS_REPORT(X)
+/* clang-format on */
 
 /* Fill cfg from argv.  Usage errors print a message and exit with status 2;
  * --help and --version print and exit 0.  Only this and main may exit. */

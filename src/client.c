@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SMALL_BODY (16 << 10) /* bodies this small go out with their head, copied */
-#define SENDFILE_MAX (1 << 20) /* one sendfile call's share, so others get a turn */
-#define LINGER_MS 5000         /* after our FIN, how long to wait for the client's */
+#define SMALL_BODY   (16 << 10) /* bodies this small go out with their head, copied */
+#define SENDFILE_MAX (1 << 20)  /* one sendfile call's share, so others get a turn */
+#define LINGER_MS    5000       /* after our FIN, how long to wait for the client's */
 
 static void client_send(struct client *c);
 static void client_read(struct client *c);
@@ -110,10 +110,11 @@ static void answer(struct client *c, const struct http_req *r)
 	struct http_rep rep;
 	struct http_answer a;
 	int path_ok = http_decode_path(r->path, env->path, env->max_header + 1) >= 0 &&
-		      env->path[0] == '/';
+		env->path[0] == '/';
 
 	/* No blob is named "" (blob.c): '/' is always the listing. */
-	if (path_ok && (sv = env->path[1] ? catalog_find(env->cat, env->path + 1) : &env->cat->index))
+	if (path_ok &&
+	    (sv = env->path[1] ? catalog_find(env->cat, env->path + 1) : &env->cat->index))
 		catalog_rep(sv, &rep);
 	http_answer(r, path_ok, sv ? &rep : NULL, env->now, &a);
 	respond(c, &a, sv, sv ? &rep : NULL);

@@ -48,7 +48,11 @@ struct client_env {
 	void *arg;
 };
 
-enum client_state { C_READ, C_SEND, C_CLOSING };
+enum client_state {
+	C_READ,
+	C_SEND,
+	C_CLOSING
+};
 
 struct client {
 	struct client *prev, *next; /* the server's list: its own */
@@ -56,16 +60,16 @@ struct client {
 	struct loop_io io;
 	struct client_env *env;
 	enum client_state state;
-	uint64_t deadline;          /* now_ms() when the sweep gives up on it */
-	char head[HTTP_HEAD_MAX];   /* the response head being sent */
+	uint64_t deadline;        /* now_ms() when the sweep gives up on it */
+	char head[HTTP_HEAD_MAX]; /* the response head being sent */
 	size_t head_len, head_off;
 	const struct blob *body;
 	uint64_t body_off, body_end;
-	int close_after;            /* end the connection after this response */
-	int corked;                 /* TCP_CORK is on for a large body */
-	int readable;               /* EPOLLIN seen since recv last found nothing */
-	int answered;               /* a response was begun: between requests it is idle */
-	char *rbuf;                 /* request bytes, max_header of them */
+	int close_after; /* end the connection after this response */
+	int corked;      /* TCP_CORK is on for a large body */
+	int readable;    /* EPOLLIN seen since recv last found nothing */
+	int answered;    /* a response was begun: between requests it is idle */
+	char *rbuf;      /* request bytes, max_header of them */
 	size_t rlen, consumed;
 };
 

@@ -24,8 +24,8 @@ struct sub {
 };
 
 /* Set *why to the reason, in c, and return -1. */
-__attribute__((format(printf, 3, 4)))
-static int fail_why(struct crew *c, const char **why, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail_why(struct crew *c, const char **why,
+							  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,9 +65,11 @@ static int fit_peers(struct crew *c, const char **why)
 	size_t room = net_fd_room(cfg->ndests + subs);
 
 	if (cfg->ndests > room)
-		return fail_why(c, why, "%zu destination%s need %zu file descriptors, but the limit "
-			       "(ulimit -n) leaves room for %zu; raise it, or push to fewer and let them relay",
-			       cfg->ndests, plural(cfg->ndests), cfg->ndests + NET_FD_RESERVE, room);
+		return fail_why(
+			c, why,
+			"%zu destination%s need %zu file descriptors, but the limit "
+			"(ulimit -n) leaves room for %zu; raise it, or push to fewer and let them relay",
+			cfg->ndests, plural(cfg->ndests), cfg->ndests + NET_FD_RESERVE, room);
 	c->opts.sndbuf = net_sndbuf_for(cfg->ndests + subs);
 	if (c->opts.sndbuf) {
 		char b[32];
@@ -107,12 +109,17 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 {
 	*c = (struct crew){ .cfg = cfg, .wake = { .fd = -1 } };
 	c->opts = (struct shard_opts){
-		.transport = cfg->transport, .chunk = cfg->chunk, .connect_ms = cfg->connect_ms,
-		.retries = cfg->retries, .stall_ms = cfg->stall_ms, .slow_drop = cfg->slow_drop,
+		.transport = cfg->transport,
+		.chunk = cfg->chunk,
+		.connect_ms = cfg->connect_ms,
+		.retries = cfg->retries,
+		.stall_ms = cfg->stall_ms,
+		.slow_drop = cfg->slow_drop,
 		.sub_done = sub_done,
 	};
 	snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
-		 "stalled: accepted nothing for %.1f s (--stall-timeout)", (double)cfg->stall_ms / 1000);
+		 "stalled: accepted nothing for %.1f s (--stall-timeout)",
+		 (double)cfg->stall_ms / 1000);
 	return fit_peers(c, why) < 0 || resolve_all(c, why) < 0 ? -1 : 0;
 }
 
@@ -124,7 +131,8 @@ static size_t thread_count(const struct config *cfg)
 	size_t n = cfg->threads;
 
 	if (!n)
-		n = MIN((size_t)(cpus > 0 ? cpus : 1), (cfg->ndests + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
+		n = MIN((size_t)(cpus > 0 ? cpus : 1),
+			(cfg->ndests + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
 	return MAX(MIN(n, cfg->ndests), 1);
 }
 
@@ -142,8 +150,8 @@ static void set_max_lag(struct crew *c)
 		o->max_lag = MIN(o->max_lag, c->ring->size - c->ring->block);
 	snprintf(o->lag_why, sizeof(o->lag_why),
 		 "dropped: held the others back for %.1f s, %s or more behind the stream's head "
-		 "(--slow drop, --max-lag)", (double)DROP_GRACE_MS / 1000,
-		 fmt_bytes(o->max_lag, lag, sizeof(lag)));
+		 "(--slow drop, --max-lag)",
+		 (double)DROP_GRACE_MS / 1000, fmt_bytes(o->max_lag, lag, sizeof(lag)));
 }
 
 int crew_open(struct crew *c, struct loop *loop, struct ring *ring, const char **why)
@@ -166,8 +174,9 @@ int crew_open(struct crew *c, struct loop *loop, struct ring *ring, const char *
 	for (size_t i = 0; i < n; i++) {
 		struct shard *s = &c->shards[i];
 		size_t lo = c->npush * i / n, hi = c->npush * (i + 1) / n;
-		*s = (struct shard){ .crew = c, .o = &c->opts, .id = i, .push = c->push + lo,
-				     .npush = hi - lo };
+		*s = (struct shard){
+			.crew = c, .o = &c->opts, .id = i, .push = c->push + lo, .npush = hi - lo
+		};
 		if (shard_open(s, i ? NULL : loop, why) < 0)
 			return -1;
 	}
@@ -311,8 +320,10 @@ enum crew_admit crew_admit(struct crew *c, int fd, const char *addr)
 		/* Counted, reported and in --stats like any destination that
 		 * did not get the whole stream. */
 		s->d.io.fd = fd;
-		dest_fail(&s->d, "refused: the stream's first bytes have left the ring "
-				 "(--join start; --join live takes it from here)", 0);
+		dest_fail(&s->d,
+			  "refused: the stream's first bytes have left the ring "
+			  "(--join start; --join live takes it from here)",
+			  0);
 		return CREW_REFUSED;
 	}
 	info("%s: joined at byte %llu", s->name, (unsigned long long)s->d.joined);

@@ -34,20 +34,20 @@ struct crew {
 	int eof;              /* atomic: enum stream_end, published with it */
 	struct shard *shards; /* n of them; [0] sends from the main thread */
 	size_t n;
-	struct loop_io wake;  /* eventfd: the other threads wake the main thread */
-	int main_waits;       /* atomic: the source waits for ring space; wake it */
-	int writer_waits;     /* atomic, --slow drop: the ring is full and the source
+	struct loop_io wake; /* eventfd: the other threads wake the main thread */
+	int main_waits;      /* atomic: the source waits for ring space; wake it */
+	int writer_waits;    /* atomic, --slow drop: the ring is full and the source
 				 waits for room (crew_writer_waits) */
 	/* The main thread's. */
 	const struct config *cfg;
 	struct loop *loop;
-	struct dest *push;    /* the DESTs of the command line, npush of them */
+	struct dest *push; /* the DESTs of the command line, npush of them */
 	size_t npush;
-	size_t nsubs;         /* subscribers streaming now */
-	size_t nturned;       /* subscribers turned away (--max-subscribers) */
-	struct dest *dead;    /* finished subscribers, freed before the next wait */
-	struct dest *kept;    /* finished subscribers, kept for --stats */
-	char why[256];        /* the reason a set-up step gives */
+	size_t nsubs;      /* subscribers streaming now */
+	size_t nturned;    /* subscribers turned away (--max-subscribers) */
+	struct dest *dead; /* finished subscribers, freed before the next wait */
+	struct dest *kept; /* finished subscribers, kept for --stats */
+	char why[256];     /* the reason a set-up step gives */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #define DRAIN_POLL_MS 20
-#define SOCK_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define SOCK_EVENTS   (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static void on_event(struct loop_io *io, uint32_t events);
 static void close_socket(struct dest *d);
@@ -180,7 +180,8 @@ static void on_peer(struct tx *tx, struct tx_peer *p, unsigned events, int err)
 	if (events & TX_EV_SWITCHED) {
 		d->switched = 1;
 		info("%s: the kernel copies the zero-copy sends anyway (loopback or veth); "
-		     "sending by copy, which costs less", d->name);
+		     "sending by copy, which costs less",
+		     d->name);
 	}
 	if (events & TX_EV_FAILED)
 		dest_fail(d, "send", err);

@@ -42,13 +42,13 @@ struct dest_group {
 	struct loop *loop;
 	struct ring *ring;
 	struct tx *tx;
-	int eof;                       /* enum stream_end */
-	uint64_t connect_ms;           /* --connect-timeout per try, 0: the kernel's */
-	unsigned retries;              /* --retry */
-	int sndbuf;                    /* SO_SNDBUF for every socket, 0: the kernel's */
+	int eof;                        /* enum stream_end */
+	uint64_t connect_ms;            /* --connect-timeout per try, 0: the kernel's */
+	unsigned retries;               /* --retry */
+	int sndbuf;                     /* SO_SNDBUF for every socket, 0: the kernel's */
 	size_t nstate[DEST_FAILED + 1]; /* how many in each state (atomic: others read it) */
-	struct dest *draining;         /* list of DEST_DRAINING, via drain_next */
-	struct loop_timer drain_timer; /* polls their unacknowledged bytes */
+	struct dest *draining;          /* list of DEST_DRAINING, via drain_next */
+	struct loop_timer drain_timer;  /* polls their unacknowledged bytes */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
 	void (*on_finish)(struct dest *d);
 };
@@ -62,18 +62,18 @@ struct dest {
 	struct addrinfo *next_addr;
 	struct dest *drain_next;
 	struct dest *prev, *next; /* the owner's list */
-	struct tx_peer px; /* what its transport sees of it, while streaming */
+	struct tx_peer px;        /* what its transport sees of it, while streaming */
 	enum dest_state state;
-	int connected; /* got past connect, so a failure has a byte count */
-	int subscriber; /* accepted, not connected to */
-	int switched;   /* auto moved it to copying sends */
-	uint64_t joined; /* the stream offset it started at */
-	unsigned tries; /* connect tries that failed */
+	int connected;     /* got past connect, so a failure has a byte count */
+	int subscriber;    /* accepted, not connected to */
+	int switched;      /* auto moved it to copying sends */
+	uint64_t joined;   /* the stream offset it started at */
+	unsigned tries;    /* connect tries that failed */
 	uint64_t deadline; /* now_ms() when the current try or wait ends, 0: none */
-	int err;      /* errno of the failure */
+	int err;           /* errno of the failure */
 	const char *err_op;
-	uint64_t stall_key;   /* progress as last seen by the stall check */
-	uint64_t stall_since; /* now_ms() when it last changed */
+	uint64_t stall_key;      /* progress as last seen by the stall check */
+	uint64_t stall_since;    /* now_ms() when it last changed */
 	uint64_t blocking_since; /* --slow drop: now_ms() since when it has held the
 				    others back at every check, 0: it does not */
 	uint64_t blocking_mark;  /* the head then: reaching it restarts the clock */

@@ -36,20 +36,20 @@
 struct fanout {
 	const struct config *cfg;
 	struct loop *loop;
-	struct pump pump;            /* source -> ring */
-	struct crew crew;            /* ring -> every destination */
-	enum stream_end end;         /* how the stream ended; STREAM_OPEN until it does */
-	int src_failed;              /* the source (or the ring) failed: pump.why says how */
-	int few_subs;                /* --wait-timeout started it with fewer subscribers */
-	int gave_up;                 /* --wait-timeout passed with no subscriber */
-	struct loop_timer wait;      /* --wait-timeout */
-	uint64_t t_run;              /* now_ms() when the run started */
-	uint64_t t_start;            /* now_ms() when the stream started */
-	struct timespec wall_start;  /* when the run started, for --stats */
+	struct pump pump;           /* source -> ring */
+	struct crew crew;           /* ring -> every destination */
+	enum stream_end end;        /* how the stream ended; STREAM_OPEN until it does */
+	int src_failed;             /* the source (or the ring) failed: pump.why says how */
+	int few_subs;               /* --wait-timeout started it with fewer subscribers */
+	int gave_up;                /* --wait-timeout passed with no subscriber */
+	struct loop_timer wait;     /* --wait-timeout */
+	uint64_t t_run;             /* now_ms() when the run started */
+	uint64_t t_start;           /* now_ms() when the stream started */
+	struct timespec wall_start; /* when the run started, for --stats */
 	struct progress prog;
 	struct loop_timer prog_timer;
-	struct listen_set lis;       /* -l: subscribers */
-	size_t nrefused;             /* not in --allow */
+	struct listen_set lis; /* -l: subscribers */
+	size_t nrefused;       /* not in --allow */
 	struct signals sig;
 };
 
@@ -62,7 +62,8 @@ static void abort_dests(struct fanout *f)
 	crew_counts(&f->crew, &n, &done, &failed, NULL);
 	if (n)
 		errmsg("resetting the %zu destination%s not finished, so that none takes a "
-		       "partial stream for a whole one", n, plural(n));
+		       "partial stream for a whole one",
+		       n, plural(n));
 	crew_fail_all(&f->crew, "reset: the source failed");
 }
 
@@ -159,24 +160,34 @@ static void run_view(struct fanout *f, struct run_view *v)
 	const struct source *src = &f->pump.src;
 
 	*v = (struct run_view){
-		.mode = !cfg->have_listen ? "push" : f->crew.npush ? "push+subscribe" : "subscribe",
-		.source = src->desc ? src->desc : cfg->input, .source_size = src->size,
+		.mode = !cfg->have_listen ? "push"
+			: f->crew.npush   ? "push+subscribe"
+					  : "subscribe",
+		.source = src->desc ? src->desc : cfg->input,
+		.source_size = src->size,
 		.source_error = f->src_failed ? f->pump.why : NULL,
-		.ring_size = f->pump.ring.size, .ring_locked = f->pump.ring.locked,
+		.ring_size = f->pump.ring.size,
+		.ring_locked = f->pump.ring.locked,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
 		.prog = { .in = f->pump.ring.head,
 			  .total = src->size > 0 || cfg->size < 0 ? src->size : cfg->size,
 			  .ms = f->pump.held ? 0 : now_ms() - f->t_start,
-			  .lag = crew_lag(&f->crew), .ended = !f->pump.open },
+			  .lag = crew_lag(&f->crew),
+			  .ended = !f->pump.open },
 		/* For a stream that never started (held for subscribers until a
 		 * signal or --wait-timeout) from the run's start, as --stats. */
 		.secs = (double)(now_ms() - (f->pump.held ? f->t_run : f->t_start)) / 1000,
-		.subs = f->crew.nsubs, .show_subs = f->lis.n || f->crew.nsubs,
-		.turned = f->crew.nturned, .refused = f->nrefused,
-		.interrupted = f->sig.draining, .cut = f->end == STREAM_CUT,
+		.subs = f->crew.nsubs,
+		.show_subs = f->lis.n || f->crew.nsubs,
+		.turned = f->crew.nturned,
+		.refused = f->nrefused,
+		.interrupted = f->sig.draining,
+		.cut = f->end == STREAM_CUT,
 		.few_subs = f->few_subs ? cfg->min_subscribers : 0,
-		.tx_ops = crew_transport(&f->crew), .start = f->wall_start,
-		.walk = each_dest, .walk_arg = &f->crew,
+		.tx_ops = crew_transport(&f->crew),
+		.start = f->wall_start,
+		.walk = each_dest,
+		.walk_arg = &f->crew,
 	};
 	crew_counts(&f->crew, &v->prog.active, &v->prog.done, &v->prog.failed, v->state);
 }
@@ -265,7 +276,8 @@ static int on_accept_failed(void *arg, int err)
 	return 1;
 }
 
-static const struct listen_ops listen_ops = { .conn = on_conn, .refused = on_refused,
+static const struct listen_ops listen_ops = { .conn = on_conn,
+					      .refused = on_refused,
 					      .failed = on_accept_failed };
 
 /* SIGUSR1's status line: asked for, so printed even under -q (notice),
@@ -294,7 +306,8 @@ static int on_drain(void *arg, int signo)
 			f->pump.held ? " (waiting for --min-subscribers)" : "");
 	else
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to "
-			"stop now)", strsignal(signo), (double)f->cfg->grace_ms / 1000);
+			"stop now)",
+			strsignal(signo), (double)f->cfg->grace_ms / 1000);
 	end_source(f, end == 0 ? STREAM_WHOLE : STREAM_CUT, end < 0);
 	return 1;
 }
@@ -313,7 +326,8 @@ static void on_stop(void *arg, enum signals_stop why)
 	}
 }
 
-static const struct signals_ops signals_ops = { .status = on_status, .drain = on_drain,
+static const struct signals_ops signals_ops = { .status = on_status,
+						.drain = on_drain,
 						.stop = on_stop };
 
 /* A source that knows its size (a regular file): a ring to fit it
@@ -391,9 +405,12 @@ static int setup(struct fanout *f, struct config *cfg)
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;
 	}
-	struct listen_opts lo = { .at = &cfg->listen, .family = cfg->family,
-				  .what = " for subscribers", .allow = cfg->allow,
-				  .nallow = cfg->nallow, .resume_ms = RELISTEN_MS };
+	struct listen_opts lo = { .at = &cfg->listen,
+				  .family = cfg->family,
+				  .what = " for subscribers",
+				  .allow = cfg->allow,
+				  .nallow = cfg->nallow,
+				  .resume_ms = RELISTEN_MS };
 	if (cfg->have_listen && listen_open(&f->lis, f->loop, &lo, &listen_ops, f, &why) < 0) {
 		errmsg("-l %s: %s", cfg->listen.text, why);
 		return 2;
@@ -424,7 +441,7 @@ static int report(struct fanout *f, int loop_failed)
 		progress_end(&f->prog, &v.prog);
 	stats_summary(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
-		     t.tx.unaccounted || t.dests == 0 || loop_failed;
+		t.tx.unaccounted || t.dests == 0 || loop_failed;
 	if ((f->src_failed && f->pump.ring.head == 0) || f->gave_up)
 		status = 2; /* nothing was sent */
 	if (f->cfg->stats_path) {
@@ -438,7 +455,8 @@ static int report(struct fanout *f, int loop_failed)
 
 int fanout_run(struct config *cfg)
 {
-	struct fanout f = { .cfg = cfg, .crew = { .wake = { .fd = -1 } },
+	struct fanout f = { .cfg = cfg,
+			    .crew = { .wake = { .fd = -1 } },
 			    .pump = { .io = { .fd = -1 }, .ring = { .fd = -1 } } };
 	const char *why;
 

@@ -72,9 +72,9 @@ static const char *parse_method(const char *p, const char *end, struct http_req 
 	if (p == m || p == end || *p != ' ')
 		return NULL;
 	size_t mlen = (size_t)(p - m);
-	r->method = mlen == 3 && !memcmp(m, "GET", 3)    ? HTTP_GET
-		    : mlen == 4 && !memcmp(m, "HEAD", 4) ? HTTP_HEAD
-							 : HTTP_OTHER;
+	r->method = mlen == 3 && !memcmp(m, "GET", 3) ? HTTP_GET
+		: mlen == 4 && !memcmp(m, "HEAD", 4)  ? HTTP_HEAD
+						      : HTTP_OTHER;
 	return p + 1;
 }
 
@@ -117,8 +117,8 @@ static int parse_request_line(const char *p, const char *nl, struct http_req *r)
 	if (p == t || p == end)
 		return -400;
 	const char *tend = p++;
-	if (end - p != 8 || memcmp(p, "HTTP/", 5) || p[6] != '.' ||
-	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
+	if (end - p != 8 || memcmp(p, "HTTP/", 5) || p[6] != '.' || p[5] < '0' || p[5] > '9' ||
+	    p[7] < '0' || p[7] > '9')
 		return -400;
 	if (p[5] != '1')
 		return -505;
@@ -316,7 +316,7 @@ int http_etag_match(struct http_span list, const char *etag, int strong)
 		}
 		if (t.len == elen && !memcmp(t.p, etag, elen))
 			return 1;
-next:
+	next:
 		p = e + 1;
 	}
 	return 0;
@@ -416,7 +416,8 @@ int http_answer(const struct http_req *r, int path_ok, const struct http_rep *re
 {
 	uint64_t first = 0, last = 0;
 
-	*a = (struct http_answer){ .minor = r->minor, .close = !r->keep_alive,
+	*a = (struct http_answer){ .minor = r->minor,
+				   .close = !r->keep_alive,
 				   .head_only = r->method == HTTP_HEAD };
 	if (r->method == HTTP_OTHER)
 		answer_error(a, 405, r->has_body);
@@ -435,9 +436,10 @@ int http_answer(const struct http_req *r, int path_ok, const struct http_rep *re
 		return cond;
 	}
 	/* Ranges are for GET only (RFC 9110, 14.2). */
-	int rr = r->method == HTTP_GET && http_if_range(r, rep->etag, rep->mtime, rep->mtime_strong, now)
-			 ? http_range(r->range, rep->size, &first, &last)
-			 : 0;
+	int rr = r->method == HTTP_GET &&
+			http_if_range(r, rep->etag, rep->mtime, rep->mtime_strong, now)
+		? http_range(r->range, rep->size, &first, &last)
+		: 0;
 	if (rr < 0) {
 		answer_error(a, 416, 0);
 	} else if (rr > 0) {
@@ -454,25 +456,38 @@ int http_answer(const struct http_req *r, int path_ok, const struct http_rep *re
 void http_answer_bad(int rc, const struct http_req *r, struct http_answer *a)
 {
 	/* The version is not known: no "Connection: keep-alive" for 1.0. */
-	*a = (struct http_answer){ .status = -rc, .minor = 1, .close = 1,
-				   .head_only = r->method == HTTP_HEAD };
+	*a = (struct http_answer){
+		.status = -rc, .minor = 1, .close = 1, .head_only = r->method == HTTP_HEAD
+	};
 }
 
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 206: return "Partial Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 416: return "Range Not Satisfiable";
-	case 431: return "Request Header Fields Too Large";
-	case 505: return "HTTP Version Not Supported";
+	case 200:
+		return "OK";
+	case 206:
+		return "Partial Content";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "Error";
 }
@@ -536,27 +551,33 @@ static void add_fields(struct head *h, const struct http_answer *a, const struct
 		return;
 	case 206:
 		http_fmt_date(rep->mtime, lm);
-		add(h, "HTTP/1.1 206 Partial Content\r\nServer: ringcast\r\nContent-Type: %s\r\n"
-		       "Content-Range: bytes %llu-%llu/%llu\r\nContent-Length: %llu\r\n"
-		       "Last-Modified: %s\r\nETag: %s\r\n",
+		add(h,
+		    "HTTP/1.1 206 Partial Content\r\nServer: ringcast\r\nContent-Type: %s\r\n"
+		    "Content-Range: bytes %llu-%llu/%llu\r\nContent-Length: %llu\r\n"
+		    "Last-Modified: %s\r\nETag: %s\r\n",
 		    rep->type, (unsigned long long)a->first, (unsigned long long)(a->end - 1),
-		    (unsigned long long)rep->size, (unsigned long long)(a->end - a->first), lm, rep->etag);
+		    (unsigned long long)rep->size, (unsigned long long)(a->end - a->first), lm,
+		    rep->etag);
 		return;
 	case 304:
 		http_fmt_date(rep->mtime, lm);
-		add(h, "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\nETag: %s\r\n"
-		       "Last-Modified: %s\r\n", rep->etag, lm);
+		add(h,
+		    "HTTP/1.1 304 Not Modified\r\nServer: ringcast\r\nETag: %s\r\n"
+		    "Last-Modified: %s\r\n",
+		    rep->etag, lm);
 		return;
 	case 416:
-		add(h, "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
-		       "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
+		add(h,
+		    "HTTP/1.1 416 Range Not Satisfiable\r\nServer: ringcast\r\n"
+		    "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
 		    (unsigned long long)rep->size);
 		return;
 	}
 	/* An error with a one-line text body; a HEAD's has none (RFC 9110,
 	 * 9.3.2; its Content-Length is still the GET's). */
-	add(h, "HTTP/1.1 %d %s\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
-	       "Content-Length: %zu\r\n%s",
+	add(h,
+	    "HTTP/1.1 %d %s\r\nServer: ringcast\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n%s",
 	    a->status, why, strlen(why) + 5, a->status == 405 ? "Allow: GET, HEAD\r\n" : "");
 }
 
@@ -573,7 +594,9 @@ size_t http_head(char *buf, size_t cap, const struct http_answer *a, const struc
 	 * HTTP/1.0 client that asked for keep-alive hears that it stays open
 	 * (RFC 9112, 9.3). */
 	add(&h, "%s%s\r\n", date,
-	    a->close ? "Connection: close\r\n" : a->minor == 0 ? "Connection: keep-alive\r\n" : "");
+	    a->close                ? "Connection: close\r\n"
+		    : a->minor == 0 ? "Connection: keep-alive\r\n"
+				    : "");
 	if (a->status >= 400 && a->status != 416 && !a->head_only)
 		add(&h, "%d %s\n", a->status, reason(a->status));
 	return h.len;

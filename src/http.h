@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_OTHER
+};
 
 struct http_span {
 	const char *p; /* into the parsed buffer; NULL when absent */
@@ -37,8 +41,8 @@ struct http_req {
 	 * absolute-form target (RFC 9112, 3.2.2) with the http or https scheme,
 	 * the path after the authority, "/" when empty (RFC 9110, 4.2.3). */
 	struct http_span path;
-	int minor;              /* HTTP/1.<minor> */
-	int keep_alive;         /* from the version and every Connection line */
+	int minor;      /* HTTP/1.<minor> */
+	int keep_alive; /* from the version and every Connection line */
 	/* The fields below that are not lists (RFC 9110, 5.3), unparsed: one
 	 * sent on several lines is their combination, a list, which none of them
 	 * may be, and its span is then "," so that it is no valid value either
@@ -51,7 +55,7 @@ struct http_req {
 	/* The conditional fields that are lists (RFC 9110, 13.1.1 and 13.1.2). */
 	struct http_list if_match;
 	struct http_list if_none_match;
-	int has_body;           /* Content-Length > 0 or Transfer-Encoding */
+	int has_body; /* Content-Length > 0 or Transfer-Encoding */
 };
 
 /* Parse one request head from buf[0, len).  Returns its length (through the
@@ -102,11 +106,11 @@ int http_decode_path(struct http_span path, char *out, size_t cap);
 /* What serve mode knows of a representation (a blob), for http_answer and
  * http_head. */
 struct http_rep {
-	uint64_t size;        /* bytes */
-	int64_t mtime;        /* Last-Modified, seconds since the epoch */
-	int mtime_strong;     /* Last-Modified is a strong validator (blob.h) */
-	const char *etag;     /* ETag: quoted and strong */
-	const char *type;     /* Content-Type */
+	uint64_t size;    /* bytes */
+	int64_t mtime;    /* Last-Modified, seconds since the epoch */
+	int mtime_strong; /* Last-Modified is a strong validator (blob.h) */
+	const char *etag; /* ETag: quoted and strong */
+	const char *type; /* Content-Type */
 	/* Its 200 head but for Date and Connection (http_ok_head), or NULL
 	 * to have http_head build it each time. */
 	const char *ok_head;
@@ -115,8 +119,8 @@ struct http_rep {
 
 /* A response, as http_answer (or http_answer_bad) decides it. */
 struct http_answer {
-	int status;          /* 200, 206, 304, or an error (400 to 505) */
-	int minor;           /* HTTP/1.<minor> of the request, for Connection */
+	int status; /* 200, 206, 304, or an error (400 to 505) */
+	int minor;  /* HTTP/1.<minor> of the request, for Connection */
 	/* The connection ends after it: the request asked so, or the stream
 	 * cannot be read on (a head that did not parse, a body not skipped).
 	 * A caller may set it (a server that stops) before http_head. */

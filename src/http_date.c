@@ -7,7 +7,7 @@
 
 static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const days[7] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+static const char *const days[7] = { "Monday", "Tuesday",  "Wednesday", "Thursday",
 				     "Friday", "Saturday", "Sunday" };
 
 /* Two digits at p as a number, or -1. */

@@ -97,8 +97,12 @@ int listen_open(struct listen_set *set, struct loop *loop, const struct listen_o
 	int n = net_listen_all(o->at->host, o->at->port, o->family, fds, MAX_LISTENERS, o->what,
 			       why);
 
-	*set = (struct listen_set){ .loop = loop, .ops = ops, .arg = arg, .allow = o->allow,
-				    .nallow = o->nallow, .resume_ms = o->resume_ms };
+	*set = (struct listen_set){ .loop = loop,
+				    .ops = ops,
+				    .arg = arg,
+				    .allow = o->allow,
+				    .nallow = o->nallow,
+				    .resume_ms = o->resume_ms };
 	if (n < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {

@@ -8,7 +8,7 @@
 static int is_unreserved(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
+		c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 char *listing_href(const char *name)
@@ -37,7 +37,7 @@ char *listing_href(const char *name)
 static int shows_as_replacement(unsigned cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
-	       (cp & 0xfffe) == 0xfffe;
+		(cp & 0xfffe) == 0xfffe;
 }
 
 /* s as HTML text (and attribute value) into f. */
@@ -79,12 +79,13 @@ char *listing_html(const struct listing_item *items, size_t n, size_t *len)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
-		   "<title>ringcast: %zu blob%s</title>\n"
-		   "<style>td { padding-right: 2em } td.size { text-align: right }</style>\n"
-		   "</head>\n<body>\n<h1>%zu blob%s</h1>\n<table>\n"
-		   "<thead><tr><th>Name</th><th>Size (bytes)</th><th>Type</th></tr></thead>\n"
-		   "<tbody>\n",
+	fprintf(f,
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
+		"<title>ringcast: %zu blob%s</title>\n"
+		"<style>td { padding-right: 2em } td.size { text-align: right }</style>\n"
+		"</head>\n<body>\n<h1>%zu blob%s</h1>\n<table>\n"
+		"<thead><tr><th>Name</th><th>Size (bytes)</th><th>Type</th></tr></thead>\n"
+		"<tbody>\n",
 		n, n == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		char *href = listing_href(items[i].name);

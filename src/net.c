@@ -117,7 +117,8 @@ int net_listen_all(const char *host, const char *port, int family, int *fds, siz
 		   const char *note, const char **why)
 {
 	static _Thread_local char reason[200];
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 				  .ai_family = family };
 	struct addrinfo *res = NULL;
 	char addr[80], asked[80] = "";
@@ -144,7 +145,7 @@ int net_listen_all(const char *host, const char *port, int family, int *fds, siz
 		/* An IPv4-mapped address (::ffff:a.b.c.d) is IPv4 reached
 		 * through an IPv6 socket: binding it needs a dual-stack one. */
 		int mapped = ai->ai_family == AF_INET6 &&
-			     IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+			IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
 		int fd = net_listen(ai, wildcard ? family == AF_INET6 : !mapped);
 		if (fd < 0) {
 			/* The address only when it is not what was asked for
@@ -162,8 +163,8 @@ int net_listen_all(const char *host, const char *port, int family, int *fds, siz
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		getsockname(fd, (struct sockaddr *)&ss, &len);
-		notice("listening on %s%s", net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)),
-		       note);
+		notice("listening on %s%s",
+		       net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)), note);
 	}
 	freeaddrinfo(res);
 	return (int)n;

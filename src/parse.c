@@ -62,7 +62,7 @@ static int read_decimal(const char **s, struct decimal *d)
 static int scale_decimal(const struct decimal *d, uint64_t unit, uint64_t max, uint64_t *out)
 {
 	unsigned __int128 v = (unsigned __int128)d->whole * unit +
-			      ((unsigned __int128)d->frac * unit + d->scale / 2) / d->scale;
+		((unsigned __int128)d->frac * unit + d->scale / 2) / d->scale;
 
 	if (d->big || v > max)
 		return -ERANGE;
@@ -78,10 +78,22 @@ int parse_size(const char *s, uint64_t *out)
 	if (read_decimal(&s, &d) < 0)
 		return -EINVAL;
 	switch (toupper((unsigned char)*s)) {
-	case 'K': shift = 10; s++; break;
-	case 'M': shift = 20; s++; break;
-	case 'G': shift = 30; s++; break;
-	case 'T': shift = 40; s++; break;
+	case 'K':
+		shift = 10;
+		s++;
+		break;
+	case 'M':
+		shift = 20;
+		s++;
+		break;
+	case 'G':
+		shift = 30;
+		s++;
+		break;
+	case 'T':
+		shift = 40;
+		s++;
+		break;
 	}
 	if (shift && (s[0] == 'i' || s[0] == 'I') && (s[1] == 'B' || s[1] == 'b'))
 		s += 2;
@@ -264,8 +276,10 @@ static int hostport(const char *s, const struct addr_form *f, struct dest_spec *
 		if (!colon && s[strspn(s, "0123456789")])
 			return addr_error(why, f->forms, "missing port");
 		if (!colon && f == &addr_forms[ADDR_DEST]) /* a port without its host */
-			return addr_error(why, f->forms, "missing host; to listen on port %.20s, "
-					  "use -l %.20s", s, s);
+			return addr_error(why, f->forms,
+					  "missing host; to listen on port %.20s, "
+					  "use -l %.20s",
+					  s, s);
 		if (!colon)
 			return addr_error(why, f->forms, "missing host");
 		if (s + first != colon) {
@@ -275,7 +289,8 @@ static int hostport(const char *s, const struct addr_form *f, struct dest_spec *
 				return addr_error(why, f->forms, "an IPv6 address needs brackets");
 			size_t digits = strspn(s + first + 1, "0123456789");
 			int port_next = digits && s[first + 1 + digits] == ':'; /* HOST:PORT:... */
-			if (isalpha((unsigned char)*s) && strspn(s, "0123456789abcdefABCDEF") < first &&
+			if (isalpha((unsigned char)*s) &&
+			    strspn(s, "0123456789abcdefABCDEF") < first &&
 			    1 + strspn(s + 1, SCHEME_CHARS) >= first && !port_next)
 				return addr_error(why, f->forms, "unsupported scheme '%.*s:'",
 						  (int)MIN(first, 40), s);
@@ -333,7 +348,8 @@ static int scheme_error(const char *s, enum addr_use use, const char **why)
 		if (plain && parse_addr(rest, ADDR_LISTEN, &d, &w) == 0) {
 			free(d.host);
 			free(d.text);
-			return addr_error(why, f->forms, "-l takes no scheme: did you mean -l %.60s?", rest);
+			return addr_error(why, f->forms,
+					  "-l takes no scheme: did you mean -l %.60s?", rest);
 		}
 		return addr_error(why, f->forms, "-l takes no scheme");
 	}
@@ -349,7 +365,8 @@ static int scheme_error(const char *s, enum addr_use use, const char **why)
 	if (!len)
 		return 0;
 	/* A source's URL where a DEST goes: most likely -i left out */
-	if (use == ADDR_DEST && (src_curl_is_url(s) || !strncasecmp(s, "file:", 5) || (tcp && listen)))
+	if (use == ADDR_DEST &&
+	    (src_curl_is_url(s) || !strncasecmp(s, "file:", 5) || (tcp && listen)))
 		return addr_error(why, f->forms, "%.*s is for a source (-i), not a destination",
 				  (int)MIN(len, 40), s);
 	return addr_error(why, f->forms, "unsupported scheme '%.*s'", (int)MIN(len, 40), s);
@@ -371,7 +388,8 @@ int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const ch
 	if (!*s)
 		return addr_error(why, f->forms, "missing host and port");
 	if ((blank = strspn(s, BLANKS)))
-		return addr_error(why, f->forms, "unexpected '%.*s' at the start", (int)MIN(blank, 40), s);
+		return addr_error(why, f->forms, "unexpected '%.*s' at the start",
+				  (int)MIN(blank, 40), s);
 	if ((rc = scheme_error(s, use, why)))
 		return rc;
 	if (f->listen && *s != '[' && !strchr(s, ':'))
@@ -426,7 +444,8 @@ int parse_cidr(const char *s, struct cidr *out, const char **why)
 		char *end;
 		unsigned long bits = strtoul(slash + 1, &end, 10);
 		if (!isdigit((unsigned char)slash[1]) || *end || bits > out->bits) {
-			*why = out->family == AF_INET ? "prefix length must be 0-32" : "prefix length must be 0-128";
+			*why = out->family == AF_INET ? "prefix length must be 0-32"
+						      : "prefix length must be 0-128";
 			return -EINVAL;
 		}
 		out->bits = (unsigned)bits;
@@ -448,6 +467,7 @@ int parse_dest_line(char *line, struct dest_spec *out, const char **why)
 	size_t word = strcspn(start, BLANKS);
 	if (start[word]) /* most likely two DESTs */
 		return addr_error(why, NULL, "unexpected '%.40s' after '%.*s' (one DEST per line)",
-				  start + word + strspn(start + word, BLANKS), (int)MIN(word, 60), start);
+				  start + word + strspn(start + word, BLANKS), (int)MIN(word, 60),
+				  start);
 	return parse_dest(start, out, why) < 0 ? -EINVAL : 1;
 }

@@ -40,7 +40,7 @@ int parse_duration_ms(const char *s, uint64_t *out);
 
 /* Where an address is given; each place takes its own forms. */
 enum addr_use {
-	ADDR_DEST,   /* DEST, -o, --dests-from: HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT */
+	ADDR_DEST, /* DEST, -o, --dests-from: HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT */
 	ADDR_LISTEN, /* -l: PORT or :PORT (every address), HOST:PORT, [IPv6]:PORT; port 0: a free one */
 	ADDR_TCP_SOURCE,        /* -i tcp://HOST:PORT, tcp://[IPv6]:PORT */
 	ADDR_TCP_LISTEN_SOURCE, /* -i tcp-listen:// and exactly what -l takes */

@@ -20,7 +20,18 @@ static const char *fmt_clock(uint64_t secs, char *buf, size_t len)
 }
 
 /* The parts of the line, in the order they are shown. */
-enum part { PREFIX, IN, TOTAL, PERCENT, ELAPSED, RATE, ETA, COUNTS, LAG, NPARTS };
+enum part {
+	PREFIX,
+	IN,
+	TOTAL,
+	PERCENT,
+	ELAPSED,
+	RATE,
+	ETA,
+	COUNTS,
+	LAG,
+	NPARTS
+};
 
 /* Which go first when the line does not fit: what a glance at a narrow
  * terminal needs least (pv likewise keeps the bytes, the rate and the
@@ -43,13 +54,16 @@ const char *progress_line(const struct progress *p, const struct progress_view *
 			 v->total ? (unsigned)((double)v->in * 100 / (double)v->total) : 100);
 		if (p->rate >= 1 && (uint64_t)v->total > v->in && !v->ended)
 			snprintf(part[ETA], sizeof(part[ETA]), ", ETA %s",
-				 fmt_clock((uint64_t)((double)((uint64_t)v->total - v->in) / p->rate),
-					   c, sizeof(c)));
+				 fmt_clock(
+					 (uint64_t)((double)((uint64_t)v->total - v->in) / p->rate),
+					 c, sizeof(c)));
 	}
-	snprintf(part[ELAPSED], sizeof(part[ELAPSED]), " in %s", fmt_clock(v->ms / 1000, c, sizeof(c)));
-	snprintf(part[RATE], sizeof(part[RATE]), ", %s/s", fmt_bytes((uint64_t)p->rate, b, sizeof(b)));
-	snprintf(part[COUNTS], sizeof(part[COUNTS]), "; %zu active, %zu done, %zu failed", v->active,
-		 v->done, v->failed);
+	snprintf(part[ELAPSED], sizeof(part[ELAPSED]), " in %s",
+		 fmt_clock(v->ms / 1000, c, sizeof(c)));
+	snprintf(part[RATE], sizeof(part[RATE]), ", %s/s",
+		 fmt_bytes((uint64_t)p->rate, b, sizeof(b)));
+	snprintf(part[COUNTS], sizeof(part[COUNTS]), "; %zu active, %zu done, %zu failed",
+		 v->active, v->done, v->failed);
 	snprintf(part[LAG], sizeof(part[LAG]), "; slowest lag %s", fmt_bytes(v->lag, b, sizeof(b)));
 
 	size_t width = 0;

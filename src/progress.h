@@ -8,18 +8,18 @@
 #include <stdint.h>
 
 struct progress_view {
-	uint64_t in;       /* bytes read from the source */
-	int64_t total;     /* the stream's expected size (the source's, or -s), or -1 */
-	uint64_t ms;       /* since the stream started */
+	uint64_t in;   /* bytes read from the source */
+	int64_t total; /* the stream's expected size (the source's, or -s), or -1 */
+	uint64_t ms;   /* since the stream started */
 	size_t active, done, failed;
-	uint64_t lag;      /* the slowest live destination's, in bytes */
-	int ended;         /* the source has ended (or was cut): nothing is left to wait for */
+	uint64_t lag; /* the slowest live destination's, in bytes */
+	int ended;    /* the source has ended (or was cut): nothing is left to wait for */
 };
 
 struct progress {
-	int in_place;      /* on a terminal: redraw one line, fitted to its width */
+	int in_place; /* on a terminal: redraw one line, fitted to its width */
 	uint64_t last_ms, last_in;
-	double rate;       /* bytes/s, smoothed */
+	double rate; /* bytes/s, smoothed */
 };
 
 /* How often to call progress_show: a few times a second on a terminal,

@@ -77,8 +77,8 @@ static void sink_commit(void *arg, size_t n)
 /* Why a read from the source failed with n (-errno). */
 static enum pump_event read_failed(struct pump *p, ssize_t n)
 {
-	snprintf(p->why, sizeof(p->why), "%s%s", p->src.why ? "" : "read: ",
-		 p->src.why ? p->src.why : strerror((int)-n));
+	snprintf(p->why, sizeof(p->why), "%s%s",
+		 p->src.why ? "" : "read: ", p->src.why ? p->src.why : strerror((int)-n));
 	return PUMP_FAILED;
 }
 
@@ -88,7 +88,8 @@ enum pump_event pump_step(struct pump *p)
 	size_t span = pump_room(p, &buf);
 
 	if (span == 0 && p->ring.retire_errno) {
-		snprintf(p->why, sizeof(p->why), "ring: cannot punch out a block before rewriting it: %s",
+		snprintf(p->why, sizeof(p->why),
+			 "ring: cannot punch out a block before rewriting it: %s",
 			 strerror(p->ring.retire_errno));
 		return PUMP_FAILED;
 	}
@@ -192,24 +193,30 @@ int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t ch
 	fmt_bytes(size, sz, sizeof(sz));
 	*why = p->why;
 	if (rc < 0 && r->lock_errno) {
-		snprintf(p->why, sizeof(p->why), "--mlock on: cannot lock the %s ring in memory: %s "
-			 "(RLIMIT_MEMLOCK is %s; raise it with ulimit -l, run with CAP_IPC_LOCK, or use "
-			 "--mlock auto)", sz, strerror(-rc), lim);
+		snprintf(
+			p->why, sizeof(p->why),
+			"--mlock on: cannot lock the %s ring in memory: %s "
+			"(RLIMIT_MEMLOCK is %s; raise it with ulimit -l, run with CAP_IPC_LOCK, or use "
+			"--mlock auto)",
+			sz, strerror(-rc), lim);
 		return -1;
 	}
 	if (rc < 0) {
-		snprintf(p->why, sizeof(p->why), "cannot create the %s ring: %s", sz, strerror(-rc));
+		snprintf(p->why, sizeof(p->why), "cannot create the %s ring: %s", sz,
+			 strerror(-rc));
 		return -1;
 	}
 	if (mlock == MLOCK_AUTO && !r->locked)
 		warnmsg("cannot lock the %s ring in memory: %s (RLIMIT_MEMLOCK is %s); running unlocked",
 			sz, strerror(r->lock_errno), lim);
 	const char *lock = r->locked ? "locked in memory"
-			: mlock == MLOCK_OFF ? "not locked (--mlock off)" : "not locked";
+		: mlock == MLOCK_OFF ? "not locked (--mlock off)"
+				     : "not locked";
 	if (unfitted) {
 		char src[32], def[32];
 		info("ring: %s memfd, %s, sized to the source (%s; the default is %s)", sz, lock,
-		     fmt_bytes((uint64_t)p->src.size, src, sizeof(src)), fmt_bytes(unfitted, def, sizeof(def)));
+		     fmt_bytes((uint64_t)p->src.size, src, sizeof(src)),
+		     fmt_bytes(unfitted, def, sizeof(def)));
 	} else {
 		info("ring: %s memfd, %s", sz, lock);
 	}

@@ -25,19 +25,19 @@ enum pump_event {
 
 struct pump {
 	struct source src;
-	struct loop_io io;     /* the source's descriptor, when epoll can watch it */
-	struct ring ring;      /* the pump's: it alone writes it; the crew reads it */
+	struct loop_io io; /* the source's descriptor, when epoll can watch it */
+	struct ring ring;  /* the pump's: it alone writes it; the crew reads it */
 	struct loop *loop;
-	size_t chunk;          /* the largest read, bytes */
-	uint64_t rate;         /* --rate, bytes/s; 0: as fast as it comes */
-	int open;              /* the source is open */
-	int pollable, armed;   /* io is in the loop; and watched for input now */
-	int held;              /* the caller's: read nothing while it is set */
-	int idle;              /* the last read found nothing (-EAGAIN) */
-	double credit;         /* --rate: bytes the source may read now */
-	uint64_t rate_t;       /* now_ms() when the credit was last topped up, 0: not yet */
+	size_t chunk;                /* the largest read, bytes */
+	uint64_t rate;               /* --rate, bytes/s; 0: as fast as it comes */
+	int open;                    /* the source is open */
+	int pollable, armed;         /* io is in the loop; and watched for input now */
+	int held;                    /* the caller's: read nothing while it is set */
+	int idle;                    /* the last read found nothing (-EAGAIN) */
+	double credit;               /* --rate: bytes the source may read now */
+	uint64_t rate_t;             /* now_ms() when the credit was last topped up, 0: not yet */
 	struct loop_timer rate_wait; /* --rate: wakes the loop when the next read is due */
-	char why[256];         /* after PUMP_FAILED: why, for messages */
+	char why[256];               /* after PUMP_FAILED: why, for messages */
 };
 
 /* Open the source spec with o (its sink is set here to write into the

@@ -56,8 +56,13 @@ void ring_close(struct ring *r)
 
 void ring_view(struct ring *view, struct ring *w)
 {
-	*view = (struct ring){ .fd = w->fd, .base = w->base, .size = w->size, .head = w->head,
-			       .tail = w->head, .locked = w->locked, .writer = w };
+	*view = (struct ring){ .fd = w->fd,
+			       .base = w->base,
+			       .size = w->size,
+			       .head = w->head,
+			       .tail = w->head,
+			       .locked = w->locked,
+			       .writer = w };
 }
 
 void ring_close_view(struct ring *view)
@@ -125,7 +130,7 @@ uint64_t ring_reclaim(struct ring *r)
 
 /* Blocks of at most 1 MiB and at least 8 per ring, so that the writer can
  * retire one while destinations still send from the others. */
-#define RETIRE_MAX (1UL << 20)
+#define RETIRE_MAX      (1UL << 20)
 #define RETIRE_PER_RING 8
 
 int ring_set_retire(struct ring *r)
@@ -152,8 +157,8 @@ static int retire_next(struct ring *r)
 	    r->head + r->block - ring_reclaim(r) > r->size)
 		return 0;
 #ifndef RINGCAST_RECLAIM_ON_SEND /* debug builds only: skip it, which is wrong */
-	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)(r->head % r->size), (off_t)r->block) < 0) {
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(r->head % r->size),
+		      (off_t)r->block) < 0) {
 		r->retire_errno = errno;
 		return 0;
 	}

@@ -21,7 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum mlock_mode { MLOCK_AUTO, MLOCK_ON, MLOCK_OFF };
+enum mlock_mode {
+	MLOCK_AUTO,
+	MLOCK_ON,
+	MLOCK_OFF
+};
 
 struct ring_reader {
 	uint64_t sent;
@@ -30,16 +34,16 @@ struct ring_reader {
 };
 
 struct ring {
-	int fd;             /* the memfd */
-	uint8_t *base;      /* its mapping, size bytes */
+	int fd;        /* the memfd */
+	uint8_t *base; /* its mapping, size bytes */
 	size_t size;
-	uint64_t head;      /* next stream offset the source writes */
-	uint64_t tail;      /* cached lower bound of every reader's done */
-	size_t block;       /* retiring: block size, 0 when off */
-	uint64_t fresh_to;  /* retiring: offsets in [head, fresh_to) may be written */
-	int retire_errno;   /* retiring failed: the writer can go no further */
-	int locked;         /* mlock succeeded */
-	int lock_errno;     /* why it did not, for the caller to report */
+	uint64_t head;     /* next stream offset the source writes */
+	uint64_t tail;     /* cached lower bound of every reader's done */
+	size_t block;      /* retiring: block size, 0 when off */
+	uint64_t fresh_to; /* retiring: offsets in [head, fresh_to) may be written */
+	int retire_errno;  /* retiring failed: the writer can go no further */
+	int locked;        /* mlock succeeded */
+	int lock_errno;    /* why it did not, for the caller to report */
 	struct ring_reader **readers;
 	size_t nreaders, cap;
 	struct ring *writer; /* a view: the ring the source writes (shard.h) */

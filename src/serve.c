@@ -238,7 +238,8 @@ static void fit_fd_limit(struct server *s)
 	s->max_clients = MIN(s->cfg->max_clients, MAX(room, 1));
 	if (s->max_clients < s->cfg->max_clients)
 		warnmsg("--max-clients %zu: the descriptor limit (ulimit -n) leaves room for %zu; "
-			"serving at most %zu at once", s->cfg->max_clients, room, s->max_clients);
+			"serving at most %zu at once",
+			s->cfg->max_clients, room, s->max_clients);
 }
 
 /* A loaded blob into the catalog (blob_unpack's add): 0, or -errno after a
@@ -292,7 +293,8 @@ static int load_blobs(struct server *s)
 	if (s->cat.n > 1 && !cfg->http) {
 		/* cli.c refuses several BLOBs; --unpack may make several of one */
 		errmsg("--unpack: the archives hold %zu files, and --serve without --http sends "
-		       "each client the first only: add --http to serve each by its name", s->cat.n);
+		       "each client the first only: add --http to serve each by its name",
+		       s->cat.n);
 		return 2;
 	}
 	if (cfg->http && catalog_index(&s->cat, &why) < 0) {
@@ -316,20 +318,25 @@ static int setup(struct server *s)
 	}
 	if ((rc = load_blobs(s)))
 		return rc;
-	s->env = (struct client_env){ .loop = s->loop, .cat = &s->cat, .http = cfg->http,
+	s->env = (struct client_env){ .loop = s->loop,
+				      .cat = &s->cat,
+				      .http = cfg->http,
 				      .max_header = cfg->max_header,
 				      .header_timeout_ms = cfg->header_timeout_ms,
 				      .idle_timeout_ms = cfg->idle_timeout_ms,
-				      .ops = &client_ops, .arg = s };
+				      .ops = &client_ops,
+				      .arg = s };
 	if (cfg->http && !(s->env.path = malloc(cfg->max_header + 1))) {
 		errmsg("%s", strerror(ENOMEM));
 		return 2;
 	}
 	fit_fd_limit(s);
 	client_clock(&s->env);
-	struct listen_opts lo = { .at = &cfg->listen, .family = cfg->family,
+	struct listen_opts lo = { .at = &cfg->listen,
+				  .family = cfg->family,
 				  .what = cfg->http ? " for HTTP clients" : " for clients",
-				  .allow = cfg->allow, .nallow = cfg->nallow };
+				  .allow = cfg->allow,
+				  .nallow = cfg->nallow };
 	if (listen_open(&s->lis, s->loop, &lo, &listen_ops, s, &why) < 0) {
 		errmsg("-l %s: %s", cfg->listen.text, why);
 		return 2;

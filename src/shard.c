@@ -28,7 +28,8 @@
  * pass while it holds back half the ring or more. */
 #define PUBLISH_MS 100
 
-#define for_each_live(s, d, nx) for (struct dest *d = (s)->live, *nx; d && (nx = d->next, 1); d = nx)
+#define for_each_live(s, d, nx)                                                                    \
+	for (struct dest *d = (s)->live, *nx; d && (nx = d->next, 1); d = nx)
 
 static void live_add(struct shard *s, struct dest *d)
 {
@@ -79,8 +80,7 @@ static void on_finish(struct dest *d)
 
 static void fail_live(struct shard *s, const char *why)
 {
-	for_each_live(s, d, nx)
-		dest_fail(d, why, 0);
+	for_each_live(s, d, nx) dest_fail(d, why, 0);
 }
 
 /* Publish the smallest done of our destinations, which holds the source's
@@ -92,7 +92,8 @@ void shard_publish(struct shard *s)
 	struct crew *c = s->crew;
 	uint64_t now = now_ms(), low;
 
-	if (s->live && c->ring->size / 2 > __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) - s->rd.done &&
+	if (s->live &&
+	    c->ring->size / 2 > __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) - s->rd.done &&
 	    now - s->published < PUBLISH_MS)
 		return;
 	s->published = now;
@@ -143,7 +144,8 @@ static int find_starved(struct shard *s, uint64_t head)
 
 	for (int lap = 0; lap < 2; lap++) {
 		size_t i = 0; /* counts the destinations at the head */
-		for_each_live(s, d, nx) {
+		for_each_live(s, d, nx)
+		{
 			if (d->state != DEST_STREAMING || d->rd.done != head)
 				continue;
 			if (lap == 0 ? i++ < from : i++ >= from)
@@ -175,7 +177,9 @@ static int others_held(struct shard *s, uint64_t head, uint64_t now)
 		return 0;
 	for (size_t i = 0; i < c->n; i++)
 		if (i != s->id &&
-		    __atomic_load_n(&c->shards[i].starved_at, __ATOMIC_ACQUIRE) + STARVED_FRESH_MS >= now)
+		    __atomic_load_n(&c->shards[i].starved_at, __ATOMIC_ACQUIRE) +
+				    STARVED_FRESH_MS >=
+			    now)
 			return 1;
 	if (!find_starved(s, head))
 		return 0;
@@ -234,7 +238,8 @@ static void check_all(struct shard *s)
 		held = others_held(s, head, now);
 	}
 	s->unconnected = s->npush - s->next_connect;
-	for_each_live(s, d, nx) {
+	for_each_live(s, d, nx)
+	{
 		dest_check_deadline(d, now);
 		if (!dest_live(d))
 			continue;
@@ -283,8 +288,7 @@ int shard_sync(struct shard *s)
 		dest_connect(&s->push[s->next_connect++]);
 	if (s->fresh) {
 		s->fresh = 0;
-		for_each_live(s, d, nx)
-			dest_kick(d);
+		for_each_live(s, d, nx) dest_kick(d);
 	}
 	if (s->tx.ops->flush)
 		s->tx.ops->flush(&s->tx);
@@ -370,8 +374,8 @@ static void *worker(void *arg)
 }
 
 /* Set *why to the reason, in s, and return -1. */
-__attribute__((format(printf, 3, 4)))
-static int fail_why(struct shard *s, const char **why, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail_why(struct shard *s, const char **why,
+							  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -400,8 +404,13 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 		return -1;
 	}
 	s->g = (struct dest_group){
-		.loop = s->loop, .ring = &s->view, .tx = &s->tx, .on_finish = on_finish,
-		.connect_ms = o->connect_ms, .retries = o->retries, .sndbuf = o->sndbuf,
+		.loop = s->loop,
+		.ring = &s->view,
+		.tx = &s->tx,
+		.on_finish = on_finish,
+		.connect_ms = o->connect_ms,
+		.retries = o->retries,
+		.sndbuf = o->sndbuf,
 	};
 	if (ring_reader_add(c->ring, &s->rd, 0) < 0)
 		return fail_why(s, why, "%s", strerror(ENOMEM));
@@ -446,7 +455,8 @@ void shard_close(struct shard *s)
 {
 	if (!s->crew)
 		return; /* never opened */
-	for_each_live(s, d, nx) {
+	for_each_live(s, d, nx)
+	{
 		if (d->io.fd >= 0)
 			close(d->io.fd);
 		if (d->subscriber)

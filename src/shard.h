@@ -66,23 +66,23 @@ struct shard {
 	uint64_t published;    /* now_ms() when rd.done was last brought up to date */
 	struct tx tx;
 	struct dest_group g;
-	struct dest *push;     /* our slice of the push destinations (the crew's) */
+	struct dest *push; /* our slice of the push destinations (the crew's) */
 	size_t npush, next_connect, connect_at_once;
-	struct dest *live;     /* every destination not yet done or failed */
-	size_t ndests;         /* every destination it had */
+	struct dest *live;            /* every destination not yet done or failed */
+	size_t ndests;                /* every destination it had */
 	size_t nlive, ndone, nfailed; /* atomic: the main thread reads them */
 	size_t unconnected;
-	int fresh;             /* kick every destination at the next sync */
+	int fresh; /* kick every destination at the next sync */
 	struct loop_timer check;
-	char why[96];          /* shard_open's and shard_start's reasons */
+	char why[96]; /* shard_open's and shard_start's reasons */
 	/* threads other than main's */
 	pthread_t thread;
 	int started;
-	int running;           /* atomic */
-	int sleeping;          /* atomic: its loop is about to wait */
-	int cmd;               /* atomic: fail every destination, with cmd_why */
+	int running;  /* atomic */
+	int sleeping; /* atomic: its loop is about to wait */
+	int cmd;      /* atomic: fail every destination, with cmd_why */
 	const char *cmd_why;
-	struct loop_io wake;   /* eventfd */
+	struct loop_io wake; /* eventfd */
 };
 
 /* Set up s (crew, o, id, push and npush set) on loop, or on a loop of its

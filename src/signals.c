@@ -45,8 +45,11 @@ static void on_signal(struct loop_io *io, uint32_t events)
 int signals_open(struct signals *s, struct loop *loop, uint64_t grace_ms,
 		 const struct signals_ops *ops, void *arg)
 {
-	*s = (struct signals){ .io = { .fd = -1, .cb = on_signal }, .loop = loop,
-			       .grace_ms = grace_ms, .ops = ops, .arg = arg };
+	*s = (struct signals){ .io = { .fd = -1, .cb = on_signal },
+			       .loop = loop,
+			       .grace_ms = grace_ms,
+			       .ops = ops,
+			       .arg = arg };
 
 	return loop_add_signals(loop, &s->io); /* on failure io.fd may be open: signals_close */
 }

@@ -103,9 +103,11 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 	if (rc == -ENOENT && (n = url_scheme_len(spec))) {
 		/* Not a file: a scheme no source speaks ("udp://", "unix:/") */
 		static _Thread_local char buf[256];
-		snprintf(buf, sizeof(buf), "unsupported scheme '%.*s' (expected -, a file, "
+		snprintf(buf, sizeof(buf),
+			 "unsupported scheme '%.*s' (expected -, a file, "
 			 "tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, "
-			 "ftps, file, sftp or scp)", (int)MIN(n, 40), spec);
+			 "ftps, file, sftp or scp)",
+			 (int)MIN(n, 40), spec);
 		*why = buf;
 	}
 	return rc;

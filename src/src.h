@@ -24,16 +24,16 @@ struct source_sink {
 
 /* What some kinds of source need beyond SOURCE itself. */
 struct source_opts {
-	struct loop *loop;        /* URLs run in the event loop */
-	const char **headers;     /* -H: extra request headers for URLs */
+	struct loop *loop;    /* URLs run in the event loop */
+	const char **headers; /* -H: extra request headers for URLs */
 	size_t nheaders;
-	const char *user;         /* -u USER:PASSWORD for URLs */
-	int netrc;                /* --netrc: credentials from ~/.netrc */
-	int family;               /* -4, -6: AF_INET or AF_INET6 for every address a
+	const char *user;        /* -u USER:PASSWORD for URLs */
+	int netrc;               /* --netrc: credentials from ~/.netrc */
+	int family;              /* -4, -6: AF_INET or AF_INET6 for every address a
 				     source resolves or listens on; AF_UNSPEC (0) any */
-	const char *extract;      /* --extract MEMBER of an archive */
-	int decompress;           /* -z: decode a compressed stream */
-	struct source_sink sink;  /* optional (room NULL: none), for URLs */
+	const char *extract;     /* --extract MEMBER of an archive */
+	int decompress;          /* -z: decode a compressed stream */
+	struct source_sink sink; /* optional (room NULL: none), for URLs */
 };
 
 struct source_ops {

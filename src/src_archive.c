@@ -65,7 +65,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BLOCK (1 << 20)
+#define BLOCK       (1 << 20)
 #define NAMES_SHOWN 8
 
 struct arc {
@@ -75,12 +75,12 @@ struct arc {
 	int out;                 /* the pipe's write end, the thread's */
 	pthread_t thread;
 	int started;
-	uint8_t *in, *data;      /* the raw input block; decoded bytes */
+	uint8_t *in, *data; /* the raw input block; decoded bytes */
 	struct gz gz;
-	struct archive *filt;    /* filters over the gzip layer, raw format */
-	struct archive *fmt;     /* archive formats over filt's stream */
-	int filt_end;            /* filt has given its last byte */
-	char err[512];           /* why the thread failed: the first reason */
+	struct archive *filt; /* filters over the gzip layer, raw format */
+	struct archive *fmt;  /* archive formats over filt's stream */
+	int filt_end;         /* filt has given its last byte */
+	char err[512];        /* why the thread failed: the first reason */
 };
 
 /* Record why the decoding failed.  The first reason is the one told, since
@@ -377,8 +377,9 @@ static void *run(void *arg)
 		 * before writing anything must not look like a whole one. */
 		arc_fail(x, "-z: the input is empty, not compressed data");
 	} else if (!gz_active(&x->gz) && archive_filter_count(x->filt) < 2) {
-		arc_fail(x, "-z: not compressed with gzip, bzip2, xz, zstd, lz4 or another "
-			    "filter libarchive knows");
+		arc_fail(x,
+			 "-z: not compressed with gzip, bzip2, xz, zstd, lz4 or another "
+			 "filter libarchive knows");
 	} else if (!x->filt_end) {
 		copy_entry(x, x->filt); /* to filt's end: every check verified */
 	}
@@ -555,8 +556,8 @@ int archive_members(const char *spec, const struct source_opts *o, member_fn eac
 			continue;
 		char *name = archive_member_name(path);
 		if (!name) {
-			warnmsg("%s: skipping member '%s': it names a place outside the archive", spec,
-				path);
+			warnmsg("%s: skipping member '%s': it names a place outside the archive",
+				spec, path);
 			continue;
 		}
 		rc = each(arg, name, (int64_t)archive_entry_mtime(e), member_read, &x);

@@ -36,18 +36,18 @@ struct csrc {
 	struct curl_slist *headers;
 	struct loop *loop;
 	struct loop_timer timer;
-	struct loop_timer resume;  /* unpauses outside read(), which holds the ring */
-	struct source_sink sink; /* where body bytes go first, if anywhere */
+	struct loop_timer resume; /* unpauses outside read(), which holds the ring */
+	struct source_sink sink;  /* where body bytes go first, if anywhere */
 	uint8_t *buf;
 	size_t off, len; /* unread bytes are buf[off, off + len) */
 	int paused;
-	int head;        /* the final response's head is in, or its first body bytes */
+	int head;         /* the final response's head is in, or its first body bytes */
 	int in_http_head; /* between an HTTP status line and the blank line ending it */
-	int location;    /* that head has a Location: curl follows it */
+	int location;     /* that head has a Location: curl follows it */
 	int done;
 	CURLcode result;
 	char status[STATUS_SIZE]; /* the last HTTP status line, trailing space cut */
-	struct csock *dead; /* sockets curl gave up, freed at close: an event for
+	struct csock *dead;       /* sockets curl gave up, freed at close: an event for
 			     * one may still be pending in the loop's batch */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -319,8 +319,8 @@ static const struct source_ops curl_ops = {
 
 int src_curl_is_url(const char *spec)
 {
-	static const char *const schemes[] = { "http://", "https://", "ftp://", "ftps://",
-					       "sftp://", "scp://" };
+	static const char *const schemes[] = { "http://", "https://", "ftp://",
+					       "ftps://", "sftp://",  "scp://" };
 
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		if (!strncasecmp(spec, schemes[i], strlen(schemes[i])))
@@ -405,16 +405,17 @@ int src_curl_open(struct source *s, const char *spec, const struct source_opts *
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's head is not the server's */
+	curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS,
+			 1L); /* a proxy's head is not the server's */
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);     /* 4xx/5xx: an error, never data */
+	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L); /* 4xx/5xx: an error, never data */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ringcast");
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L << 10); /* fewer, larger reads */
-	if (o->family != AF_UNSPEC) /* -4, -6 */
+	if (o->family != AF_UNSPEC)                          /* -4, -6 */
 		curl_easy_setopt(e, CURLOPT_IPRESOLVE,
 				 o->family == AF_INET ? CURL_IPRESOLVE_V4 : CURL_IPRESOLVE_V6);
 	for (size_t i = 0; i < o->nheaders; i++)

@@ -141,8 +141,11 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 	if (S_ISREG(st.st_mode)) {
 		off_t pos = lseek(fd, 0, SEEK_CUR);
 		s->size = st.st_size - pos;
-		s->file = (struct src_file){ .on = 1, .size = st.st_size, .pos = pos,
-					     .mtim = st.st_mtim, .ctim = st.st_ctim };
+		s->file = (struct src_file){ .on = 1,
+					     .size = st.st_size,
+					     .pos = pos,
+					     .mtim = st.st_mtim,
+					     .ctim = st.st_ctim };
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
 	s->fd = fd;

@@ -7,9 +7,12 @@
 #include <string.h>
 
 static const char *const state_names[] = {
-	[DEST_IDLE] = "idle",           [DEST_WAITING] = "waiting",
-	[DEST_CONNECTING] = "connecting", [DEST_STREAMING] = "streaming",
-	[DEST_DRAINING] = "draining",   [DEST_DONE] = "done",
+	[DEST_IDLE] = "idle",
+	[DEST_WAITING] = "waiting",
+	[DEST_CONNECTING] = "connecting",
+	[DEST_STREAMING] = "streaming",
+	[DEST_DRAINING] = "draining",
+	[DEST_DONE] = "done",
 	[DEST_FAILED] = "failed",
 };
 
@@ -49,8 +52,9 @@ static void write_dest(FILE *f, const struct dest *d, const char *transport)
 
 	fputs("    {\"address\": ", f);
 	json_str(f, d->subscriber ? d->name + strlen("subscriber ") : d->name);
-	fprintf(f, ", \"kind\": \"%s\", \"state\": \"%s\", \"bytes\": %llu, \"joined_at\": %llu, "
-		   "\"transport\": \"%s\", \"connect_tries\": %u, \"error\": ",
+	fprintf(f,
+		", \"kind\": \"%s\", \"state\": \"%s\", \"bytes\": %llu, \"joined_at\": %llu, "
+		"\"transport\": \"%s\", \"connect_tries\": %u, \"error\": ",
 		d->subscriber ? "subscriber" : "push", state_names[d->state],
 		(unsigned long long)(d->rd.sent - d->joined), (unsigned long long)d->joined,
 		d->switched ? "copy" : transport, d->subscriber ? 0 : d->tries + d->connected);
@@ -83,7 +87,7 @@ static void write_run(FILE *f, const struct run_view *r)
 {
 	const struct tx_counters *n = &r->tx;
 	double secs = (double)(r->end.tv_sec - r->start.tv_sec) +
-		      (double)(r->end.tv_nsec - r->start.tv_nsec) / 1e9;
+		(double)(r->end.tv_nsec - r->start.tv_nsec) / 1e9;
 	struct dest_list all = { .f = f, .transport = r->tx_ops->name };
 
 	fprintf(f, "{\n  \"version\": \"%s\",\n  \"mode\": \"%s\",\n  \"transport\": \"%s\",\n",
@@ -103,18 +107,19 @@ static void write_run(FILE *f, const struct run_view *r)
 	json_time(f, &r->start);
 	fputs(",\n  \"end\": ", f);
 	json_time(f, &r->end);
-	fprintf(f, ",\n  \"duration_s\": %.3f,\n  \"interrupted\": %s,\n  \"exit_status\": %d,\n", secs,
-		r->interrupted ? "true" : "false", r->exit_status);
-	fprintf(f, "  \"sends\": {\"calls\": %llu, \"bytes\": %llu, \"zerocopy\": %llu, "
-		   "\"completions\": %llu, \"copied_by_kernel\": %llu, \"copied_after_enobufs\": %llu, "
-		   "\"switched_to_copy\": %llu},\n",
+	fprintf(f, ",\n  \"duration_s\": %.3f,\n  \"interrupted\": %s,\n  \"exit_status\": %d,\n",
+		secs, r->interrupted ? "true" : "false", r->exit_status);
+	fprintf(f,
+		"  \"sends\": {\"calls\": %llu, \"bytes\": %llu, \"zerocopy\": %llu, "
+		"\"completions\": %llu, \"copied_by_kernel\": %llu, \"copied_after_enobufs\": %llu, "
+		"\"switched_to_copy\": %llu},\n",
 		(unsigned long long)n->sends, (unsigned long long)n->bytes,
 		(unsigned long long)n->zc_sends, (unsigned long long)n->zc_done,
 		(unsigned long long)n->zc_copied, (unsigned long long)n->fallback,
 		(unsigned long long)n->switched);
 	r->walk(r->walk_arg, count_dest, &all);
-	fprintf(f, "  \"destinations\": {\"total\": %zu, \"done\": %zu, \"failed\": %zu},\n",
-		all.n, r->prog.done, r->prog.failed);
+	fprintf(f, "  \"destinations\": {\"total\": %zu, \"done\": %zu, \"failed\": %zu},\n", all.n,
+		r->prog.done, r->prog.failed);
 	fputs("  \"dests\": [", f);
 	size_t total = all.n;
 	all.n = 0;
@@ -163,7 +168,8 @@ void stats_summary(const struct run_view *v)
 	     fmt_bytes(v->prog.in, in, sizeof(in)), v->source, v->prog.done, v->dests,
 	     plural(v->dests), v->secs);
 	if (v->turned)
-		info("turned away %zu subscriber%s (--max-subscribers)", v->turned, plural(v->turned));
+		info("turned away %zu subscriber%s (--max-subscribers)", v->turned,
+		     plural(v->turned));
 	if (v->refused)
 		warnmsg("refused %zu connection%s from addresses not --allow'ed", v->refused,
 			plural(v->refused));
@@ -172,7 +178,8 @@ void stats_summary(const struct run_view *v)
 		errmsg("%zu of %zu destination%s did not receive the whole stream", v->prog.failed,
 		       v->dests, plural(v->dests));
 	if (v->interrupted && v->cut)
-		errmsg("interrupted after %s of the source: no destination has the whole stream", in);
+		errmsg("interrupted after %s of the source: no destination has the whole stream",
+		       in);
 	if (v->few_subs)
 		errmsg("the stream started with fewer than %zu subscriber%s (--wait-timeout)",
 		       v->few_subs, plural(v->few_subs));

@@ -21,19 +21,19 @@ struct run_view {
 	const char *source_error; /* NULL: none */
 	size_t ring_size;
 	int ring_locked;
-	struct progress_view prog; /* bytes in, expected, since the start, counts, lag */
-	double secs;              /* since the stream started, or the run if it never did */
+	struct progress_view prog;     /* bytes in, expected, since the start, counts, lag */
+	double secs;                   /* since the stream started, or the run if it never did */
 	size_t state[DEST_FAILED + 1]; /* live destinations in each state */
-	size_t subs;              /* subscribers streaming now */
-	int show_subs;            /* the status line counts them (listening, or some) */
-	size_t turned, refused;   /* subscribers turned away (--max-subscribers),
+	size_t subs;                   /* subscribers streaming now */
+	int show_subs;                 /* the status line counts them (listening, or some) */
+	size_t turned, refused;        /* subscribers turned away (--max-subscribers),
 				     connections refused (--allow) */
-	int interrupted, cut;     /* a signal stopped it; the stream ended short */
-	size_t few_subs;          /* it started with fewer than this many subscribers, or 0 */
+	int interrupted, cut;          /* a signal stopped it; the stream ended short */
+	size_t few_subs;               /* it started with fewer than this many subscribers, or 0 */
 	/* At exit only, once the sending threads have ended: */
 	const struct tx_ops *tx_ops; /* the transport */
 	struct tx_counters tx;
-	size_t dests;             /* every destination there was */
+	size_t dests; /* every destination there was */
 	int exit_status;
 	struct timespec start, end; /* CLOCK_REALTIME */
 	/* Every destination, push ones first, for --stats. */

@@ -42,17 +42,21 @@ size_t text_utf8_seq(const unsigned char *p, size_t n, unsigned *cp)
 static int escaped(unsigned cp)
 {
 	return cp < 0x20 || cp == '\\' || (cp >= 0x7f && cp <= 0x9f) ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+		(cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /* The short escape of an ASCII character ("\n"), or NULL. */
 static const char *short_escape(unsigned cp)
 {
 	switch (cp) {
-	case '\\': return "\\\\";
-	case '\t': return "\\t";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
+	case '\\':
+		return "\\\\";
+	case '\t':
+		return "\\t";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
 	}
 	return NULL;
 }

@@ -9,11 +9,8 @@
 #include <sys/socket.h>
 
 static const char *const names[TX_NKINDS] = {
-	[TX_AUTO] = "auto",
-	[TX_URING] = "uring",
-	[TX_MSGZC] = "msgzc",
-	[TX_SENDFILE] = "sendfile",
-	[TX_COPY] = "copy",
+	[TX_AUTO] = "auto",         [TX_URING] = "uring", [TX_MSGZC] = "msgzc",
+	[TX_SENDFILE] = "sendfile", [TX_COPY] = "copy",
 };
 
 ssize_t tx_sock_send(struct tx *tx, struct tx_peer *p, const void *buf, size_t len, int flags)

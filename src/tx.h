@@ -16,7 +16,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum tx_kind { TX_AUTO, TX_URING, TX_MSGZC, TX_SENDFILE, TX_COPY, TX_NKINDS };
+enum tx_kind {
+	TX_AUTO,
+	TX_URING,
+	TX_MSGZC,
+	TX_SENDFILE,
+	TX_COPY,
+	TX_NKINDS
+};
 
 struct ring;
 struct ring_reader;
@@ -73,13 +80,13 @@ struct tx_ops {
 };
 
 struct tx_counters {
-	uint64_t sends;     /* send calls that moved bytes */
+	uint64_t sends; /* send calls that moved bytes */
 	uint64_t bytes;
-	uint64_t zc_sends;  /* of them, zero-copy sends awaiting a completion */
-	uint64_t zc_done;   /* completions received */
-	uint64_t zc_copied; /* completions the kernel marked as copied anyway */
-	uint64_t fallback;  /* sends made by copying because zero copy was refused */
-	uint64_t switched;  /* destinations moved to copying sends (tx_adapt_note) */
+	uint64_t zc_sends;    /* of them, zero-copy sends awaiting a completion */
+	uint64_t zc_done;     /* completions received */
+	uint64_t zc_copied;   /* completions the kernel marked as copied anyway */
+	uint64_t fallback;    /* sends made by copying because zero copy was refused */
+	uint64_t switched;    /* destinations moved to copying sends (tx_adapt_note) */
 	uint64_t unaccounted; /* sends of finished destinations never completed: a bug */
 };
 
@@ -93,8 +100,8 @@ struct tx {
 	const struct tx_ops *ops;
 	struct ring *ring;
 	struct loop *loop;
-	size_t chunk; /* largest single send */
-	int adapt;    /* switch destinations the kernel copies for anyway (auto) */
+	size_t chunk;        /* largest single send */
+	int adapt;           /* switch destinations the kernel copies for anyway (auto) */
 	tx_peer_fn *on_peer; /* the peers' owner's, set before the first attach */
 	struct tx_counters n;
 	void *priv;

@@ -25,7 +25,7 @@
 /* Sends in flight per destination; with chunks of 256 KiB that is 4 MiB,
  * more than a socket buffer holds, so the window rarely stops a sender. */
 #define WINDOW 16
-#define NO_ID UINT32_MAX /* a copied send: complete when issued */
+#define NO_ID  UINT32_MAX /* a copied send: complete when issued */
 
 struct zc_state {
 	struct {

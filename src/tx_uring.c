@@ -38,8 +38,8 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-#define WINDOW 16               /* sends per destination awaiting completion */
-#define BUF_SHIFT 30            /* a registered buffer is at most 1 GiB */
+#define WINDOW     16 /* sends per destination awaiting completion */
+#define BUF_SHIFT  30 /* a registered buffer is at most 1 GiB */
 #define SQ_ENTRIES 256
 #define CQ_ENTRIES 4096
 
@@ -56,14 +56,14 @@ struct uz_send {
 struct uz_peer {
 	struct tx_peer *p; /* NULL once the peer left with CQEs outstanding */
 	struct uz_send w[WINDOW];
-	unsigned first, count; /* the window, oldest first */
-	int inflight;          /* a send without its result */
-	int copy_next;         /* send the next chunk by copying (after ENOBUFS) */
-	int poll_first;        /* the next send waits for room first (after EAGAIN) */
-	struct tx_adapt adapt; /* copy from now on? */
-	uint64_t pending;      /* zero-copy sends without their notification */
-	unsigned events;       /* TX_EV_* for the owner after this pass; listed */
-	int err;               /* with TX_EV_FAILED: the first error */
+	unsigned first, count;      /* the window, oldest first */
+	int inflight;               /* a send without its result */
+	int copy_next;              /* send the next chunk by copying (after ENOBUFS) */
+	int poll_first;             /* the next send waits for room first (after EAGAIN) */
+	struct tx_adapt adapt;      /* copy from now on? */
+	uint64_t pending;           /* zero-copy sends without their notification */
+	unsigned events;            /* TX_EV_* for the owner after this pass; listed */
+	int err;                    /* with TX_EV_FAILED: the first error */
 	struct uz_peer *next_event; /* the list of those with events */
 	struct uz_peer *next_orphan;
 };
@@ -138,7 +138,8 @@ static void orphan_free_if_quiet(struct uz *u, struct uz_peer *z)
 }
 
 /* Returns an errno when z's peer failed, else 0. */
-static int on_result(struct tx *tx, struct uz_peer *z, struct uz_send *s, const struct io_uring_cqe *cqe)
+static int on_result(struct tx *tx, struct uz_peer *z, struct uz_send *s,
+		     const struct io_uring_cqe *cqe)
 {
 	struct tx_peer *p = z->p;
 
@@ -303,7 +304,8 @@ static int uring_open(struct tx *tx, const char **why)
 	if ((rc = loop_add(tx->loop, &u->ev, EPOLLIN)) < 0)
 		goto fail;
 	tx->priv = u;
-	info("uring: the ring is registered as %u fixed buffer%s", u->nbufs, u->nbufs > 1 ? "s" : "");
+	info("uring: the ring is registered as %u fixed buffer%s", u->nbufs,
+	     u->nbufs > 1 ? "s" : "");
 	return 0;
 fail:
 	if (u->ev.fd >= 0)

@@ -31,8 +31,11 @@ static void check_head(const struct http_answer *a, const struct http_rep *rep)
  * its status is one of those http.h lists and its bytes are the blob's. */
 static void answer(const struct http_req *r, int path_ok)
 {
-	static const struct http_rep blob = { .size = 1000, .mtime = 784111777, .mtime_strong = 1,
-					      .etag = "\"1-2\"", .type = "text/plain" };
+	static const struct http_rep blob = { .size = 1000,
+					      .mtime = 784111777,
+					      .mtime_strong = 1,
+					      .etag = "\"1-2\"",
+					      .type = "text/plain" };
 	struct http_answer a;
 
 	for (int found = 0; found < 2; found++) {

@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (const char *c = name; *c;) {
 			size_t n = strcspn(c, "/");
-			if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			if (n == 0 || (n == 1 && c[0] == '.') ||
+			    (n == 2 && c[0] == '.' && c[1] == '.'))
 				abort();
 			c += n + (c[n] == '/');
 			if (c[-1] == '/' && !*c)

@@ -43,8 +43,9 @@ static int dests_are(const struct config *cfg, unsigned port)
 
 int main(void)
 {
-	static const char *const first[] = { "-q", "-i", "/dev/null", "--retry", "3", "-s", "1.5M",
-					     "--stall-timeout", "2.5s", "--ring-size", "1M" };
+	static const char *const first[] = { "-q",   "-i",          "/dev/null", "--retry",
+					     "3",    "-s",          "1.5M",      "--stall-timeout",
+					     "2.5s", "--ring-size", "1M" };
 	static const char *const second[] = { "-q", "-j", "2", "--connect-timeout", "0" };
 	struct config cfg;
 

@@ -26,8 +26,10 @@ static void basics(void)
 	uint8_t *p;
 
 	ok(ring_open(&r, SZ, MLOCK_OFF) == 0, "a 64 KiB ring opens");
-	ok(ring_write_span(&r, &p) == SZ && p == r.base, "an empty ring offers all of itself at base");
-	ok(ring_reader_add(&r, &a, 0) == 0 && ring_reader_add(&r, &b, 0) == 0, "two readers join at 0");
+	ok(ring_write_span(&r, &p) == SZ && p == r.base,
+	   "an empty ring offers all of itself at base");
+	ok(ring_reader_add(&r, &a, 0) == 0 && ring_reader_add(&r, &b, 0) == 0,
+	   "two readers join at 0");
 	ok(fill(&r, SZ, 1) == SZ, "the writer fills the ring");
 	ok(ring_write_span(&r, &p) == 0, "full: nothing writable while no reader is done");
 
@@ -67,13 +69,12 @@ static void read_spans(void)
 
 	ring_open(&r, SZ, MLOCK_OFF);
 	fill(&r, SZ - 100, 7);
-	r.tail = r.head; /* no readers: everything written is reclaimable */
+	r.tail = r.head;  /* no readers: everything written is reclaimable */
 	fill(&r, 300, 8); /* stops at the end of the mapping */
 	fill(&r, 200, 9); /* and goes on at its start */
 	ok(ring_read_span(&r, SZ - 100, 1 << 20, &p) == 100 && p == r.base + SZ - 100,
 	   "a read span stops at the end of the mapping");
-	ok(ring_read_span(&r, SZ, 1 << 20, &p) == 200 && p == r.base,
-	   "and continues at the start");
+	ok(ring_read_span(&r, SZ, 1 << 20, &p) == 200 && p == r.base, "and continues at the start");
 	ok(ring_read_span(&r, SZ, 50, NULL) == 50, "and honours the chunk limit");
 	ok(ring_read_span(&r, r.head, 1 << 20, NULL) == 0, "nothing to read at head");
 	ring_close(&r);
@@ -84,7 +85,9 @@ static void read_spans(void)
  * reads back exactly the byte sequence written. */
 static void random_laps(int retire)
 {
-	enum { NR = 5 };
+	enum {
+		NR = 5
+	};
 	struct ring r;
 	struct ring_reader rd[NR];
 	int live[NR];
@@ -141,7 +144,8 @@ static void random_laps(int retire)
 	ok(mismatches == 0, "%severy reader read back exactly what was written (%llu bad bytes)",
 	   mode, (unsigned long long)mismatches);
 	if (retire)
-		ok(stale == 0, "retiring: every rewritten byte had been punched out first (%llu were not)",
+		ok(stale == 0,
+		   "retiring: every rewritten byte had been punched out first (%llu were not)",
 		   (unsigned long long)stale);
 	ring_close(&r);
 }
@@ -158,7 +162,8 @@ static void retiring(void)
 	ring_reader_add(&r, &a, 0);
 	ok(fill(&r, SZ, 7) == SZ, "the first lap is written in one span: nothing to retire yet");
 	a.sent = a.done = SZ / 8 - 1;
-	ok(ring_write_span(&r, &p) == 0, "a block is not retired while a reader still needs a byte of it");
+	ok(ring_write_span(&r, &p) == 0,
+	   "a block is not retired while a reader still needs a byte of it");
 	a.sent = a.done = SZ;
 	ok(ring_write_span(&r, &p) == SZ / 8 && p == r.base,
 	   "once it is free, the writer gets exactly one block");
