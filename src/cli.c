@@ -76,7 +76,7 @@ static void usage(FILE *f)
 	fputs(RINGCAST_USAGE_END, f);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	char line[512], shown[4 * sizeof(line)];
@@ -134,7 +134,7 @@ static void refuse_given(const struct given *g, size_t k, const char *why)
 	char label[32];
 
 	if (g->seen[k])
-		usage_error("%s %s", opt_label(k, label, sizeof(label)), why);
+		cli_usage_error("%s %s", opt_label(k, label, sizeof(label)), why);
 }
 
 /* Refuse (exit 2) the first option, in check_order, that was given but
@@ -216,17 +216,19 @@ static uint64_t size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t
 	int rc = parse_size(arg, &v);
 
 	if (rc == -EINVAL)
-		usage_error("%s '%s': not a size (a number of bytes, optionally with K, M, G or T "
-			    "for powers of 1024: 4096, 64M, 1.5G)",
-			    opt, arg);
+		cli_usage_error(
+			"%s '%s': not a size (a number of bytes, optionally with K, M, G or T "
+			"for powers of 1024: 4096, 64M, 1.5G)",
+			opt, arg);
 	if (rc == -EOVERFLOW)
-		usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
+		cli_usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
 	if (rc == -EDOM)
-		usage_error("%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)",
-			    opt, arg);
+		cli_usage_error(
+			"%s '%s': not a whole number of bytes (a fraction needs K, M, G or T)", opt,
+			arg);
 	if (rc == -ERANGE || v < lo || v > hi)
-		usage_error("%s '%s': must be between %s and %s", opt, arg,
-			    fmt_bytes(lo, a, sizeof(a)), fmt_bytes(hi, b, sizeof(b)));
+		cli_usage_error("%s '%s': must be between %s and %s", opt, arg,
+				fmt_bytes(lo, a, sizeof(a)), fmt_bytes(hi, b, sizeof(b)));
 	return v;
 }
 
@@ -239,13 +241,14 @@ static uint64_t duration_arg(const char *opt, const char *arg)
 	int rc = parse_duration_ms(arg, &ms);
 
 	if (rc == -ERANGE)
-		usage_error("%s '%s': too long (at most %llu s)", opt, arg, MAX_DURATION_MS / 1000);
+		cli_usage_error("%s '%s': too long (at most %llu s)", opt, arg,
+				MAX_DURATION_MS / 1000);
 	if (rc == -EDOM) /* else it would turn into 0, which means something else */
-		usage_error("%s '%s': rounds to 0 ms; the smallest is 1ms", opt, arg);
+		cli_usage_error("%s '%s': rounds to 0 ms; the smallest is 1ms", opt, arg);
 	if (rc == -EOVERFLOW)
-		usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
+		cli_usage_error("%s '%s': too many decimals (at most 19)", opt, arg);
 	if (rc < 0)
-		usage_error("%s '%s': not a duration (like 10s, 1.5s, 500ms, 2m)", opt, arg);
+		cli_usage_error("%s '%s': not a duration (like 10s, 1.5s, 500ms, 2m)", opt, arg);
 	return ms;
 }
 
@@ -256,105 +259,24 @@ static size_t count_arg(const char *opt, const char *arg, size_t lo, size_t hi)
 	errno = 0;
 	unsigned long long v = strtoull(arg, &end, 10);
 	if (!isdigit((unsigned char)*arg) || *end)
-		usage_error("%s '%s': not a number", opt, arg);
+		cli_usage_error("%s '%s': not a number", opt, arg);
 	if (errno || v < lo || v > hi)
-		usage_error("%s '%s': must be between %zu and %zu", opt, arg, lo, hi);
+		cli_usage_error("%s '%s': must be between %zu and %zu", opt, arg, lo, hi);
 	return (size_t)v;
-}
-
-static void push_dest(struct config *cfg, const struct dest_spec *d)
-{
-	if (cfg->ndests == cfg->dests_cap) {
-		size_t cap = cfg->dests_cap ? 2 * cfg->dests_cap : 16;
-		struct dest_spec *n = realloc(cfg->dests, cap * sizeof(*n));
-		if (!n)
-			usage_error("%s", strerror(ENOMEM));
-		cfg->dests = n;
-		cfg->dests_cap = cap;
-	}
-	cfg->dests[cfg->ndests++] = *d;
-}
-
-static void add_dest(struct config *cfg, const char *arg)
-{
-	struct dest_spec d;
-	const char *why;
-
-	if (parse_dest(arg, &d, &why) < 0)
-		usage_error("destination '%s': %s", arg, why);
-	push_dest(cfg, &d);
-}
-
-/* --dests-from FILE ("-": standard input): one DEST a line. */
-static void dests_from(struct config *cfg, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned n = 0;
-
-	if (!f)
-		usage_error("--dests-from %s: %s", path, strerror(errno));
-	while (getline(&line, &cap, f) >= 0) {
-		struct dest_spec d;
-		const char *why;
-		int rc = parse_dest_line(line, &d, &why);
-
-		n++;
-		if (rc < 0)
-			usage_error("--dests-from %s: line %u: destination '%s': %s", path, n,
-				    line + strspn(line, " \t"), why);
-		if (rc > 0)
-			push_dest(cfg, &d);
-	}
-	if (ferror(f))
-		usage_error("--dests-from %s: %s", path, strerror(errno));
-	free(line);
-	if (f != stdin)
-		fclose(f);
-}
-
-static int by_address(const void *a, const void *b)
-{
-	const struct dest_spec *x = *(struct dest_spec *const *)a,
-			       *y = *(struct dest_spec *const *)b;
-	int c = strcasecmp(x->host, y->host);
-
-	return c ? c : strcmp(x->port, y->port);
-}
-
-/* The same destination twice is allowed (it gets the stream twice), but
- * is most likely a mistake in a long list: say so. */
-static void warn_duplicates(const struct config *cfg)
-{
-	const struct dest_spec **v = malloc(cfg->ndests * sizeof(*v));
-
-	if (!v)
-		return;
-	for (size_t i = 0; i < cfg->ndests; i++)
-		v[i] = &cfg->dests[i];
-	qsort(v, cfg->ndests, sizeof(*v), by_address);
-	for (size_t i = 0, j; i < cfg->ndests; i = j) {
-		for (j = i + 1; j < cfg->ndests && by_address(&v[i], &v[j]) == 0; j++)
-			;
-		if (j - i > 1)
-			warnmsg("destination %s is given %zu times; it will get the stream %zu times",
-				v[i]->text, j - i, j - i);
-	}
-	free(v);
 }
 
 /* What is left of the command line in serve mode: the blobs. */
 static void serve_args(struct config *cfg, int n, const char **args)
 {
 	if (!cfg->have_listen)
-		usage_error("--serve needs -l [HOST:]PORT");
+		cli_usage_error("--serve needs -l [HOST:]PORT");
 	if (n == 0)
-		usage_error("--serve needs at least one BLOB");
+		cli_usage_error("--serve needs at least one BLOB");
 	if (n > 1 && !cfg->http)
-		usage_error("--serve without --http sends each client the first BLOB only, and %d "
-			    "are given: add --http to serve each by its name",
-			    n);
+		cli_usage_error(
+			"--serve without --http sends each client the first BLOB only, and %d "
+			"are given: add --http to serve each by its name",
+			n);
 	cfg->blobs = args;
 	cfg->nblobs = (size_t)n;
 }
@@ -366,7 +288,7 @@ static int pick(const char *opt, const char *arg, const char *const *words, cons
 	for (int i = 0; words[i]; i++)
 		if (!strcmp(arg, words[i]))
 			return i;
-	usage_error("%s '%s': expected %s", opt, arg, expected);
+	cli_usage_error("%s '%s': expected %s", opt, arg, expected);
 }
 
 /* Option k of a plain kind (K_FLAG to K_TIMEOUT) into its field of cfg.
@@ -415,10 +337,10 @@ static void add_header(struct config *cfg, const char *arg)
 	const char **n = realloc(cfg->headers, (cfg->nheaders + 1) * sizeof(*n));
 
 	if (!n)
-		usage_error("%s", strerror(ENOMEM));
+		cli_usage_error("%s", strerror(ENOMEM));
 	cfg->headers = n;
 	if (!strchr(arg, ':'))
-		usage_error("-H '%s': expected NAME: VALUE", arg);
+		cli_usage_error("-H '%s': expected NAME: VALUE", arg);
 	cfg->headers[cfg->nheaders++] = arg;
 }
 
@@ -428,10 +350,10 @@ static void add_allow(struct config *cfg, const char *arg)
 	struct cidr *n = realloc(cfg->allow, (cfg->nallow + 1) * sizeof(*n));
 
 	if (!n)
-		usage_error("%s", strerror(ENOMEM));
+		cli_usage_error("%s", strerror(ENOMEM));
 	cfg->allow = n;
 	if (parse_cidr(arg, &cfg->allow[cfg->nallow], &why) < 0)
-		usage_error("--allow '%s': %s", arg, why);
+		cli_usage_error("--allow '%s': %s", arg, why);
 	cfg->nallow++;
 }
 
@@ -443,15 +365,15 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 
 	switch (k) {
 	case OPT_OUTPUT:
-		add_dest(cfg, arg);
+		cli_add_dest(cfg, arg);
 		break;
 	case OPT_DESTS_FROM:
-		dests_from(cfg, arg);
+		cli_dests_from(cfg, arg);
 		g->dests_from_stdin |= !strcmp(arg, "-");
 		break;
 	case OPT_LISTEN:
 		if (parse_listen(arg, &cfg->listen, &why) < 0)
-			usage_error("-l '%s': %s", arg, why);
+			cli_usage_error("-l '%s': %s", arg, why);
 		cfg->have_listen = 1;
 		break;
 	case OPT_HEADER:
@@ -476,7 +398,7 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 		break;
 	case OPT_TRANSPORT:
 		if ((kind = tx_kind_parse(arg)) < 0)
-			usage_error(
+			cli_usage_error(
 				"--transport '%s': expected auto, uring, msgzc, sendfile or copy",
 				arg);
 		cfg->transport = (enum tx_kind)kind;
@@ -485,7 +407,7 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 	case OPT_IPV6:
 		kind = k == OPT_IPV4 ? AF_INET : AF_INET6;
 		if (cfg->family != AF_UNSPEC && cfg->family != kind)
-			usage_error("-4 and -6 contradict each other");
+			cli_usage_error("-4 and -6 contradict each other");
 		cfg->family = kind;
 		break;
 	case OPT_VERBOSE:
@@ -513,15 +435,16 @@ static void read_options(struct config *cfg, struct given *g, int argc, char **a
 		char label[32];
 
 		if (c == ':')
-			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		if (k < 0 && optopt)
-			usage_error("unknown option '-%c'", optopt);
+			cli_usage_error("unknown option '-%c'", optopt);
 		if (k < 0)
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_usage_error("unknown option '%s'", argv[optind - 1]);
 		/* Where a second one is most likely a mistake (which source? which
 		 * address?); other options take the last value given. */
 		if (g->seen[k] && (k == OPT_INPUT || k == OPT_LISTEN || k == OPT_STATS))
-			usage_error("%s given twice", opt_label((size_t)k, label, sizeof(label)));
+			cli_usage_error("%s given twice",
+					opt_label((size_t)k, label, sizeof(label)));
 		g->seen[k] = 1;
 		g->arg[k] = optarg;
 		if (take_plain(cfg, (size_t)k, optarg) < 0)
@@ -533,20 +456,21 @@ static void read_options(struct config *cfg, struct given *g, int argc, char **a
 static void stream_args(struct config *cfg, const struct given *g, int n, char **args)
 {
 	for (int i = 0; i < n; i++)
-		add_dest(cfg, args[i]);
+		cli_add_dest(cfg, args[i]);
 	if (cfg->progress < 0)
 		cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
 	if (g->dests_from_stdin && !strcmp(cfg->input, "-"))
-		usage_error(
+		cli_usage_error(
 			"--dests-from - and the source both read standard input; give the source with -i");
-	warn_duplicates(cfg);
+	cli_warn_duplicates(cfg);
 	if (cfg->ndests == 0 && !cfg->have_listen)
-		usage_error("no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)");
+		cli_usage_error(
+			"no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)");
 	if (!g->seen[OPT_MIN_SUBSCRIBERS])
 		cfg->min_subscribers = cfg->ndests ? 0 : 1;
 	if (cfg->max_subscribers && cfg->min_subscribers > cfg->max_subscribers)
-		usage_error("--min-subscribers %zu is more than --max-subscribers %zu",
-			    cfg->min_subscribers, cfg->max_subscribers);
+		cli_usage_error("--min-subscribers %zu is more than --max-subscribers %zu",
+				cfg->min_subscribers, cfg->max_subscribers);
 	check_needs(g, cfg);
 }
 
@@ -566,19 +490,20 @@ static void check_ring(struct config *cfg, const struct given *g)
 		snprintf(ring, sizeof(ring), "--ring-size %s (%zu bytes%s)", arg, cfg->ring_size,
 			 asked != cfg->ring_size ? ", rounded up to whole pages" : "");
 	if (cfg->ring_size > phys / 2)
-		usage_error("%s is more than half of this machine's memory (%s)", ring,
-			    fmt_bytes(phys, a, sizeof(a)));
+		cli_usage_error("%s is more than half of this machine's memory (%s)", ring,
+				fmt_bytes(phys, a, sizeof(a)));
 	/* The default chunk is a quarter of a small ring, so that the source
 	 * can fill one part while the destinations send the others. */
 	if (!cfg->chunk_given)
 		cfg->chunk = MIN(cfg->chunk, cfg->ring_size / 4);
 	else if (cfg->chunk > cfg->ring_size)
-		usage_error("--chunk %s (%zu bytes) exceeds %s", g->arg[OPT_CHUNK], cfg->chunk,
-			    ring);
+		cli_usage_error("--chunk %s (%zu bytes) exceeds %s", g->arg[OPT_CHUNK], cfg->chunk,
+				ring);
 	if (cfg->max_lag > cfg->ring_size)
-		usage_error("--max-lag %s (%llu bytes) exceeds %s: no destination can fall further "
-			    "behind than the ring holds",
-			    g->arg[OPT_MAX_LAG], (unsigned long long)cfg->max_lag, ring);
+		cli_usage_error(
+			"--max-lag %s (%llu bytes) exceeds %s: no destination can fall further "
+			"behind than the ring holds",
+			g->arg[OPT_MAX_LAG], (unsigned long long)cfg->max_lag, ring);
 }
 
 void cli_parse(struct config *cfg, int argc, char **argv)
@@ -610,12 +535,12 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 			    : cfg->have_listen ? M_SUB
 					       : M_PUSH);
 	if (cfg->quiet && cfg->verbose)
-		usage_error("-q and -v contradict each other");
+		cli_usage_error("-q and -v contradict each other");
 	if (cfg->quiet && cfg->progress == 1)
-		usage_error("-q and -P contradict each other");
+		cli_usage_error("-q and -P contradict each other");
 	log_level = cfg->quiet ? -1 : cfg->verbose;
 	if (cfg->extract && cfg->decompress)
-		usage_error("--extract already decodes compressed archives; drop -z");
+		cli_usage_error("--extract already decodes compressed archives; drop -z");
 	if (cfg->serve) {
 		serve_args(cfg, argc - optind, (const char **)argv + optind);
 		check_needs(&g, cfg);

@@ -292,6 +292,17 @@ enum opt_kind {
 /* Fill cfg from argv.  Usage errors print a message and exit with status 2;
  * --help and --version print and exit 0.  Only this and main may exit. */
 void cli_parse(struct config *cfg, int argc, char **argv);
+/* Say "ringcast: MESSAGE" (escaped, as every message is) and the hint to
+ * --help on stderr, and exit with status 2. */
+void cli_usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* The DEST list (cli_dests.c), each growing cfg->dests or failing with a
+ * usage error: one DEST argument; every DEST of --dests-from FILE ("-":
+ * standard input), one a line, blank lines and '#' comments skipped; and a
+ * warning for each destination given more than once (allowed: it gets the
+ * stream that many times, but in a long list it is most likely a mistake). */
+void cli_add_dest(struct config *cfg, const char *arg);
+void cli_dests_from(struct config *cfg, const char *path);
+void cli_warn_duplicates(const struct config *cfg);
 /* Free what cli_parse allocated (the DEST list, -H, --allow, -l) and zero
  * cfg, which cli_parse may then fill again. */
 void cli_free(struct config *cfg);
