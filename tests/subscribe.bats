@@ -26,6 +26,7 @@ start_pub() {
 fetch() {
     local out=$1
     shift
+    : > "$out"; : > "$out.err" # as start_listening's: no earlier run's lines
     "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --events --timeout 60 "$@" > "$out" 2> "$out.err" &
     FETCH_PID=$!
     PIDS+=("$FETCH_PID")

@@ -209,6 +209,10 @@ start_listening() {
     local err=$1
     shift
     PORT=""
+    # Emptied here, not only by the background redirection, which may come
+    # after the first look: a file left by an earlier run (a loop in a
+    # test) must not be read as this run's.
+    : > "$err"
     "$RINGCAST" "$@" 2> "$err" &
     BG_PID=$!
     PIDS+=("$BG_PID")
