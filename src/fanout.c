@@ -418,15 +418,11 @@ static int setup(struct fanout *f, struct config *cfg)
 	return 0;
 }
 
-/* Timers are cancelled (signals, listeners, a URL source's) before the
- * crew frees its shards, whose armed timers share the loop's list that a
- * cancel walks. */
 static void teardown(struct fanout *f)
 {
-	signals_close(&f->sig);
-	listen_close(&f->lis);
-	pump_close(&f->pump);
 	crew_close(&f->crew);
+	listen_close(&f->lis);
+	signals_close(&f->sig);
 	pump_free(&f->pump);
 	loop_free(f->loop);
 }

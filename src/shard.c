@@ -467,7 +467,15 @@ void shard_close(struct shard *s)
 		s->tx.ops->close(&s->tx);
 	if (s->wake.fd >= 0)
 		close(s->wake.fd);
-	if (s->id && s->loop)
+	if (s->id && s->loop) {
 		loop_free(s->loop);
+	} else if (s->loop) {
+		/* Shard 0 shares the main thread's loop, which outlives it:
+		 * its armed timers must leave the loop's list with it. */
+		if (s->check.armed)
+			loop_timer_cancel(s->loop, &s->check);
+		if (s->g.drain_timer.armed)
+			loop_timer_cancel(s->loop, &s->g.drain_timer);
+	}
 	ring_close_view(&s->view);
 }
