@@ -9,27 +9,14 @@
  * as the whole stream.
  */
 #include "archive_gz.h"
+#include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define OUT_BLOCK (1 << 20)
-
-/* Say in g->why why g failed.  Returns -1 to pass on. */
-static int __attribute__((format(printf, 3, 4)))
-gz_fail(struct gz *g, const char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(g->why, sizeof(g->why), fmt, ap);
-	va_end(ap);
-	*why = g->why;
-	return -1;
-}
 
 /* zlib's reason for a bad member, in RFC 1952's terms where it has them
  * (zlib's own words otherwise: "invalid block type" and the like). */
@@ -51,9 +38,10 @@ static const char *gz_reason(const z_stream *z, int rc)
 int gz_start(struct gz *g, int eof, const char **why)
 {
 	if (!(g->out = malloc(OUT_BLOCK)))
-		return gz_fail(g, why, "%s", strerror(ENOMEM));
+		return fail_why(g->why, sizeof(g->why), why, "%s", strerror(ENOMEM));
 	if (inflateInit2(&g->z, 15 + 16) != Z_OK)
-		return gz_fail(g, why, "gzip: %s", g->z.msg ? g->z.msg : strerror(ENOMEM));
+		return fail_why(g->why, sizeof(g->why), why, "gzip: %s",
+				g->z.msg ? g->z.msg : strerror(ENOMEM));
 	g->z_ready = 1;
 	g->z.next_in = g->in;
 	g->z.avail_in = (uInt)g->have;
@@ -80,8 +68,8 @@ static int gz_between(struct gz *g, const char **why)
 		return 0;
 	}
 	if (g->zeros || *z->next_in != 0x1f)
-		return gz_fail(g, why, "gzip: bytes after member %u are not a gzip member",
-			       g->member);
+		return fail_why(g->why, sizeof(g->why), why,
+				"gzip: bytes after member %u are not a gzip member", g->member);
 	inflateReset(z);
 	g->member++;
 	g->state = GZ_MEMBER;
@@ -117,9 +105,11 @@ ssize_t gz_read(struct gz *g, gz_pull_fn pull, void *arg, const void **block, co
 		if (rc == Z_STREAM_END)
 			g->state = GZ_BETWEEN;
 		else if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return gz_fail(g, why, "gzip: %s (member %u)", gz_reason(z, rc), g->member);
+			return fail_why(g->why, sizeof(g->why), why, "gzip: %s (member %u)",
+					gz_reason(z, rc), g->member);
 		else if (!got && !z->avail_in && g->in_eof)
-			return gz_fail(g, why, "gzip: truncated input (member %u)", g->member);
+			return fail_why(g->why, sizeof(g->why), why,
+					"gzip: truncated input (member %u)", g->member);
 		if (got) {
 			*block = g->out;
 			return (ssize_t)got;

@@ -5,7 +5,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +21,6 @@ struct sub {
 	struct dest d;
 	char name[80]; /* "subscriber [v6]:port" */
 };
-
-/* Set *why to the reason, in c, and return -1. */
-__attribute__((format(printf, 3, 4))) static int fail_why(struct crew *c, const char **why,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->why, sizeof(c->why), fmt, ap);
-	va_end(ap);
-	*why = c->why;
-	return -1;
-}
 
 static void free_list(struct dest **list)
 {
@@ -66,7 +52,7 @@ static int fit_peers(struct crew *c, const char **why)
 
 	if (cfg->ndests > room)
 		return fail_why(
-			c, why,
+			c->why, sizeof(c->why), why,
 			"%zu destination%s need %zu file descriptors, but the limit "
 			"(ulimit -n) leaves room for %zu; raise it, or push to fewer and let them relay",
 			cfg->ndests, plural(cfg->ndests), cfg->ndests + NET_FD_RESERVE, room);
@@ -87,8 +73,8 @@ static int resolve_all(struct crew *c, const char **why)
 
 	c->push = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*c->push));
 	if (!c->push)
-		return fail_why(c, why, "%zu destination%s: %s", cfg->ndests, plural(cfg->ndests),
-				strerror(ENOMEM));
+		return fail_why(c->why, sizeof(c->why), why, "%zu destination%s: %s", cfg->ndests,
+				plural(cfg->ndests), strerror(ENOMEM));
 	c->npush = cfg->ndests;
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		struct dest *d = &c->push[i];
@@ -99,7 +85,7 @@ static int resolve_all(struct crew *c, const char **why)
 		d->io.fd = -1;
 		d->name = s->text;
 		if (rc)
-			return fail_why(c, why, "%s: %s", s->text,
+			return fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text,
 					net_resolve_why(rc, s->host, cfg->family, b, sizeof(b)));
 	}
 	return 0;
@@ -164,11 +150,11 @@ int crew_open(struct crew *c, struct loop *loop, struct ring *ring, const char *
 	c->head = ring->head;
 	c->shards = calloc(n, sizeof(*c->shards));
 	if (!c->shards)
-		return fail_why(c, why, "%s", strerror(ENOMEM));
+		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
 	c->n = n;
 	if (n > 1) {
 		if ((rc = loop_add_waker(loop, &c->wake)) < 0)
-			return fail_why(c, why, "eventfd: %s", strerror(-rc));
+			return fail_why(c->why, sizeof(c->why), why, "eventfd: %s", strerror(-rc));
 		info("%zu sending threads for %zu destination%s", n, c->npush, plural(c->npush));
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -4,7 +4,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,19 +372,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Set *why to the reason, in s, and return -1. */
-__attribute__((format(printf, 3, 4))) static int fail_why(struct shard *s, const char **why,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->why, sizeof(s->why), fmt, ap);
-	va_end(ap);
-	*why = s->why;
-	return -1;
-}
-
 int shard_open(struct shard *s, struct loop *loop, const char **why)
 {
 	struct crew *c = s->crew;
@@ -395,7 +381,7 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 	s->wake.fd = -1;
 	s->loop = loop ? loop : loop_new();
 	if (!s->loop)
-		return fail_why(s, why, "epoll: %s", strerror(errno));
+		return fail_why(s->why, sizeof(s->why), why, "epoll: %s", strerror(errno));
 	ring_view(&s->view, c->ring);
 	s->tx = (struct tx){ .ring = &s->view, .loop = s->loop, .chunk = o->chunk };
 	rc = s->id ? tx_start_like(&s->tx, &c->shards[0].tx) : tx_start(&s->tx, o->transport);
@@ -413,10 +399,11 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 		.sndbuf = o->sndbuf,
 	};
 	if (ring_reader_add(c->ring, &s->rd, 0) < 0)
-		return fail_why(s, why, "%s", strerror(ENOMEM));
+		return fail_why(s->why, sizeof(s->why), why, "%s", strerror(ENOMEM));
 	for (size_t i = 0; i < s->npush; i++) {
 		if (ring_reader_add(&s->view, &s->push[i].rd, 0) < 0)
-			return fail_why(s, why, "%s: %s", s->push[i].name, strerror(ENOMEM));
+			return fail_why(s->why, sizeof(s->why), why, "%s: %s", s->push[i].name,
+					strerror(ENOMEM));
 		s->push[i].g = &s->g;
 		live_add(s, &s->push[i]);
 	}
@@ -427,7 +414,7 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 	if (s->id == 0)
 		return 0;
 	if ((rc = loop_add_waker(s->loop, &s->wake)) < 0)
-		return fail_why(s, why, "eventfd: %s", strerror(-rc));
+		return fail_why(s->why, sizeof(s->why), why, "eventfd: %s", strerror(-rc));
 	loop_set_hook(s->loop, worker_hook, s);
 	return 0;
 }
@@ -438,7 +425,8 @@ int shard_start(struct shard *s, const char **why)
 	int rc = pthread_create(&s->thread, NULL, worker, s);
 	if (rc) {
 		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
-		return fail_why(s, why, "cannot start a sending thread: %s", strerror(rc));
+		return fail_why(s->why, sizeof(s->why), why, "cannot start a sending thread: %s",
+				strerror(rc));
 	}
 	s->started = 1;
 	return 0;

@@ -26,6 +26,12 @@ void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The error convention below main (README, Conventions): format the
+ * reason into buf (len bytes, owned by the failing object), point *why at
+ * it, and return -1 for the caller to pass on. */
+int fail_why(char *buf, size_t len, const char **why, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* A status line on stderr, as given (the caller adds MSG_PREFIX if it
  * wants it): redrawn in place on a terminal ("\r", the line, then "erase
  * to the end of the line", so a shorter line leaves nothing of a longer
