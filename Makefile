@@ -12,9 +12,9 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE
 # zlib decodes gzip itself (src/archive_gz.c): libarchive's reader does not
-# check the CRC-32 and ISIZE.
-LDLIBS  += $(shell pkg-config --libs liburing libcurl libarchive zlib 2>/dev/null || \
-             echo -luring -lcurl -larchive -lz) -lpthread
+# check the CRC-32 and ISIZE.  libcrypto hashes the stream (--digest, src/digest.c).
+LDLIBS  += $(shell pkg-config --libs liburing libcurl libarchive zlib libcrypto 2>/dev/null || \
+             echo -luring -lcurl -larchive -lz -lcrypto) -lpthread
 
 # Debug only, never for use: `make RECLAIM_ON_SEND=1` lets the zero-copy
 # transports reuse ring space on the send result instead of the kernel's
@@ -33,7 +33,7 @@ endif
 # Every source file but main.c: a new module needs no line here.
 LIB_SRCS = $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
-UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text
+UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text $(B)/test_digest
 
 # The bash, zsh and fish completions, from one list of the options
 # (tests/docs.bats checks it against the table in src/cli.h).

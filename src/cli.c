@@ -2,6 +2,7 @@
  * table, --help and the parsing into struct config, and the checks that
  * options and modes agree.  Usage errors print here and exit 2. */
 #include "cli.h"
+#include "digest.h"
 #include "src.h"
 #include "text.h"
 #include "util.h"
@@ -548,6 +549,10 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 	}
 	stream_args(cfg, &g, argc - optind, argv + optind);
 	check_ring(cfg, &g);
+	if (cfg->expect_digest && !digest_valid_hex(cfg->expect_digest))
+		cli_usage_error("--expect-digest '%s': not a SHA-256 (64 hexadecimal digits)",
+				cfg->expect_digest);
+	cfg->digest |= cfg->expect_digest != NULL;
 }
 
 int cli_fit_ring(struct config *cfg, uint64_t size)

@@ -39,8 +39,10 @@ struct config {
 	int decompress;      /* -z */
 	int verbose;
 	int quiet;
-	int progress;           /* -P: 1 on, 0 off, -1 when stderr is a terminal */
-	const char *stats_path; /* --stats FILE, "-": stderr */
+	int progress;              /* -P: 1 on, 0 off, -1 when stderr is a terminal */
+	const char *stats_path;    /* --stats FILE, "-": stderr */
+	int digest;                /* --digest (or --expect-digest): the stream's SHA-256 */
+	const char *expect_digest; /* --expect-digest HEX: 64 hex digits, checked */
 	/* push destinations */
 	unsigned retries;    /* --retry */
 	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */
@@ -272,6 +274,12 @@ enum opt_kind {
 	  "                         terminal)\n") \
 	X(STATS, 0, "stats", K_TEXT, F(stats_path), 0, 0, M_STREAM, SERVE_STATS, \
 	  "      --stats FILE       write the run's statistics as JSON to FILE (-: stderr)\n") \
+	X(DIGEST, 0, "digest", K_FLAG, F(digest), 0, 0, M_STREAM, FOR_STREAMS, \
+	  "      --digest           print the stream's SHA-256 at its end (and in --stats)\n") \
+	X(EXPECT_DIGEST, 0, "expect-digest", K_TEXT, F(expect_digest), 0, 0, M_STREAM, FOR_STREAMS, \
+	  "      --expect-digest HEX\n" \
+	  "                         the stream's SHA-256 must be HEX, or every destination\n" \
+	  "                         is reset (implies --digest)\n") \
 	X(VERBOSE, 'v', "verbose", K_NOARG, NOFIELD, 0, 0, M_ANY, NULL, \
 	  "  -v, --verbose          say what is chosen and why; statistics at exit\n") \
 	X(QUIET, 'q', "quiet", K_FLAG, F(quiet), 0, 0, M_ANY, NULL, \

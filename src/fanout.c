@@ -67,6 +67,19 @@ static void abort_dests(struct fanout *f)
 	crew_fail_all(&f->crew, "reset: the source failed");
 }
 
+/* The whole stream was read: end its SHA-256.  Whether it is the one
+ * --expect-digest names (or none is named); if not, pump.why says so. */
+static int digest_expected(struct fanout *f)
+{
+	const char *got = digest_final(&f->pump.digest), *want = f->cfg->expect_digest;
+
+	if (!want || !strcasecmp(got, want))
+		return 1;
+	snprintf(f->pump.why, sizeof(f->pump.why),
+		 "digest mismatch: the stream's SHA-256 is %s, --expect-digest says %s", got, want);
+	return 0;
+}
+
 /* Close the source: the stream ends at the ring's head.  how is
  * STREAM_WHOLE at the source's own end, STREAM_CUT when it stops before it
  * (the destinations then get what was read, and a reset).  When the source
@@ -75,6 +88,10 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 {
 	if (!f->pump.open)
 		return;
+	if (how == STREAM_WHOLE && f->pump.hashing && !digest_expected(f)) {
+		how = STREAM_CUT;
+		failed = 1;
+	}
 	if (failed)
 		errmsg("%s: %s", f->pump.src.desc, f->pump.why);
 	pump_close(&f->pump);
@@ -166,6 +183,8 @@ static void run_view(struct fanout *f, struct run_view *v)
 		.source = src->desc ? src->desc : cfg->input,
 		.source_size = src->size,
 		.source_error = f->src_failed ? f->pump.why : NULL,
+		.input = cfg->input,
+		.sha256 = f->pump.hashing && f->end == STREAM_WHOLE ? f->pump.digest.hex : NULL,
 		.ring_size = f->pump.ring.size,
 		.ring_locked = f->pump.ring.locked,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
@@ -364,6 +383,7 @@ static int open_source(struct fanout *f)
 	cli_source_opts(cfg, &o);
 	f->pump.loop = f->loop;
 	f->pump.rate = cfg->rate;
+	f->pump.hashing = cfg->digest;
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
 		return 2;
@@ -440,6 +460,7 @@ static int report(struct fanout *f, int loop_failed)
 	if (f->cfg->progress)
 		progress_end(&f->prog, &v.prog);
 	stats_summary(&v);
+	stats_digest(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
 		t.tx.unaccounted || t.dests == 0 || loop_failed;
 	if ((f->src_failed && f->pump.ring.head == 0) || f->gave_up)

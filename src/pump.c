@@ -58,8 +58,12 @@ int pump_full(struct pump *p)
 	return p->open && !p->held && ring_write_span(&p->ring, &buf) == 0;
 }
 
+/* n bytes went in at the head: a span ring_write_span gave, which never
+ * wraps, so they are hashed where they lie. */
 static void wrote(struct pump *p, size_t n)
 {
+	if (p->hashing)
+		digest_update(&p->digest, p->ring.base + p->ring.head % p->ring.size, n);
 	ring_commit(&p->ring, n);
 	p->credit -= (double)n;
 }
@@ -128,6 +132,8 @@ int pump_open(struct pump *p, const char *spec, struct source_opts *o, const cha
 	const char *swhy = NULL;
 
 	p->io.fd = -1;
+	if (p->hashing && digest_open(&p->digest, why) < 0)
+		return -1;
 	o->loop = p->loop;
 	o->sink = (struct source_sink){ .room = sink_room, .commit = sink_commit, .arg = p };
 	int rc = source_open(&p->src, spec, o, &swhy);
@@ -178,6 +184,7 @@ void pump_close(struct pump *p)
 void pump_free(struct pump *p)
 {
 	pump_close(p);
+	digest_free(&p->digest);
 	ring_close(&p->ring);
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "loop.h"
 #include "ring.h"
 #include "src.h"
@@ -37,12 +38,14 @@ struct pump {
 	double credit;               /* --rate: bytes the source may read now */
 	uint64_t rate_t;             /* now_ms() when the credit was last topped up, 0: not yet */
 	struct loop_timer rate_wait; /* --rate: wakes the loop when the next read is due */
+	int hashing;                 /* the caller's, before pump_open: SHA-256 what is read */
+	struct digest digest;        /* of every byte that went into the ring, when hashing */
 	char why[256];               /* after PUMP_FAILED: why, for messages */
 };
 
 /* Open the source spec with o (its sink is set here to write into the
- * ring, opened next).  p's loop, rate and held are the caller's to set
- * first, and ring.fd -1.  0, or -1 with *why (the source's words, or
+ * ring, opened next), and start the SHA-256 when hashing.  p's loop,
+ * rate, held and hashing are the caller's to set first, and ring.fd -1.  0, or -1 with *why (the source's words, or
  * strerror). */
 int pump_open(struct pump *p, const char *spec, struct source_opts *o, const char **why);
 /* Then the ring: size bytes, locked in memory as mlock says (with a

@@ -1,4 +1,5 @@
 #include "stats.h"
+#include "text.h"
 #include "util.h"
 #include "version.h"
 
@@ -103,7 +104,9 @@ static void write_run(FILE *f, const struct run_view *r)
 		fputs("null", f);
 	fputs(", \"error\": ", f);
 	json_str(f, r->source_error);
-	fputs("},\n  \"start\": ", f);
+	fputs("},\n  \"sha256\": ", f);
+	json_str(f, r->sha256);
+	fputs(",\n  \"start\": ", f);
 	json_time(f, &r->start);
 	fputs(",\n  \"end\": ", f);
 	json_time(f, &r->end);
@@ -186,4 +189,13 @@ void stats_summary(const struct run_view *v)
 	if (v->dests == 0)
 		errmsg("nobody received the stream: no DEST was given and no subscriber connected%s",
 		       v->refused ? " from an --allow'ed address" : "");
+}
+
+void stats_digest(const struct run_view *v)
+{
+	char name[1024];
+
+	if (v->sha256)
+		fprintf(stderr, "SHA256 (%s) = %s\n", text_escape(v->input, name, sizeof(name)),
+			v->sha256);
 }

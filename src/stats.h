@@ -19,6 +19,8 @@ struct run_view {
 	const char *source;       /* as the messages name it */
 	int64_t source_size;      /* -1: not known */
 	const char *source_error; /* NULL: none */
+	const char *input;        /* the SOURCE as given on the command line ("-": stdin) */
+	const char *sha256;       /* --digest: the whole stream's, in hex; NULL: none */
 	size_t ring_size;
 	int ring_locked;
 	struct progress_view prog;     /* bytes in, expected, since the start, counts, lag */
@@ -45,6 +47,9 @@ struct run_view {
 void stats_status(const struct run_view *v);
 /* At exit, under -v (the errors always): what the run did. */
 void stats_summary(const struct run_view *v);
+/* --digest: "SHA256 (SOURCE) = HEX" on stderr, the form of sha256sum
+ * --tag (BSD), for a stream that ended whole; nothing otherwise. */
+void stats_digest(const struct run_view *v);
 /* Write v to path ("-": standard error).  0, or -1 after a message. */
 int stats_write(const char *path, const struct run_view *v);
 

@@ -2,7 +2,7 @@
 # Install the Debian packages ringcast needs to build, test and benchmark,
 # skipping the ones already there.  Run as root (or with sudo) on Debian 12.
 set -eu
-want="gcc clang clang-format make libc6-dev pkg-config liburing-dev libcurl4-openssl-dev libarchive-dev zlib1g-dev python3 bats perl util-linux iproute2 man-db mandoc curl wget openssl zip zstd xz-utils bzip2 lz4 valgrind libfuse3-dev fuse3"
+want="gcc clang clang-format make libc6-dev pkg-config liburing-dev libcurl4-openssl-dev libarchive-dev zlib1g-dev libssl-dev python3 bats perl util-linux iproute2 man-db mandoc curl wget openssl zip zstd xz-utils bzip2 lz4 valgrind libfuse3-dev fuse3"
 case "${1:-}" in
 --bench) want="$want mbuffer socat ncat gnuplot-nox nginx-light wrk linux-perf" ;;
 esac

@@ -1,0 +1,62 @@
+/* The stream's SHA-256 through libcrypto's EVP interface (digest.h). */
+#include "digest.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+int digest_open(struct digest *d, const char **why)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	*d = (struct digest){ 0 };
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		*why = "cannot start a SHA-256 (libcrypto)";
+		return -1;
+	}
+	d->ctx = ctx;
+	return 0;
+}
+
+void digest_update(struct digest *d, const void *p, size_t len)
+{
+	if (d->ctx && len)
+		EVP_DigestUpdate(d->ctx, p, len);
+}
+
+const char *digest_final(struct digest *d)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!d->ctx)
+		return NULL;
+	EVP_DigestFinal_ex(d->ctx, md, &n);
+	for (unsigned int i = 0; i < n && 2 * i < DIGEST_HEX_LEN; i++) {
+		static const char digits[] = "0123456789abcdef";
+		d->hex[2 * i] = digits[md[i] >> 4];
+		d->hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	d->hex[DIGEST_HEX_LEN] = '\0';
+	digest_free(d);
+	return d->hex;
+}
+
+void digest_free(struct digest *d)
+{
+	EVP_MD_CTX_free(d->ctx);
+	d->ctx = NULL;
+}
+
+int digest_valid_hex(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != DIGEST_HEX_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}

@@ -1,0 +1,29 @@
+/*
+ * The stream's SHA-256 (FIPS 180-4), through OpenSSL's libcrypto EVP
+ * interface, which uses the CPU's SHA instructions where it has them.
+ */
+#ifndef RINGCAST_DIGEST_H
+#define RINGCAST_DIGEST_H
+
+#include <stddef.h>
+
+#define DIGEST_HEX_LEN 64 /* a SHA-256 in hexadecimal, without the NUL */
+
+struct digest {
+	void *ctx;                    /* EVP_MD_CTX; NULL: not open */
+	char hex[DIGEST_HEX_LEN + 1]; /* after digest_final: lower-case hex */
+};
+
+/* Start a SHA-256.  0, or -1 with *why (a static string). */
+int digest_open(struct digest *d, const char **why);
+/* Add len bytes at p. */
+void digest_update(struct digest *d, const void *p, size_t len);
+/* End it: d->hex holds the digest, and d is closed.  Returns d->hex, or
+ * NULL when d was not open. */
+const char *digest_final(struct digest *d);
+/* Free an open digest without ending it; safe on a zeroed or closed one. */
+void digest_free(struct digest *d);
+/* Whether s is a SHA-256 in hexadecimal: exactly 64 hex digits, either case. */
+int digest_valid_hex(const char *s);
+
+#endif
