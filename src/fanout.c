@@ -42,6 +42,7 @@ struct fanout {
 	int src_failed;             /* the source (or the ring) failed: pump.why says how */
 	int few_subs;               /* --wait-timeout started it with fewer subscribers */
 	int gave_up;                /* --wait-timeout passed with no subscriber */
+	int digest_bad;             /* the stream's SHA-256 was not --expect-digest's */
 	struct loop_timer wait;     /* --wait-timeout */
 	uint64_t t_run;             /* now_ms() when the run started */
 	uint64_t t_start;           /* now_ms() when the stream started */
@@ -60,11 +61,13 @@ static void abort_dests(struct fanout *f)
 	size_t n, done, failed;
 
 	crew_counts(&f->crew, &n, &done, &failed, NULL);
-	if (n)
+	if (n && !f->digest_bad)
 		errmsg("resetting the %zu destination%s not finished, so that none takes a "
 		       "partial stream for a whole one",
 		       n, plural(n));
-	crew_fail_all(&f->crew, "reset: the source failed");
+	crew_fail_all(&f->crew,
+		      f->digest_bad ? "reset: the stream's SHA-256 is not --expect-digest's"
+				    : "reset: the source failed");
 }
 
 /* The whole stream was read: end its SHA-256.  Whether it is the one
@@ -75,6 +78,7 @@ static int digest_expected(struct fanout *f)
 
 	if (!want || !strcasecmp(got, want))
 		return 1;
+	f->digest_bad = 1;
 	snprintf(f->pump.why, sizeof(f->pump.why),
 		 "digest mismatch: the stream's SHA-256 is %s, --expect-digest says %s", got, want);
 	return 0;
@@ -463,7 +467,7 @@ static int report(struct fanout *f, int loop_failed)
 	stats_digest(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
 		t.tx.unaccounted || t.dests == 0 || loop_failed;
-	if ((f->src_failed && f->pump.ring.head == 0) || f->gave_up)
+	if ((f->src_failed && !f->digest_bad && f->pump.ring.head == 0) || f->gave_up)
 		status = 2; /* nothing was sent */
 	if (f->cfg->stats_path) {
 		v.exit_status = status;

@@ -45,6 +45,7 @@ teardown() { common_teardown; }
     start_receivers 4
     run -1 timeout 120 "$RINGCAST" -i "$T/in" --expect-digest "$other" --stats "$T/st.json" "${DESTS[@]}"
     [[ $output == *"ringcast: $T/in: digest mismatch: the stream's SHA-256 is $(cat "$T/in.sha"), --expect-digest says $other"* ]]
+    [[ $output == *"ringcast: ${DESTS[0]}: reset: the stream's SHA-256 is not --expect-digest's"* ]]
     [[ $output != *"SHA256 ("* ]]
     wait_receivers 60
     [ "$(grep -c ' error:ConnectionResetError$' "$T/results")" -eq 4 ] || { cat "$T/results" >&2; false; }
@@ -59,4 +60,21 @@ teardown() { common_teardown; }
     [[ ${lines[0]} == *": not a SHA-256 (64 hexadecimal digits)" ]]
     run -2 "$RINGCAST" --serve -l 127.0.0.1:0 --digest /dev/null
     [ "${lines[0]}" = "ringcast: --digest is for streams: --serve does not use it" ]
+}
+
+@test "--digest of a name with a backslash: the escaped line sha256sum -c reads back; an empty stream's mismatch exits 1" {
+    printf x > "$T/back\\slash"
+    start_receivers 1
+    run -0 timeout 60 "$RINGCAST" -q --digest -i "$T/back\\slash" "${DESTS[@]}"
+    [ "$output" = "$(sha256sum --tag "$T/back\\slash")" ]
+    echo "$output" > "$T/line"
+    run -0 sha256sum -c "$T/line"
+    wait_receivers 30
+    # The empty stream ends at the first read, before the destination has
+    # connected: it is failed where it stands (the receiver, stopped at
+    # teardown, never sees a connection), and the exit status is still 1.
+    : > "$T/empty"
+    start_receivers 1
+    run -1 timeout 60 "$RINGCAST" -q -i "$T/empty" --expect-digest "$(printf '0%.0s' {1..64})" "${DESTS[@]}"
+    [[ ${lines[0]} == "ringcast: $T/empty: digest mismatch: the stream's SHA-256 is e3b0c442"* ]]
 }
