@@ -199,10 +199,13 @@ void stats_digest(const struct run_view *v)
 	/* The escaped name whole (a byte becomes at most four), and the
 	 * leading backslash by which sha256sum -c knows an escaped line. */
 	size_t len = 4 * strlen(v->input) + 1;
-	char *name = malloc(len);
-	const char *shown = name ? text_escape(v->input, name, len) : v->input;
+	char *name = malloc(len), cut[256];
+	/* Out of memory: escaped all the same, and cut (no raw control byte
+	 * ever reaches a terminal). */
+	const char *shown = name ? text_escape(v->input, name, len)
+				 : text_escape(v->input, cut, sizeof(cut));
 
-	fprintf(stderr, "%sSHA256 (%s) = %s\n", name && strcmp(shown, v->input) ? "\\" : "", shown,
+	fprintf(stderr, "%sSHA256 (%s) = %s\n", strcmp(shown, v->input) ? "\\" : "", shown,
 		v->sha256);
 	free(name);
 }
