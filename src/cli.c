@@ -154,7 +154,9 @@ static void check_modes(const struct given *g, unsigned mode)
 static void check_needs(const struct given *g, const struct config *cfg)
 {
 	char not_url[200];
-	int url = 0;
+	int url = 0,
+	    listening = !strncasecmp(cfg->input, "tcp-listen://", 13) ||
+		!strncasecmp(cfg->input, "ringcast-listen://", 18);
 
 	if (cfg->serve) {
 		for (size_t i = 0; i < cfg->nblobs; i++)
@@ -181,6 +183,9 @@ static void check_needs(const struct given *g, const struct config *cfg)
 		{ OPT_THREADS, cfg->ndests > 0,
 		  "shares the DESTs out among sending threads, and none "
 		  "is given: subscribers are sent to by the main thread" },
+		{ OPT_ALLOW, cfg->serve || cfg->have_listen || listening,
+		  "restricts who may connect to -l or to a listening SOURCE "
+		  "(tcp-listen://, ringcast-listen://); there is neither" },
 		{ OPT_WAIT_TIMEOUT, cfg->min_subscribers > 0,
 		  "has nothing to wait for with "
 		  "--min-subscribers 0 (the default when DESTs are given)" },
@@ -581,6 +586,8 @@ void cli_source_opts(const struct config *cfg, struct source_opts *o)
 		.family = cfg->family,
 		.extract = cfg->extract,
 		.decompress = cfg->decompress,
+		.allow = cfg->allow,
+		.nallow = cfg->nallow,
 	};
 }
 

@@ -241,10 +241,10 @@ enum opt_kind {
 	  "      --join WHERE       where a late subscriber starts: start (byte 0, or\n" \
 	  "                         refused once the ring lost it; the default), live\n" \
 	  "                         (at the head) or oldest (the oldest byte in the ring)\n") \
-	X(ALLOW, 0, "allow", K_ARG, NOFIELD, 0, 0, M_SUB | M_SERVE, \
-	  "restricts who may connect to -l; there is no -l", \
-	  "      --allow CIDR       only peers in this block may connect to -l; others\n" \
-	  "                         are reset (repeatable; default: anyone)\n") \
+	X(ALLOW, 0, "allow", K_ARG, NOFIELD, 0, 0, M_ANY, NULL, \
+	  "      --allow CIDR       only peers in this block may connect to -l or to a\n" \
+	  "                         listening SOURCE; others are reset (repeatable;\n" \
+	  "                         default: anyone)\n") \
 	X(HTTP, 0, "http", K_FLAG, F(http), 0, 0, M_SERVE, "needs --serve", \
 	  "      --http             speak HTTP/1.1 (GET, HEAD, ranges); default raw TCP:\n" \
 	  "                         each client gets the one BLOB, then the end\n") \

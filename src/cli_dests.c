@@ -1,5 +1,5 @@
 /* The DEST list of the command line: DEST arguments, --dests-from files,
- * and the warning for a destination given twice (declared in cli.h). */
+ * the warning for a destination given twice and the error for an output given twice (declared in cli.h). */
 #include "cli.h"
 #include "util.h"
 
@@ -64,8 +64,13 @@ static int by_address(const void *a, const void *b)
 {
 	const struct dest_spec *x = *(struct dest_spec *const *)a,
 			       *y = *(struct dest_spec *const *)b;
-	int c = strcasecmp(x->host, y->host);
+	int c = (int)x->kind - (int)y->kind;
 
+	if (c || x->kind == DEST_STDOUT)
+		return c;
+	if (x->kind == DEST_FILE)
+		return strcmp(x->path, y->path);
+	c = strcasecmp(x->host, y->host);
 	return c ? c : strcmp(x->port, y->port);
 }
 
@@ -81,6 +86,9 @@ void cli_warn_duplicates(const struct config *cfg)
 	for (size_t i = 0, j; i < cfg->ndests; i = j) {
 		for (j = i + 1; j < cfg->ndests && by_address(&v[i], &v[j]) == 0; j++)
 			;
+		if (j - i > 1 && (v[i]->kind == DEST_FILE || v[i]->kind == DEST_STDOUT))
+			cli_usage_error("output %s is given %zu times; one writer per output",
+					v[i]->text, j - i);
 		if (j - i > 1)
 			warnmsg("destination %s is given %zu times; it will get the stream %zu times",
 				v[i]->text, j - i, j - i);

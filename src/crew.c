@@ -1,6 +1,8 @@
 #include "crew.h"
 #include "cli.h"
+#include "framed.h"
 #include "net.h"
+#include "output.h"
 #include "ring.h"
 #include "util.h"
 
@@ -66,7 +68,8 @@ static int fit_peers(struct crew *c, const char **why)
 	return 0;
 }
 
-/* Resolve every destination before anything is sent. */
+/* Resolve every destination, and check that every output can be written,
+ * before anything is sent. */
 static int resolve_all(struct crew *c, const char **why)
 {
 	const struct config *cfg = c->cfg;
@@ -79,12 +82,19 @@ static int resolve_all(struct crew *c, const char **why)
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		struct dest *d = &c->push[i];
 		const struct dest_spec *s = &cfg->dests[i];
-		int rc = net_resolve(s->host, s->port, cfg->family, &d->addrs);
 		char b[160];
+		int rc;
 
 		d->io.fd = -1;
 		d->name = s->text;
-		if (rc)
+		d->kind = s->kind;
+		d->path = s->path;
+		if (s->kind == DEST_FILE || s->kind == DEST_STDOUT) {
+			if (output_check(s->kind, s->path, b, sizeof(b)) < 0)
+				return fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text, b);
+			continue;
+		}
+		if ((rc = net_resolve(s->host, s->port, cfg->family, &d->addrs)))
 			return fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text,
 					net_resolve_why(rc, s->host, cfg->family, b, sizeof(b)));
 	}
@@ -102,6 +112,8 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 		.stall_ms = cfg->stall_ms,
 		.slow_drop = cfg->slow_drop,
 		.sub_done = sub_done,
+		.frame_hdr = &c->frame_hdr,
+		.sha256 = c->sha256,
 	};
 	snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
 		 "stalled: accepted nothing for %.1f s (--stall-timeout)",
@@ -195,9 +207,11 @@ void crew_close(struct crew *c)
 	c->n = 0;
 	free_list(&c->dead);
 	free_list(&c->kept);
-	for (size_t i = 0; i < c->npush; i++)
+	for (size_t i = 0; i < c->npush; i++) {
 		if (c->push[i].addrs)
 			freeaddrinfo(c->push[i].addrs);
+		framed_free(&c->push[i]);
+	}
 	free(c->push);
 	c->push = NULL;
 	if (c->wake.fd >= 0)

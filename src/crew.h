@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "dest.h"
+#include "frame.h"
 #include "loop.h"
 #include "shard.h"
 #include "tx.h"
@@ -34,10 +35,14 @@ struct crew {
 	int eof;              /* atomic: enum stream_end, published with it */
 	struct shard *shards; /* n of them; [0] sends from the main thread */
 	size_t n;
-	struct loop_io wake; /* eventfd: the other threads wake the main thread */
-	int main_waits;      /* atomic: the source waits for ring space; wake it */
-	int writer_waits;    /* atomic, --slow drop: the ring is full and the source
+	struct loop_io wake;           /* eventfd: the other threads wake the main thread */
+	int main_waits;                /* atomic: the source waits for ring space; wake it */
+	int writer_waits;              /* atomic, --slow drop: the ring is full and the source
 				 waits for room (crew_writer_waits) */
+	struct frame_header frame_hdr; /* ringcast:// destinations' header: the
+					  fan-out's to fill before crew_open */
+	uint8_t sha256[32];            /* the stream's: the fan-out's to fill before it
+			       publishes STREAM_WHOLE */
 	/* The main thread's. */
 	const struct config *cfg;
 	struct loop *loop;

@@ -1,5 +1,9 @@
 #include "dest.h"
+#include "digest.h"
+#include "framed.h"
 #include "net.h"
+#include "output.h"
+#include "parse.h"
 #include "tx.h"
 #include "util.h"
 
@@ -15,6 +19,11 @@
 
 static void on_event(struct loop_io *io, uint32_t events);
 static void close_socket(struct dest *d);
+
+static int is_output(const struct dest *d)
+{
+	return d->kind == DEST_FILE || d->kind == DEST_STDOUT;
+}
 
 static void set_state(struct dest *d, enum dest_state s)
 {
@@ -44,7 +53,13 @@ static void release(struct dest *d, enum dest_state final)
 			g->tx->n.unaccounted += pending;
 		}
 	}
-	if (d->io.fd >= 0) {
+	if (d->io.fd >= 0 && is_output(d)) {
+		if (d->polled)
+			loop_del(g->loop, &d->io);
+		close(d->io.fd); /* a failed file stays PATH.part */
+		d->io.fd = -1;
+		output_free(d);
+	} else if (d->io.fd >= 0) {
 		/* A peer that did not get the whole stream must not see a clean end. */
 		if (final == DEST_FAILED)
 			net_reset_on_close(d->io.fd);
@@ -142,9 +157,34 @@ static void try_connect(struct dest *d, int last_err)
 	try_failed(d, last_err ? last_err : ECONNREFUSED);
 }
 
+/* A local output has nothing to connect: open it and start writing. */
+static void open_output(struct dest *d)
+{
+	const char *op;
+	int fd = output_open(d, &d->polled, &op), rc;
+
+	if (fd < 0) {
+		dest_fail(d, op, -fd);
+		return;
+	}
+	if (d->polled && (rc = watch(d, fd)) < 0) {
+		dest_fail(d, "watch", -rc);
+		return;
+	}
+	d->io.fd = fd;
+	d->px = (struct tx_peer){ .fd = fd, .writable = 1, .rd = &d->rd };
+	set_state(d, DEST_STREAMING);
+	d->connected = 1;
+	dest_kick(d);
+}
+
 void dest_connect(struct dest *d)
 {
 	d->io.fd = -1;
+	if (is_output(d)) {
+		open_output(d);
+		return;
+	}
 	d->next_addr = d->addrs;
 	try_connect(d, 0);
 }
@@ -197,6 +237,10 @@ static void start_streaming(struct dest *d)
 	/* The destinations are the transport's peers: their events come here. */
 	tx->on_peer = on_peer;
 	d->px = (struct tx_peer){ .fd = d->io.fd, .writable = 1, .rd = &d->rd };
+	if (d->kind == DEST_FRAMED && (rc = framed_begin(d, d->g->frame_hdr)) < 0) {
+		dest_fail(d, "frame header", -rc);
+		return;
+	}
 	if (tx->ops->attach && (rc = tx->ops->attach(tx, &d->px)) < 0) {
 		dest_fail(d, "transport setup", -rc);
 		return;
@@ -244,7 +288,7 @@ static void check_drained(struct dest *d)
 	}
 	if (q == 0 && d->g->eof == STREAM_CUT) {
 		dest_fail(d, "interrupted before the end of the stream", 0);
-	} else if (q == 0) {
+	} else if (q == 0 && !d->fr) { /* a framed peer ends with its verdict */
 		net_discard(d->io.fd); /* unread input would make close() send RST */
 		release(d, DEST_DONE);
 	}
@@ -273,6 +317,8 @@ static void start_drain(struct dest *d)
 		dest_fail(d, "shutdown", errno);
 		return;
 	}
+	if (d->fr)
+		net_keepalive(d->io.fd); /* its verdict may take a sync's time */
 	set_state(d, DEST_DRAINING);
 	d->drain_next = g->draining;
 	g->draining = d;
@@ -281,27 +327,118 @@ static void start_drain(struct dest *d)
 		loop_timer_arm(g->loop, &g->drain_timer, DRAIN_POLL_MS);
 }
 
-void dest_kick(struct dest *d)
+/* An output has all of the stream: sync it (and name a file), or fail it
+ * when the stream was cut. */
+static void finish_output(struct dest *d)
+{
+	const char *op;
+	int rc;
+
+	if (d->g->eof == STREAM_CUT)
+		dest_fail(d, "interrupted before the end of the stream", 0);
+	else if ((rc = output_finish(d, &op)) < 0)
+		dest_fail(d, op, -rc);
+	else
+		release(d, DEST_DONE);
+}
+
+static void kick_output(struct dest *d)
 {
 	struct dest_group *g = d->g;
 
+	if (d->px.writable && d->rd.sent < g->ring->head) {
+		int rc = output_write(d, g->ring, g->tx->chunk);
+		if (rc < 0) {
+			dest_fail(d, "write", -rc);
+			return;
+		}
+	}
+	if (g->eof && d->rd.done == g->ring->head)
+		finish_output(d);
+}
+
+/* Send a framed peer's pending header or trailer.  Non-zero when d can go
+ * on (all of it sent). */
+static int flush_frame(struct dest *d)
+{
+	int rc = d->px.writable ? framed_flush(d) : 0;
+
+	if (rc < 0)
+		dest_fail(d, "send", -rc);
+	return rc > 0;
+}
+
+void dest_kick(struct dest *d)
+{
+	struct dest_group *g = d->g;
+	uint64_t head = g->ring->head;
+
 	if (d->state != DEST_STREAMING)
 		return;
-	if (d->px.writable && d->rd.sent < g->ring->head) {
+	if (is_output(d)) {
+		kick_output(d);
+		return;
+	}
+	if (d->fr && !flush_frame(d))
+		return;
+	if (d->px.writable && d->rd.sent < head) {
 		int rc = g->tx->ops->push(g->tx, &d->px);
 		if (rc < 0) {
 			dest_fail(d, "send", -rc);
 			return;
 		}
 	}
-	if (g->eof && d->rd.done == g->ring->head)
-		start_drain(d);
+	if (!g->eof || d->rd.done != head)
+		return;
+	if (d->fr && g->eof == STREAM_WHOLE && !d->fr->trailer) {
+		framed_end(d, head - d->joined, g->sha256);
+		if (!flush_frame(d))
+			return;
+	}
+	start_drain(d);
+}
+
+/* What a framed peer sent: its verdict, once whole, ends d.  Non-zero when
+ * d has ended. */
+static int take_verdict(struct dest *d)
+{
+	uint64_t len = d->g->ring->head - d->joined;
+	int rc = framed_read(d);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0 && rc != -EPROTO) {
+		dest_fail(d, d->state == DEST_DRAINING ? "drain" : "send", -rc);
+	} else if (rc > 0 && d->state == DEST_DRAINING && d->fr->trailer &&
+		   framed_verified(d, len, d->g->sha256)) {
+		char b[32], hex[DIGEST_HEX_LEN + 1];
+		info("%s: verified: %s, SHA-256 %s", d->name, fmt_bytes(len, b, sizeof(b)),
+		     digest_to_hex(d->g->sha256, hex));
+		net_discard(d->io.fd);
+		release(d, DEST_DONE);
+	} else {
+		if (rc > 0 && d->fr->v.code == FRAME_VERIFIED && !d->fr->trailer)
+			snprintf(d->fr->why, sizeof(d->fr->why),
+				 "the receiver answered before the end of the stream");
+		else if (rc > 0)
+			framed_verified(d, len, d->g->sha256); /* says why not */
+		dest_fail(d, d->fr->why, 0);
+	}
+	return 1;
 }
 
 static void on_event(struct loop_io *io, uint32_t events)
 {
 	struct dest *d = container_of(io, struct dest, io);
 
+	if (is_output(d)) { /* a pipe: its reader gone, or room again */
+		if (events & (EPOLLERR | EPOLLHUP))
+			dest_fail(d, "write", EPIPE);
+		else if (events & EPOLLOUT)
+			d->px.writable = 1;
+		dest_kick(d);
+		return;
+	}
 	switch (d->state) {
 	case DEST_CONNECTING:
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
@@ -328,7 +465,9 @@ static void on_event(struct loop_io *io, uint32_t events)
 		if (!dest_live(d))
 			return;
 	}
-	if (events & (EPOLLIN | EPOLLRDHUP)) {
+	if (d->fr && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && take_verdict(d))
+		return;
+	if (!d->fr && (events & (EPOLLIN | EPOLLRDHUP))) {
 		/* The peer may close its side early (many receivers do once their
 		 * stdin ends); that is not a failure, a reset is. */
 		int rc = net_discard(d->io.fd);

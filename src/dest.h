@@ -17,6 +17,8 @@
 #include "ring.h"
 #include "tx.h"
 
+struct frame_header;
+
 enum dest_state {
 	DEST_IDLE,
 	DEST_WAITING, /* for its next connect try */
@@ -42,13 +44,16 @@ struct dest_group {
 	struct loop *loop;
 	struct ring *ring;
 	struct tx *tx;
-	int eof;                        /* enum stream_end */
-	uint64_t connect_ms;            /* --connect-timeout per try, 0: the kernel's */
-	unsigned retries;               /* --retry */
-	int sndbuf;                     /* SO_SNDBUF for every socket, 0: the kernel's */
-	size_t nstate[DEST_FAILED + 1]; /* how many in each state (atomic: others read it) */
-	struct dest *draining;          /* list of DEST_DRAINING, via drain_next */
-	struct loop_timer drain_timer;  /* polls their unacknowledged bytes */
+	int eof;                              /* enum stream_end */
+	uint64_t connect_ms;                  /* --connect-timeout per try, 0: the kernel's */
+	unsigned retries;                     /* --retry */
+	int sndbuf;                           /* SO_SNDBUF for every socket, 0: the kernel's */
+	size_t nstate[DEST_FAILED + 1];       /* how many in each state (atomic: others read it) */
+	struct dest *draining;                /* list of DEST_DRAINING, via drain_next */
+	struct loop_timer drain_timer;        /* polls their unacknowledged bytes */
+	const struct frame_header *frame_hdr; /* what ringcast:// destinations get first */
+	const uint8_t *sha256;                /* the stream's SHA-256 once eof is STREAM_WHOLE, for
+				* their trailers (the crew's; NULL: no framed ones) */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
 	void (*on_finish)(struct dest *d);
 };
@@ -58,6 +63,11 @@ struct dest {
 	struct ring_reader rd;
 	struct dest_group *g;
 	const char *name;       /* as the user wrote it */
+	int kind;               /* enum dest_kind (parse.h) */
+	const char *path;       /* DEST_FILE: the path to write */
+	char *part;             /* DEST_FILE: PATH.part while it is written (output.c) */
+	int polled;             /* an output watched for EPOLLOUT (a pipe) */
+	struct framed *fr;      /* DEST_FRAMED: the protocol's state (framed.c) */
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;

@@ -33,14 +33,21 @@ const char *digest_final(struct digest *d)
 	if (!d->ctx)
 		return NULL;
 	EVP_DigestFinal_ex(d->ctx, md, &n);
-	for (unsigned int i = 0; i < n && 2 * i < DIGEST_HEX_LEN; i++) {
-		static const char digits[] = "0123456789abcdef";
-		d->hex[2 * i] = digits[md[i] >> 4];
-		d->hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	d->hex[DIGEST_HEX_LEN] = '\0';
+	memcpy(d->raw, md, sizeof(d->raw)); /* n is 32: SHA-256 */
 	digest_free(d);
-	return d->hex;
+	return digest_to_hex(d->raw, d->hex);
+}
+
+char *digest_to_hex(const unsigned char *raw, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[raw[i] >> 4];
+		hex[2 * i + 1] = digits[raw[i] & 15];
+	}
+	hex[DIGEST_HEX_LEN] = '\0';
+	return hex;
 }
 
 void digest_free(struct digest *d)

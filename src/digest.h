@@ -12,6 +12,7 @@
 struct digest {
 	void *ctx;                    /* EVP_MD_CTX; NULL: not open */
 	char hex[DIGEST_HEX_LEN + 1]; /* after digest_final: lower-case hex */
+	unsigned char raw[32];        /* after digest_final: the 32 bytes */
 };
 
 /* Start a SHA-256.  0, or -1 with *why (a static string). */
@@ -21,6 +22,9 @@ void digest_update(struct digest *d, const void *p, size_t len);
 /* End it: d->hex holds the digest, and d is closed.  Returns d->hex, or
  * NULL when d was not open. */
 const char *digest_final(struct digest *d);
+/* The 32 bytes at raw in lower-case hex into hex[DIGEST_HEX_LEN + 1];
+ * returns hex. */
+char *digest_to_hex(const unsigned char *raw, char *hex);
 /* Free an open digest without ending it; safe on a zeroed or closed one. */
 void digest_free(struct digest *d);
 /* Whether s is a SHA-256 in hexadecimal: exactly 64 hex digits, either case. */

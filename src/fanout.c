@@ -11,6 +11,7 @@
 #include "fanout.h"
 #include "cli.h"
 #include "crew.h"
+#include "frame.h"
 #include "listen.h"
 #include "loop.h"
 #include "net.h"
@@ -96,6 +97,8 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 		how = STREAM_CUT;
 		failed = 1;
 	}
+	if (how == STREAM_WHOLE && f->pump.hashing) /* for ringcast:// trailers */
+		memcpy(f->crew.sha256, f->pump.digest.raw, sizeof(f->crew.sha256));
 	if (failed)
 		errmsg("%s: %s", f->pump.src.desc, f->pump.why);
 	pump_close(&f->pump);
@@ -378,6 +381,30 @@ static size_t fit_ring(struct fanout *f, struct config *cfg)
 	return cli_fit_ring(cfg, (uint64_t)size) ? was : 0;
 }
 
+static int framed_dests(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->ndests; i++)
+		if (cfg->dests[i].kind == DEST_FRAMED)
+			return 1;
+	return 0;
+}
+
+/* What ringcast:// destinations are told first: the stream's name (the
+ * source as given), its size when the source knows it (informative: the
+ * trailer's length is what counts), and --expect-digest. */
+static void frame_header_for(struct fanout *f)
+{
+	struct frame_header *h = &f->crew.frame_hdr;
+	const struct config *cfg = f->cfg;
+
+	snprintf(h->name, sizeof(h->name), "%s", f->pump.src.desc);
+	h->has_size = f->pump.src.size >= 0;
+	h->size = (uint64_t)f->pump.src.size;
+	h->has_expect = cfg->expect_digest != NULL;
+	for (size_t i = 0; h->has_expect && i < sizeof(h->expect); i++)
+		sscanf(cfg->expect_digest + 2 * i, "%2hhx", &h->expect[i]);
+}
+
 static int open_source(struct fanout *f)
 {
 	const struct config *cfg = f->cfg;
@@ -387,7 +414,7 @@ static int open_source(struct fanout *f)
 	cli_source_opts(cfg, &o);
 	f->pump.loop = f->loop;
 	f->pump.rate = cfg->rate;
-	f->pump.hashing = cfg->digest;
+	f->pump.hashing = cfg->digest || framed_dests(cfg);
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
 		return 2;
@@ -422,6 +449,7 @@ static int setup(struct fanout *f, struct config *cfg)
 	if ((rc = open_source(f)))
 		return rc;
 	size_t unfitted = fit_ring(f, cfg);
+	frame_header_for(f);
 	if (pump_open_ring(&f->pump, cfg->ring_size, cfg->mlock, cfg->chunk, unfitted, &why) < 0 ||
 	    crew_open(&f->crew, f->loop, &f->pump.ring, &why) < 0)
 		return setup_failed(why);
@@ -451,6 +479,31 @@ static void teardown(struct fanout *f)
 	loop_free(f->loop);
 }
 
+static void first_failure(const struct dest *d, void *arg)
+{
+	char *why = arg, b[FRAME_REASON_MAX];
+
+	if (d->state == DEST_FAILED && !*why)
+		snprintf(why, FRAME_REASON_MAX, "%s: %s", d->name, dest_error(d, b, sizeof(b)));
+}
+
+/* A source whose sender waits for a verdict (ringcast-listen) gets it now:
+ * every destination has the whole stream (status 0), or the first one
+ * that failed says why. */
+static void answer_sender(struct fanout *f, int status)
+{
+	struct source *s = &f->pump.src;
+	char why[FRAME_REASON_MAX] = "";
+
+	if (!s->ops || !s->ops->answer)
+		return;
+	if (status)
+		crew_walk(&f->crew, first_failure, why);
+	if (status && !*why)
+		snprintf(why, sizeof(why), "the receiver's run failed");
+	s->ops->answer(s, status ? why : NULL);
+}
+
 /* The -P line's last word, the -v summary and --stats; the exit status. */
 static int report(struct fanout *f, int loop_failed)
 {
@@ -467,8 +520,12 @@ static int report(struct fanout *f, int loop_failed)
 	stats_digest(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
 		t.tx.unaccounted || t.dests == 0 || loop_failed;
-	if ((f->src_failed && !f->digest_bad && f->pump.ring.head == 0) || f->gave_up)
+	/* A framed sender's stream that fails is a failed stream (1), however
+	 * little of it came. */
+	int answers = f->pump.src.ops && f->pump.src.ops->answer;
+	if ((f->src_failed && !f->digest_bad && !answers && f->pump.ring.head == 0) || f->gave_up)
 		status = 2; /* nothing was sent */
+	answer_sender(f, status);
 	if (f->cfg->stats_path) {
 		v.exit_status = status;
 		clock_gettime(CLOCK_REALTIME, &v.end);

@@ -84,6 +84,14 @@ void net_reset_on_close(int fd);
  * io_uring SEND_ZC took 3.3 s with Nagle, 0.2 s without. */
 void net_nodelay(int fd);
 
+/* TCP keepalives on fd, so that a peer whose host died while we wait for
+ * it to speak (a ringcast receiver syncing its outputs before its verdict)
+ * is found out: probes after 10 s of silence, every 5 s, the connection
+ * failing (ETIMEDOUT) after 3 unanswered, about 25 s in all.  A live
+ * receiver's kernel answers them however long its sync takes (RFC 1122
+ * section 4.2.3.6; tcp(7)). */
+void net_keepalive(int fd);
+
 /* Bytes not yet acknowledged by the peer (SIOCOUTQ), or -errno. */
 int net_unacked(int fd);
 

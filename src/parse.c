@@ -139,6 +139,10 @@ int parse_duration_ms(const char *s, uint64_t *out)
 /* White space, which no address has. */
 #define BLANKS " \t\n\v\f\r"
 
+#define DEST_FORMS                                                                                 \
+	"HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, ringcast://HOST:PORT, file:PATH or - "           \
+	"(standard output)"
+
 /* What each place that takes an address accepts.  Every message about a bad
  * one ends with the forms.  -l and tcp-listen:// take the same forms. */
 static const struct addr_form {
@@ -148,12 +152,16 @@ static const struct addr_form {
 	unsigned long minport;
 	const char *forms;
 } addr_forms[] = {
-	[ADDR_DEST] = { "tcp://", 0, 0, 1, "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT" },
+	[ADDR_DEST] = { "tcp://", 0, 0, 1, DEST_FORMS },
 	[ADDR_LISTEN] = { NULL, 0, 1, 0, "PORT, HOST:PORT or [IPv6]:PORT" },
 	[ADDR_TCP_SOURCE] = { "tcp://", 1, 0, 1, "tcp://HOST:PORT or tcp://[IPv6]:PORT" },
 	[ADDR_TCP_LISTEN_SOURCE] = { "tcp-listen://", 1, 1, 0,
 				     "tcp-listen://PORT, tcp-listen://HOST:PORT or "
 				     "tcp-listen://[IPv6]:PORT" },
+	[ADDR_FRAMED] = { "ringcast://", 1, 0, 1, DEST_FORMS },
+	[ADDR_FRAMED_LISTEN_SOURCE] = { "ringcast-listen://", 1, 1, 0,
+					"ringcast-listen://PORT, ringcast-listen://HOST:PORT or "
+					"ringcast-listen://[IPv6]:PORT" },
 };
 
 /* *why = the message, then " (expected FORMS)" unless forms is NULL; the
@@ -407,9 +415,57 @@ int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const ch
 	return 0;
 }
 
+/* file:PATH or file:///PATH (RFC 8089: an empty authority; no other host). */
+static int parse_file_dest(const char *s, struct dest_spec *out, const char **why)
+{
+	const char *path = s + 5;
+
+	if (!strncmp(path, "//", 2)) {
+		path += 2;
+		if (*path != '/')
+			return addr_error(why, DEST_FORMS,
+					  "file:// takes a path on this host (file:///PATH)");
+	}
+	if (!*path)
+		return addr_error(why, DEST_FORMS, "file: without a path");
+	if (!(out->text = strdup(s))) {
+		*why = strerror(ENOMEM);
+		return -ENOMEM;
+	}
+	out->kind = DEST_FILE;
+	out->path = out->text + (path - s);
+	return 0;
+}
+
 int parse_dest(const char *s, struct dest_spec *out, const char **why)
 {
-	return parse_addr(s, ADDR_DEST, out, why);
+	int rc;
+
+	*out = (struct dest_spec){ 0 };
+	if (!strcmp(s, "-")) {
+		out->kind = DEST_STDOUT;
+		out->text = strdup("-");
+	} else if (!strncasecmp(s, "file:", 5)) {
+		return parse_file_dest(s, out, why);
+	} else if (!strncasecmp(s, "ringcast-listen://", 18)) {
+		return addr_error(why, DEST_FORMS,
+				  "ringcast-listen:// is for a source (-i), not a destination");
+	} else if (!strncasecmp(s, "ringcast://", 11)) {
+		if ((rc = parse_addr(s, ADDR_FRAMED, out, why)) < 0)
+			return rc;
+		free(out->text);
+		out->kind = DEST_FRAMED;
+		out->text = strdup(s);
+	} else {
+		return parse_addr(s, ADDR_DEST, out, why);
+	}
+	if (!out->text) {
+		free(out->host);
+		*out = (struct dest_spec){ 0 };
+		*why = strerror(ENOMEM);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int parse_listen(const char *s, struct dest_spec *out, const char **why)

@@ -15,10 +15,20 @@ struct cidr; /* net.h */
  * "never" where an option's 0 means that and the code has deadlines. */
 #define MAX_DURATION_MS 1000000000000000ull
 
+/* What a DEST names. */
+enum dest_kind {
+	DEST_TCP,    /* HOST:PORT, tcp://HOST:PORT: a plain TCP peer (nc and friends) */
+	DEST_FRAMED, /* ringcast://HOST:PORT: a ringcast receiver (frame.h) */
+	DEST_FILE,   /* file:PATH: a regular file (via PATH.part) or a device */
+	DEST_STDOUT, /* -: standard output */
+};
+
 struct dest_spec {
 	char *text; /* as the user wrote it, without tcp:// or tcp-listen:// */
-	char *host;
+	char *host; /* NULL for every address (a listener), a file and stdout */
 	char port[6];
+	enum dest_kind kind;
+	const char *path; /* DEST_FILE: the path, in text */
 };
 
 /* A size in bytes: a decimal number with an optional K, M, G or T (powers
@@ -42,8 +52,10 @@ int parse_duration_ms(const char *s, uint64_t *out);
 enum addr_use {
 	ADDR_DEST, /* DEST, -o, --dests-from: HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT */
 	ADDR_LISTEN, /* -l: PORT or :PORT (every address), HOST:PORT, [IPv6]:PORT; port 0: a free one */
-	ADDR_TCP_SOURCE,        /* -i tcp://HOST:PORT, tcp://[IPv6]:PORT */
-	ADDR_TCP_LISTEN_SOURCE, /* -i tcp-listen:// and exactly what -l takes */
+	ADDR_TCP_SOURCE,           /* -i tcp://HOST:PORT, tcp://[IPv6]:PORT */
+	ADDR_TCP_LISTEN_SOURCE,    /* -i tcp-listen:// and exactly what -l takes */
+	ADDR_FRAMED,               /* DEST ringcast://HOST:PORT, ringcast://[IPv6]:PORT */
+	ADDR_FRAMED_LISTEN_SOURCE, /* -i ringcast-listen:// and what -l takes */
 };
 /* s as given at use: 0 and *out (the caller frees host and text; host is
  * NULL for every address: PORT alone or :PORT), or -EINVAL (-ENOMEM) with
@@ -58,7 +70,9 @@ int parse_addr(const char *s, enum addr_use use, struct dest_spec *out, const ch
  * letter, then letters, digits, '+', '-' or '.'), or 0 when it does not
  * start with one followed by ":/". */
 size_t url_scheme_len(const char *s);
-/* parse_addr for ADDR_DEST. */
+/* A DEST: "-" (standard output), file:PATH (file:///PATH too),
+ * ringcast://HOST:PORT, or what parse_addr takes for ADDR_DEST; out->kind
+ * says which.  0, or -EINVAL (-ENOMEM) with *why, as parse_addr. */
 int parse_dest(const char *s, struct dest_spec *out, const char **why);
 /* --allow's ADDRESS[/BITS], IPv4 or IPv6 (no brackets); a bare address is
  * that one address.  0, or -EINVAL with *why set. */

@@ -184,6 +184,8 @@ void pump_close(struct pump *p)
 void pump_free(struct pump *p)
 {
 	pump_close(p);
+	if (p->src.ops && p->src.ops->free)
+		p->src.ops->free(&p->src);
 	digest_free(&p->digest);
 	ring_close(&p->ring);
 }

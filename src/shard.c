@@ -1,5 +1,6 @@
 #include "shard.h"
 #include "crew.h"
+#include "frame.h"
 #include "net.h"
 #include "util.h"
 
@@ -63,7 +64,7 @@ static void on_finish(struct dest *d)
 	if (d->state == DEST_DONE) {
 		__atomic_add_fetch(&s->ndone, 1, __ATOMIC_RELAXED);
 	} else {
-		char after[48] = "", why[160];
+		char after[48] = "", why[FRAME_REASON_MAX + 160];
 		__atomic_add_fetch(&s->nfailed, 1, __ATOMIC_RELAXED);
 		if (d->connected)
 			snprintf(after, sizeof(after), " (after %s)",
@@ -121,6 +122,8 @@ static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 		key = d->rd.sent + d->rd.done;
 	else if (unacked > 0)
 		key = ~(uint64_t)unacked;
+	else if (d->fr && d->state == DEST_DRAINING)
+		key = 1; /* a framed peer's verdict is awaited */
 	else
 		key = now; /* idle, or not connected yet: never stalled */
 	if (key != d->stall_key || !d->stall_since) {
@@ -390,6 +393,8 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 		return -1;
 	}
 	s->g = (struct dest_group){
+		.frame_hdr = o->frame_hdr,
+		.sha256 = o->sha256,
 		.loop = s->loop,
 		.ring = &s->view,
 		.tx = &s->tx,

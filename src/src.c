@@ -94,8 +94,11 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 	int family = opts ? opts->family : AF_UNSPEC;
 	if (!strncasecmp(spec, "tcp://", 6))
 		return src_tcp_open(s, spec, family, why);
+	struct source_opts none = { .family = family };
 	if (!strncasecmp(spec, "tcp-listen://", 13))
-		return src_tcp_listen_open(s, spec, family, why);
+		return src_tcp_listen_open(s, spec, opts ? opts : &none, why);
+	if (!strncasecmp(spec, "ringcast-listen://", 18))
+		return src_frame_listen_open(s, spec, opts ? opts : &none, why);
 	int rc = src_fd_open(s, spec, why);
 	size_t n = strncasecmp(spec, "tcp:", 4) ? strncasecmp(spec, "tcp-listen:", 11) ? 0 : 11 : 4;
 	if (rc == -ENOENT && n && maybe_tcp(spec, n, why))
@@ -105,7 +108,8 @@ int source_open_plain(struct source *s, const char *spec, const struct source_op
 		static _Thread_local char buf[256];
 		snprintf(buf, sizeof(buf),
 			 "unsupported scheme '%.*s' (expected -, a file, "
-			 "tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, "
+			 "tcp://HOST:PORT, tcp-listen://[HOST:]PORT, ringcast-listen://[HOST:]PORT "
+			 "or a URL: http, https, ftp, "
 			 "ftps, file, sftp or scp)",
 			 (int)MIN(n, 40), spec);
 		*why = buf;

@@ -10,6 +10,7 @@
 
 struct source;
 struct loop;
+struct cidr;
 
 /* Where a source that is handed bytes (a URL) may write them: straight
  * where read() would have put them (the ring).  room() gives the space
@@ -27,13 +28,15 @@ struct source_opts {
 	struct loop *loop;    /* URLs run in the event loop */
 	const char **headers; /* -H: extra request headers for URLs */
 	size_t nheaders;
-	const char *user;        /* -u USER:PASSWORD for URLs */
-	int netrc;               /* --netrc: credentials from ~/.netrc */
-	int family;              /* -4, -6: AF_INET or AF_INET6 for every address a
+	const char *user;         /* -u USER:PASSWORD for URLs */
+	int netrc;                /* --netrc: credentials from ~/.netrc */
+	int family;               /* -4, -6: AF_INET or AF_INET6 for every address a
 				     source resolves or listens on; AF_UNSPEC (0) any */
-	const char *extract;     /* --extract MEMBER of an archive */
-	int decompress;          /* -z: decode a compressed stream */
-	struct source_sink sink; /* optional (room NULL: none), for URLs */
+	const char *extract;      /* --extract MEMBER of an archive */
+	int decompress;           /* -z: decode a compressed stream */
+	struct source_sink sink;  /* optional (room NULL: none), for URLs */
+	const struct cidr *allow; /* --allow: who a listening source takes (none: anyone) */
+	size_t nallow;
 };
 
 struct source_ops {
@@ -41,6 +44,13 @@ struct source_ops {
 	 * (-EAGAIN: nothing now, wait for fd to be readable). */
 	ssize_t (*read)(struct source *s, void *buf, size_t len);
 	void (*close)(struct source *s);
+	/* Optional, for a source that answers its sender (ringcast-listen):
+	 * once the run is over, after close, tell it how it went (failed: why
+	 * an output did not get the whole stream, NULL when all did). */
+	void (*answer)(struct source *s, const char *failed);
+	/* Optional: free what close kept for answer (the sender, unanswered,
+	 * gets a reset). */
+	void (*free)(struct source *s);
 };
 
 struct source {
@@ -117,10 +127,24 @@ int src_fd_open(struct source *s, const char *spec, const char **why);
 extern const struct source_ops src_fd_ops;
 
 /* tcp://HOST:PORT: connect and read.  tcp-listen://[HOST:]PORT: listen, wait
- * for one producer to connect, and read it until it closes.  family as in
- * struct source_opts. */
+ * for one producer (from o's --allow blocks) to connect, and read it until
+ * it closes.  family as in struct source_opts. */
 int src_tcp_open(struct source *s, const char *spec, int family, const char **why);
-int src_tcp_listen_open(struct source *s, const char *spec, int family, const char **why);
+int src_tcp_listen_open(struct source *s, const char *spec, const struct source_opts *o,
+			const char **why);
+/* Wait on the n listening sockets fds for a peer in o's --allow blocks (the
+ * others are reset, with a warning naming spec and them): its connected
+ * socket, its address in peer[len], or -errno. */
+int src_tcp_accept(const int *fds, int n, const struct source_opts *o, const char *spec, char *peer,
+		   size_t len);
+
+/* ringcast-listen://[HOST:]PORT: listen, take one sender of the framed
+ * protocol from o->allow's blocks, read its header (a bad one gets its
+ * verdict and a reset, and the next sender is waited for), then read the
+ * stream; it verifies at its end (a read error when it does not, s->why
+ * saying how), and answer() sends the verdict (src_frame.c). */
+int src_frame_listen_open(struct source *s, const char *spec, const struct source_opts *o,
+			  const char **why);
 
 /* URLs libcurl fetches: http, https, ftp, ftps, file, sftp, scp. */
 int src_curl_is_url(const char *spec);

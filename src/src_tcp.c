@@ -54,38 +54,57 @@ int src_tcp_open(struct source *s, const char *spec, int family, const char **wh
 	return 0;
 }
 
-int src_tcp_listen_open(struct source *s, const char *spec, int family, const char **why)
+int src_tcp_accept(const int *fds, int n, const struct source_opts *o, const char *spec, char *peer,
+		   size_t len)
+{
+	struct pollfd pfd[MAX_LISTENERS];
+
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			struct sockaddr_storage sa;
+			socklen_t salen = sizeof(sa);
+			int fd = pfd[i].revents
+				? accept4(fds[i], (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC)
+				: -1;
+			if (fd < 0)
+				continue;
+			net_fmt_addr((struct sockaddr *)&sa, peer, len);
+			if (net_allowed((struct sockaddr *)&sa, o->allow, o->nallow))
+				return fd;
+			warnmsg("%s: refused %s: not in --allow", spec, peer);
+			net_reset_on_close(fd);
+			close(fd);
+		}
+	}
+}
+
+int src_tcp_listen_open(struct source *s, const char *spec, const struct source_opts *o,
+			const char **why)
 {
 	struct dest_spec l;
 	int fds[MAX_LISTENERS];
+	char peer[64];
 
 	*s = (struct source){ .ops = &src_fd_ops, .fd = -1, .size = -1, .desc = spec };
 	if (parse_addr(spec, ADDR_TCP_LISTEN_SOURCE, &l, why) < 0)
 		return -EINVAL;
-	int n = net_listen_all(l.host, l.port, family, fds, MAX_LISTENERS, " for the source", why);
+	int n = net_listen_all(l.host, l.port, o->family, fds, MAX_LISTENERS, " for the source",
+			       why);
 	free(l.host);
 	free(l.text);
 	if (n < 0)
 		return -EADDRNOTAVAIL; /* *why says why */
 	/* Wait for the producer.  Start-up leaves SIGINT and SIGTERM their
 	 * default action (ending the process, nothing sent yet): see main(). */
-	struct pollfd pfd[MAX_LISTENERS];
-	for (int i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-	int fd = -1, e = 0;
-	while (fd < 0 && !e) {
-		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR) {
-			e = errno;
-			break;
-		}
-		for (int i = 0; i < n && fd < 0; i++)
-			if (pfd[i].revents)
-				fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
-	}
+	int fd = src_tcp_accept(fds, n, o, spec, peer, sizeof(peer));
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	if (fd < 0)
-		return -(e ? e : errno);
+		return fd;
 	s->fd = fd;
 	return 0;
 }

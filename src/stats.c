@@ -1,4 +1,6 @@
 #include "stats.h"
+#include "frame.h"
+#include "parse.h"
 #include "text.h"
 #include "util.h"
 #include "version.h"
@@ -50,17 +52,26 @@ static void json_time(FILE *f, const struct timespec *t)
 
 static void write_dest(FILE *f, const struct dest *d, const char *transport)
 {
-	char why[160];
+	char why[FRAME_REASON_MAX + 160];
 
 	fputs("    {\"address\": ", f);
 	json_str(f, d->subscriber ? d->name + strlen("subscriber ") : d->name);
 	fprintf(f,
 		", \"kind\": \"%s\", \"state\": \"%s\", \"bytes\": %llu, \"joined_at\": %llu, "
 		"\"transport\": \"%s\", \"connect_tries\": %u, \"error\": ",
-		d->subscriber ? "subscriber" : "push", state_names[d->state],
-		(unsigned long long)(d->rd.sent - d->joined), (unsigned long long)d->joined,
-		d->switched ? "copy" : transport, d->subscriber ? 0 : d->tries + d->connected);
+		d->subscriber                                            ? "subscriber"
+			: d->kind == DEST_FILE || d->kind == DEST_STDOUT ? "output"
+			: d->kind == DEST_FRAMED                         ? "framed"
+									 : "push",
+		state_names[d->state], (unsigned long long)(d->rd.sent - d->joined),
+		(unsigned long long)d->joined,
+		d->kind == DEST_FILE || d->kind == DEST_STDOUT ? "write"
+			: d->switched                          ? "copy"
+							       : transport,
+		d->subscriber ? 0 : d->tries + d->connected);
 	json_str(f, *dest_error(d, why, sizeof(why)) ? why : NULL);
+	if (d->kind == DEST_FRAMED) /* its receiver's verdict */
+		fprintf(f, ", \"verified\": %s", d->state == DEST_DONE ? "true" : "false");
 	fputc('}', f);
 }
 

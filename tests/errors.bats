@@ -230,7 +230,7 @@ not_size="not a size (a number of bytes, optionally with K, M, G or T for powers
     run -2 timeout 10 "$RINGCAST" -l 0 --join middle
     [ "${lines[0]}" = "ringcast: --join 'middle': expected start, live or oldest" ]
     run -2 timeout 10 "$RINGCAST" --allow 10.0.0.0/8 127.0.0.1:9
-    [ "${lines[0]}" = "ringcast: --allow restricts who may connect to -l; there is no -l" ]
+    [ "${lines[0]}" = "ringcast: --allow restricts who may connect to -l or to a listening SOURCE (tcp-listen://, ringcast-listen://); there is neither" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --allow 10.0.0.0/40
     [ "${lines[0]}" = "ringcast: --allow '10.0.0.0/40': prefix length must be 0-32" ]
     run -2 timeout 10 "$RINGCAST" -l 0 --allow example.org

@@ -1,0 +1,44 @@
+/*
+ * A ringcast:// destination's side of the framed protocol (frame.h,
+ * doc/PROTOCOL.md): the header before the stream, the trailer after it,
+ * and the receiver's verdict, read back on the same connection.  dest.c
+ * calls these at those three moments; the stream itself goes through the
+ * transport like any other peer's.
+ */
+#ifndef RINGCAST_FRAMED_H
+#define RINGCAST_FRAMED_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+struct dest;
+
+struct framed {
+	uint8_t out[FRAME_HEADER_MAX]; /* the header, then the trailer */
+	size_t out_len, out_off;       /* of out: to send, sent */
+	int trailer;                   /* out holds the trailer */
+	uint8_t in[FRAME_VERDICT_MAX]; /* the verdict as it arrives */
+	size_t in_len;
+	int answered; /* v is the receiver's verdict */
+	struct frame_verdict v;
+	char why[FRAME_REASON_MAX + 96]; /* why it did not verify, for dest_fail */
+};
+
+/* d (kind DEST_FRAMED) is connected: queue header h.  0 or -ENOMEM. */
+int framed_begin(struct dest *d, const struct frame_header *h);
+/* Send what is queued.  1 when all of it went, 0 when the socket is full
+ * (d->px.writable cleared), -errno when the send failed. */
+int framed_flush(struct dest *d);
+/* The stream ended whole at len bytes with that SHA-256: queue the trailer. */
+void framed_end(struct dest *d, uint64_t len, const uint8_t sha256[32]);
+/* Read what the receiver sent.  1 once its verdict is whole (d->fr->v),
+ * 0 for more, -errno when the connection failed or ended first (-EPROTO:
+ * what came is no verdict; d->fr->why says so). */
+int framed_read(struct dest *d);
+/* The verdict against the stream sent (len bytes, that SHA-256): 1 when
+ * it verified, else 0 with d->fr->why saying why not. */
+int framed_verified(struct dest *d, uint64_t len, const uint8_t sha256[32]);
+void framed_free(struct dest *d);
+
+#endif

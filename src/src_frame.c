@@ -1,0 +1,337 @@
+/*
+ * ringcast-listen://[HOST:]PORT: the receiver's side of the framed protocol
+ * (frame.h, doc/PROTOCOL.md).  It listens, takes one sender (from --allow's
+ * blocks, when given), reads its header, and then reads the stream, holding
+ * back the last FRAME_TRAILER_LEN bytes it has seen: when the sender closes,
+ * they are the trailer, checked against the bytes given out and their
+ * SHA-256.  A stream that does not verify ends in a read error, so the run
+ * cuts it (outputs stay PATH.part).  Once the run knows how its outputs
+ * fared it calls answer(), which sends the verdict on the same connection.
+ *
+ * A connection whose header is bad, or that the receiver refuses, gets a
+ * verdict saying why and a reset, and the receiver waits for the next one:
+ * nothing of it reaches an output.  Nothing read from the wire names a path
+ * or a host: the name in the header is only printed.
+ */
+#include "digest.h"
+#include "frame.h"
+#include "net.h"
+#include "parse.h"
+#include "src.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HEADER_WAIT_MS 10000 /* for a connection's whole header */
+#define HEADER_BUF     (FRAME_FIXED + FRAME_FIELDS_MAX)
+#define SMALL_READ     (2 * FRAME_TRAILER_LEN)
+
+struct framed_src {
+	int fd;
+	char peer[64];
+	struct frame_header h;
+	uint8_t *early; /* stream bytes that came with the header */
+	size_t nearly, early_off;
+	uint8_t tail[FRAME_TRAILER_LEN]; /* the last bytes seen: maybe the trailer */
+	size_t ntail;
+	uint8_t pend[SMALL_READ]; /* stream bytes a small read could not take */
+	size_t npend, pend_off;
+	uint64_t bytes; /* given out as the stream's */
+	struct digest dg;
+	uint8_t sha[32];
+	int ended;     /* its trailer came: sha is the stream's */
+	unsigned code; /* FRAME_VERIFIED, or why the stream failed */
+	char why[FRAME_REASON_MAX];
+};
+
+/* The stream failed: code and why, for the run (s->why) and the verdict. */
+static ssize_t stream_failed(struct source *s, unsigned code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static ssize_t stream_failed(struct source *s, unsigned code, int err, const char *fmt, ...)
+{
+	struct framed_src *f = s->priv;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	f->code = code;
+	s->why = f->why;
+	return -err;
+}
+
+/* The trailer against what came.  0 (the end), or -EIO. */
+static ssize_t check_trailer(struct source *s)
+{
+	struct framed_src *f = s->priv;
+	uint64_t len;
+	uint8_t want[32];
+	const char *why;
+	char got[DIGEST_HEX_LEN + 1], said[DIGEST_HEX_LEN + 1];
+
+	if (f->ntail < FRAME_TRAILER_LEN || frame_trailer_parse(f->tail, &len, want, &why) < 0)
+		return stream_failed(s, FRAME_TRUNCATED, EIO,
+				     "truncated: the sender closed after %llu bytes without the "
+				     "stream's trailer",
+				     (unsigned long long)(f->bytes + f->ntail));
+	digest_final(&f->dg);
+	memcpy(f->sha, f->dg.raw, 32);
+	f->ended = 1;
+	digest_to_hex(f->sha, got);
+	if (len != f->bytes)
+		return stream_failed(s, FRAME_MISMATCH, EIO,
+				     "digest mismatch: the trailer says %llu bytes, %llu came",
+				     (unsigned long long)len, (unsigned long long)f->bytes);
+	if (memcmp(want, f->sha, 32))
+		return stream_failed(s, FRAME_MISMATCH, EIO,
+				     "digest mismatch: the stream's SHA-256 is %s, the sender's "
+				     "trailer says %s",
+				     got, digest_to_hex(want, said));
+	if (f->h.has_expect && memcmp(f->h.expect, f->sha, 32))
+		return stream_failed(s, FRAME_MISMATCH, EIO,
+				     "digest mismatch: the stream's SHA-256 is %s, the sender's "
+				     "--expect-digest says %s",
+				     got, digest_to_hex(f->h.expect, said));
+	return 0;
+}
+
+/* Up to cap bytes from the connection (or what came with the header). */
+static ssize_t take(struct framed_src *f, uint8_t *p, size_t cap)
+{
+	if (f->early_off < f->nearly) {
+		size_t n = MIN(cap, f->nearly - f->early_off);
+		memcpy(p, f->early + f->early_off, n);
+		f->early_off += n;
+		return (ssize_t)n;
+	}
+	for (;;) {
+		ssize_t n = recv(f->fd, p, cap, 0);
+		if (n >= 0 || errno != EINTR)
+			return n < 0 ? -errno : n;
+	}
+}
+
+static ssize_t frame_read(struct source *s, void *buf, size_t len)
+{
+	struct framed_src *f = s->priv;
+	uint8_t tmp[SMALL_READ], *dst = len > FRAME_TRAILER_LEN ? buf : tmp;
+	size_t cap = dst == tmp ? sizeof(tmp) : len;
+
+	if (f->pend_off < f->npend) {
+		size_t n = MIN(len, f->npend - f->pend_off);
+		memcpy(buf, f->pend + f->pend_off, n);
+		f->pend_off += n;
+		return (ssize_t)n;
+	}
+	for (;;) {
+		/* The bytes held back come first, then what arrives. */
+		memcpy(dst, f->tail, f->ntail);
+		ssize_t n = take(f, dst + f->ntail, cap - f->ntail);
+		if (n == -EAGAIN)
+			return -EAGAIN;
+		if (n < 0)
+			return stream_failed(
+				s, FRAME_TRUNCATED, -(int)n,
+				"truncated: the connection failed after %llu bytes: %s",
+				(unsigned long long)(f->bytes + f->ntail), strerror(-(int)n));
+		if (n == 0)
+			return check_trailer(s);
+		size_t total = f->ntail + (size_t)n, keep = MIN(total, FRAME_TRAILER_LEN);
+		size_t out = total - keep;
+		memcpy(f->tail, dst + out, keep);
+		f->ntail = keep;
+		if (!out)
+			continue;
+		digest_update(&f->dg, dst, out);
+		f->bytes += out;
+		if (dst == buf)
+			return (ssize_t)out;
+		size_t give = MIN(out, len);
+		memcpy(buf, tmp, give);
+		memcpy(f->pend, tmp + give, out - give);
+		f->npend = out - give;
+		f->pend_off = 0;
+		return (ssize_t)give;
+	}
+}
+
+/* The run is over: tell the sender (failed: why an output failed, or NULL
+ * when every one has the stream), then close. */
+static void frame_answer(struct source *s, const char *failed)
+{
+	struct framed_src *f = s->priv;
+	uint8_t buf[FRAME_VERDICT_MAX];
+
+	if (!f || f->fd < 0)
+		return;
+	struct frame_verdict v = { .code = f->code, .bytes = f->bytes };
+	if (f->code == FRAME_VERIFIED && !f->ended) /* the run stopped reading it */
+		snprintf(f->why, sizeof(f->why), "%s", failed ? failed : "the receiver stopped");
+	if (f->code == FRAME_VERIFIED && (failed || !f->ended))
+		v.code = FRAME_OUTPUT_FAILED;
+	if (f->ended)
+		memcpy(v.sha256, f->sha, 32);
+	snprintf(v.reason, sizeof(v.reason), "%s",
+		 v.code == FRAME_OUTPUT_FAILED && failed ? failed : f->why);
+	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
+	if (n > 0 && send(f->fd, buf, (size_t)n, MSG_NOSIGNAL) == n)
+		shutdown(f->fd, SHUT_WR);
+	if (v.code != FRAME_VERIFIED)
+		net_reset_on_close(f->fd);
+	close(f->fd);
+	f->fd = -1;
+}
+
+static void frame_close(struct source *s)
+{
+	struct framed_src *f = s->priv;
+
+	if (!f)
+		return;
+	if (f->fd >= 0) /* the verdict was not sent: the run never got that far */
+		frame_answer(s, "the receiver failed");
+	digest_free(&f->dg);
+	free(f->early);
+	free(f);
+	s->priv = NULL;
+}
+
+/* The pump closes a source when the stream ends; the verdict comes later,
+ * so the connection stays open until frame_answer or frame_close. */
+static void frame_stop(struct source *s)
+{
+	(void)s;
+}
+
+static const struct source_ops frame_ops = {
+	.read = frame_read,
+	.close = frame_stop,
+	.answer = frame_answer,
+	.free = frame_close,
+};
+
+/* Wait for fd to be readable until deadline (now_ms()).  0, or -errno
+ * (-ETIMEDOUT). */
+static int wait_input(int fd, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t now = now_ms();
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	int n = poll(&p, 1, (int)(deadline - now));
+	return n < 0 ? (errno == EINTR ? 0 : -errno) : n == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Read the header of the sender on f->fd.  0, or -1 with *code and *why. */
+static int read_header(struct framed_src *f, unsigned *code, const char **why)
+{
+	uint64_t deadline = now_ms() + HEADER_WAIT_MS;
+	size_t have = 0;
+
+	*code = FRAME_BAD_HEADER;
+	if (!(f->early = malloc(HEADER_BUF))) {
+		*why = strerror(ENOMEM);
+		return -1;
+	}
+	for (;;) {
+		ssize_t got = frame_header_parse(f->early, have, &f->h, code, why);
+		if (got > 0) {
+			f->early_off = (size_t)got;
+			f->nearly = have;
+			return 0;
+		}
+		if (got < 0)
+			return -1;
+		int rc = wait_input(f->fd, deadline);
+		ssize_t n = rc < 0 ? rc : recv(f->fd, f->early + have, HEADER_BUF - have, 0);
+		if (n == -ETIMEDOUT) {
+			*why = "no whole header within 10 s";
+			return -1;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*why = n == 0 ? "the sender closed before its header ended"
+				      : "the connection failed before its header ended";
+			return -1;
+		}
+		have += (size_t)n;
+	}
+}
+
+/* A connection whose header is not taken: its verdict, a reset, and the
+ * receiver waits for the next. */
+static void turn_away(struct framed_src *f, const char *spec, unsigned code, const char *why)
+{
+	struct frame_verdict v = { .code = code };
+	uint8_t buf[FRAME_VERDICT_MAX];
+
+	errmsg("%s: %s: %s: %s; waiting for the next sender", spec, f->peer, frame_code_name(code),
+	       why);
+	snprintf(v.reason, sizeof(v.reason), "%s", why);
+	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
+	if (n > 0)
+		send(f->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	net_reset_on_close(f->fd);
+	close(f->fd);
+	f->fd = -1;
+	free(f->early);
+	f->early = NULL;
+	f->nearly = f->early_off = 0;
+}
+
+int src_frame_listen_open(struct source *s, const char *spec, const struct source_opts *o,
+			  const char **why)
+{
+	struct dest_spec l;
+	int fds[MAX_LISTENERS], rc = 0;
+	struct framed_src *f = calloc(1, sizeof(*f));
+
+	*s = (struct source){ .ops = &frame_ops, .fd = -1, .size = -1, .desc = spec, .priv = f };
+	if (!f)
+		return -ENOMEM;
+	f->fd = -1;
+	if (parse_addr(spec, ADDR_FRAMED_LISTEN_SOURCE, &l, why) < 0) {
+		frame_close(s);
+		return -EINVAL;
+	}
+	int n = net_listen_all(l.host, l.port, o->family, fds, MAX_LISTENERS, " for the sender",
+			       why);
+	free(l.host);
+	free(l.text);
+	if (n < 0) {
+		frame_close(s);
+		return -EADDRNOTAVAIL; /* *why says why */
+	}
+	/* Start-up leaves SIGINT and SIGTERM their default action (main()). */
+	unsigned code;
+	const char *bad;
+	while ((f->fd = src_tcp_accept(fds, n, o, spec, f->peer, sizeof(f->peer))) >= 0 &&
+	       read_header(f, &code, &bad) < 0)
+		turn_away(f, spec, code, bad);
+	rc = f->fd < 0 ? f->fd : 0;
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (rc == 0 && (rc = digest_open(&f->dg, why)) == 0)
+		rc = fcntl(f->fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+	if (rc < 0) {
+		frame_close(s);
+		return rc;
+	}
+	s->fd = f->fd;
+	s->size = f->h.has_size && f->h.size <= INT64_MAX ? (off_t)f->h.size : -1;
+	char b[32] = "size unknown";
+	if (f->h.has_size)
+		fmt_bytes(f->h.size, b, sizeof(b));
+	info("%s: stream '%s' (%s) from %s", spec, *f->h.name ? f->h.name : "-", b, f->peer);
+	return 0;
+}
