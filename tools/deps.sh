@@ -3,6 +3,8 @@
 # skipping the ones already there.  Run as root (or with sudo) on Debian 12.
 set -eu
 want="gcc clang clang-format make libc6-dev pkg-config liburing-dev libcurl4-openssl-dev libarchive-dev zlib1g-dev libssl-dev python3 bats perl util-linux iproute2 man-db mandoc curl wget openssl zip zstd xz-utils bzip2 lz4 valgrind libfuse3-dev fuse3"
+# The Debian package (debian/, tests/package.bats): its tools, and systemd-analyze.
+want="$want dpkg-dev debhelper lintian fakeroot systemd"
 case "${1:-}" in
 --bench) want="$want mbuffer socat ncat gnuplot-nox nginx-light wrk linux-perf" ;;
 esac
