@@ -33,7 +33,7 @@ endif
 # Every source file but main.c: a new module needs no line here.
 LIB_SRCS = $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
-UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text $(B)/test_digest
+UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text $(B)/test_digest $(B)/test_frame
 
 # The bash, zsh and fish completions, from one list of the options
 # (tests/docs.bats checks it against the table in src/cli.h).
@@ -75,7 +75,8 @@ check-asan:
 # FUZZ_TIME seconds from its seed corpus tests/fuzz/corpus-NAME and its
 # dictionary tests/fuzz/NAME.dict: http (requests, ranges, ETags), args
 # (sizes, durations, DEST, -l, --allow, --dests-from lines), member (archive
-# member names).  A crash stops it and leaves the input in build-fuzz/.
+# member names), frame (the framed protocol's headers, trailers, verdicts).
+# A crash stops it and leaves the input in build-fuzz/.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
 fuzz:
@@ -83,7 +84,8 @@ fuzz:
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c src/http.c src/http_date.c
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_args tests/fuzz/fuzz_args.c $(LIB_SRCS) $(LDLIBS)
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_member tests/fuzz/fuzz_member.c $(LIB_SRCS) $(LDLIBS)
-	for t in http args member; do \
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_frame tests/fuzz/fuzz_frame.c src/frame.c
+	for t in http args member frame; do \
 	  mkdir -p build-fuzz/corpus-$$t && \
 	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=8192 \
 	    -dict=tests/fuzz/$$t.dict -artifact_prefix=build-fuzz/$$t- \

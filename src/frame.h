@@ -77,7 +77,8 @@ struct frame_verdict {
 
 /* Write h (version FRAME_VERSION, whatever h->version says) into buf of cap
  * bytes.  A name longer than FRAME_NAME_MAX is cut there (at a UTF-8
- * boundary).  Returns its length, or -ENOSPC when cap is too small. */
+ * boundary); a control byte in it goes as '?', since a receiver refuses a
+ * name holding one.  Returns its length, or -ENOSPC when cap is too small. */
 ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t cap);
 
 /* Read a header from the len bytes at buf (which may hold more: the
@@ -86,8 +87,8 @@ ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t c
  * *why (static) and *code (FRAME_BAD_HEADER: not a ringcast header, or a
  * malformed one; FRAME_REFUSED: another version, or a critical field this
  * build does not know).  Reads no byte at or past buf + len. */
-ssize_t frame_header_parse(const uint8_t *buf, size_t len, struct frame_header *h,
-			   unsigned *code, const char **why);
+ssize_t frame_header_parse(const uint8_t *buf, size_t len, struct frame_header *h, unsigned *code,
+			   const char **why);
 
 /* Write the trailer for a stream of len bytes with that SHA-256 into
  * buf[FRAME_TRAILER_LEN]. */

@@ -1,0 +1,316 @@
+/* The framed protocol's encoders and parsers (frame.h, doc/PROTOCOL.md).
+ * Pure: no I/O, no allocation, no byte read at or past the end given. */
+#include "frame.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define HEADER_MAGIC  "RINGCAST"
+#define TRAILER_MAGIC "RINGCEND"
+#define VERDICT_MAGIC "RINGCVRD"
+#define MAGIC_LEN     8
+
+/* The messages are static strings that name the limits. */
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+_Static_assert(FRAME_NAME_MAX == 1024 && FRAME_FIELDS_MAX == 65536 && FRAME_REASON_MAX == 512,
+	       "the messages below name these limits");
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static unsigned get16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* A byte a terminal would act on rather than show: never let one through
+ * from the wire into a name or a reason that is printed. */
+static int is_control(uint8_t c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* The length of s (at most max + 1 bytes are looked at) cut to max bytes
+ * at a UTF-8 boundary: never before a continuation byte, so that the cut
+ * leaves no half character for the peer to print. */
+static size_t cut_utf8(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Does the prefix of buf that is there (up to MAGIC_LEN bytes) match
+ * magic?  Deciding on a prefix lets a receiver turn away a stranger (an
+ * HTTP probe, a stray "\r\n") at once instead of waiting for 16 bytes
+ * that may never come; a valid prefix is never turned away. */
+static int magic_ok(const uint8_t *buf, size_t len, const char *magic)
+{
+	size_t n = len < MAGIC_LEN ? len : MAGIC_LEN;
+
+	return n == 0 || memcmp(buf, magic, n) == 0;
+}
+
+static int fail(unsigned *code, const char **why, unsigned c, const char *msg)
+{
+	*code = c;
+	*why = msg;
+	return -1;
+}
+
+static uint8_t *put_field(uint8_t *p, unsigned type, size_t len)
+{
+	put16(p, type);
+	put16(p + 2, (unsigned)len);
+	return p + 4;
+}
+
+ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t cap)
+{
+	size_t nlen = cut_utf8(h->name, FRAME_NAME_MAX);
+	size_t flen = (nlen ? 4 + nlen : 0) + (h->has_size ? 12 : 0) + (h->has_expect ? 36 : 0);
+	uint8_t *p = buf + FRAME_FIXED;
+
+	if (cap < FRAME_FIXED + flen)
+		return -ENOSPC;
+	memcpy(buf, HEADER_MAGIC, MAGIC_LEN);
+	put16(buf + 8, FRAME_VERSION);
+	put16(buf + 10, 0);
+	put32(buf + 12, (uint32_t)flen);
+	if (nlen) {
+		p = put_field(p, FRAME_F_NAME, nlen);
+		/* A file name may hold a newline; every receiver would refuse
+		 * the header for it, so it goes as '?' (the name only informs). */
+		for (size_t i = 0; i < nlen; i++)
+			p[i] = is_control((uint8_t)h->name[i]) ? '?' : (uint8_t)h->name[i];
+		p += nlen;
+	}
+	if (h->has_size) {
+		p = put_field(p, FRAME_F_SIZE, 8);
+		put64(p, h->size);
+		p += 8;
+	}
+	if (h->has_expect) {
+		p = put_field(p, FRAME_F_EXPECT_SHA256, 32);
+		memcpy(p, h->expect, 32);
+		p += 32;
+	}
+	return p - buf;
+}
+
+static int take_name(const uint8_t *v, size_t n, struct frame_header *h, unsigned *code,
+		     const char **why)
+{
+	if (n == 0)
+		return fail(code, why, FRAME_BAD_HEADER, "header field NAME is empty");
+	if (n > FRAME_NAME_MAX)
+		return fail(code, why, FRAME_BAD_HEADER,
+			    "header field NAME is longer than 1024 bytes");
+	for (size_t i = 0; i < n; i++)
+		if (is_control(v[i]))
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field NAME holds a NUL or a control character");
+	memcpy(h->name, v, n);
+	h->name[n] = '\0';
+	return 0;
+}
+
+/* One field of type with its n bytes of value at v.  seen has a bit for
+ * each known type already taken: a second one would leave the receiver
+ * to guess which the sender meant. */
+static int take_field(unsigned type, const uint8_t *v, size_t n, struct frame_header *h,
+		      unsigned *seen, unsigned *code, const char **why)
+{
+	if (type >= FRAME_F_NAME && type <= FRAME_F_EXPECT_SHA256) {
+		if (*seen & 1u << type)
+			return fail(code, why, FRAME_BAD_HEADER, "header field given twice");
+		*seen |= 1u << type;
+	}
+	switch (type) {
+	case FRAME_F_NAME:
+		return take_name(v, n, h, code, why);
+	case FRAME_F_SIZE:
+		if (n != 8)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field SIZE is not 8 bytes");
+		h->has_size = 1;
+		h->size = get64(v);
+		return 0;
+	case FRAME_F_EXPECT_SHA256:
+		if (n != 32)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field EXPECT_SHA256 is not 32 bytes");
+		h->has_expect = 1;
+		memcpy(h->expect, v, 32);
+		return 0;
+	}
+	/* The critical bit is how a later sender says "do not take this
+	 * stream unless you know what this means"; the rest may be skipped. */
+	if (type & FRAME_CRITICAL)
+		return fail(code, why, FRAME_REFUSED,
+			    "header has a critical field this receiver does not know");
+	return 0;
+}
+
+/* The fields, all n bytes of them at p, into h. */
+static int parse_fields(const uint8_t *p, size_t n, struct frame_header *h, unsigned *code,
+			const char **why)
+{
+	unsigned seen = 0;
+
+	while (n > 0) {
+		if (n < 4 || get16(p + 2) > n - 4)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field runs past the length of the fields");
+		unsigned type = get16(p);
+		size_t vlen = get16(p + 2);
+		if (take_field(type, p + 4, vlen, h, &seen, code, why) < 0)
+			return -1;
+		p += 4 + vlen;
+		n -= 4 + vlen;
+	}
+	return 0;
+}
+
+ssize_t frame_header_parse(const uint8_t *buf, size_t len, struct frame_header *h, unsigned *code,
+			   const char **why)
+{
+	if (!magic_ok(buf, len, HEADER_MAGIC))
+		return fail(code, why, FRAME_BAD_HEADER,
+			    "not a ringcast stream (no RINGCAST header)");
+	/* Only the magic and the version stay where they are in every
+	 * version: decide on the version before reading anything after it. */
+	if (len >= 10 && get16(buf + 8) != FRAME_VERSION)
+		return fail(code, why, FRAME_REFUSED,
+			    "protocol version not supported (this receiver speaks version " STR(
+				    FRAME_VERSION) ")");
+	if (len < FRAME_FIXED)
+		return 0;
+	if (get16(buf + 10) != 0)
+		return fail(code, why, FRAME_BAD_HEADER,
+			    "header flags are not 0 (this receiver knows no flag)");
+	/* Said now, from the 16 bytes: a sender announcing 4 GiB of fields
+	 * is not waited for. */
+	uint32_t flen = get32(buf + 12);
+	if (flen > FRAME_FIELDS_MAX)
+		return fail(code, why, FRAME_BAD_HEADER,
+			    "header fields longer than 64 KiB (the most a receiver takes)");
+	if (len - FRAME_FIXED < flen)
+		return 0;
+	memset(h, 0, sizeof(*h));
+	h->version = FRAME_VERSION;
+	if (parse_fields(buf + FRAME_FIXED, flen, h, code, why) < 0)
+		return -1;
+	return (ssize_t)(FRAME_FIXED + flen);
+}
+
+void frame_trailer_encode(uint64_t len, const uint8_t sha256[32], uint8_t *buf)
+{
+	memcpy(buf, TRAILER_MAGIC, MAGIC_LEN);
+	put64(buf + 8, len);
+	memcpy(buf + 16, sha256, 32);
+}
+
+int frame_trailer_parse(const uint8_t *buf, uint64_t *len, uint8_t sha256[32], const char **why)
+{
+	if (memcmp(buf, TRAILER_MAGIC, MAGIC_LEN)) {
+		*why = "the stream does not end with a ringcast trailer (no RINGCEND)";
+		return -1;
+	}
+	*len = get64(buf + 8);
+	memcpy(sha256, buf + 16, 32);
+	return 0;
+}
+
+ssize_t frame_verdict_encode(const struct frame_verdict *v, uint8_t *buf, size_t cap)
+{
+	size_t rlen = cut_utf8(v->reason, FRAME_REASON_MAX);
+
+	if (cap < FRAME_VERDICT_FIXED + rlen)
+		return -ENOSPC;
+	memcpy(buf, VERDICT_MAGIC, MAGIC_LEN);
+	put16(buf + 8, FRAME_VERSION);
+	put16(buf + 10, v->code);
+	put64(buf + 12, v->bytes);
+	memcpy(buf + 20, v->sha256, 32);
+	put16(buf + 52, (unsigned)rlen);
+	memcpy(buf + FRAME_VERDICT_FIXED, v->reason, rlen);
+	return (ssize_t)(FRAME_VERDICT_FIXED + rlen);
+}
+
+ssize_t frame_verdict_parse(const uint8_t *buf, size_t len, struct frame_verdict *v,
+			    const char **why)
+{
+	if (!magic_ok(buf, len, VERDICT_MAGIC)) {
+		*why = "not a ringcast verdict (no RINGCVRD)";
+		return -1;
+	}
+	if (len >= 10 && get16(buf + 8) != FRAME_VERSION) {
+		*why = "verdict of an unknown protocol version";
+		return -1;
+	}
+	if (len < FRAME_VERDICT_FIXED)
+		return 0;
+	size_t rlen = get16(buf + 52);
+	if (rlen > FRAME_REASON_MAX) {
+		*why = "verdict reason longer than 512 bytes";
+		return -1;
+	}
+	if (len - FRAME_VERDICT_FIXED < rlen)
+		return 0;
+	v->version = FRAME_VERSION;
+	v->code = get16(buf + 10);
+	v->bytes = get64(buf + 12);
+	memcpy(v->sha256, buf + 20, 32);
+	/* The reason is printed by the sender: nothing in it may move a cursor. */
+	for (size_t i = 0; i < rlen; i++) {
+		uint8_t c = buf[FRAME_VERDICT_FIXED + i];
+		v->reason[i] = is_control(c) ? '?' : (char)c;
+	}
+	v->reason[rlen] = '\0';
+	return (ssize_t)(FRAME_VERDICT_FIXED + rlen);
+}
+
+const char *frame_code_name(unsigned code)
+{
+	static const char *const names[] = {
+		[FRAME_VERIFIED] = "verified",     [FRAME_MISMATCH] = "digest mismatch",
+		[FRAME_TRUNCATED] = "truncated",   [FRAME_OUTPUT_FAILED] = "output failed",
+		[FRAME_BAD_HEADER] = "bad header", [FRAME_REFUSED] = "refused",
+	};
+
+	if (code >= sizeof(names) / sizeof(names[0]))
+		return "unknown verdict";
+	return names[code];
+}

@@ -1,0 +1,136 @@
+/* libFuzzer target for the framed protocol (src/frame.c): the input is read
+ * as a header, as a verdict and (its first 48 bytes) as a trailer, and is
+ * made into a header to encode.  What is parsed must be what frame.h
+ * promises: a length no longer than the input, a name that can be printed,
+ * and the same struct again after encode and parse.
+ * `make fuzz` builds it with ASan and UBSan and runs it; FUZZ_TIME=seconds
+ * sets how long. */
+#include "frame.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int printable(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((uint8_t)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int header_eq(const struct frame_header *a, const struct frame_header *b)
+{
+	return a->version == b->version && !strcmp(a->name, b->name) &&
+		a->has_size == b->has_size && (!a->has_size || a->size == b->size) &&
+		a->has_expect == b->has_expect &&
+		(!a->has_expect || !memcmp(a->expect, b->expect, 32));
+}
+
+/* A parsed header: its name printable, and parse(encode(h)) is h. */
+static void check_header(const struct frame_header *h)
+{
+	static uint8_t buf[FRAME_HEADER_MAX];
+	static struct frame_header again;
+	unsigned code;
+	const char *why;
+
+	if (h->version != FRAME_VERSION || !printable(h->name, FRAME_NAME_MAX))
+		abort();
+	ssize_t n = frame_header_encode(h, buf, sizeof(buf));
+	if (n < FRAME_FIXED || n > FRAME_HEADER_MAX)
+		abort();
+	if (frame_header_parse(buf, (size_t)n, &again, &code, &why) != n || !header_eq(h, &again))
+		abort();
+}
+
+static void check_verdict(const struct frame_verdict *v)
+{
+	static uint8_t buf[FRAME_VERDICT_MAX];
+	static struct frame_verdict again;
+	const char *why;
+
+	if (v->version != FRAME_VERSION || !printable(v->reason, FRAME_REASON_MAX) ||
+	    !frame_code_name(v->code))
+		abort();
+	ssize_t n = frame_verdict_encode(v, buf, sizeof(buf));
+	if (n < FRAME_VERDICT_FIXED || n > FRAME_VERDICT_MAX ||
+	    frame_verdict_parse(buf, (size_t)n, &again, &why) != n || again.code != v->code ||
+	    again.bytes != v->bytes || memcmp(again.sha256, v->sha256, 32) ||
+	    strcmp(again.reason, v->reason))
+		abort();
+}
+
+/* Any header the encoder writes, whatever its name, is one a receiver
+ * takes, with the name cut to a prefix of what it was given. */
+static void check_encode(const uint8_t *data, size_t size)
+{
+	static struct frame_header h, got;
+	static uint8_t buf[FRAME_HEADER_MAX];
+	unsigned code;
+	const char *why;
+
+	memset(&h, 0, sizeof(h));
+	size_t n = size < sizeof(h.name) ? size : sizeof(h.name);
+	memcpy(h.name, data, n); /* maybe no NUL: the encoder must stop at 1025 */
+	h.has_size = size & 1;
+	h.has_expect = size & 2;
+	ssize_t len = frame_header_encode(&h, buf, sizeof(buf));
+	if (len < FRAME_FIXED || frame_header_parse(buf, (size_t)len, &got, &code, &why) != len)
+		abort();
+	/* All of the name, or (past FRAME_NAME_MAX) a cut before a character. */
+	size_t gn = strlen(got.name), hn = strnlen(h.name, sizeof(h.name));
+	if (hn <= FRAME_NAME_MAX ? gn != hn : gn > FRAME_NAME_MAX || (h.name[gn] & 0xc0) == 0x80)
+		abort();
+	for (size_t i = 0; i < gn; i++) {
+		uint8_t c = (uint8_t)h.name[i];
+		if (got.name[i] != (c < 0x20 || c == 0x7f ? '?' : h.name[i]))
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct frame_header h;
+	static struct frame_verdict v;
+	/* A copy of exactly `size` bytes, so ASan sees any read past the end. */
+	uint8_t *buf = malloc(size ? size : 1);
+	unsigned code = 99;
+	const char *why = NULL;
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	ssize_t n = frame_header_parse(buf, size, &h, &code, &why);
+	if (n > (ssize_t)size || n < -1 || (n > 0 && n < FRAME_FIXED))
+		abort();
+	if (n == -1 && (!why || (code != FRAME_BAD_HEADER && code != FRAME_REFUSED)))
+		abort();
+	if (n > 0)
+		check_header(&h);
+	why = NULL;
+	n = frame_verdict_parse(buf, size, &v, &why);
+	if (n > (ssize_t)size || n < -1 || (n > 0 && n < FRAME_VERDICT_FIXED) || (n == -1 && !why))
+		abort();
+	if (n > 0)
+		check_verdict(&v);
+	if (size >= FRAME_TRAILER_LEN) {
+		uint64_t len;
+		uint8_t sha[32], again[FRAME_TRAILER_LEN];
+		if (frame_trailer_parse(buf, &len, sha, &why) == 0) {
+			frame_trailer_encode(len, sha, again);
+			if (memcmp(again, buf, FRAME_TRAILER_LEN))
+				abort();
+		}
+	}
+	check_encode(data, size);
+	free(buf);
+	return 0;
+}
