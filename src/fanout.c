@@ -517,7 +517,8 @@ static int report(struct fanout *f, int loop_failed)
 	if (f->cfg->progress)
 		progress_end(&f->prog, &v.prog);
 	stats_summary(&v);
-	stats_digest(&v);
+	if (f->cfg->digest)
+		stats_digest(&v);
 	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
 		t.tx.unaccounted || t.dests == 0 || loop_failed;
 	/* A framed sender's stream that fails is a failed stream (1), however

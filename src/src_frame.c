@@ -47,12 +47,14 @@ struct framed_src {
 	uint64_t bytes; /* given out as the stream's */
 	struct digest dg;
 	uint8_t sha[32];
-	int ended;     /* its trailer came: sha is the stream's */
-	unsigned code; /* FRAME_VERIFIED, or why the stream failed */
-	char why[FRAME_REASON_MAX];
+	int ended;                       /* its trailer came: sha is the stream's */
+	unsigned code;                   /* FRAME_VERIFIED, or why the stream failed */
+	char why[FRAME_REASON_MAX];      /* the verdict's reason */
+	char msg[FRAME_REASON_MAX + 32]; /* s->why: the code's name, then why */
 };
 
-/* The stream failed: code and why, for the run (s->why) and the verdict. */
+/* The stream failed: code and why, for the verdict, and the two for the
+ * run (s->why: "the trailer says ..."). */
 static ssize_t stream_failed(struct source *s, unsigned code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static ssize_t stream_failed(struct source *s, unsigned code, int err, const char *fmt, ...)
@@ -64,7 +66,8 @@ static ssize_t stream_failed(struct source *s, unsigned code, int err, const cha
 	vsnprintf(f->why, sizeof(f->why), fmt, ap);
 	va_end(ap);
 	f->code = code;
-	s->why = f->why;
+	snprintf(f->msg, sizeof(f->msg), "%s: %s", frame_code_name(code), f->why);
+	s->why = f->msg;
 	return -err;
 }
 
@@ -79,7 +82,7 @@ static ssize_t check_trailer(struct source *s)
 
 	if (f->ntail < FRAME_TRAILER_LEN || frame_trailer_parse(f->tail, &len, want, &why) < 0)
 		return stream_failed(s, FRAME_TRUNCATED, EIO,
-				     "truncated: the sender closed after %llu bytes without the "
+				     "the sender closed after %llu bytes without the "
 				     "stream's trailer",
 				     (unsigned long long)(f->bytes + f->ntail));
 	digest_final(&f->dg);
@@ -88,16 +91,16 @@ static ssize_t check_trailer(struct source *s)
 	digest_to_hex(f->sha, got);
 	if (len != f->bytes)
 		return stream_failed(s, FRAME_MISMATCH, EIO,
-				     "digest mismatch: the trailer says %llu bytes, %llu came",
+				     "the trailer says %llu bytes, %llu came",
 				     (unsigned long long)len, (unsigned long long)f->bytes);
 	if (memcmp(want, f->sha, 32))
 		return stream_failed(s, FRAME_MISMATCH, EIO,
-				     "digest mismatch: the stream's SHA-256 is %s, the sender's "
+				     "the stream's SHA-256 is %s, the sender's "
 				     "trailer says %s",
 				     got, digest_to_hex(want, said));
 	if (f->h.has_expect && memcmp(f->h.expect, f->sha, 32))
 		return stream_failed(s, FRAME_MISMATCH, EIO,
-				     "digest mismatch: the stream's SHA-256 is %s, the sender's "
+				     "the stream's SHA-256 is %s, the sender's "
 				     "--expect-digest says %s",
 				     got, digest_to_hex(f->h.expect, said));
 	return 0;
@@ -138,10 +141,10 @@ static ssize_t frame_read(struct source *s, void *buf, size_t len)
 		if (n == -EAGAIN)
 			return -EAGAIN;
 		if (n < 0)
-			return stream_failed(
-				s, FRAME_TRUNCATED, -(int)n,
-				"truncated: the connection failed after %llu bytes: %s",
-				(unsigned long long)(f->bytes + f->ntail), strerror(-(int)n));
+			return stream_failed(s, FRAME_TRUNCATED, -(int)n,
+					     "the connection failed after %llu bytes: %s",
+					     (unsigned long long)(f->bytes + f->ntail),
+					     strerror(-(int)n));
 		if (n == 0)
 			return check_trailer(s);
 		size_t total = f->ntail + (size_t)n, keep = MIN(total, FRAME_TRAILER_LEN);

@@ -20,7 +20,8 @@ struct run_view {
 	int64_t source_size;      /* -1: not known */
 	const char *source_error; /* NULL: none */
 	const char *input;        /* the SOURCE as given on the command line ("-": stdin) */
-	const char *sha256;       /* --digest: the whole stream's, in hex; NULL: none */
+	const char *sha256;       /* the whole stream's, in hex, when it was computed
+				     (--digest, ringcast:// DESTs); NULL: none */
 	size_t ring_size;
 	int ring_locked;
 	struct progress_view prog;     /* bytes in, expected, since the start, counts, lag */

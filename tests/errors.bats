@@ -8,7 +8,7 @@ teardown() { common_teardown; }
 
 try_line="Try 'ringcast --help' for more information."
 # What each place that takes an address accepts, as its messages end.
-dest_forms="(expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)"
+dest_forms="(expected HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, ringcast://HOST:PORT, file:PATH or - (standard output))"
 listen_forms="(expected PORT, HOST:PORT or [IPv6]:PORT)"
 tls_forms="(expected tcp-listen://PORT, tcp-listen://HOST:PORT or tcp-listen://[IPv6]:PORT)"
 not_size="not a size (a number of bytes, optionally with K, M, G or T for powers of 1024: 4096, 64M, 1.5G)"

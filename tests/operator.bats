@@ -358,7 +358,7 @@ ringcast: status: 0 connections, 0 responses, 0 error responses, 0 connections f
 @test "--dests-from: a bad line, a missing file, and stdin taken twice are errors, exit 2" {
     printf '127.0.0.1:9\n\nnot-an-address\n' > "$T/fleet"
     run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/fleet"
-    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 3: destination 'not-an-address': missing port (expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)" ]
+    [ "${lines[0]}" = "ringcast: --dests-from $T/fleet: line 3: destination 'not-an-address': missing port (expected HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, ringcast://HOST:PORT, file:PATH or - (standard output))" ]
     run -2 timeout 10 "$RINGCAST" -i /dev/null --dests-from "$T/nothing"
     [ "${lines[0]}" = "ringcast: --dests-from $T/nothing: No such file or directory" ]
     run -2 timeout 10 "$RINGCAST" --dests-from - < /dev/null

@@ -16,6 +16,17 @@ static void check_spec(const struct dest_spec *d, int listen)
 {
 	unsigned long port = strtoul(d->port, NULL, 10);
 
+	if (d->kind == DEST_FILE || d->kind == DEST_STDOUT) {
+		/* an output: a path (never empty) in its text, no host */
+		if (!d->text || d->host ||
+		    (d->kind == DEST_FILE &&
+		     (!d->path || !*d->path || d->path < d->text ||
+		      d->path > d->text + strlen(d->text))) ||
+		    (d->kind == DEST_STDOUT && strcmp(d->text, "-")))
+			abort();
+		free(d->text);
+		return;
+	}
 	if (!d->text || (!listen && !d->host) || port > 65535 || (!listen && port == 0))
 		abort();
 	if (strpbrk(d->text, " \t\n\v\f\r")) /* no address has white space */
@@ -43,8 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 0 means something of its own: only zeros may come to it */
 	if (parse_duration_ms(s, &v) == 0 && v == 0 && strpbrk(s, "123456789"))
 		abort();
-	for (int use = ADDR_DEST; use <= ADDR_TCP_LISTEN_SOURCE; use++) {
-		int port_alone = use == ADDR_LISTEN || use == ADDR_TCP_LISTEN_SOURCE;
+	for (int use = ADDR_DEST; use <= ADDR_FRAMED_LISTEN_SOURCE; use++) {
+		int port_alone = use == ADDR_LISTEN || use == ADDR_TCP_LISTEN_SOURCE ||
+			use == ADDR_FRAMED_LISTEN_SOURCE;
 
 		why = NULL;
 		if (parse_addr(s, (enum addr_use)use, &d, &why) == 0)
@@ -57,6 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (parse_dest_line(s, &d, &why) == 1)
 		check_spec(&d, 0);
+	why = NULL;
+	if (parse_dest(s, &d, &why) == 0)
+		check_spec(&d, 0);
+	else if (!why || !*why)
+		abort();
 	free(s);
 	return 0;
 }

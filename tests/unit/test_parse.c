@@ -148,7 +148,8 @@ static void durations(void)
 	}
 }
 
-#define DEST_FORMS   " (expected HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT)"
+#define DEST_FORMS                                                                                 \
+	" (expected HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, ringcast://HOST:PORT, file:PATH or - (standard output))"
 #define LISTEN_FORMS " (expected PORT, HOST:PORT or [IPv6]:PORT)"
 #define TLS_FORMS                                                                                  \
 	" (expected tcp-listen://PORT, tcp-listen://HOST:PORT or tcp-listen://[IPv6]:PORT)"
@@ -355,6 +356,48 @@ static void dest_lines(void)
 	free(d.text);
 }
 
+/* The DESTs that are not plain TCP peers: outputs and framed receivers. */
+static void test_dest_kinds(void)
+{
+	static const struct {
+		const char *in;
+		int kind;
+		const char *path, *host, *err;
+	} t[] = {
+		{ "-", DEST_STDOUT, NULL, NULL, NULL },
+		{ "file:/srv/disk.img", DEST_FILE, "/srv/disk.img", NULL, NULL },
+		{ "file:disk.img", DEST_FILE, "disk.img", NULL, NULL },
+		{ "FILE:///srv/x", DEST_FILE, "/srv/x", NULL, NULL },
+		{ "file://host/x", 0, NULL, NULL,
+		  "file:// takes a path on this host (file:///PATH)" DEST_FORMS },
+		{ "file:", 0, NULL, NULL, "file: without a path" DEST_FORMS },
+		{ "ringcast://10.0.0.1:9000", DEST_FRAMED, NULL, "10.0.0.1", NULL },
+		{ "RingCast://[::1]:9", DEST_FRAMED, NULL, "::1", NULL },
+		{ "ringcast://h", 0, NULL, NULL, "missing port" DEST_FORMS },
+		{ "ringcast-listen://9000", 0, NULL, NULL,
+		  "ringcast-listen:// is for a source (-i), not a destination" DEST_FORMS },
+		{ "h:1", DEST_TCP, NULL, "h", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dest_spec d;
+		const char *why = NULL;
+		int rc = parse_dest(t[i].in, &d, &why);
+
+		if (t[i].err) {
+			ok(rc == -EINVAL && why && !strcmp(why, t[i].err), "DEST '%s' rejected: %s",
+			   t[i].in, why ? why : "(accepted)");
+			continue;
+		}
+		ok(rc == 0 && (int)d.kind == t[i].kind && !strcmp(d.text, t[i].in) &&
+			   (!t[i].path || (d.path && !strcmp(d.path, t[i].path))) &&
+			   (!t[i].host || (d.host && !strcmp(d.host, t[i].host))),
+		   "DEST '%s' is kind %d", t[i].in, t[i].kind);
+		free(d.host);
+		free(d.text);
+	}
+}
+
 static void cidrs(void)
 {
 	struct cidr c[2];
@@ -402,6 +445,7 @@ int main(void)
 	durations();
 	addresses();
 	dest_lines();
+	test_dest_kinds();
 	cidrs();
 	return tap_done();
 }
