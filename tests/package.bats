@@ -43,8 +43,9 @@ setup_file() {
         return 0
     fi
     # The build's status is the first test's to report, with its log.
-    (cd "$PKG/src" && timeout 600 dpkg-buildpackage -us -uc -b) > "$PKG/build.log" 2>&1
-    echo $? > "$PKG/build.status"
+    local status=0
+    (cd "$PKG/src" && timeout 600 dpkg-buildpackage -us -uc -b) > "$PKG/build.log" 2>&1 || status=$?
+    echo "$status" > "$PKG/build.status"
 }
 
 teardown_file() {
@@ -70,7 +71,7 @@ unpack() {
     [ -n "$VERSION" ]
     if [ "$(cat "$PKG/build.status")" != 0 ]; then
         echo "dpkg-buildpackage failed (status $(cat "$PKG/build.status")):" >&2
-        tail -60 "$PKG/build.log" >&2
+        grep -v '^cc ' "$PKG/build.log" | tail -40 >&2
         return 1
     fi
     [ -f "$DEB" ] || { ls "$PKG" >&2; echo "no $DEB (debian/changelog's version?)" >&2; false; }
