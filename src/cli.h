@@ -148,8 +148,10 @@ enum opt_kind {
 	X(INPUT, 'i', "input", K_TEXT, F(input), 0, 0, M_STREAM, \
 	  "is for streams: --serve takes BLOB... instead", \
 	  "  -i, --input SOURCE     - (stdin, the default), a file, a FIFO, a device,\n" \
-	  "                         tcp://HOST:PORT, tcp-listen://[HOST:]PORT, or a URL\n" \
-	  "                         (http, https, ftp, ftps, file, sftp, scp) via libcurl\n")
+	  "                         tcp://HOST:PORT, tcp-listen://[HOST:]PORT, a URL\n" \
+	  "                         (http, https, ftp, ftps, file, sftp, scp) via libcurl,\n" \
+	  "                         or ringcast-listen://[HOST:]PORT: receive one stream\n" \
+	  "                         from a ringcast:// sender, verify it, answer\n")
 
 /* how the source is read */
 #define RINGCAST_OPTIONS_READ(X) \
@@ -168,7 +170,9 @@ enum opt_kind {
 /* destinations, the ring, the delivery policy */
 #define RINGCAST_OPTIONS_PUSH(X) \
 	X(OUTPUT, 'o', "output", K_ARG, NOFIELD, 0, 0, M_STREAM, TO_CLIENTS, \
-	  "  -o, --output DEST      a destination: HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT\n" \
+	  "  -o, --output DEST      a destination: HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT,\n" \
+	  "                         ringcast://HOST:PORT (a ringcast receiver: verified),\n" \
+	  "                         file:PATH (via PATH.part) or - (standard output)\n" \
 	  "                         (repeatable; positional DESTs work the same)\n") \
 	X(DESTS_FROM, 0, "dests-from", K_ARG, NOFIELD, 0, 0, M_STREAM, TO_CLIENTS, \
 	  "      --dests-from FILE  one DEST per line (# comments; -: standard input)\n") \

@@ -124,7 +124,7 @@ not_size="not a size (a number of bytes, optionally with K, M, G or T for powers
 
 @test "sources: a scheme no source speaks, and tcp:// and tcp-listen:// forms, with the forms accepted" {
     run -2 timeout 10 "$RINGCAST" -i udp://127.0.0.1:9000 127.0.0.1:9
-    [ "$output" = "ringcast: udp://127.0.0.1:9000: unsupported scheme 'udp://' (expected -, a file, tcp://HOST:PORT, tcp-listen://[HOST:]PORT or a URL: http, https, ftp, ftps, file, sftp or scp)" ]
+    [ "$output" = "ringcast: udp://127.0.0.1:9000: unsupported scheme 'udp://' (expected -, a file, tcp://HOST:PORT, tcp-listen://[HOST:]PORT, ringcast-listen://[HOST:]PORT or a URL: http, https, ftp, ftps, file, sftp or scp)" ]
     run -2 timeout 10 "$RINGCAST" -i tcp://127.0.0.1:1/ 127.0.0.1:9
     [ "$output" = "ringcast: tcp://127.0.0.1:1/: unexpected '/' after port 1 (expected tcp://HOST:PORT or tcp://[IPv6]:PORT)" ]
     run -2 timeout 10 "$RINGCAST" -i tcp-listen://abc 127.0.0.1:9
