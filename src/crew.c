@@ -118,6 +118,9 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 	snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
 		 "stalled: accepted nothing for %.1f s (--stall-timeout)",
 		 (double)cfg->stall_ms / 1000);
+	snprintf(c->opts.verdict_why, sizeof(c->opts.verdict_why),
+		 "not verified: no verdict from the receiver within %.1f s (--stall-timeout)",
+		 (double)cfg->stall_ms / 1000);
 	return fit_peers(c, why) < 0 || resolve_all(c, why) < 0 ? -1 : 0;
 }
 

@@ -20,11 +20,6 @@
 static void on_event(struct loop_io *io, uint32_t events);
 static void close_socket(struct dest *d);
 
-static int is_output(const struct dest *d)
-{
-	return d->kind == DEST_FILE || d->kind == DEST_STDOUT;
-}
-
 static void set_state(struct dest *d, enum dest_state s)
 {
 	__atomic_sub_fetch(&d->g->nstate[d->state], 1, __ATOMIC_RELAXED);
@@ -53,7 +48,7 @@ static void release(struct dest *d, enum dest_state final)
 			g->tx->n.unaccounted += pending;
 		}
 	}
-	if (d->io.fd >= 0 && is_output(d)) {
+	if (d->io.fd >= 0 && dest_is_output(d)) {
 		if (d->polled)
 			loop_del(g->loop, &d->io);
 		close(d->io.fd); /* a failed file stays PATH.part */
@@ -181,7 +176,7 @@ static void open_output(struct dest *d)
 void dest_connect(struct dest *d)
 {
 	d->io.fd = -1;
-	if (is_output(d)) {
+	if (dest_is_output(d)) {
 		open_output(d);
 		return;
 	}
@@ -375,7 +370,7 @@ void dest_kick(struct dest *d)
 
 	if (d->state != DEST_STREAMING)
 		return;
-	if (is_output(d)) {
+	if (dest_is_output(d)) {
 		kick_output(d);
 		return;
 	}
@@ -431,7 +426,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 {
 	struct dest *d = container_of(io, struct dest, io);
 
-	if (is_output(d)) { /* a pipe: its reader gone, or room again */
+	if (dest_is_output(d)) { /* a pipe: its reader gone, or room again */
 		if (events & (EPOLLERR | EPOLLHUP))
 			dest_fail(d, "write", EPIPE);
 		else if (events & EPOLLOUT)

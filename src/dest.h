@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "parse.h"
 #include "ring.h"
 #include "tx.h"
 
@@ -62,8 +63,8 @@ struct dest {
 	struct loop_io io;
 	struct ring_reader rd;
 	struct dest_group *g;
-	const char *name;       /* as the user wrote it */
-	int kind;               /* enum dest_kind (parse.h) */
+	const char *name; /* as the user wrote it */
+	enum dest_kind kind;
 	const char *path;       /* DEST_FILE: the path to write */
 	char *part;             /* DEST_FILE: PATH.part while it is written (output.c) */
 	int polled;             /* an output watched for EPOLLOUT (a pipe) */
@@ -106,6 +107,12 @@ void dest_fail(struct dest *d, const char *op, int e);
 /* Why d failed, as "send: Connection reset by peer", into buf; "" if it
  * did not (or the reason was told once for all).  Returns buf. */
 const char *dest_error(const struct dest *d, char *buf, size_t len);
+
+/* A local output (file:PATH, -), written rather than sent. */
+static inline int dest_is_output(const struct dest *d)
+{
+	return d->kind == DEST_FILE || d->kind == DEST_STDOUT;
+}
 
 static inline int dest_live(const struct dest *d)
 {

@@ -116,21 +116,22 @@ void shard_publish(struct shard *s)
 static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 {
 	int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
+	int verdict = 0; /* a framed peer's verdict is awaited */
 	uint64_t key;
 
 	if (d->state == DEST_STREAMING && d->rd.done < s->view.head)
 		key = d->rd.sent + d->rd.done;
 	else if (unacked > 0)
 		key = ~(uint64_t)unacked;
-	else if (d->fr && d->state == DEST_DRAINING)
-		key = 1; /* a framed peer's verdict is awaited */
+	else if ((verdict = d->fr && d->state == DEST_DRAINING))
+		key = 1;
 	else
 		key = now; /* idle, or not connected yet: never stalled */
 	if (key != d->stall_key || !d->stall_since) {
 		d->stall_key = key;
 		d->stall_since = now;
 	} else if (now - d->stall_since >= s->o->stall_ms) {
-		dest_fail(d, s->o->stall_why, 0);
+		dest_fail(d, verdict ? s->o->verdict_why : s->o->stall_why, 0);
 	}
 }
 
@@ -152,7 +153,8 @@ static int find_starved(struct shard *s, uint64_t head)
 				continue;
 			if (lap == 0 ? i++ < from : i++ >= from)
 				continue; /* lap 0: from on; lap 1: those before */
-			if (net_unacked(d->io.fd) == 0) {
+			/* an output at the head has nothing to wait for but data */
+			if (dest_is_output(d) || net_unacked(d->io.fd) == 0) {
 				s->probe_at = i - 1;
 				return 1;
 			}

@@ -48,6 +48,7 @@ struct shard_opts {
 	uint64_t max_lag;       /* --slow drop: the lag that makes a destination a blocker */
 	int sndbuf;             /* SO_SNDBUF for every socket, 0: the kernel's */
 	char stall_why[80], lag_why[128];     /* the reasons those failures give */
+	char verdict_why[96];                 /* a framed peer's verdict that never came */
 	const struct frame_header *frame_hdr; /* for ringcast:// destinations (dest.h) */
 	const uint8_t *sha256;                /* the stream's, for their trailers */
 	/* Shard 0, main thread: subscriber d finished (done or failed); from

@@ -59,15 +59,15 @@ static void write_dest(FILE *f, const struct dest *d, const char *transport)
 	fprintf(f,
 		", \"kind\": \"%s\", \"state\": \"%s\", \"bytes\": %llu, \"joined_at\": %llu, "
 		"\"transport\": \"%s\", \"connect_tries\": %u, \"error\": ",
-		d->subscriber                                            ? "subscriber"
-			: d->kind == DEST_FILE || d->kind == DEST_STDOUT ? "output"
-			: d->kind == DEST_FRAMED                         ? "framed"
-									 : "push",
+		d->subscriber                    ? "subscriber"
+			: dest_is_output(d)      ? "output"
+			: d->kind == DEST_FRAMED ? "framed"
+						 : "push",
 		state_names[d->state], (unsigned long long)(d->rd.sent - d->joined),
 		(unsigned long long)d->joined,
-		d->kind == DEST_FILE || d->kind == DEST_STDOUT ? "write"
-			: d->switched                          ? "copy"
-							       : transport,
+		dest_is_output(d)     ? "write"
+			: d->switched ? "copy"
+				      : transport,
 		d->subscriber ? 0 : d->tries + d->connected);
 	json_str(f, *dest_error(d, why, sizeof(why)) ? why : NULL);
 	if (d->kind == DEST_FRAMED) /* its receiver's verdict */

@@ -170,3 +170,24 @@ receiver_exits() {
     run -2 timeout 10 "$RINGCAST" -i ringcast-listen://127.0.0.1:0 "file:$T/a" "file:$T/a"
     [ "${lines[0]}" = "ringcast: output file:$T/a is given 2 times; one writer per output" ]
 }
+
+@test "an empty stream, framed, to a receiver writing file: and -: both empty, verified, exit 0" {
+    start_listening "$T/r.err" -i ringcast-listen://127.0.0.1:0 "file:$T/empty" -
+    local rpid=$BG_PID rport=$PORT
+    run -0 timeout 60 "$RINGCAST" -i /dev/null "ringcast://127.0.0.1:$rport"
+    wait_exit "$rpid" 60
+    [ "$EXIT_STATUS" = 0 ] || { cat "$T/r.err"; false; }
+    [ -e "$T/empty" ] && [ ! -s "$T/empty" ] && [ ! -e "$T/empty.part" ]
+}
+
+@test "a ringcast:// DEST that is no ringcast: a plain receiver closes without a verdict, a silent one is bounded by --stall-timeout" {
+    make_input in 2
+    start_receivers 1
+    run -1 timeout 60 "$RINGCAST" -i "$T/in" "ringcast://${DESTS[0]}"
+    [[ "$output" == *"ringcast://${DESTS[0]}: the receiver closed without a verdict"* ]]
+    "$PY" "$HELPERS/silent_receiver.py" "$T/silent.port" &
+    PIDS+=($!)
+    wait_file "$T/silent.port"
+    run -1 timeout 60 "$RINGCAST" --stall-timeout 1s -i "$T/in" "ringcast://127.0.0.1:$(cat "$T/silent.port")"
+    [[ "$output" == *"not verified: no verdict from the receiver within 1.0 s (--stall-timeout)"* ]]
+}

@@ -113,3 +113,26 @@ vg_clean() {
     vg_clean
     wait_receivers 60
 }
+
+@test "valgrind: both ends of the framed protocol, with a file: output, and a mismatch" {
+    make_input in 4
+    # a receiver under valgrind, a sender under valgrind, a verified stream
+    RINGCAST=$VG start_listening "$T/r.err" -i ringcast-listen://127.0.0.1:0 --mlock off \
+        --transport copy --ring-size 1M "file:$T/out"
+    local rpid=$BG_PID
+    run -0 timeout 120 "$VG" -q --mlock off --transport copy --ring-size 1M --digest \
+        -i "$T/in" "ringcast://127.0.0.1:$PORT"
+    wait_exit "$rpid" 60
+    [ "$EXIT_STATUS" = 0 ] || { cat "$T/r.err"; false; }
+    [ "$(sha256sum < "$T/out" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    # a garbled header turned away, then a sender whose --expect-digest fails
+    RINGCAST=$VG start_listening "$T/r2.err" -i ringcast-listen://127.0.0.1:0 --mlock off \
+        --transport copy --ring-size 1M "file:$T/out2"
+    rpid=$BG_PID
+    run -0 "$PY" "$HELPERS/frame_client.py" "$PORT" garbage
+    run -1 timeout 120 "$VG" -q --mlock off --transport copy --ring-size 1M \
+        --expect-digest "$(printf '0%.0s' {1..64})" -i "$T/in" "ringcast://127.0.0.1:$PORT"
+    wait_exit "$rpid" 60
+    [ "$EXIT_STATUS" = 1 ]
+    vg_clean
+}
