@@ -558,6 +558,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		cli_usage_error("--expect-digest '%s': not a SHA-256 (64 hexadecimal digits)",
 				cfg->expect_digest);
 	cfg->digest |= cfg->expect_digest != NULL;
+	cli_check_fleet(cfg);
 }
 
 int cli_fit_ring(struct config *cfg, uint64_t size)
@@ -588,6 +589,8 @@ void cli_source_opts(const struct config *cfg, struct source_opts *o)
 		.decompress = cfg->decompress,
 		.allow = cfg->allow,
 		.nallow = cfg->nallow,
+		.key = cfg->key,
+		.keylen = cfg->keylen,
 	};
 }
 
@@ -595,6 +598,7 @@ void cli_free(struct config *cfg)
 {
 	free(cfg->headers);
 	free(cfg->allow);
+	free(cfg->key);
 	free(cfg->listen.host);
 	free(cfg->listen.text);
 	for (size_t i = 0; i < cfg->ndests; i++) {

@@ -43,6 +43,10 @@ struct config {
 	const char *stats_path;    /* --stats FILE, "-": stderr */
 	int digest;                /* --digest (or --expect-digest): the stream's SHA-256 */
 	const char *expect_digest; /* --expect-digest HEX: 64 hex digits, checked */
+	unsigned tree;             /* --tree K: relay through the DESTs, K per node; 0: a star */
+	const char *key_file;      /* --key-file FILE: the fleet's key */
+	uint8_t *key;              /* its bytes, keylen of them (cli_check_fleet) */
+	size_t keylen;
 	/* push destinations */
 	unsigned retries;    /* --retry */
 	uint64_t connect_ms; /* --connect-timeout per try, 0: the kernel's */
@@ -284,6 +288,12 @@ enum opt_kind {
 	  "      --expect-digest HEX\n" \
 	  "                         the stream's SHA-256 must be HEX, or every destination\n" \
 	  "                         is reset (implies --digest)\n") \
+	X(TREE, 0, "tree", K_COUNT, F(tree), 1, 1024, M_STREAM, FOR_STREAMS, \
+	  "      --tree K           relay: send to at most K of the ringcast:// DESTs, each\n" \
+	  "                         forwarding to its share of the rest (1: a pipeline)\n") \
+	X(KEY_FILE, 0, "key-file", K_TEXT, F(key_file), 0, 0, M_STREAM, FOR_STREAMS, \
+	  "      --key-file FILE    the fleet's key: sign framed headers (HMAC-SHA256), and\n" \
+	  "                         as a receiver, take only signed ones\n") \
 	X(VERBOSE, 'v', "verbose", K_NOARG, NOFIELD, 0, 0, M_ANY, NULL, \
 	  "  -v, --verbose          say what is chosen and why; statistics at exit\n") \
 	X(QUIET, 'q', "quiet", K_FLAG, F(quiet), 0, 0, M_ANY, NULL, \
@@ -315,6 +325,10 @@ void cli_usage_error(const char *fmt, ...) __attribute__((noreturn, format(print
 void cli_add_dest(struct config *cfg, const char *arg);
 void cli_dests_from(struct config *cfg, const char *path);
 void cli_warn_duplicates(const struct config *cfg);
+/* --tree and --key-file (cli_fleet.c): load the key; refuse (exit 2) a
+ * tree whose DESTs are not all ringcast://, or that is too deep, too many
+ * hosts to report, or has a plan too large for a header. */
+void cli_check_fleet(struct config *cfg);
 /* Free what cli_parse allocated (the DEST list, -H, --allow, -l) and zero
  * cfg, which cli_parse may then fill again. */
 void cli_free(struct config *cfg);

@@ -86,6 +86,10 @@ void cli_warn_duplicates(const struct config *cfg)
 	for (size_t i = 0, j; i < cfg->ndests; i = j) {
 		for (j = i + 1; j < cfg->ndests && by_address(&v[i], &v[j]) == 0; j++)
 			;
+		if (j - i > 1 && cfg->tree)
+			cli_usage_error(
+				"--tree: %s is given %zu times; a tree reaches each host once",
+				v[i]->text, j - i);
 		if (j - i > 1 && (v[i]->kind == DEST_FILE || v[i]->kind == DEST_STDOUT))
 			cli_usage_error("output %s is given %zu times; one writer per output",
 					v[i]->text, j - i);

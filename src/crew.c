@@ -3,6 +3,7 @@
 #include "framed.h"
 #include "net.h"
 #include "output.h"
+#include "tree.h"
 #include "ring.h"
 #include "util.h"
 
@@ -52,6 +53,9 @@ static int fit_peers(struct crew *c, const char **why)
 	size_t subs = cfg->have_listen ? MAX(cfg->min_subscribers, cfg->max_subscribers) : 0;
 	size_t room = net_fd_room(cfg->ndests + subs);
 
+	if (cfg->tree) /* the root connects to the heads of its subtrees only */
+		room += cfg->ndests - MIN(cfg->ndests, cfg->tree);
+
 	if (cfg->ndests > room)
 		return fail_why(
 			c->why, sizeof(c->why), why,
@@ -68,6 +72,18 @@ static int fit_peers(struct crew *c, const char **why)
 	return 0;
 }
 
+/* The root of a tree: its hosts as a plan names them, "HOST:PORT". */
+static int tree_hosts(struct crew *c, const char **why)
+{
+	const struct config *cfg = c->cfg;
+
+	if (!(c->tree_hosts = calloc(cfg->ndests, sizeof(*c->tree_hosts))))
+		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
+	for (size_t i = 0; i < cfg->ndests; i++)
+		c->tree_hosts[i] = cfg->dests[i].text + strlen("ringcast://");
+	return 0;
+}
+
 /* Resolve every destination, and check that every output can be written,
  * before anything is sent. */
 static int resolve_all(struct crew *c, const char **why)
@@ -78,6 +94,9 @@ static int resolve_all(struct crew *c, const char **why)
 	if (!c->push)
 		return fail_why(c->why, sizeof(c->why), why, "%zu destination%s: %s", cfg->ndests,
 				plural(cfg->ndests), strerror(ENOMEM));
+	if (cfg->tree) /* the root of a tree sends to the heads of its subtrees */
+		return crew_add_tree(c, cfg->tree, (const char *const *)c->tree_hosts, cfg->ndests,
+				     why);
 	c->npush = cfg->ndests;
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		struct dest *d = &c->push[i];
@@ -101,9 +120,67 @@ static int resolve_all(struct crew *c, const char **why)
 	return 0;
 }
 
+/* A child of this node in a tree: connect to host ("HOST:PORT") with the
+ * plan for the n hosts after it.  0, or -1 with *why. */
+static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_t n,
+		     const char **why)
+{
+	struct dest *d = &c->push[c->npush];
+	struct dest_spec s;
+	const char *w;
+	char b[160];
+	int rc;
+
+	*d = (struct dest){ .io = { .fd = -1 }, .kind = DEST_FRAMED };
+	if (!(d->owned = malloc(strlen("ringcast://") + strlen(hosts[0]) + 1)) ||
+	    !(d->plan = malloc(FRAME_FIELDS_MAX)))
+		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
+	c->npush++;
+	sprintf(d->owned, "ringcast://%s", hosts[0]);
+	d->name = d->owned;
+	if (parse_dest(d->owned, &s, &w) < 0)
+		return fail_why(c->why, sizeof(c->why), why, "plan host '%s': %s", hosts[0], w);
+	rc = net_resolve(s.host, s.port, c->cfg->family, &d->addrs);
+	if (rc)
+		fail_why(c->why, sizeof(c->why), why, "%s: %s", d->name,
+			 net_resolve_why(rc, s.host, c->cfg->family, b, sizeof(b)));
+	free(s.host);
+	free(s.text);
+	if (rc)
+		return -1;
+	ssize_t len = frame_plan_encode(k, hosts + 1, n, d->plan, FRAME_FIELDS_MAX);
+	if (len < 0)
+		return fail_why(c->why, sizeof(c->why), why, "%s: the plan of its %zu hosts: %s",
+				d->name, n,
+				len == -ENOSPC ? "too large for a header" : "malformed");
+	d->plan_len = (size_t)len;
+	return 0;
+}
+
+int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n, const char **why)
+{
+	struct tree_child *kids = calloc(k, sizeof(*kids));
+	size_t m = kids ? tree_split(n, k, kids) : 0;
+	struct dest *push = kids ? realloc(c->push, (c->npush + m + 1) * sizeof(*push)) : NULL;
+
+	if (!push) {
+		free(kids);
+		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
+	}
+	c->push = push;
+	c->opts.tree = 1;
+	int rc = 0;
+	for (size_t i = 0; i < m && rc == 0; i++)
+		rc = add_child(c, k, hosts + kids[i].first, kids[i].count - 1, why);
+	free(kids);
+	return rc;
+}
+
 int crew_init(struct crew *c, const struct config *cfg, const char **why)
 {
 	*c = (struct crew){ .cfg = cfg, .wake = { .fd = -1 } };
+	if (cfg->tree && tree_hosts(c, why) < 0)
+		return -1;
 	c->opts = (struct shard_opts){
 		.transport = cfg->transport,
 		.chunk = cfg->chunk,
@@ -114,6 +191,8 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 		.sub_done = sub_done,
 		.frame_hdr = &c->frame_hdr,
 		.sha256 = c->sha256,
+		.key = cfg->key,
+		.keylen = cfg->keylen,
 	};
 	snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
 		 "stalled: accepted nothing for %.1f s (--stall-timeout)",
@@ -126,15 +205,15 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 
 /* -j: as given, or one thread per DESTS_PER_THREAD push destinations, at
  * most one per CPU; never more than there are push destinations. */
-static size_t thread_count(const struct config *cfg)
+static size_t thread_count(const struct config *cfg, size_t npush)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = cfg->threads;
 
 	if (!n)
 		n = MIN((size_t)(cpus > 0 ? cpus : 1),
-			(cfg->ndests + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
-	return MAX(MIN(n, cfg->ndests), 1);
+			(npush + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
+	return MAX(MIN(n, npush), 1);
 }
 
 /* --slow drop's lag, and the reason a destination dropped for it gives. */
@@ -157,7 +236,7 @@ static void set_max_lag(struct crew *c)
 
 int crew_open(struct crew *c, struct loop *loop, struct ring *ring, const char **why)
 {
-	size_t n = thread_count(c->cfg);
+	size_t n = thread_count(c->cfg, c->npush);
 	int rc;
 
 	c->loop = loop;
@@ -214,9 +293,13 @@ void crew_close(struct crew *c)
 		if (c->push[i].addrs)
 			freeaddrinfo(c->push[i].addrs);
 		framed_free(&c->push[i]);
+		free(c->push[i].plan);
+		free(c->push[i].owned);
 	}
 	free(c->push);
 	c->push = NULL;
+	free(c->tree_hosts);
+	c->tree_hosts = NULL;
 	if (c->wake.fd >= 0)
 		close(c->wake.fd);
 	c->wake.fd = -1;

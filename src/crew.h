@@ -48,11 +48,12 @@ struct crew {
 	struct loop *loop;
 	struct dest *push; /* the DESTs of the command line, npush of them */
 	size_t npush;
-	size_t nsubs;      /* subscribers streaming now */
-	size_t nturned;    /* subscribers turned away (--max-subscribers) */
-	struct dest *dead; /* finished subscribers, freed before the next wait */
-	struct dest *kept; /* finished subscribers, kept for --stats */
-	char why[256];     /* the reason a set-up step gives */
+	size_t nsubs;            /* subscribers streaming now */
+	size_t nturned;          /* subscribers turned away (--max-subscribers) */
+	struct dest *dead;       /* finished subscribers, freed before the next wait */
+	struct dest *kept;       /* finished subscribers, kept for --stats */
+	char why[256];           /* the reason a set-up step gives */
+	const char **tree_hosts; /* --tree at the root: every host, "HOST:PORT" */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */
@@ -73,6 +74,11 @@ enum crew_admit {
  * push destination, size the sockets' send buffers, resolve every DEST.
  * 0, or -1 with *why (c's). */
 int crew_init(struct crew *c, const struct config *cfg, const char **why);
+/* A node of a tree (--tree K at the root, a received plan at a relay):
+ * add to the push destinations, before crew_open, the heads of the
+ * subtrees of the n hosts ("HOST:PORT", as a plan names them), each with
+ * the plan for its share.  0, or -1 with *why (c's). */
+int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n, const char **why);
 /* Once the ring exists: the shards, shard 0 on loop and the others on
  * loops of their own (their threads not started yet), the push
  * destinations shared out in order.  0, or -1 with *why (c's or a

@@ -55,6 +55,9 @@ struct dest_group {
 	const struct frame_header *frame_hdr; /* what ringcast:// destinations get first */
 	const uint8_t *sha256;                /* the stream's SHA-256 once eof is STREAM_WHOLE, for
 				* their trailers (the crew's; NULL: no framed ones) */
+	const uint8_t *key;                   /* --key-file: their headers are signed (NULL: not) */
+	size_t keylen;
+	int tree; /* they are relays of a tree: the run reports on every host */
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
 	void (*on_finish)(struct dest *d);
 };
@@ -65,10 +68,13 @@ struct dest {
 	struct dest_group *g;
 	const char *name; /* as the user wrote it */
 	enum dest_kind kind;
-	const char *path;       /* DEST_FILE: the path to write */
-	char *part;             /* DEST_FILE: PATH.part while it is written (output.c) */
-	int polled;             /* an output watched for EPOLLOUT (a pipe) */
-	struct framed *fr;      /* DEST_FRAMED: the protocol's state (framed.c) */
+	const char *path;  /* DEST_FILE: the path to write */
+	char *part;        /* DEST_FILE: PATH.part while it is written (output.c) */
+	int polled;        /* an output watched for EPOLLOUT (a pipe) */
+	struct framed *fr; /* DEST_FRAMED: the protocol's state (framed.c) */
+	uint8_t *plan;     /* DEST_FRAMED in a tree: its PLAN (the crew's) */
+	char *owned;       /* the name, when the crew made it (a tree's child) */
+	size_t plan_len;
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;

@@ -2,7 +2,9 @@
 #include "digest.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
 
 int digest_open(struct digest *d, const char **why)
@@ -66,4 +68,17 @@ int digest_valid_hex(const char *s)
 		if (!isxdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
+}
+
+void digest_hmac(const void *key, size_t keylen, const void *data, size_t len,
+		 unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+}
+
+int digest_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
 }

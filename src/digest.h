@@ -25,6 +25,13 @@ const char *digest_final(struct digest *d);
 /* The 32 bytes at raw in lower-case hex into hex[DIGEST_HEX_LEN + 1];
  * returns hex. */
 char *digest_to_hex(const unsigned char *raw, char *hex);
+/* HMAC-SHA256 (RFC 2104) of the len bytes at data with the keylen-byte
+ * key, into out[32], through libcrypto. */
+void digest_hmac(const void *key, size_t keylen, const void *data, size_t len,
+		 unsigned char out[32]);
+/* Whether the n bytes at a and b are equal, in time that does not depend
+ * on where they differ (for MACs). */
+int digest_equal(const void *a, const void *b, size_t n);
 /* Free an open digest without ending it; safe on a zeroed or closed one. */
 void digest_free(struct digest *d);
 /* Whether s is a SHA-256 in hexadecimal: exactly 64 hex digits, either case. */

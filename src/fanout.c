@@ -11,6 +11,8 @@
 #include "fanout.h"
 #include "cli.h"
 #include "crew.h"
+#include "fleet.h"
+#include "relay.h"
 #include "frame.h"
 #include "listen.h"
 #include "loop.h"
@@ -22,6 +24,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +56,7 @@ struct fanout {
 	struct listen_set lis; /* -l: subscribers */
 	size_t nrefused;       /* not in --allow */
 	struct signals sig;
+	char **plan_hosts; /* a relay: the hosts of its plan (relay_plan) */
 };
 
 /* The source failed: reset every live destination (failing one does), so
@@ -97,8 +101,12 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 		how = STREAM_CUT;
 		failed = 1;
 	}
-	if (how == STREAM_WHOLE && f->pump.hashing) /* for ringcast:// trailers */
+	/* For ringcast:// trailers: what the pump computed, or, at a relay,
+	 * what its source checked (the same bytes). */
+	if (how == STREAM_WHOLE && f->pump.hashing)
 		memcpy(f->crew.sha256, f->pump.digest.raw, sizeof(f->crew.sha256));
+	else if (how == STREAM_WHOLE && f->pump.src.sha256)
+		memcpy(f->crew.sha256, f->pump.src.sha256, sizeof(f->crew.sha256));
 	if (failed)
 		errmsg("%s: %s", f->pump.src.desc, f->pump.why);
 	pump_close(&f->pump);
@@ -448,6 +456,10 @@ static int setup(struct fanout *f, struct config *cfg)
 		return setup_failed(why);
 	if ((rc = open_source(f)))
 		return rc;
+	if (f->pump.src.plan && relay_open(&f->crew, &f->pump.src, &f->plan_hosts, &why) < 0) {
+		errmsg("%s: the plan: %s", f->pump.src.desc, why);
+		return 1;
+	}
 	size_t unfitted = fit_ring(f, cfg);
 	frame_header_for(f);
 	if (pump_open_ring(&f->pump, cfg->ring_size, cfg->mlock, cfg->chunk, unfitted, &why) < 0 ||
@@ -477,31 +489,7 @@ static void teardown(struct fanout *f)
 	signals_close(&f->sig);
 	pump_free(&f->pump);
 	loop_free(f->loop);
-}
-
-static void first_failure(const struct dest *d, void *arg)
-{
-	char *why = arg, b[FRAME_REASON_MAX];
-
-	if (d->state == DEST_FAILED && !*why)
-		snprintf(why, FRAME_REASON_MAX, "%s: %s", d->name, dest_error(d, b, sizeof(b)));
-}
-
-/* A source whose sender waits for a verdict (ringcast-listen) gets it now:
- * every destination has the whole stream (status 0), or the first one
- * that failed says why. */
-static void answer_sender(struct fanout *f, int status)
-{
-	struct source *s = &f->pump.src;
-	char why[FRAME_REASON_MAX] = "";
-
-	if (!s->ops || !s->ops->answer)
-		return;
-	if (status)
-		crew_walk(&f->crew, first_failure, why);
-	if (status && !*why)
-		snprintf(why, sizeof(why), "the receiver's run failed");
-	s->ops->answer(s, status ? why : NULL);
+	free(f->plan_hosts);
 }
 
 /* The -P line's last word, the -v summary and --stats; the exit status. */
@@ -524,15 +512,23 @@ static int report(struct fanout *f, int loop_failed)
 	/* A framed sender's stream that fails is a failed stream (1), however
 	 * little of it came. */
 	int answers = f->pump.src.ops && f->pump.src.ops->answer;
+	struct fleet fl = { 0 };
+	if (f->crew.opts.tree && fleet_gather(&fl, &f->crew) < 0)
+		errmsg("the hosts of the tree: %s", strerror(ENOMEM));
+	if (f->crew.opts.tree && !answers) /* the root: a line per host */
+		fleet_report(&fl);
+	status |= fleet_unverified(&fl) > 0;
+	v.fleet = &fl;
 	if ((f->src_failed && !f->digest_bad && !answers && f->pump.ring.head == 0) || f->gave_up)
 		status = 2; /* nothing was sent */
-	answer_sender(f, status);
+	relay_answer(&f->crew, &f->pump.src, status, &fl);
 	if (f->cfg->stats_path) {
 		v.exit_status = status;
 		clock_gettime(CLOCK_REALTIME, &v.end);
 		if (stats_write(f->cfg->stats_path, &v) < 0)
 			status = MAX(status, 1);
 	}
+	fleet_free(&fl);
 	return status;
 }
 

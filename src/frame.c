@@ -13,7 +13,8 @@
 /* The messages are static strings that name the limits. */
 #define STR_(x) #x
 #define STR(x)  STR_(x)
-_Static_assert(FRAME_NAME_MAX == 1024 && FRAME_FIELDS_MAX == 65536 && FRAME_REASON_MAX == 512,
+_Static_assert(FRAME_NAME_MAX == 1024 && FRAME_FIELDS_MAX == 65536 && FRAME_REASON_MAX == 512 &&
+		       FRAME_HOSTS_MAX == 8192,
 	       "the messages below name these limits");
 
 static void put16(uint8_t *p, unsigned v)
@@ -99,9 +100,12 @@ static uint8_t *put_field(uint8_t *p, unsigned type, size_t len)
 ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t cap)
 {
 	size_t nlen = cut_utf8(h->name, FRAME_NAME_MAX);
-	size_t flen = (nlen ? 4 + nlen : 0) + (h->has_size ? 12 : 0) + (h->has_expect ? 36 : 0);
+	size_t flen = (nlen ? 4 + nlen : 0) + (h->has_size ? 12 : 0) + (h->has_expect ? 36 : 0) +
+		(h->plan ? 4 + h->plan_len : 0) + (h->has_mac ? 4 + FRAME_MAC_LEN : 0);
 	uint8_t *p = buf + FRAME_FIXED;
 
+	if (h->plan && h->plan_len > 0xffff)
+		return -EINVAL;
 	if (cap < FRAME_FIXED + flen)
 		return -ENOSPC;
 	memcpy(buf, HEADER_MAGIC, MAGIC_LEN);
@@ -126,6 +130,16 @@ ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t c
 		memcpy(p, h->expect, 32);
 		p += 32;
 	}
+	if (h->plan) {
+		p = put_field(p, FRAME_F_PLAN, h->plan_len);
+		memcpy(p, h->plan, h->plan_len);
+		p += h->plan_len;
+	}
+	if (h->has_mac) { /* last: it covers every byte before its value */
+		p = put_field(p, FRAME_F_MAC, FRAME_MAC_LEN);
+		memset(p, 0, FRAME_MAC_LEN);
+		p += FRAME_MAC_LEN;
+	}
 	return p - buf;
 }
 
@@ -146,18 +160,45 @@ static int take_name(const uint8_t *v, size_t n, struct frame_header *h, unsigne
 	return 0;
 }
 
-/* One field of type with its n bytes of value at v.  seen has a bit for
- * each known type already taken: a second one would leave the receiver
- * to guess which the sender meant. */
-static int take_field(unsigned type, const uint8_t *v, size_t n, struct frame_header *h,
-		      unsigned *seen, unsigned *code, const char **why)
+static int take_plan(const uint8_t *v, size_t n, struct frame_header *h, unsigned *code,
+		     const char **why)
 {
-	if (type >= FRAME_F_NAME && type <= FRAME_F_EXPECT_SHA256) {
-		if (*seen & 1u << type)
+	unsigned k;
+	size_t hosts;
+
+	if (frame_plan_parse(v, n, &k, &hosts, why) < 0) {
+		*code = FRAME_BAD_HEADER;
+		return -1;
+	}
+	h->plan = v;
+	h->plan_len = n;
+	return 0;
+}
+
+/* One field of type with its n bytes of value at v (base: the header's
+ * first byte).  seen has a bit for each known type already taken: a
+ * second one would leave the receiver to guess which the sender meant. */
+static int take_field(unsigned type, const uint8_t *v, size_t n, const uint8_t *base,
+		      struct frame_header *h, unsigned *seen, unsigned *code, const char **why)
+{
+	unsigned bit = type & ~FRAME_CRITICAL;
+
+	if (type == FRAME_F_NAME || type == FRAME_F_SIZE || type == FRAME_F_EXPECT_SHA256 ||
+	    type == FRAME_F_PLAN || type == FRAME_F_MAC) {
+		if (*seen & 1u << bit)
 			return fail(code, why, FRAME_BAD_HEADER, "header field given twice");
-		*seen |= 1u << type;
+		*seen |= 1u << bit;
 	}
 	switch (type) {
+	case FRAME_F_PLAN:
+		return take_plan(v, n, h, code, why);
+	case FRAME_F_MAC:
+		if (n != FRAME_MAC_LEN)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field MAC is not 32 bytes");
+		h->has_mac = 1;
+		h->mac_off = (size_t)(v - base);
+		return 0;
 	case FRAME_F_NAME:
 		return take_name(v, n, h, code, why);
 	case FRAME_F_SIZE:
@@ -183,9 +224,10 @@ static int take_field(unsigned type, const uint8_t *v, size_t n, struct frame_he
 	return 0;
 }
 
-/* The fields, all n bytes of them at p, into h. */
-static int parse_fields(const uint8_t *p, size_t n, struct frame_header *h, unsigned *code,
-			const char **why)
+/* The fields, all n bytes of them at p, into h (base: the header's first
+ * byte). */
+static int parse_fields(const uint8_t *base, const uint8_t *p, size_t n, struct frame_header *h,
+			unsigned *code, const char **why)
 {
 	unsigned seen = 0;
 
@@ -193,9 +235,12 @@ static int parse_fields(const uint8_t *p, size_t n, struct frame_header *h, unsi
 		if (n < 4 || get16(p + 2) > n - 4)
 			return fail(code, why, FRAME_BAD_HEADER,
 				    "header field runs past the length of the fields");
+		if (h->has_mac) /* it covers the bytes before it, so nothing may follow */
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field MAC is not the last field");
 		unsigned type = get16(p);
 		size_t vlen = get16(p + 2);
-		if (take_field(type, p + 4, vlen, h, &seen, code, why) < 0)
+		if (take_field(type, p + 4, vlen, base, h, &seen, code, why) < 0)
 			return -1;
 		p += 4 + vlen;
 		n -= 4 + vlen;
@@ -230,7 +275,7 @@ ssize_t frame_header_parse(const uint8_t *buf, size_t len, struct frame_header *
 		return 0;
 	memset(h, 0, sizeof(*h));
 	h->version = FRAME_VERSION;
-	if (parse_fields(buf + FRAME_FIXED, flen, h, code, why) < 0)
+	if (parse_fields(buf, buf + FRAME_FIXED, flen, h, code, why) < 0)
 		return -1;
 	return (ssize_t)(FRAME_FIXED + flen);
 }
@@ -253,11 +298,44 @@ int frame_trailer_parse(const uint8_t *buf, uint64_t *len, uint8_t sha256[32], c
 	return 0;
 }
 
+static size_t host_record_size(const struct frame_host *h)
+{
+	return 2 + cut_utf8(h->address, FRAME_HOST_MAX) + 2 + 8 + 8 + 2 +
+		cut_utf8(h->reason, FRAME_REASON_MAX);
+}
+
+size_t frame_verdict_size(const struct frame_verdict *v)
+{
+	size_t n = FRAME_VERDICT_FIXED + cut_utf8(v->reason, FRAME_REASON_MAX) + 4;
+
+	for (size_t i = 0; i < v->nhosts; i++)
+		n += host_record_size(&v->hosts[i]);
+	return n;
+}
+
+static uint8_t *put_host(uint8_t *p, const struct frame_host *h)
+{
+	size_t alen = cut_utf8(h->address, FRAME_HOST_MAX),
+	       rlen = cut_utf8(h->reason, FRAME_REASON_MAX);
+
+	put16(p, (unsigned)alen);
+	memcpy(p + 2, h->address, alen);
+	p += 2 + alen;
+	put16(p, h->code);
+	put64(p + 2, h->bytes);
+	put64(p + 10, h->resumed_from);
+	put16(p + 18, (unsigned)rlen);
+	memcpy(p + 20, h->reason, rlen);
+	return p + 20 + rlen;
+}
+
 ssize_t frame_verdict_encode(const struct frame_verdict *v, uint8_t *buf, size_t cap)
 {
-	size_t rlen = cut_utf8(v->reason, FRAME_REASON_MAX);
+	size_t rlen = cut_utf8(v->reason, FRAME_REASON_MAX), n = v->nhosts;
 
-	if (cap < FRAME_VERDICT_FIXED + rlen)
+	if (n > FRAME_HOSTS_MAX)
+		n = FRAME_HOSTS_MAX;
+	if (cap < frame_verdict_size(v))
 		return -ENOSPC;
 	memcpy(buf, VERDICT_MAGIC, MAGIC_LEN);
 	put16(buf + 8, FRAME_VERSION);
@@ -266,7 +344,61 @@ ssize_t frame_verdict_encode(const struct frame_verdict *v, uint8_t *buf, size_t
 	memcpy(buf + 20, v->sha256, 32);
 	put16(buf + 52, (unsigned)rlen);
 	memcpy(buf + FRAME_VERDICT_FIXED, v->reason, rlen);
-	return (ssize_t)(FRAME_VERDICT_FIXED + rlen);
+	uint8_t *p = buf + FRAME_VERDICT_FIXED + rlen;
+	put32(p, (uint32_t)n);
+	p += 4;
+	for (size_t i = 0; i < n; i++)
+		p = put_host(p, &v->hosts[i]);
+	return p - buf;
+}
+
+/* Check the n host records from off of the len bytes at buf: the offset
+ * past them (> 0), 0 when more bytes are needed, -1 with *why. */
+static ssize_t check_hosts(const uint8_t *buf, size_t len, size_t off, size_t n, const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (len - off < 2)
+			return 0;
+		size_t alen = get16(buf + off);
+		if (alen == 0 || alen > FRAME_HOST_MAX) {
+			*why = "verdict host record with a malformed address";
+			return -1;
+		}
+		if (len - off < 2 + alen + 20)
+			return 0;
+		size_t rlen = get16(buf + off + 2 + alen + 18);
+		if (rlen > FRAME_REASON_MAX) {
+			*why = "verdict host record with a reason longer than 512 bytes";
+			return -1;
+		}
+		if (len - off < 2 + alen + 20 + rlen)
+			return 0;
+		off += 2 + alen + 20 + rlen;
+	}
+	return (ssize_t)off;
+}
+
+/* n bytes at src into dst (n + 1 bytes), control characters as '?'. */
+static void printable(char *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = is_control(src[i]) ? '?' : (char)src[i];
+	dst[n] = '\0';
+}
+
+void frame_host_parse(const uint8_t *buf, size_t *off, struct frame_host *h)
+{
+	const uint8_t *p = buf + *off;
+	size_t alen = get16(p);
+
+	printable(h->address, p + 2, alen);
+	p += 2 + alen;
+	h->code = get16(p);
+	h->bytes = get64(p + 2);
+	h->resumed_from = get64(p + 10);
+	size_t rlen = get16(p + 18);
+	printable(h->reason, p + 20, rlen);
+	*off += 2 + alen + 20 + rlen;
 }
 
 ssize_t frame_verdict_parse(const uint8_t *buf, size_t len, struct frame_verdict *v,
@@ -287,19 +419,26 @@ ssize_t frame_verdict_parse(const uint8_t *buf, size_t len, struct frame_verdict
 		*why = "verdict reason longer than 512 bytes";
 		return -1;
 	}
-	if (len - FRAME_VERDICT_FIXED < rlen)
+	if (len - FRAME_VERDICT_FIXED < rlen + 4)
 		return 0;
+	size_t nhosts = get32(buf + FRAME_VERDICT_FIXED + rlen);
+	if (nhosts > FRAME_HOSTS_MAX) {
+		*why = "verdict with more than 8192 host records";
+		return -1;
+	}
+	ssize_t end = check_hosts(buf, len, FRAME_VERDICT_FIXED + rlen + 4, nhosts, why);
+	if (end <= 0)
+		return end;
+	v->nhosts = nhosts;
+	v->hosts = NULL;
+	v->hosts_off = FRAME_VERDICT_FIXED + rlen + 4;
 	v->version = FRAME_VERSION;
 	v->code = get16(buf + 10);
 	v->bytes = get64(buf + 12);
 	memcpy(v->sha256, buf + 20, 32);
 	/* The reason is printed by the sender: nothing in it may move a cursor. */
-	for (size_t i = 0; i < rlen; i++) {
-		uint8_t c = buf[FRAME_VERDICT_FIXED + i];
-		v->reason[i] = is_control(c) ? '?' : (char)c;
-	}
-	v->reason[rlen] = '\0';
-	return (ssize_t)(FRAME_VERDICT_FIXED + rlen);
+	printable(v->reason, buf + FRAME_VERDICT_FIXED, rlen);
+	return end;
 }
 
 const char *frame_code_name(unsigned code)
@@ -308,9 +447,77 @@ const char *frame_code_name(unsigned code)
 		[FRAME_VERIFIED] = "verified",     [FRAME_MISMATCH] = "digest mismatch",
 		[FRAME_TRUNCATED] = "truncated",   [FRAME_OUTPUT_FAILED] = "output failed",
 		[FRAME_BAD_HEADER] = "bad header", [FRAME_REFUSED] = "refused",
+		[FRAME_UNANSWERED] = "no verdict",
 	};
 
 	if (code >= sizeof(names) / sizeof(names[0]))
 		return "unknown verdict";
 	return names[code];
+}
+
+/* A plan's host: 1 to FRAME_HOST_MAX bytes of printable ASCII, no blank. */
+static int host_ok(const uint8_t *s, size_t n)
+{
+	if (n == 0 || n > FRAME_HOST_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+ssize_t frame_plan_encode(unsigned k, const char *const *hosts, size_t n, uint8_t *buf, size_t cap)
+{
+	size_t len = 2;
+
+	if (k == 0 || k > 0xffff)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t hl = strlen(hosts[i]);
+		if (!host_ok((const uint8_t *)hosts[i], hl))
+			return -EINVAL;
+		len += 2 + hl;
+	}
+	if (len > cap || len > 0xffff)
+		return -ENOSPC;
+	put16(buf, k);
+	uint8_t *p = buf + 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t hl = strlen(hosts[i]);
+		put16(p, (unsigned)hl);
+		memcpy(p + 2, hosts[i], hl);
+		p += 2 + hl;
+	}
+	return (ssize_t)len;
+}
+
+int frame_plan_parse(const uint8_t *p, size_t len, unsigned *k, size_t *n, const char **why)
+{
+	size_t off = 2;
+
+	if (len < 2 || get16(p) == 0) {
+		*why = "header field PLAN has no fan-out";
+		return -1;
+	}
+	*k = get16(p);
+	*n = 0;
+	while (off < len) {
+		if (len - off < 2 || get16(p + off) > len - off - 2 ||
+		    !host_ok(p + off + 2, get16(p + off))) {
+			*why = "header field PLAN holds a malformed host";
+			return -1;
+		}
+		off += 2 + get16(p + off);
+		(*n)++;
+	}
+	return 0;
+}
+
+void frame_plan_host(const uint8_t *p, size_t *off, char *out)
+{
+	size_t o = *off ? *off : 2, hl = get16(p + o);
+
+	memcpy(out, p + o + 2, hl);
+	out[hl] = '\0';
+	*off = o + 2 + hl;
 }

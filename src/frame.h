@@ -31,8 +31,16 @@ enum frame_field {
 	FRAME_F_NAME = 1,          /* the stream's name, 1..FRAME_NAME_MAX bytes, no NUL */
 	FRAME_F_SIZE = 2,          /* u64: its length, when the sender knows it */
 	FRAME_F_EXPECT_SHA256 = 3, /* 32 bytes: --expect-digest of the sender */
+	/* The subtree this receiver forwards to (--tree): u16 fan-out K, then
+	 * the hosts, each u16 length and "HOST:PORT" (frame_plan_*). */
+	FRAME_F_PLAN = FRAME_CRITICAL | 4,
+	/* HMAC-SHA256 of every header byte before this value, with the
+	 * fleet's key (--key-file); the last field when there is one. */
+	FRAME_F_MAC = FRAME_CRITICAL | 5,
 };
 #define FRAME_NAME_MAX 1024
+#define FRAME_HOST_MAX 261 /* "[" 253-byte name or address "]:" 5 digits */
+#define FRAME_MAC_LEN  32
 
 /* Trailer, after the stream: "RINGCEND", u64 the stream's length in bytes,
  * its SHA-256 (32 bytes). */
@@ -40,7 +48,11 @@ enum frame_field {
 
 /* Verdict: "RINGCVRD", u16 version, u16 code, u64 bytes the receiver took,
  * the SHA-256 it computed (32 bytes; zeros when it has none), u16 length
- * of the reason, the reason (UTF-8, no NUL, at most FRAME_REASON_MAX). */
+ * of the reason, the reason (UTF-8, no NUL, at most FRAME_REASON_MAX), then
+ * u32 the number of host records that follow: the verdicts of the
+ * receiver's subtree (--tree), each u16 length and the host's "HOST:PORT",
+ * u16 code, u64 bytes, u64 the offset it resumed from, u16 length and its
+ * reason. */
 #define FRAME_VERDICT_FIXED 54
 #define FRAME_REASON_MAX    512
 enum frame_code {
@@ -50,8 +62,13 @@ enum frame_code {
 	FRAME_OUTPUT_FAILED = 3, /* an output of the receiver failed */
 	FRAME_BAD_HEADER = 4,    /* the header could not be read; nothing written */
 	FRAME_REFUSED = 5,       /* the receiver will not take this stream (version,
-				  * a critical field it does not know, --allow) */
+				  * a critical field it does not know, a plan it
+				  * cannot trust) */
+	FRAME_UNANSWERED = 6,    /* in a host record: that host gave no verdict (it
+				  * could not be reached, or failed, or its relay did) */
 };
+#define FRAME_HOSTS_MAX       8192 /* host records in one verdict */
+#define FRAME_HOST_RECORD_MAX (2 + FRAME_HOST_MAX + 2 + 8 + 8 + 2 + FRAME_REASON_MAX)
 
 struct frame_header {
 	unsigned version;
@@ -60,6 +77,23 @@ struct frame_header {
 	uint64_t size;
 	int has_expect;
 	uint8_t expect[32];
+	/* PLAN's value: encode takes it as frame_plan_encode wrote it; parse
+	 * points it into the buffer parsed (NULL: none). */
+	const uint8_t *plan;
+	size_t plan_len;
+	/* Encode: leave room for a MAC (the caller computes it into the last
+	 * FRAME_MAC_LEN bytes of the header, over every byte before them).
+	 * Parse: whether there is one, at offset mac_off of the buffer. */
+	int has_mac;
+	size_t mac_off;
+};
+
+/* One host's verdict in a subtree. */
+struct frame_host {
+	char address[FRAME_HOST_MAX + 1];
+	unsigned code;
+	uint64_t bytes, resumed_from;
+	char reason[FRAME_REASON_MAX + 1];
 };
 
 struct frame_verdict {
@@ -68,12 +102,19 @@ struct frame_verdict {
 	uint64_t bytes;
 	uint8_t sha256[32];
 	char reason[FRAME_REASON_MAX + 1];
+	/* Encode: the host records to append (n of them at hosts).  Parse: how
+	 * many there are, from offset hosts_off of the buffer (frame_host_parse). */
+	const struct frame_host *hosts;
+	size_t nhosts, hosts_off;
 };
 
-/* The largest header frame_header_encode writes. */
-#define FRAME_HEADER_MAX (FRAME_FIXED + 4 + FRAME_NAME_MAX + 4 + 8 + 4 + 32)
-/* The largest verdict. */
-#define FRAME_VERDICT_MAX (FRAME_VERDICT_FIXED + FRAME_REASON_MAX)
+/* The largest header frame_header_encode writes without PLAN and MAC, and
+ * the room one with a plan of plan_len bytes and a MAC needs. */
+#define FRAME_HEADER_MAX            (FRAME_FIXED + 4 + FRAME_NAME_MAX + 4 + 8 + 4 + 32)
+#define FRAME_HEADER_ROOM(plan_len) (FRAME_HEADER_MAX + 4 + (plan_len) + 4 + FRAME_MAC_LEN)
+/* The largest verdict without host records, and with the most. */
+#define FRAME_VERDICT_MAX   (FRAME_VERDICT_FIXED + FRAME_REASON_MAX + 4)
+#define FRAME_VERDICT_LIMIT (FRAME_VERDICT_MAX + FRAME_HOSTS_MAX * FRAME_HOST_RECORD_MAX)
 
 /* Write h (version FRAME_VERSION, whatever h->version says) into buf of cap
  * bytes.  A name longer than FRAME_NAME_MAX is cut there (at a UTF-8
@@ -99,15 +140,38 @@ void frame_trailer_encode(uint64_t len, const uint8_t sha256[32], uint8_t *buf);
 int frame_trailer_parse(const uint8_t *buf, uint64_t *len, uint8_t sha256[32], const char **why);
 
 /* Write v (version FRAME_VERSION; a reason longer than FRAME_REASON_MAX is
- * cut there) into buf of cap bytes.  Returns its length, or -ENOSPC. */
+ * cut there) and its host records into buf of cap bytes.  Returns its
+ * length, or -ENOSPC (frame_verdict_size says how much it needs). */
 ssize_t frame_verdict_encode(const struct frame_verdict *v, uint8_t *buf, size_t cap);
 
-/* Read a verdict from the len bytes at buf: its length (> 0) when whole,
- * 0 when more are needed, -1 with *why (static) when they are not one.
+/* Read a verdict from the len bytes at buf: its length (> 0) when whole
+ * (host records and all: each is checked to fit, v->nhosts of them from
+ * v->hosts_off), 0 when more are needed, -1 with *why (static) when they
+ * are not one.
  * Control characters in the reason become '?', so that it can be
  * printed.  Reads no byte at or past buf + len. */
 ssize_t frame_verdict_parse(const uint8_t *buf, size_t len, struct frame_verdict *v,
 			    const char **why);
+
+/* Write a plan: fan-out k (1..65535) and the n hosts ("HOST:PORT", 1 to
+ * FRAME_HOST_MAX bytes each) into buf of cap bytes.  Its length, or
+ * -ENOSPC (cap too small), -EINVAL (a host that does not fit the rules). */
+ssize_t frame_plan_encode(unsigned k, const char *const *hosts, size_t n, uint8_t *buf, size_t cap);
+/* Check a plan (PLAN's len bytes at p): 0 with *k and *n, or -1 with *why
+ * (static).  A host is 1 to FRAME_HOST_MAX bytes of printable ASCII
+ * without white space. */
+int frame_plan_parse(const uint8_t *p, size_t len, unsigned *k, size_t *n, const char **why);
+/* The next host of a plan that frame_plan_parse accepted, from *off (start
+ * at 0), into out[FRAME_HOST_MAX + 1]; advances *off. */
+void frame_plan_host(const uint8_t *p, size_t *off, char *out);
+
+/* The bytes frame_verdict_encode needs for v. */
+size_t frame_verdict_size(const struct frame_verdict *v);
+/* The next host record of a verdict frame_verdict_parse accepted (buf as
+ * it was given: the parse checked that every record fits), from *off
+ * (start at v->hosts_off), into h; advances *off.  Control characters
+ * become '?'. */
+void frame_host_parse(const uint8_t *buf, size_t *off, struct frame_host *h);
 
 /* The code's name as a user reads it: "verified", "digest mismatch",
  * "truncated", "output failed", "bad header", "refused"; "unknown verdict"

@@ -1,6 +1,7 @@
 /* The sender's side of the framed protocol (framed.h). */
 #include "framed.h"
 #include "dest.h"
+#include "digest.h"
 #include "util.h"
 
 #include <errno.h>
@@ -9,13 +10,29 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int framed_begin(struct dest *d, const struct frame_header *h)
+#define VERDICT_FIRST 4096 /* the verdict buffer's first size; it grows */
+
+int framed_begin(struct dest *d, const struct frame_header *h, const uint8_t *key, size_t keylen)
 {
+	struct frame_header mine = *h;
+
 	if (!d->fr && !(d->fr = calloc(1, sizeof(*d->fr))))
 		return -ENOMEM;
-	ssize_t n = frame_header_encode(h, d->fr->out, sizeof(d->fr->out));
+	mine.plan = d->plan;
+	mine.plan_len = d->plan_len;
+	mine.has_mac = key != NULL;
+	free(d->fr->hdr);
+	size_t cap = FRAME_HEADER_ROOM(d->plan_len);
+	if (!(d->fr->hdr = malloc(cap)))
+		return -ENOMEM;
+	ssize_t n = frame_header_encode(&mine, d->fr->hdr, cap);
 	if (n < 0)
 		return (int)n;
+	if (key) /* over every byte before the MAC's value, which ends the header */
+		digest_hmac(key, keylen, d->fr->hdr, (size_t)n - FRAME_MAC_LEN,
+			    d->fr->hdr + n - FRAME_MAC_LEN);
+	d->fr->hdr_len = (size_t)n;
+	d->fr->out = d->fr->hdr;
 	d->fr->out_len = (size_t)n;
 	d->fr->out_off = 0;
 	return 0;
@@ -43,10 +60,27 @@ int framed_flush(struct dest *d)
 
 void framed_end(struct dest *d, uint64_t len, const uint8_t sha256[32])
 {
-	frame_trailer_encode(len, sha256, d->fr->out);
+	frame_trailer_encode(len, sha256, d->fr->trailer);
+	d->fr->out = d->fr->trailer;
 	d->fr->out_len = FRAME_TRAILER_LEN;
 	d->fr->out_off = 0;
-	d->fr->trailer = 1;
+	d->fr->trailer_queued = 1;
+}
+
+/* Room for more of the verdict: 0, or -1 when it is past any verdict's size. */
+static int grow(struct framed *f)
+{
+	if (f->in_len < f->in_cap)
+		return 0;
+	size_t cap = f->in_cap ? 2 * f->in_cap : VERDICT_FIRST;
+	if (cap > FRAME_VERDICT_LIMIT)
+		cap = FRAME_VERDICT_LIMIT;
+	uint8_t *in = cap > f->in_cap ? realloc(f->in, cap) : NULL;
+	if (!in)
+		return -1;
+	f->in = in;
+	f->in_cap = cap;
+	return 0;
 }
 
 int framed_read(struct dest *d)
@@ -55,8 +89,12 @@ int framed_read(struct dest *d)
 	const char *why;
 
 	while (!f->answered) {
-		ssize_t n = recv(d->io.fd, f->in + f->in_len, sizeof(f->in) - f->in_len,
-				 MSG_DONTWAIT);
+		if (grow(f) < 0) {
+			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",
+				 "too long");
+			return -EPROTO;
+		}
+		ssize_t n = recv(d->io.fd, f->in + f->in_len, f->in_cap - f->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -67,9 +105,9 @@ int framed_read(struct dest *d)
 		}
 		f->in_len += (size_t)n;
 		ssize_t got = frame_verdict_parse(f->in, f->in_len, &f->v, &why);
-		if (got < 0 || (got == 0 && f->in_len == sizeof(f->in))) {
+		if (got < 0) {
 			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",
-				 got < 0 ? why : "too long");
+				 why);
 			return -EPROTO;
 		}
 		f->answered = got > 0;
@@ -99,6 +137,10 @@ int framed_verified(struct dest *d, uint64_t len, const uint8_t sha256[32])
 
 void framed_free(struct dest *d)
 {
+	if (d->fr) {
+		free(d->fr->hdr);
+		free(d->fr->in);
+	}
 	free(d->fr);
 	d->fr = NULL;
 }

@@ -1,9 +1,10 @@
 /*
  * A ringcast:// destination's side of the framed protocol (frame.h,
- * doc/PROTOCOL.md): the header before the stream, the trailer after it,
- * and the receiver's verdict, read back on the same connection.  dest.c
- * calls these at those three moments; the stream itself goes through the
- * transport like any other peer's.
+ * doc/PROTOCOL.md): the header before the stream (with its plan, in a
+ * tree, and its MAC, with a key), the trailer after it, and the receiver's
+ * verdict, read back on the same connection with its subtree's host
+ * records.  dest.c calls these at those three moments; the stream itself
+ * goes through the transport like any other peer's.
  */
 #ifndef RINGCAST_FRAMED_H
 #define RINGCAST_FRAMED_H
@@ -15,18 +16,22 @@
 struct dest;
 
 struct framed {
-	uint8_t out[FRAME_HEADER_MAX]; /* the header, then the trailer */
-	size_t out_len, out_off;       /* of out: to send, sent */
-	int trailer;                   /* out holds the trailer */
-	uint8_t in[FRAME_VERDICT_MAX]; /* the verdict as it arrives */
-	size_t in_len;
-	int answered; /* v is the receiver's verdict */
+	uint8_t *hdr; /* the header, encoded (and signed) */
+	size_t hdr_len;
+	uint8_t trailer[FRAME_TRAILER_LEN];
+	const uint8_t *out;      /* what is being sent: hdr, then trailer */
+	size_t out_len, out_off; /* of out: to send, sent */
+	int trailer_queued;      /* out is the trailer */
+	uint8_t *in;             /* the verdict as it arrives (grows) */
+	size_t in_len, in_cap;
+	int answered; /* v is the receiver's verdict, its records in `in` */
 	struct frame_verdict v;
 	char why[FRAME_REASON_MAX + 96]; /* why it did not verify, for dest_fail */
 };
 
-/* d (kind DEST_FRAMED) is connected: queue header h.  0 or -ENOMEM. */
-int framed_begin(struct dest *d, const struct frame_header *h);
+/* d (kind DEST_FRAMED) is connected: queue header h, with d->plan when d
+ * has one, signed with key (keylen bytes; NULL: unsigned).  0 or -errno. */
+int framed_begin(struct dest *d, const struct frame_header *h, const uint8_t *key, size_t keylen);
 /* Send what is queued.  1 when all of it went, 0 when the socket is full
  * (d->px.writable cleared), -errno when the send failed. */
 int framed_flush(struct dest *d);

@@ -397,6 +397,9 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 	s->g = (struct dest_group){
 		.frame_hdr = o->frame_hdr,
 		.sha256 = o->sha256,
+		.key = o->key,
+		.keylen = o->keylen,
+		.tree = o->tree,
 		.loop = s->loop,
 		.ring = &s->view,
 		.tx = &s->tx,

@@ -51,6 +51,9 @@ struct shard_opts {
 	char verdict_why[96];                 /* a framed peer's verdict that never came */
 	const struct frame_header *frame_hdr; /* for ringcast:// destinations (dest.h) */
 	const uint8_t *sha256;                /* the stream's, for their trailers */
+	const uint8_t *key;                   /* --key-file, to sign their headers */
+	size_t keylen;
+	int tree; /* they are relays of a tree */
 	/* Shard 0, main thread: subscriber d finished (done or failed); from
 	 * here on it is the crew's again, and the shard forgets it. */
 	void (*sub_done)(struct crew *c, struct dest *d);

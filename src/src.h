@@ -11,6 +11,7 @@
 struct source;
 struct loop;
 struct cidr;
+struct frame_host;
 
 /* Where a source that is handed bytes (a URL) may write them: straight
  * where read() would have put them (the ring).  room() gives the space
@@ -37,6 +38,8 @@ struct source_opts {
 	struct source_sink sink;  /* optional (room NULL: none), for URLs */
 	const struct cidr *allow; /* --allow: who a listening source takes (none: anyone) */
 	size_t nallow;
+	const uint8_t *key; /* --key-file: framed headers must be signed with it */
+	size_t keylen;
 };
 
 struct source_ops {
@@ -46,8 +49,10 @@ struct source_ops {
 	void (*close)(struct source *s);
 	/* Optional, for a source that answers its sender (ringcast-listen):
 	 * once the run is over, after close, tell it how it went (failed: why
-	 * an output did not get the whole stream, NULL when all did). */
-	void (*answer)(struct source *s, const char *failed);
+	 * an output did not get the whole stream, NULL when all did), with
+	 * the verdicts of the hosts it relayed to (a tree). */
+	void (*answer)(struct source *s, const char *failed, const struct frame_host *hosts,
+		       size_t nhosts);
 	/* Optional: free what close kept for answer (the sender, unanswered,
 	 * gets a reset). */
 	void (*free)(struct source *s);
@@ -62,6 +67,14 @@ struct source {
 	 * string or the source's own). */
 	const char *why;
 	void *priv;
+	/* ringcast-listen with a trusted plan (a tree): the fan-out and the
+	 * hosts this receiver relays to (frame_plan_*), the source's own. */
+	unsigned plan_k;
+	const uint8_t *plan;
+	size_t plan_len;
+	/* A source that checks the stream's SHA-256 itself (ringcast-listen):
+	 * it, once the stream ended whole and verified; NULL before. */
+	const uint8_t *sha256;
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any
 	 * other kind of source. */

@@ -33,6 +33,7 @@
 #define HEADER_WAIT_MS 10000 /* for a connection's whole header */
 #define HEADER_BUF     (FRAME_FIXED + FRAME_FIELDS_MAX)
 #define SMALL_READ     (2 * FRAME_TRAILER_LEN)
+#define ANSWER_WAIT_MS 30000 /* for the sender to take a verdict (a tree's is large) */
 
 struct framed_src {
 	int fd;
@@ -51,6 +52,7 @@ struct framed_src {
 	unsigned code;                   /* FRAME_VERIFIED, or why the stream failed */
 	char why[FRAME_REASON_MAX];      /* the verdict's reason */
 	char msg[FRAME_REASON_MAX + 32]; /* s->why: the code's name, then why */
+	uint8_t *plan;                   /* the header's PLAN, copied: the hosts to relay to */
 };
 
 /* The stream failed: code and why, for the verdict, and the two for the
@@ -103,6 +105,7 @@ static ssize_t check_trailer(struct source *s)
 				     "the stream's SHA-256 is %s, the sender's "
 				     "--expect-digest says %s",
 				     got, digest_to_hex(f->h.expect, said));
+	s->sha256 = f->sha; /* a relay's trailers carry it on */
 	return 0;
 }
 
@@ -166,16 +169,42 @@ static ssize_t frame_read(struct source *s, void *buf, size_t len)
 	}
 }
 
+/* All len bytes at buf on the non-blocking socket fd, within
+ * ANSWER_WAIT_MS.  0, or -errno. */
+static int send_all(int fd, const uint8_t *buf, size_t len)
+{
+	uint64_t deadline = now_ms() + ANSWER_WAIT_MS;
+
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		uint64_t now = now_ms();
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 /* The run is over: tell the sender (failed: why an output failed, or NULL
- * when every one has the stream), then close. */
-static void frame_answer(struct source *s, const char *failed)
+ * when every one has the stream; hosts: the verdicts of the nhosts this
+ * receiver relayed to), then close. */
+static void frame_answer(struct source *s, const char *failed, const struct frame_host *hosts,
+			 size_t nhosts)
 {
 	struct framed_src *f = s->priv;
-	uint8_t buf[FRAME_VERDICT_MAX];
 
 	if (!f || f->fd < 0)
 		return;
-	struct frame_verdict v = { .code = f->code, .bytes = f->bytes };
+	struct frame_verdict v = {
+		.code = f->code, .bytes = f->bytes, .hosts = hosts, .nhosts = nhosts
+	};
 	if (f->code == FRAME_VERIFIED && !f->ended) /* the run stopped reading it */
 		snprintf(f->why, sizeof(f->why), "%s", failed ? failed : "the receiver stopped");
 	if (f->code == FRAME_VERIFIED && (failed || !f->ended))
@@ -184,9 +213,12 @@ static void frame_answer(struct source *s, const char *failed)
 		memcpy(v.sha256, f->sha, 32);
 	snprintf(v.reason, sizeof(v.reason), "%s",
 		 v.code == FRAME_OUTPUT_FAILED && failed ? failed : f->why);
-	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
-	if (n > 0 && send(f->fd, buf, (size_t)n, MSG_NOSIGNAL) == n)
+	size_t size = frame_verdict_size(&v);
+	uint8_t *buf = malloc(size);
+	ssize_t n = buf ? frame_verdict_encode(&v, buf, size) : -ENOMEM;
+	if (n > 0 && send_all(f->fd, buf, (size_t)n) == 0)
 		shutdown(f->fd, SHUT_WR);
+	free(buf);
 	if (v.code != FRAME_VERIFIED)
 		net_reset_on_close(f->fd);
 	close(f->fd);
@@ -200,9 +232,10 @@ static void frame_close(struct source *s)
 	if (!f)
 		return;
 	if (f->fd >= 0) /* the verdict was not sent: the run never got that far */
-		frame_answer(s, "the receiver failed");
+		frame_answer(s, "the receiver failed", NULL, 0);
 	digest_free(&f->dg);
 	free(f->early);
+	free(f->plan);
 	free(f);
 	s->priv = NULL;
 }
@@ -271,6 +304,54 @@ static int read_header(struct framed_src *f, unsigned *code, const char **why)
 	}
 }
 
+/* Whom this receiver takes a header from: with --key-file, only a header
+ * signed with that key; a plan to relay (a tree) only when it is signed or
+ * the sender is in --allow (it got past the accept), so that no stranger
+ * makes it connect anywhere.  0, or -1 with *code and *why. */
+static int trusted(const struct framed_src *f, const struct source_opts *o, unsigned *code,
+		   const char **why)
+{
+	uint8_t mac[FRAME_MAC_LEN];
+
+	*code = FRAME_REFUSED;
+	if (o->key && !f->h.has_mac) {
+		*why = "the header is not signed, and this receiver takes only headers signed "
+		       "with its --key-file";
+		return -1;
+	}
+	if (o->key) {
+		digest_hmac(o->key, o->keylen, f->early, f->h.mac_off, mac);
+		if (digest_equal(mac, f->early + f->h.mac_off, sizeof(mac)))
+			return 0;
+		*why = "the header's MAC does not match this receiver's --key-file (signed with "
+		       "another key)";
+		return -1;
+	}
+	if (f->h.plan && !o->nallow) {
+		*why = "a plan to relay the stream, and this receiver has no --key-file or "
+		       "--allow to trust it by: it relays for no stranger";
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep the header's plan, which points into the buffer read. */
+static int keep_plan(struct framed_src *f, struct source *s)
+{
+	size_t n;
+	const char *why;
+
+	if (!f->h.plan)
+		return 0;
+	if (!(f->plan = malloc(f->h.plan_len)))
+		return -ENOMEM;
+	memcpy(f->plan, f->h.plan, f->h.plan_len);
+	frame_plan_parse(f->plan, f->h.plan_len, &s->plan_k, &n, &why); /* checked by the parse */
+	s->plan = f->plan;
+	s->plan_len = f->h.plan_len;
+	return 0;
+}
+
 /* A connection whose header is not taken: its verdict, a reset, and the
  * receiver waits for the next. */
 static void turn_away(struct framed_src *f, const char *spec, unsigned code, const char *why)
@@ -319,13 +400,15 @@ int src_frame_listen_open(struct source *s, const char *spec, const struct sourc
 	unsigned code;
 	const char *bad;
 	while ((f->fd = src_tcp_accept(fds, n, o, spec, f->peer, sizeof(f->peer))) >= 0 &&
-	       read_header(f, &code, &bad) < 0)
+	       (read_header(f, &code, &bad) < 0 || trusted(f, o, &code, &bad) < 0))
 		turn_away(f, spec, code, bad);
 	rc = f->fd < 0 ? f->fd : 0;
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	if (rc == 0 && (rc = digest_open(&f->dg, why)) == 0)
 		rc = fcntl(f->fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = keep_plan(f, s);
 	if (rc < 0) {
 		frame_close(s);
 		return rc;

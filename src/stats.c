@@ -1,4 +1,5 @@
 #include "stats.h"
+#include "fleet.h"
 #include "frame.h"
 #include "parse.h"
 #include "text.h"
@@ -96,6 +97,35 @@ static void list_dest(const struct dest *d, void *ctx)
 	write_dest(l->f, d, l->transport);
 }
 
+/* A tree's "hosts": every host below this node, with its verdict. */
+static void write_hosts(FILE *f, const struct fleet *fl)
+{
+	fputs(",\n  \"hosts\": [", f);
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct frame_host *h = &fl->h[i];
+		fputs(i ? ",\n    {\"address\": " : "\n    {\"address\": ", f);
+		json_str(f, h->address);
+		fprintf(f,
+			", \"state\": \"%s\", \"verified\": %s, \"bytes\": %llu, "
+			"\"resumed_from\": %llu, \"error\": ",
+			h->code == FRAME_VERIFIED             ? "done"
+				: h->code == FRAME_UNANSWERED ? "unanswered"
+							      : "failed",
+			h->code == FRAME_VERIFIED ? "true" : "false", (unsigned long long)h->bytes,
+			(unsigned long long)h->resumed_from);
+		if (h->code == FRAME_VERIFIED)
+			json_str(f, NULL);
+		else {
+			char e[FRAME_REASON_MAX + 32];
+			snprintf(e, sizeof(e), "%s%s%s", frame_code_name(h->code),
+				 *h->reason ? ": " : "", h->reason);
+			json_str(f, e);
+		}
+		fputc('}', f);
+	}
+	fputs("\n  ]", f);
+}
+
 static void write_run(FILE *f, const struct run_view *r)
 {
 	const struct tx_counters *n = &r->tx;
@@ -139,7 +169,10 @@ static void write_run(FILE *f, const struct run_view *r)
 	size_t total = all.n;
 	all.n = 0;
 	r->walk(r->walk_arg, list_dest, &all);
-	fputs(total ? "\n  ]\n}\n" : "]\n}\n", f);
+	fputs(total ? "\n  ]" : "]", f);
+	if (r->fleet && r->fleet->n)
+		write_hosts(f, r->fleet);
+	fputs("\n}\n", f);
 }
 
 int stats_write(const char *path, const struct run_view *r)

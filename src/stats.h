@@ -39,6 +39,7 @@ struct run_view {
 	size_t dests; /* every destination there was */
 	int exit_status;
 	struct timespec start, end; /* CLOCK_REALTIME */
+	const struct fleet *fleet;  /* a tree's hosts (NULL or empty: none) */
 	/* Every destination, push ones first, for --stats. */
 	void (*walk)(void *arg, void (*each)(const struct dest *d, void *ctx), void *ctx);
 	void *walk_arg;

@@ -1,0 +1,31 @@
+/*
+ * Relay trees (--tree K): how a list of hosts is shared out.  A node with
+ * hosts to reach splits them into at most K contiguous groups, as equal as
+ * they can be (the first ones one host larger); the first host of each
+ * group is its child, and the rest of the group is that child's own list,
+ * which it splits the same way.  K = 1 is a pipeline through every host
+ * (Kascade's shape); a larger K a tree about log_K(n) deep.  Pure: the same
+ * split at the root and at every relay, so a plan is only a list.
+ */
+#ifndef RINGCAST_TREE_H
+#define RINGCAST_TREE_H
+
+#include <stddef.h>
+
+#define TREE_MAX_DEPTH 1024 /* hosts one after the other, at most */
+
+/* One child of a split: hosts[first] is the child, hosts[first + 1] to
+ * hosts[first + count - 1] its own list. */
+struct tree_child {
+	size_t first, count;
+};
+
+/* Split n hosts for fan-out k (>= 1) into out[] (room for k): the number of
+ * children, min(k, n). */
+size_t tree_split(size_t n, unsigned k, struct tree_child *out);
+
+/* How many hosts deep the tree of n hosts under fan-out k is (0 for none):
+ * the longest chain of relays a byte crosses, counting the last host. */
+size_t tree_depth(size_t n, unsigned k);
+
+#endif
