@@ -448,6 +448,10 @@ static void on_event(struct loop_io *io, uint32_t events)
 		return;
 	}
 	const char *op = d->state == DEST_DRAINING ? "drain" : "send";
+	/* A receiver that refuses a stream answers and resets: its verdict is
+	 * read before the reset is taken for the reason. */
+	if (d->fr && (events & EPOLLIN) && take_verdict(d))
+		return;
 	if (events & EPOLLERR) {
 		/* With zero copy, EPOLLERR mostly means "completions queued". */
 		const struct tx_ops *ops = d->g->tx->ops;
@@ -462,7 +466,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 		if (!dest_live(d))
 			return;
 	}
-	if (d->fr && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && take_verdict(d))
+	if (d->fr && (events & (EPOLLRDHUP | EPOLLHUP)) && take_verdict(d))
 		return;
 	if (!d->fr && (events & (EPOLLIN | EPOLLRDHUP))) {
 		/* The peer may close its side early (many receivers do once their

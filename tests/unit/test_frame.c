@@ -463,9 +463,11 @@ static void verdict_layout(void)
 	memcpy(v.sha256, sha_a, 32);
 	strcpy(v.reason, "length 10, trailer says 11");
 	struct bytes *b = verdict(1, FRAME_MISMATCH, 26, "length 10, trailer says 11");
+	add_be(b, 0, 4); /* no host records */
 	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
 	ok(n == (ssize_t)b->n && !memcmp(buf, b->b, b->n),
-	   "a verdict is RINGCVRD, version 1, code, bytes, SHA-256, reason length, reason");
+	   "a verdict is RINGCVRD, version 1, code, bytes, SHA-256, reason length, reason, "
+	   "0 host records");
 	ok(vparse(buf, (size_t)n, &got, &why) == n && got.version == 1 && got.code == v.code &&
 		   got.bytes == v.bytes && !memcmp(got.sha256, sha_a, 32) &&
 		   !strcmp(got.reason, v.reason),
@@ -482,8 +484,8 @@ static void verdict_layout(void)
 	v.reason[0] = '\0';
 	v.code = 77;
 	n = frame_verdict_encode(&v, buf, sizeof(buf));
-	ok(n == FRAME_VERDICT_FIXED && vparse(buf, (size_t)n, &got, &why) == n && got.code == 77 &&
-		   !got.reason[0],
+	ok(n == FRAME_VERDICT_FIXED + 4 && vparse(buf, (size_t)n, &got, &why) == n &&
+		   got.code == 77 && !got.reason[0],
 	   "an empty reason; a code this build does not know is kept");
 	memset(v.reason, 'r', sizeof(v.reason)); /* 513 bytes, no NUL */
 	ok(frame_verdict_encode(&v, buf, sizeof(buf)) == FRAME_VERDICT_MAX,
@@ -503,10 +505,12 @@ static void bad_verdicts(void)
 	struct bytes *b;
 
 	b = verdict(1, FRAME_REFUSED, 8, "a\nb\x1b[\tc\x7f");
+	add_be(b, 0, 4);
 	ok(vparse(b->b, b->n, &v, &why) == (ssize_t)b->n && !strcmp(v.reason, "a?b?[?c?"),
 	   "control characters in the reason become '?'");
 	b = verdict(1, FRAME_REFUSED, 3, "");
 	add(b, "a\0b", 3);
+	add_be(b, 0, 4);
 	ok(vparse(b->b, b->n, &v, &why) == (ssize_t)b->n && !strcmp(v.reason, "a?b"),
 	   "a NUL in the reason too: it is a string of all its bytes");
 	memset(reason, 'r', sizeof(reason) - 1);
@@ -515,6 +519,7 @@ static void bad_verdicts(void)
 	ssize_t r = vparse(b->b, b->n, &v, &why);
 	ok(r == -1 && strstr(why, "512"), "a reason of 513 bytes: -1 from the fixed part: %s", why);
 	b = verdict(1, FRAME_VERIFIED, FRAME_REASON_MAX, reason + 1);
+	add_be(b, 0, 4);
 	ok(vparse(b->b, b->n, &v, &why) == (ssize_t)b->n && strlen(v.reason) == FRAME_REASON_MAX,
 	   "a reason of 512 bytes is whole");
 	b = verdict(2, FRAME_VERIFIED, 0, "");
@@ -536,9 +541,10 @@ static void code_names(void)
 		   !strcmp(frame_code_name(FRAME_TRUNCATED), "truncated") &&
 		   !strcmp(frame_code_name(FRAME_OUTPUT_FAILED), "output failed") &&
 		   !strcmp(frame_code_name(FRAME_BAD_HEADER), "bad header") &&
-		   !strcmp(frame_code_name(FRAME_REFUSED), "refused"),
+		   !strcmp(frame_code_name(FRAME_REFUSED), "refused") &&
+		   !strcmp(frame_code_name(FRAME_UNANSWERED), "no verdict"),
 	   "the codes' names");
-	ok(!strcmp(frame_code_name(6), "unknown verdict") &&
+	ok(!strcmp(frame_code_name(7), "unknown verdict") &&
 		   !strcmp(frame_code_name(0xffff), "unknown verdict") &&
 		   !strcmp(frame_code_name(~0u), "unknown verdict"),
 	   "a code this build does not know");

@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# Relay trees (--tree K): the root sends to at most K ringcast receivers,
+# each forwarding to its share of the rest as the signed (or --allow'ed)
+# plan in its header says, and every host's verdict comes back up to the
+# root.  Real receivers on loopback, each on its own port; every output is
+# checked by SHA-256 and every exit status.
+
+load helpers/common
+
+setup() {
+    common_setup
+    declare -gA RPORT=() RPID=()
+    HOSTS=()
+}
+teardown() { common_teardown; }
+
+# receivers N ARGS...: N more ringcast receivers writing $T/oI (I counting
+# on from the last call), with ARGS (for example --allow 127.0.0.1 or
+# --key-file F); adds to HOSTS (ringcast://...) and sets RPID[I].
+receivers() {
+    local first=$((${#HOSTS[@]} + 1)) last=$((${#HOSTS[@]} + $1)) i
+    shift
+    for ((i = first; i <= last; i++)); do
+        start_listening "$T/r$i.err" -v -i ringcast-listen://127.0.0.1:0 "$@" "file:$T/o$i" || return 1
+        RPORT[$i]=$PORT
+        RPID[$i]=$BG_PID
+        HOSTS+=("ringcast://127.0.0.1:$PORT")
+    done
+}
+
+# all_exit N STATUS: every one of the N receivers exits (bounded) with STATUS.
+all_exit() {
+    local i
+    for ((i = 1; i <= $1; i++)); do
+        wait_exit "${RPID[$i]}" 60 || return 1
+        [ "$EXIT_STATUS" = "$2" ] || { echo "receiver $i exited $EXIT_STATUS:" >&2; cat "$T/r$i.err" >&2; return 1; }
+    done
+}
+
+# all_whole N: every output has the input's SHA-256, under its own name.
+all_whole() {
+    local i
+    for ((i = 1; i <= $1; i++)); do
+        [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ] || { echo "o$i differs" >&2; return 1; }
+    done
+}
+
+@test "a pipeline of 8 (--tree 1): every host verified, listed in --stats, a line each with -v; exit 0 everywhere" {
+    make_input in 16
+    receivers 8 --allow 127.0.0.1
+    run -0 timeout 120 "$RINGCAST" -v --tree 1 --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}"
+    all_exit 8 0
+    all_whole 8
+    [ "$(json "$T/st.json" 'sum(h["verified"] and h["state"] == "done" and h["bytes"] == 16 << 20 for h in j["hosts"])')" = 8 ]
+    [ "$(json "$T/st.json" 'len(j["dests"])')" = 1 ] # the root sends to the first only
+    for h in "${HOSTS[@]}"; do
+        [[ "$output" == *"ringcast: $h: verified: 16.0 MiB"* ]]
+    done
+    # the first relays to the other 7, one at a time
+    grep -q "relaying to 7 hosts, 1 at a time" "$T/r1.err"
+}
+
+@test "a tree of 15 with K = 2, signed with --key-file: every host verified, exit 0 everywhere" {
+    make_input in 8
+    head -c 32 /dev/urandom > "$T/key"
+    chmod 600 "$T/key"
+    receivers 15 --key-file "$T/key"
+    run -0 timeout 120 "$RINGCAST" --tree 2 --key-file "$T/key" --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}"
+    all_exit 15 0
+    all_whole 15
+    [ "$(json "$T/st.json" 'sum(h["verified"] for h in j["hosts"])')" = 15 ]
+    [ "$(json "$T/st.json" 'len(j["dests"])')" = 2 ]
+    # K = 2 over 15: the root's two children each relay to 7, split 4 and 3
+    grep -q "relaying to 7 hosts, 2 at a time" "$T/r1.err"
+}
+
+@test "no open relay: a plan signed with another key, an unsigned one, and one a receiver has no way to trust are refused" {
+    make_input in 1
+    head -c 32 /dev/urandom > "$T/key"
+    head -c 32 /dev/urandom > "$T/other"
+    chmod 600 "$T/key" "$T/other"
+    receivers 1 --key-file "$T/key"
+    receivers 1 # no key, no --allow: o2
+    receivers 1 --key-file "$T/key" # o3, the one the plans would reach
+    run -1 timeout 60 "$RINGCAST" --tree 1 --key-file "$T/other" -i "$T/in" "${HOSTS[0]}" "${HOSTS[2]}"
+    [[ "$output" == *"${HOSTS[0]}: not verified: refused: the header's MAC does not match this receiver's --key-file (signed with another key)"* ]]
+    run -1 timeout 60 "$RINGCAST" --tree 1 -i "$T/in" "${HOSTS[0]}" "${HOSTS[2]}"
+    [[ "$output" == *"${HOSTS[0]}: not verified: refused: the header is not signed, and this receiver takes only headers signed with its --key-file"* ]]
+    run -1 timeout 60 "$RINGCAST" --tree 1 -i "$T/in" "${HOSTS[1]}" "${HOSTS[2]}"
+    [[ "$output" == *"${HOSTS[1]}: not verified: refused: a plan to relay the stream, and this receiver has no --key-file or --allow to trust it by: it relays for no stranger"* ]]
+    # each said so, and waits on; nothing was written, nobody was relayed to
+    grep -q "refused: the header's MAC does not match" "$T/r1.err"
+    grep -q "refused: a plan to relay the stream" "$T/r2.err"
+    [ ! -e "$T/o1.part" ] && [ ! -e "$T/o2.part" ] && [ ! -e "$T/o3.part" ]
+    [ ! -s "$T/r3.err" ] || ! grep -q "stream" "$T/r3.err"
+}
+
+@test "a leaf killed part way: reported failed, every other host verified; its relay and the root exit 1" {
+    make_input in 16
+    receivers 4 --allow 127.0.0.1
+    "$RINGCAST" -v --tree 2 --rate 4M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    # K = 2 over 4: hosts 1 and 3 relay, 2 and 4 are leaves; kill 4 at a quarter
+    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt $((4 << 20)) ]' _ "$T/o4.part"
+    kill -KILL "${RPID[4]}"
+    wait_exit "$root" 120
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    for i in 1 2 3; do
+        wait_exit "${RPID[$i]}" 60
+        # 3 relayed to 4, which did not get the stream: its run failed too
+        [ "$EXIT_STATUS" = $((i == 3)) ] || { cat "$T/r$i.err"; false; }
+    done
+    all_whole 3
+    [ "$(json "$T/st.json" '[h["verified"] for h in j["hosts"]]')" = "[True, True, True, False]" ]
+    [ "$(json "$T/st.json" 'j["hosts"][3]["state"]')" = unanswered ]
+    grep -q "^ringcast: ringcast://127.0.0.1:${RPORT[4]}: no verdict: " "$T/root.err"
+}
+
+@test "plans that cannot be: a host given twice, a DEST that is no ringcast receiver, too deep, too many hosts; nothing is sent" {
+    run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.0.0.1:9
+    [ "${lines[0]}" = "ringcast: --tree: ringcast://127.0.0.1:9 is given 2 times; a tree reaches each host once" ]
+    run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 127.0.0.1:10
+    [ "${lines[0]}" = "ringcast: --tree relays through ringcast receivers: '127.0.0.1:10' is not ringcast://HOST:PORT" ]
+    local many=() i
+    for ((i = 1; i <= 1025; i++)); do many+=("ringcast://h$i:9"); done
+    run -2 timeout 10 "$RINGCAST" --tree 1 -i /dev/null "${many[@]}"
+    [ "${lines[0]}" = "ringcast: --tree 1 over 1025 hosts is 1025 hosts deep, more than 1024; a larger K makes it shallower" ]
+    for ((i = 1026; i <= 8193; i++)); do many+=("ringcast://h$i:9"); done
+    run -2 timeout 10 "$RINGCAST" --tree 64 -i /dev/null "${many[@]}"
+    [ "${lines[0]}" = "ringcast: --tree: 8193 hosts; a tree reports on at most 8192" ]
+    run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null
+    [ "${lines[0]}" = "ringcast: no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)" ]
+}
