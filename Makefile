@@ -33,7 +33,7 @@ endif
 # Every source file but main.c: a new module needs no line here.
 LIB_SRCS = $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/%.o)
-UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text $(B)/test_digest $(B)/test_frame
+UNIT     = $(B)/test_ring $(B)/test_parse $(B)/test_cli $(B)/test_http $(B)/test_format $(B)/test_text $(B)/test_digest $(B)/test_frame $(B)/test_tree
 
 # The bash, zsh and fish completions, from one list of the options
 # (tests/docs.bats checks it against the table in src/cli.h).

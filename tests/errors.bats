@@ -271,7 +271,7 @@ not_size="not a size (a number of bytes, optionally with K, M, G or T for powers
         [retry]=1 [connect-timeout]=1s [threads]=1 [rate]=1.5M [header]='X-A: b' [user]=a:b
         [extract]=x [listen]=127.0.0.1:0 [min-subscribers]=1 [max-subscribers]=1
         [wait-timeout]=1s [join]=live [allow]=127.0.0.1 [max-clients]=10 [max-header]=8K
-        [header-timeout]=1s [idle-timeout]=1s [stats]=$T/st.json [expect-digest]=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 [size]=1M
+        [header-timeout]=1s [idle-timeout]=1s [stats]=$T/st.json [expect-digest]=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 [tree]=2 [key-file]=/dev/null [size]=1M
     )
     printf '127.0.0.1:9\n' > "$T/fleet"
     # push, subscribe, raw serve, HTTP serve: the modes' bits in src/cli.c

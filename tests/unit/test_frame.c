@@ -534,6 +534,96 @@ static void bad_verdicts(void)
 	ok(vparse("R", 1, &v, &why) == 0, "one right byte: wait");
 }
 
+/* PLAN, MAC and a verdict's host records: what --tree and --key-file add. */
+static void plans(void)
+{
+	const char *hosts[] = { "10.0.0.1:9000", "[::1]:9", "h.example:1" };
+	uint8_t plan[256], buf[FRAME_HEADER_ROOM(256)];
+	char host[FRAME_HOST_MAX + 1];
+	const char *why;
+	unsigned k, code;
+	size_t n, off = 0;
+
+	ssize_t len = frame_plan_encode(3, hosts, 3, plan, sizeof(plan));
+	ok(len == 2 + 3 * 2 + 13 + 7 + 11 &&
+		   frame_plan_parse(guarded(plan, (size_t)len), (size_t)len, &k, &n, &why) == 0 &&
+		   k == 3 && n == 3,
+	   "a plan: K, then each host with its length");
+	int same = 1;
+	for (size_t i = 0; i < 3; i++) {
+		frame_plan_host(plan, &off, host);
+		same &= !strcmp(host, hosts[i]);
+	}
+	ok(same && off == (size_t)len, "and its hosts read back in order");
+	const char *bad[] = { "a b:1" };
+	ok(frame_plan_encode(1, bad, 1, plan, sizeof(plan)) == -EINVAL &&
+		   frame_plan_encode(0, hosts, 1, plan, sizeof(plan)) == -EINVAL,
+	   "a host with a blank, or a fan-out of 0, is not encoded");
+	uint8_t empty[] = { 0, 2, 0, 0 }, nok[] = { 0, 0 }, over[] = { 0, 1, 0, 9, 'a' };
+	ok(frame_plan_parse(guarded(empty, 4), 4, &k, &n, &why) == -1 &&
+		   frame_plan_parse(guarded(nok, 2), 2, &k, &n, &why) == -1 &&
+		   frame_plan_parse(guarded(over, 5), 5, &k, &n, &why) == -1,
+	   "an empty host, a fan-out of 0, a host past the end: -1 (%s)", why);
+
+	struct frame_header h = { .plan = plan, .plan_len = (size_t)len, .has_mac = 1 }, got;
+	strcpy(h.name, "disk.img");
+	ssize_t hn = frame_header_encode(&h, buf, sizeof(buf));
+	ok(hn > 0 && hparse(buf, (size_t)hn, &got, &code, &why) == hn &&
+		   got.plan_len == (size_t)len &&
+		   !memcmp(got.plan, buf + hn - FRAME_MAC_LEN - 4 - len, (size_t)len) &&
+		   got.has_mac && got.mac_off == (size_t)hn - FRAME_MAC_LEN,
+	   "a header with PLAN and MAC: the MAC last, its offset told");
+	struct bytes *b = header(1, 0);
+	field(b, FRAME_F_MAC, plan, 32);
+	field(b, FRAME_F_NAME, "x", 1);
+	ok(rejected(seal(b), FRAME_BAD_HEADER, "last"), "a MAC that is not the last field");
+	b = header(1, 0);
+	field(b, FRAME_F_MAC, plan, 31);
+	ok(rejected(seal(b), FRAME_BAD_HEADER, "32"), "a MAC of 31 bytes");
+	b = header(1, 0);
+	field(b, FRAME_F_PLAN, empty, 4);
+	ok(rejected(seal(b), FRAME_BAD_HEADER, "PLAN"), "a PLAN with an empty host");
+}
+
+static void host_records(void)
+{
+	struct frame_host hs[2] = { { .code = FRAME_VERIFIED, .bytes = 7 },
+				    { .code = FRAME_UNANSWERED, .bytes = 3, .resumed_from = 2 } };
+	struct frame_verdict v = { .code = FRAME_VERIFIED, .hosts = hs, .nhosts = 2 }, got;
+	uint8_t buf[4096];
+	const char *why;
+
+	strcpy(hs[0].address, "10.0.0.2:9000");
+	strcpy(hs[1].address, "10.0.0.3:9000");
+	strcpy(hs[1].reason, "its relay 10.0.0.2:9000 gave no\nverdict");
+	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
+	ok(n == (ssize_t)frame_verdict_size(&v) && vparse(buf, (size_t)n, &got, &why) == n &&
+		   got.nhosts == 2,
+	   "a verdict with two host records reads back whole");
+	struct frame_host h[2];
+	size_t off = got.hosts_off;
+	frame_host_parse(buf, &off, &h[0]);
+	frame_host_parse(buf, &off, &h[1]);
+	ok(off == (size_t)n && !strcmp(h[0].address, hs[0].address) && h[0].code == 0 &&
+		   h[0].bytes == 7 &&
+		   !strcmp(h[1].reason, "its relay 10.0.0.2:9000 gave no?verdict") &&
+		   h[1].code == FRAME_UNANSWERED && h[1].resumed_from == 2,
+	   "each record as it was sent, a control byte of a reason as '?'");
+	int waits = 1;
+	for (ssize_t i = 0; i < n; i++)
+		waits &= vparse(buf, (size_t)i, &got, &why) == 0;
+	ok(waits, "every proper prefix of it asks for more");
+	ok(frame_verdict_encode(&v, buf, (size_t)n - 1) == -ENOSPC, "a byte short: -ENOSPC");
+	size_t at = (size_t)n - frame_verdict_size(&v) + FRAME_VERDICT_FIXED + 4;
+	buf[at] = 0;
+	buf[at + 1] = 0; /* the first record's address length */
+	ok(vparse(buf, (size_t)n, &got, &why) == -1 && strstr(why, "address"),
+	   "a record with an empty address: %s", why);
+	struct bytes *b = verdict(1, 0, 0, "");
+	add_be(b, FRAME_HOSTS_MAX + 1, 4);
+	ok(vparse(b->b, b->n, &got, &why) == -1 && strstr(why, "8192"), "8193 records: %s", why);
+}
+
 static void code_names(void)
 {
 	ok(!strcmp(frame_code_name(FRAME_VERIFIED), "verified") &&
@@ -572,5 +662,7 @@ int main(void)
 	verdict_layout();
 	bad_verdicts();
 	code_names();
+	plans();
+	host_records();
 	return tap_done();
 }
