@@ -11,8 +11,12 @@ setup() {
     common_setup
     declare -gA RPORT=() RPID=()
     HOSTS=()
+    FLEET_NS=()
 }
-teardown() { common_teardown; }
+teardown() {
+    common_teardown # the receivers in the namespaces first
+    [ "${#FLEET_NS[@]}" -eq 0 ] || fleet_down
+}
 
 # receivers N ARGS...: N more ringcast receivers writing $T/oI (I counting
 # on from the last call), with ARGS (for example --allow 127.0.0.1 or
@@ -131,4 +135,65 @@ all_whole() {
     [ "${lines[0]}" = "ringcast: --tree: 8193 hosts; a tree reports on at most 8192" ]
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null
     [ "${lines[0]}" = "ringcast: no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)" ]
+}
+
+# fleet_up N RATE: namespaces rcf$$-0 (the root, 10.215.0.1) to rcf$$-N
+# (10.215.0.N+1), each joined by a veth pair to one bridge in rcf$$-br, and
+# each host's port limited to RATE (tc tbf) in both directions, so that the
+# links, not the two CPUs, are the limit.  FLEET_NS lists them for teardown.
+fleet_up() {
+    local n=$1 rate=$2 i ns
+    command -v tc > /dev/null || skip "tc is not installed"
+    ip netns add "rcf$$-br" 2> /dev/null || skip "cannot create network namespaces (ip netns)"
+    FLEET_NS=("rcf$$-br")
+    ip -n "rcf$$-br" link add br0 type bridge
+    ip -n "rcf$$-br" link set br0 up
+    for ((i = 0; i <= n; i++)); do
+        ns=rcf$$-$i
+        ip netns add "$ns"
+        FLEET_NS+=("$ns")
+        ip link add "v$i" netns "$ns" type veth peer name "p$i" netns "rcf$$-br"
+        ip -n "rcf$$-br" link set "p$i" master br0 up
+        ip -n "$ns" addr add "10.215.0.$((i + 1))/24" dev "v$i"
+        ip -n "$ns" link set "v$i" up
+        ip -n "$ns" link set lo up
+        ip netns exec "$ns" tc qdisc add dev "v$i" root tbf rate "$rate" burst 64kb latency 100ms
+        ip netns exec "rcf$$-br" tc qdisc add dev "p$i" root tbf rate "$rate" burst 64kb latency 100ms
+    done
+}
+
+fleet_down() {
+    local ns
+    for ns in "${FLEET_NS[@]}"; do ip netns del "$ns" 2> /dev/null; done
+    FLEET_NS=()
+}
+
+# fleet_run N K: receivers on hosts 1..N (port 9000), the root on host 0
+# pushing $T/in with --tree K; every host verified and whole, exit 0 everywhere.
+fleet_run() {
+    local n=$1 k=$2 i hosts=() pids=()
+    for ((i = 1; i <= n; i++)); do
+        : > "$T/f$i.err"
+        ip netns exec "rcf$$-$i" "$RINGCAST" -i ringcast-listen://10.215.0.$((i + 1)):9000 \
+            --allow 10.215.0.0/24 "file:$T/f$i" 2> "$T/f$i.err" &
+        pids+=($!)
+        PIDS+=($!)
+        hosts+=("ringcast://10.215.0.$((i + 1)):9000")
+    done
+    for ((i = 1; i <= n; i++)); do wait_line "listening on" "$T/f$i.err" || return 1; done
+    run -0 timeout 120 ip netns exec "rcf$$-0" "$RINGCAST" --tree "$k" --stats "$T/st.json" \
+        -i "$T/in" "${hosts[@]}"
+    for ((i = 1; i <= n; i++)); do
+        wait_exit "${pids[i - 1]}" 60
+        [ "$EXIT_STATUS" = 0 ] || { cat "$T/f$i.err"; return 1; }
+        [ "$(sha256sum < "$T/f$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ] || return 1
+    done
+    [ "$(json "$T/st.json" 'sum(h["verified"] for h in j["hosts"])')" = "$n" ]
+}
+
+@test "across network namespaces on a bridge, each port at 100 Mbit/s: a pipeline of 8 and a tree (K 3) of 8 verify everywhere" {
+    make_input in 8
+    fleet_up 8 100mbit
+    fleet_run 8 1
+    fleet_run 8 3
 }
