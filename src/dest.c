@@ -19,6 +19,7 @@
 
 static void on_event(struct loop_io *io, uint32_t events);
 static void close_socket(struct dest *d);
+static void send_failed(struct dest *d, int err);
 
 static void set_state(struct dest *d, enum dest_state s)
 {
@@ -219,7 +220,7 @@ static void on_peer(struct tx *tx, struct tx_peer *p, unsigned events, int err)
 		     d->name);
 	}
 	if (events & TX_EV_FAILED)
-		dest_fail(d, "send", err);
+		send_failed(d, err);
 	else if (events & TX_EV_MOVED)
 		dest_kick(d);
 }
@@ -353,6 +354,17 @@ static void kick_output(struct dest *d)
 		finish_output(d);
 }
 
+static int take_verdict(struct dest *d);
+
+/* A send to d failed with errno err: a receiver that refused the stream
+ * reset it after its verdict, which is the reason to give when it came. */
+static void send_failed(struct dest *d, int err)
+{
+	if (d->fr && take_verdict(d))
+		return;
+	dest_fail(d, "send", err);
+}
+
 /* Send a framed peer's pending header or trailer.  Non-zero when d can go
  * on (all of it sent). */
 static int flush_frame(struct dest *d)
@@ -360,7 +372,7 @@ static int flush_frame(struct dest *d)
 	int rc = d->px.writable ? framed_flush(d) : 0;
 
 	if (rc < 0)
-		dest_fail(d, "send", -rc);
+		send_failed(d, -rc);
 	return rc > 0;
 }
 
@@ -380,7 +392,7 @@ void dest_kick(struct dest *d)
 	if (d->px.writable && d->rd.sent < head) {
 		int rc = g->tx->ops->push(g->tx, &d->px);
 		if (rc < 0) {
-			dest_fail(d, "send", -rc);
+			send_failed(d, -rc);
 			return;
 		}
 	}
