@@ -122,10 +122,9 @@ static int resolve_all(struct crew *c, const char **why)
 
 /* A child of this node in a tree: connect to host ("HOST:PORT") with the
  * plan for the n hosts after it.  0, or -1 with *why. */
-static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_t n,
-		     const char **why)
+static int child_init(struct crew *c, struct dest *d, unsigned k, const char *const *hosts,
+		      size_t n, const char **why)
 {
-	struct dest *d = &c->push[c->npush];
 	struct dest_spec s;
 	const char *w;
 	char b[160];
@@ -135,7 +134,6 @@ static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_
 	if (!(d->owned = malloc(strlen("ringcast://") + strlen(hosts[0]) + 1)) ||
 	    !(d->plan = malloc(FRAME_FIELDS_MAX)))
 		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
-	c->npush++;
 	sprintf(d->owned, "ringcast://%s", hosts[0]);
 	d->name = d->owned;
 	if (parse_dest(d->owned, &s, &w) < 0)
@@ -157,6 +155,65 @@ static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_
 	return 0;
 }
 
+static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_t n,
+		     const char **why)
+{
+	return child_init(c, &c->push[c->npush++], k, hosts, n, why);
+}
+
+static void free_dest_parts(struct dest *d)
+{
+	if (d->addrs)
+		freeaddrinfo(d->addrs);
+	framed_free(d);
+	free(d->plan);
+	free(d->owned);
+}
+
+/* shard_opts.adopt: a relay of ours (d) failed part way; its children are
+ * ours now.  Each is a new destination that resumes (RESUME) from the
+ * offset it has, holding the ring from its oldest byte until it says which;
+ * they connect at the next crew_sync.  On shard 0 only (the main thread). */
+static void adopt(struct crew *c, struct dest *d)
+{
+	unsigned k;
+	size_t n, off = 0;
+	const char *why;
+
+	if (frame_plan_parse(d->plan, d->plan_len, &k, &n, &why) < 0 || n == 0)
+		return;
+	char(*hosts)[FRAME_HOST_MAX + 1] = calloc(n, sizeof(*hosts));
+	const char **hp = calloc(n, sizeof(*hp));
+	struct tree_child *kids = calloc(k, sizeof(*kids));
+	struct dest **more = realloc(c->adopted, (c->nadopted + k) * sizeof(*more));
+	if (more)
+		c->adopted = more;
+	for (size_t i = 0; hosts && hp && i < n; i++) {
+		frame_plan_host(d->plan, &off, hosts[i]);
+		hp[i] = hosts[i];
+	}
+	size_t m = hosts && hp && kids && more ? tree_split(n, k, kids) : 0;
+	for (size_t i = 0; i < m; i++) {
+		struct dest *a = malloc(sizeof(*a));
+		if (!a || child_init(c, a, k, hp + kids[i].first, kids[i].count - 1, &why) < 0 ||
+		    shard_add(&c->shards[0], a, ring_oldest(&c->shards[0].view)) < 0) {
+			errmsg("%s: cannot take over %s: %s", d->name, hp[kids[i].first],
+			       a ? why : strerror(ENOMEM));
+			if (a)
+				free_dest_parts(a);
+			free(a);
+			continue;
+		}
+		a->resume = 1;
+		c->adopted[c->nadopted++] = a;
+		c->to_connect = 1;
+		warnmsg("%s failed; %s resumes from this host", d->name, a->name);
+	}
+	d->adopted_out = m > 0;
+	free(hosts);
+	free(hp);
+	free(kids);
+}
 int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n, const char **why)
 {
 	struct tree_child *kids = calloc(k, sizeof(*kids));
@@ -189,6 +246,7 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 		.stall_ms = cfg->stall_ms,
 		.slow_drop = cfg->slow_drop,
 		.sub_done = sub_done,
+		.adopt = adopt,
 		.frame_hdr = &c->frame_hdr,
 		.sha256 = c->sha256,
 		.key = cfg->key,
@@ -300,6 +358,13 @@ void crew_close(struct crew *c)
 	c->push = NULL;
 	free(c->tree_hosts);
 	c->tree_hosts = NULL;
+	for (size_t i = 0; i < c->nadopted; i++) {
+		free_dest_parts(c->adopted[i]);
+		free(c->adopted[i]);
+	}
+	free(c->adopted);
+	c->adopted = NULL;
+	c->nadopted = 0;
 	if (c->wake.fd >= 0)
 		close(c->wake.fd);
 	c->wake.fd = -1;
@@ -322,6 +387,10 @@ void crew_publish(struct crew *c, int eof)
 int crew_sync(struct crew *c)
 {
 	free_list(&c->dead);
+	for (size_t i = 0; c->to_connect && i < c->nadopted; i++)
+		if (c->adopted[i]->state == DEST_IDLE)
+			dest_connect(c->adopted[i]);
+	c->to_connect = 0;
 	return shard_sync(&c->shards[0]);
 }
 
@@ -469,6 +538,8 @@ void crew_walk(struct crew *c, void (*each)(const struct dest *d, void *arg), vo
 {
 	for (size_t i = 0; i < c->npush; i++)
 		each(&c->push[i], arg);
+	for (size_t i = 0; i < c->nadopted; i++)
+		each(c->adopted[i], arg);
 	for (struct dest *d = c->kept; d; d = d->next)
 		each(d, arg);
 	for (struct dest *d = c->shards[0].live; d; d = d->next)

@@ -54,6 +54,9 @@ struct crew {
 	struct dest *kept;       /* finished subscribers, kept for --stats */
 	char why[256];           /* the reason a set-up step gives */
 	const char **tree_hosts; /* --tree at the root: every host, "HOST:PORT" */
+	struct dest **adopted;   /* the children of relays of ours that failed */
+	size_t nadopted;
+	int to_connect; /* some of them wait for crew_sync to connect */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */

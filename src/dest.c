@@ -387,7 +387,7 @@ void dest_kick(struct dest *d)
 		kick_output(d);
 		return;
 	}
-	if (d->fr && !flush_frame(d))
+	if (d->fr && (!flush_frame(d) || d->fr->resume_wait))
 		return;
 	if (d->px.writable && d->rd.sent < head) {
 		int rc = g->tx->ops->push(g->tx, &d->px);
@@ -399,18 +399,49 @@ void dest_kick(struct dest *d)
 	if (!g->eof || d->rd.done != head)
 		return;
 	if (d->fr && g->eof == STREAM_WHOLE && !d->fr->trailer_queued) {
-		framed_end(d, head - d->joined, g->sha256);
+		framed_end(d, head, g->sha256); /* the whole stream's, resumed or not */
 		if (!flush_frame(d))
 			return;
 	}
 	start_drain(d);
 }
 
+/* An adopted child answered its RESUME header: go on from the offset it
+ * has, if the ring still holds it.  Non-zero when d has moved on (or
+ * ended). */
+static int take_resume(struct dest *d)
+{
+	struct ring *r = d->g->ring;
+	uint64_t off;
+	int rc = framed_resume(d, &off);
+
+	if (rc == 0)
+		return 0;
+	if (rc == -EPROTO)
+		return take_verdict(d);
+	if (rc < 0) {
+		dest_fail(d, "resume", -rc);
+		return 1;
+	}
+	if (off < d->rd.sent || off > r->head) {
+		snprintf(d->fr->why, sizeof(d->fr->why),
+			 "cannot resume at byte %llu: this host's ring holds bytes %llu to %llu",
+			 (unsigned long long)off, (unsigned long long)d->rd.sent,
+			 (unsigned long long)r->head);
+		dest_fail(d, d->fr->why, 0);
+		return 1;
+	}
+	d->rd.sent = d->rd.done = d->joined = off;
+	info("%s: resumes at byte %llu", d->name, (unsigned long long)off);
+	dest_kick(d);
+	return 1;
+}
+
 /* What a framed peer sent: its verdict, once whole, ends d.  Non-zero when
  * d has ended. */
 static int take_verdict(struct dest *d)
 {
-	uint64_t len = d->g->ring->head - d->joined;
+	uint64_t len = d->g->ring->head; /* a framed peer has it all, resumed or not */
 	int rc = framed_read(d);
 
 	if (rc == 0)
@@ -460,6 +491,9 @@ static void on_event(struct loop_io *io, uint32_t events)
 		return;
 	}
 	const char *op = d->state == DEST_DRAINING ? "drain" : "send";
+	if (d->fr && d->fr->resume_wait &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && take_resume(d))
+		return;
 	/* A receiver that refuses a stream answers and resets: its verdict is
 	 * read before the reset is taken for the reason. */
 	if (d->fr && (events & EPOLLIN) && take_verdict(d))

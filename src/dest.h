@@ -75,6 +75,8 @@ struct dest {
 	uint8_t *plan;     /* DEST_FRAMED in a tree: its PLAN (the crew's) */
 	char *owned;       /* the name, when the crew made it (a tree's child) */
 	size_t plan_len;
+	int resume;             /* adopted: it goes on from the offset it answers */
+	int adopted_out;        /* failed, and its children were adopted */
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;

@@ -24,6 +24,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -405,10 +406,18 @@ static void frame_header_for(struct fanout *f)
 	struct frame_header *h = &f->crew.frame_hdr;
 	const struct config *cfg = f->cfg;
 
-	snprintf(h->name, sizeof(h->name), "%s", f->pump.src.desc);
+	snprintf(h->name, sizeof(h->name), "%s",
+		 f->pump.src.name ? f->pump.src.name : f->pump.src.desc);
 	h->has_size = f->pump.src.size >= 0;
 	h->size = (uint64_t)f->pump.src.size;
 	h->has_expect = cfg->expect_digest != NULL;
+	/* A tree's stream has an identity, so that a host resumes only it: the
+	 * root draws it, each relay passes its own on. */
+	h->has_id = f->pump.src.stream_id || cfg->tree;
+	if (f->pump.src.stream_id)
+		memcpy(h->id, f->pump.src.stream_id, sizeof(h->id));
+	else if (cfg->tree && getrandom(h->id, sizeof(h->id), 0) != (ssize_t)sizeof(h->id))
+		h->has_id = 0; /* no repair then, but the stream goes */
 	for (size_t i = 0; h->has_expect && i < sizeof(h->expect); i++)
 		sscanf(cfg->expect_digest + 2 * i, "%2hhx", &h->expect[i]);
 }

@@ -33,6 +33,7 @@ static void own(struct frame_host *h, const struct dest *d)
 
 	snprintf(h->address, sizeof(h->address), "%s", d->name + strlen("ringcast://"));
 	h->bytes = f && f->answered ? f->v.bytes : d->rd.sent;
+	h->resumed_from = d->resume ? d->joined : 0;
 	if (d->state == DEST_DONE)
 		h->code = FRAME_VERIFIED;
 	else if (f && f->answered)
@@ -64,7 +65,8 @@ static int subtree(struct fleet *fl, const struct dest *d, const char *why)
 	size_t off = 0, n = 0;
 	unsigned k;
 	const char *w;
-	if (!d->plan || frame_plan_parse(d->plan, d->plan_len, &k, &n, &w) < 0)
+	/* Adopted: its children answer to this host for themselves. */
+	if (!d->plan || d->adopted_out || frame_plan_parse(d->plan, d->plan_len, &k, &n, &w) < 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!(h = more(fl)))

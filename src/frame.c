@@ -8,6 +8,7 @@
 #define HEADER_MAGIC  "RINGCAST"
 #define TRAILER_MAGIC "RINGCEND"
 #define VERDICT_MAGIC "RINGCVRD"
+#define RESUME_MAGIC  "RINGCRES"
 #define MAGIC_LEN     8
 
 /* The messages are static strings that name the limits. */
@@ -101,7 +102,8 @@ ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t c
 {
 	size_t nlen = cut_utf8(h->name, FRAME_NAME_MAX);
 	size_t flen = (nlen ? 4 + nlen : 0) + (h->has_size ? 12 : 0) + (h->has_expect ? 36 : 0) +
-		(h->plan ? 4 + h->plan_len : 0) + (h->has_mac ? 4 + FRAME_MAC_LEN : 0);
+		(h->plan ? 4 + h->plan_len : 0) + (h->has_mac ? 4 + FRAME_MAC_LEN : 0) +
+		(h->has_id ? 4 + FRAME_ID_LEN : 0) + (h->resume ? 4 : 0);
 	uint8_t *p = buf + FRAME_FIXED;
 
 	if (h->plan && h->plan_len > 0xffff)
@@ -130,6 +132,13 @@ ssize_t frame_header_encode(const struct frame_header *h, uint8_t *buf, size_t c
 		memcpy(p, h->expect, 32);
 		p += 32;
 	}
+	if (h->has_id) {
+		p = put_field(p, FRAME_F_STREAM_ID, FRAME_ID_LEN);
+		memcpy(p, h->id, FRAME_ID_LEN);
+		p += FRAME_ID_LEN;
+	}
+	if (h->resume)
+		p = put_field(p, FRAME_F_RESUME, 0);
 	if (h->plan) {
 		p = put_field(p, FRAME_F_PLAN, h->plan_len);
 		memcpy(p, h->plan, h->plan_len);
@@ -184,12 +193,26 @@ static int take_field(unsigned type, const uint8_t *v, size_t n, const uint8_t *
 	unsigned bit = type & ~FRAME_CRITICAL;
 
 	if (type == FRAME_F_NAME || type == FRAME_F_SIZE || type == FRAME_F_EXPECT_SHA256 ||
-	    type == FRAME_F_PLAN || type == FRAME_F_MAC) {
+	    type == FRAME_F_PLAN || type == FRAME_F_MAC || type == FRAME_F_STREAM_ID ||
+	    type == FRAME_F_RESUME) {
 		if (*seen & 1u << bit)
 			return fail(code, why, FRAME_BAD_HEADER, "header field given twice");
 		*seen |= 1u << bit;
 	}
 	switch (type) {
+	case FRAME_F_STREAM_ID:
+		if (n != FRAME_ID_LEN)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field STREAM_ID is not 16 bytes");
+		h->has_id = 1;
+		memcpy(h->id, v, FRAME_ID_LEN);
+		return 0;
+	case FRAME_F_RESUME:
+		if (n != 0)
+			return fail(code, why, FRAME_BAD_HEADER,
+				    "header field RESUME is not empty");
+		h->resume = 1;
+		return 0;
 	case FRAME_F_PLAN:
 		return take_plan(v, n, h, code, why);
 	case FRAME_F_MAC:
@@ -520,4 +543,18 @@ void frame_plan_host(const uint8_t *p, size_t *off, char *out)
 	memcpy(out, p + o + 2, hl);
 	out[hl] = '\0';
 	*off = o + 2 + hl;
+}
+
+void frame_resume_encode(uint64_t offset, uint8_t *buf)
+{
+	memcpy(buf, RESUME_MAGIC, MAGIC_LEN);
+	put64(buf + 8, offset);
+}
+
+int frame_resume_parse(const uint8_t *buf, uint64_t *offset)
+{
+	if (memcmp(buf, RESUME_MAGIC, MAGIC_LEN))
+		return -1;
+	*offset = get64(buf + 8);
+	return 0;
 }

@@ -37,10 +37,19 @@ enum frame_field {
 	/* HMAC-SHA256 of every header byte before this value, with the
 	 * fleet's key (--key-file); the last field when there is one. */
 	FRAME_F_MAC = FRAME_CRITICAL | 5,
+	/* 16 bytes the root of a tree draws at random: which stream this is,
+	 * so that a receiver resumes only the stream it has part of. */
+	FRAME_F_STREAM_ID = 6,
+	/* Empty: this connection continues a stream the receiver already has
+	 * part of (its relay died); it answers with frame_resume_encode's 16
+	 * bytes, and the sender goes on from the offset they give. */
+	FRAME_F_RESUME = FRAME_CRITICAL | 7,
 };
-#define FRAME_NAME_MAX 1024
-#define FRAME_HOST_MAX 261 /* "[" 253-byte name or address "]:" 5 digits */
-#define FRAME_MAC_LEN  32
+#define FRAME_ID_LEN     16
+#define FRAME_RESUME_LEN 16 /* "RINGCRES", u64 the offset to go on from */
+#define FRAME_NAME_MAX   1024
+#define FRAME_HOST_MAX   261 /* "[" 253-byte name or address "]:" 5 digits */
+#define FRAME_MAC_LEN    32
 
 /* Trailer, after the stream: "RINGCEND", u64 the stream's length in bytes,
  * its SHA-256 (32 bytes). */
@@ -86,6 +95,9 @@ struct frame_header {
 	 * Parse: whether there is one, at offset mac_off of the buffer. */
 	int has_mac;
 	size_t mac_off;
+	int has_id; /* STREAM_ID */
+	uint8_t id[FRAME_ID_LEN];
+	int resume; /* RESUME */
 };
 
 /* One host's verdict in a subtree. */
@@ -110,8 +122,9 @@ struct frame_verdict {
 
 /* The largest header frame_header_encode writes without PLAN and MAC, and
  * the room one with a plan of plan_len bytes and a MAC needs. */
-#define FRAME_HEADER_MAX            (FRAME_FIXED + 4 + FRAME_NAME_MAX + 4 + 8 + 4 + 32)
-#define FRAME_HEADER_ROOM(plan_len) (FRAME_HEADER_MAX + 4 + (plan_len) + 4 + FRAME_MAC_LEN)
+#define FRAME_HEADER_MAX (FRAME_FIXED + 4 + FRAME_NAME_MAX + 4 + 8 + 4 + 32)
+#define FRAME_HEADER_ROOM(plan_len)                                                                \
+	(FRAME_HEADER_MAX + 4 + (plan_len) + 4 + FRAME_MAC_LEN + 4 + FRAME_ID_LEN + 4)
 /* The largest verdict without host records, and with the most. */
 #define FRAME_VERDICT_MAX   (FRAME_VERDICT_FIXED + FRAME_REASON_MAX + 4)
 #define FRAME_VERDICT_LIMIT (FRAME_VERDICT_MAX + FRAME_HOSTS_MAX * FRAME_HOST_RECORD_MAX)
@@ -172,6 +185,12 @@ size_t frame_verdict_size(const struct frame_verdict *v);
  * (start at v->hosts_off), into h; advances *off.  Control characters
  * become '?'. */
 void frame_host_parse(const uint8_t *buf, size_t *off, struct frame_host *h);
+
+/* A receiver's answer to a RESUME header: the offset it goes on from. */
+void frame_resume_encode(uint64_t offset, uint8_t *buf);
+/* Read the FRAME_RESUME_LEN bytes at buf: 0 and *offset, or -1 when they
+ * are not a resume answer. */
+int frame_resume_parse(const uint8_t *buf, uint64_t *offset);
 
 /* The code's name as a user reads it: "verified", "digest mismatch",
  * "truncated", "output failed", "bad header", "refused"; "unknown verdict"

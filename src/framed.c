@@ -20,6 +20,7 @@ int framed_begin(struct dest *d, const struct frame_header *h, const uint8_t *ke
 		return -ENOMEM;
 	mine.plan = d->plan;
 	mine.plan_len = d->plan_len;
+	mine.resume = d->resume;
 	mine.has_mac = key != NULL;
 	free(d->fr->hdr);
 	size_t cap = FRAME_HEADER_ROOM(d->plan_len);
@@ -32,6 +33,7 @@ int framed_begin(struct dest *d, const struct frame_header *h, const uint8_t *ke
 		digest_hmac(key, keylen, d->fr->hdr, (size_t)n - FRAME_MAC_LEN,
 			    d->fr->hdr + n - FRAME_MAC_LEN);
 	d->fr->hdr_len = (size_t)n;
+	d->fr->resume_wait = d->resume;
 	d->fr->out = d->fr->hdr;
 	d->fr->out_len = (size_t)n;
 	d->fr->out_off = 0;
@@ -81,6 +83,32 @@ static int grow(struct framed *f)
 	f->in = in;
 	f->in_cap = cap;
 	return 0;
+}
+
+int framed_resume(struct dest *d, uint64_t *offset)
+{
+	struct framed *f = d->fr;
+
+	while (f->in_len < FRAME_RESUME_LEN) {
+		if (grow(f) < 0)
+			return -ENOMEM;
+		ssize_t n = recv(d->io.fd, f->in + f->in_len, FRAME_RESUME_LEN - f->in_len,
+				 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0) {
+			f->resume_wait = 0;
+			return -EPROTO; /* framed_read says it closed */
+		}
+		f->in_len += (size_t)n;
+	}
+	f->resume_wait = 0;
+	if (frame_resume_parse(f->in, offset) < 0)
+		return -EPROTO; /* a verdict, most likely: it stays in `in` */
+	f->in_len = 0;
+	return 1;
 }
 
 int framed_read(struct dest *d)

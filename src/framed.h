@@ -24,7 +24,8 @@ struct framed {
 	int trailer_queued;      /* out is the trailer */
 	uint8_t *in;             /* the verdict as it arrives (grows) */
 	size_t in_len, in_cap;
-	int answered; /* v is the receiver's verdict, its records in `in` */
+	int answered;    /* v is the receiver's verdict, its records in `in` */
+	int resume_wait; /* a RESUME header went: its offset is awaited */
 	struct frame_verdict v;
 	char why[FRAME_REASON_MAX + 96]; /* why it did not verify, for dest_fail */
 };
@@ -35,6 +36,11 @@ int framed_begin(struct dest *d, const struct frame_header *h, const uint8_t *ke
 /* Send what is queued.  1 when all of it went, 0 when the socket is full
  * (d->px.writable cleared), -errno when the send failed. */
 int framed_flush(struct dest *d);
+/* A RESUME header went: read the receiver's answer.  1 and *offset once it
+ * is whole, 0 for more, -EPROTO when what came is no resume answer (a
+ * verdict refusing it, read on by framed_read), -errno when the connection
+ * failed. */
+int framed_resume(struct dest *d, uint64_t *offset);
 /* The stream ended whole at len bytes with that SHA-256: queue the trailer. */
 void framed_end(struct dest *d, uint64_t len, const uint8_t sha256[32]);
 /* Read what the receiver sent.  1 once its verdict is whole (d->fr->v),

@@ -30,7 +30,8 @@ int relay_open(struct crew *c, const struct source *s, char ***hosts, const char
 	c->opts.tree = 1; /* even a leaf: its sender gets its (empty) subtree */
 	if (n && crew_add_tree(c, k, (const char *const *)*hosts, n, why) < 0)
 		return -1;
-	info("%s: relaying to %zu host%s, %u at a time", s->desc, n, plural(n), k);
+	if (n)
+		info("%s: relaying to %zu host%s, %u at a time", s->desc, n, plural(n), k);
 	return 0;
 }
 

@@ -76,6 +76,10 @@ static void on_finish(struct dest *d)
 	}
 	if (d->subscriber)
 		s->o->sub_done(s->crew, d);
+	/* A relay that failed while the stream goes on: its children resume. */
+	if (d->state == DEST_FAILED && d->plan && s->id == 0 && s->g.eof != STREAM_CUT &&
+	    s->o->adopt)
+		s->o->adopt(s->crew, d);
 }
 
 static void fail_live(struct shard *s, const char *why)

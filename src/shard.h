@@ -57,6 +57,9 @@ struct shard_opts {
 	/* Shard 0, main thread: subscriber d finished (done or failed); from
 	 * here on it is the crew's again, and the shard forgets it. */
 	void (*sub_done)(struct crew *c, struct dest *d);
+	/* Shard 0, main thread: relay d (with a plan) failed part way; its
+	 * children are to resume from another host. */
+	void (*adopt)(struct crew *c, struct dest *d);
 };
 
 struct shard {

@@ -75,6 +75,10 @@ struct source {
 	/* A source that checks the stream's SHA-256 itself (ringcast-listen):
 	 * it, once the stream ended whole and verified; NULL before. */
 	const uint8_t *sha256;
+	/* ringcast-listen: the STREAM_ID its header gave (a tree's), or NULL,
+	 * and the NAME (NULL: none), which a relay passes on. */
+	const uint8_t *stream_id;
+	const char *name;
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any
 	 * other kind of source. */

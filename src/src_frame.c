@@ -27,13 +27,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define HEADER_WAIT_MS 10000 /* for a connection's whole header */
 #define HEADER_BUF     (FRAME_FIXED + FRAME_FIELDS_MAX)
 #define SMALL_READ     (2 * FRAME_TRAILER_LEN)
 #define ANSWER_WAIT_MS 30000 /* for the sender to take a verdict (a tree's is large) */
+#define RESUME_WAIT_MS 30000 /* an orphan waits this long for a host to resume it */
+#define RESUME_HEAD_MS 2000  /* for the header of one that does */
 
 struct framed_src {
 	int fd;
@@ -53,6 +57,13 @@ struct framed_src {
 	char why[FRAME_REASON_MAX];      /* the verdict's reason */
 	char msg[FRAME_REASON_MAX + 32]; /* s->why: the code's name, then why */
 	uint8_t *plan;                   /* the header's PLAN, copied: the hosts to relay to */
+	/* A tree's stream (STREAM_ID): another host may take over from the one
+	 * sending it (repair).  The source's fd is then ep, an epoll set of
+	 * the connection, the listeners and tfd, the deadline of an orphan. */
+	int ep, tfd, lfd[MAX_LISTENERS], nl;
+	const char *spec;
+	struct source_opts o;
+	char lost[FRAME_REASON_MAX / 2]; /* why the last sender was lost */
 };
 
 /* The stream failed: code and why, for the verdict, and the two for the
@@ -109,6 +120,118 @@ static ssize_t check_trailer(struct source *s)
 	return 0;
 }
 
+/* Whether the bytes held back end the stream: they are its trailer. */
+static int trailer_next(const struct framed_src *f)
+{
+	uint64_t len;
+	uint8_t sha[32];
+	const char *why;
+
+	return f->ntail == FRAME_TRAILER_LEN && frame_trailer_parse(f->tail, &len, sha, &why) == 0;
+}
+
+static void turn_away_fd(int fd, const char *spec, const char *peer, unsigned code,
+			 const char *why);
+static ssize_t header_on(int fd, uint8_t *buf, size_t *have, struct frame_header *h,
+			 uint64_t wait_ms, unsigned *code, const char **why);
+static int trusted(const struct frame_header *h, const uint8_t *buf, const struct source_opts *o,
+		   unsigned *code, const char **why);
+
+/* The offset the stream has reached here: given out, held back, and what
+ * came with the first header and is not read yet. */
+static uint64_t reached(const struct framed_src *f)
+{
+	return f->bytes + f->ntail + (f->nearly - f->early_off);
+}
+
+/* A host that wants to go on with this stream from where this receiver is
+ * (its relay died, or stalls): a RESUME header of the same STREAM_ID from
+ * a sender it trusts.  It gets the offset, and is the sender from now on.
+ * Anyone else is turned away. */
+static void take_over(struct framed_src *f, int fd, const char *peer)
+{
+	uint8_t *buf = malloc(HEADER_BUF), ans[FRAME_RESUME_LEN];
+	struct frame_header h;
+	size_t have = 0;
+	unsigned code = FRAME_BAD_HEADER;
+	const char *why = strerror(ENOMEM);
+	ssize_t got = buf ? header_on(fd, buf, &have, &h, RESUME_HEAD_MS, &code, &why) : -1;
+
+	if (got > 0 && trusted(&h, buf, &f->o, &code, &why) == 0 &&
+	    (!h.resume || !h.has_id || memcmp(h.id, f->h.id, FRAME_ID_LEN) ||
+	     have != (size_t)got)) {
+		code = FRAME_REFUSED;
+		why = "this receiver takes a stream already, and this is no RESUME of it";
+		got = -1;
+	}
+	free(buf);
+	frame_resume_encode(reached(f), ans);
+	if (got < 0 || send(fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans)) {
+		turn_away_fd(fd, f->spec, peer, code, got < 0 ? why : "it left");
+		return;
+	}
+	if (f->fd >= 0) {
+		epoll_ctl(f->ep, EPOLL_CTL_DEL, f->fd, NULL);
+		net_reset_on_close(f->fd);
+		close(f->fd);
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
+	f->fd = fd;
+	timerfd_settime(f->tfd, 0, &(struct itimerspec){ 0 }, NULL);
+	warnmsg("%s: %s resumed the stream at byte %llu", f->spec, peer,
+		(unsigned long long)reached(f));
+}
+
+/* A tree's stream, after a read of the connection came to n (-EAGAIN,
+ * -errno, or 0 without a trailer): take over from any host that resumes
+ * it; a connection that failed makes this receiver an orphan, which waits
+ * RESUME_WAIT_MS for one.  Returns what the read is to come to: -EAGAIN
+ * (wait: the source's fd is the epoll set), or n once no one resumed. */
+static ssize_t tree_wait(struct source *s, ssize_t n)
+{
+	struct framed_src *f = s->priv;
+	uint64_t expired = 0;
+	char peer[64];
+
+	for (int i = 0; i < f->nl; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		int fd;
+		while ((fd = accept4(f->lfd[i], (struct sockaddr *)&sa, &len, SOCK_CLOEXEC)) >= 0) {
+			net_fmt_addr((struct sockaddr *)&sa, peer, sizeof(peer));
+			if (net_allowed((struct sockaddr *)&sa, f->o.allow, f->o.nallow))
+				take_over(f, fd, peer);
+			else
+				turn_away_fd(fd, f->spec, peer, FRAME_REFUSED, "not in --allow");
+			len = sizeof(sa);
+		}
+	}
+	if (f->fd >= 0 && n != -EAGAIN) { /* the sender is lost: wait for another */
+		snprintf(f->lost, sizeof(f->lost), "%s: %s after %llu bytes", f->peer,
+			 n < 0 ? strerror(-(int)n) : "closed without the trailer",
+			 (unsigned long long)reached(f));
+		epoll_ctl(f->ep, EPOLL_CTL_DEL, f->fd, NULL);
+		close(f->fd);
+		f->fd = -1;
+		struct itimerspec t = { .it_value = { RESUME_WAIT_MS / 1000, 0 } };
+		timerfd_settime(f->tfd, 0, &t, NULL);
+		warnmsg("%s: lost the sender (%s); waiting %d s for another host to resume the "
+			"stream",
+			f->spec, f->lost, RESUME_WAIT_MS / 1000);
+		return -EAGAIN;
+	}
+	if (f->fd >= 0 || f->early_off < f->nearly)
+		return n == -EAGAIN || f->fd < 0 ? -EAGAIN : n;
+	if (read(f->tfd, &expired, sizeof(expired)) == (ssize_t)sizeof(expired) && expired)
+		return stream_failed(
+			s, FRAME_TRUNCATED, EIO,
+			"lost the sender (%s), and no host resumed the stream within %d s", f->lost,
+			RESUME_WAIT_MS / 1000);
+	return -EAGAIN;
+}
+
 /* Up to cap bytes from the connection (or what came with the header). */
 static ssize_t take(struct framed_src *f, uint8_t *p, size_t cap)
 {
@@ -140,7 +263,11 @@ static ssize_t frame_read(struct source *s, void *buf, size_t len)
 	for (;;) {
 		/* The bytes held back come first, then what arrives. */
 		memcpy(dst, f->tail, f->ntail);
-		ssize_t n = take(f, dst + f->ntail, cap - f->ntail);
+		ssize_t n = f->fd >= 0 || f->early_off < f->nearly
+			? take(f, dst + f->ntail, cap - f->ntail)
+			: -EAGAIN;
+		if (f->ep >= 0 && (n == -EAGAIN || n < 0 || (n == 0 && !trailer_next(f))))
+			n = tree_wait(s, n);
 		if (n == -EAGAIN)
 			return -EAGAIN;
 		if (n < 0)
@@ -236,6 +363,12 @@ static void frame_close(struct source *s)
 	digest_free(&f->dg);
 	free(f->early);
 	free(f->plan);
+	for (int i = 0; i < f->nl; i++)
+		close(f->lfd[i]);
+	if (f->ep >= 0)
+		close(f->ep);
+	if (f->tfd >= 0)
+		close(f->tfd);
 	free(f);
 	s->priv = NULL;
 }
@@ -268,29 +401,23 @@ static int wait_input(int fd, uint64_t deadline)
 }
 
 /* Read the header of the sender on f->fd.  0, or -1 with *code and *why. */
-static int read_header(struct framed_src *f, unsigned *code, const char **why)
+/* Read a header from fd into buf (HEADER_BUF bytes; *have of them read,
+ * the stream's first bytes perhaps among them) within wait_ms: its length,
+ * or -1 with *code and *why. */
+static ssize_t header_on(int fd, uint8_t *buf, size_t *have, struct frame_header *h,
+			 uint64_t wait_ms, unsigned *code, const char **why)
 {
-	uint64_t deadline = now_ms() + HEADER_WAIT_MS;
-	size_t have = 0;
+	uint64_t deadline = now_ms() + wait_ms;
 
 	*code = FRAME_BAD_HEADER;
-	if (!(f->early = malloc(HEADER_BUF))) {
-		*why = strerror(ENOMEM);
-		return -1;
-	}
 	for (;;) {
-		ssize_t got = frame_header_parse(f->early, have, &f->h, code, why);
-		if (got > 0) {
-			f->early_off = (size_t)got;
-			f->nearly = have;
-			return 0;
-		}
-		if (got < 0)
-			return -1;
-		int rc = wait_input(f->fd, deadline);
-		ssize_t n = rc < 0 ? rc : recv(f->fd, f->early + have, HEADER_BUF - have, 0);
+		ssize_t got = frame_header_parse(buf, *have, h, code, why);
+		if (got != 0)
+			return got;
+		int rc = wait_input(fd, deadline);
+		ssize_t n = rc < 0 ? rc : recv(fd, buf + *have, HEADER_BUF - *have, 0);
 		if (n == -ETIMEDOUT) {
-			*why = "no whole header within 10 s";
+			*why = "no whole header in time";
 			return -1;
 		}
 		if (n < 0 && errno == EINTR)
@@ -300,34 +427,51 @@ static int read_header(struct framed_src *f, unsigned *code, const char **why)
 				      : "the connection failed before its header ended";
 			return -1;
 		}
-		have += (size_t)n;
+		*have += (size_t)n;
 	}
+}
+
+static int read_header(struct framed_src *f, unsigned *code, const char **why)
+{
+	size_t have = 0;
+
+	if (!(f->early = malloc(HEADER_BUF))) {
+		*code = FRAME_BAD_HEADER;
+		*why = strerror(ENOMEM);
+		return -1;
+	}
+	ssize_t got = header_on(f->fd, f->early, &have, &f->h, HEADER_WAIT_MS, code, why);
+	if (got < 0)
+		return -1;
+	f->early_off = (size_t)got;
+	f->nearly = have;
+	return 0;
 }
 
 /* Whom this receiver takes a header from: with --key-file, only a header
  * signed with that key; a plan to relay (a tree) only when it is signed or
  * the sender is in --allow (it got past the accept), so that no stranger
  * makes it connect anywhere.  0, or -1 with *code and *why. */
-static int trusted(const struct framed_src *f, const struct source_opts *o, unsigned *code,
-		   const char **why)
+static int trusted(const struct frame_header *h, const uint8_t *buf, const struct source_opts *o,
+		   unsigned *code, const char **why)
 {
 	uint8_t mac[FRAME_MAC_LEN];
 
 	*code = FRAME_REFUSED;
-	if (o->key && !f->h.has_mac) {
+	if (o->key && !h->has_mac) {
 		*why = "the header is not signed, and this receiver takes only headers signed "
 		       "with its --key-file";
 		return -1;
 	}
 	if (o->key) {
-		digest_hmac(o->key, o->keylen, f->early, f->h.mac_off, mac);
-		if (digest_equal(mac, f->early + f->h.mac_off, sizeof(mac)))
+		digest_hmac(o->key, o->keylen, buf, h->mac_off, mac);
+		if (digest_equal(mac, buf + h->mac_off, sizeof(mac)))
 			return 0;
 		*why = "the header's MAC does not match this receiver's --key-file (signed with "
 		       "another key)";
 		return -1;
 	}
-	if (f->h.plan && !o->nallow) {
+	if (h->plan && !o->nallow) {
 		*why = "a plan to relay the stream, and this receiver has no --key-file or "
 		       "--allow to trust it by: it relays for no stranger";
 		return -1;
@@ -354,23 +498,59 @@ static int keep_plan(struct framed_src *f, struct source *s)
 
 /* A connection whose header is not taken: its verdict, a reset, and the
  * receiver waits for the next. */
-static void turn_away(struct framed_src *f, const char *spec, unsigned code, const char *why)
+static void turn_away_fd(int fd, const char *spec, const char *peer, unsigned code, const char *why)
 {
 	struct frame_verdict v = { .code = code };
 	uint8_t buf[FRAME_VERDICT_MAX];
 
-	errmsg("%s: %s: %s: %s; waiting for the next sender", spec, f->peer, frame_code_name(code),
+	errmsg("%s: %s: %s: %s; waiting for the next sender", spec, peer, frame_code_name(code),
 	       why);
 	snprintf(v.reason, sizeof(v.reason), "%s", why);
 	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
 	if (n > 0)
-		send(f->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	net_reset_on_close(f->fd);
-	close(f->fd);
+		send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	net_reset_on_close(fd);
+	close(fd);
+}
+
+static void turn_away(struct framed_src *f, const char *spec, unsigned code, const char *why)
+{
+	turn_away_fd(f->fd, spec, f->peer, code, why);
 	f->fd = -1;
 	free(f->early);
 	f->early = NULL;
 	f->nearly = f->early_off = 0;
+}
+
+/* A tree's stream: keep the n listeners, and watch them, the connection
+ * and an orphan's deadline in one epoll set, the source's fd.  0 or -errno. */
+static int tree_set(struct framed_src *f, const int *fds, int n)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	f->ep = epoll_create1(EPOLL_CLOEXEC);
+	f->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	for (int i = 0; i < n; i++) {
+		f->lfd[f->nl++] = fds[i];
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+	}
+	if (f->ep < 0 || f->tfd < 0)
+		return -errno;
+	int rc = epoll_ctl(f->ep, EPOLL_CTL_ADD, f->fd, &ev) |
+		epoll_ctl(f->ep, EPOLL_CTL_ADD, f->tfd, &ev);
+	for (int i = 0; i < n; i++)
+		rc |= epoll_ctl(f->ep, EPOLL_CTL_ADD, fds[i], &ev);
+	return rc < 0 ? -errno : 0;
+}
+
+/* The first sender's header was a RESUME (its relay died before it reached
+ * this receiver): it goes on from byte 0. */
+static int answer_resume(struct framed_src *f)
+{
+	uint8_t ans[FRAME_RESUME_LEN];
+
+	frame_resume_encode(0, ans);
+	return send(f->fd, ans, sizeof(ans), MSG_NOSIGNAL) == (ssize_t)sizeof(ans) ? 0 : -EPIPE;
 }
 
 int src_frame_listen_open(struct source *s, const char *spec, const struct source_opts *o,
@@ -383,7 +563,7 @@ int src_frame_listen_open(struct source *s, const char *spec, const struct sourc
 	*s = (struct source){ .ops = &frame_ops, .fd = -1, .size = -1, .desc = spec, .priv = f };
 	if (!f)
 		return -ENOMEM;
-	f->fd = -1;
+	f->fd = f->ep = f->tfd = -1;
 	if (parse_addr(spec, ADDR_FRAMED_LISTEN_SOURCE, &l, why) < 0) {
 		frame_close(s);
 		return -EINVAL;
@@ -400,20 +580,29 @@ int src_frame_listen_open(struct source *s, const char *spec, const struct sourc
 	unsigned code;
 	const char *bad;
 	while ((f->fd = src_tcp_accept(fds, n, o, spec, f->peer, sizeof(f->peer))) >= 0 &&
-	       (read_header(f, &code, &bad) < 0 || trusted(f, o, &code, &bad) < 0))
+	       (read_header(f, &code, &bad) < 0 || trusted(&f->h, f->early, o, &code, &bad) < 0))
 		turn_away(f, spec, code, bad);
 	rc = f->fd < 0 ? f->fd : 0;
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
+	f->spec = spec;
+	f->o = *o;
 	if (rc == 0 && (rc = digest_open(&f->dg, why)) == 0)
 		rc = fcntl(f->fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
 	if (rc == 0)
 		rc = keep_plan(f, s);
+	if (rc == 0 && f->h.has_id)
+		rc = tree_set(f, fds, n);
+	else
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+	if (rc == 0 && f->h.resume) /* a host that took over before this one began */
+		rc = answer_resume(f);
 	if (rc < 0) {
 		frame_close(s);
 		return rc;
 	}
-	s->fd = f->fd;
+	s->fd = f->ep >= 0 ? f->ep : f->fd;
+	s->stream_id = f->h.has_id ? f->h.id : NULL;
+	s->name = *f->h.name ? f->h.name : NULL;
 	s->size = f->h.has_size && f->h.size <= INT64_MAX ? (off_t)f->h.size : -1;
 	char b[32] = "size unknown";
 	if (f->h.has_size)
