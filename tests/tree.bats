@@ -197,3 +197,59 @@ fleet_run() {
     fleet_run 8 1
     fleet_run 8 3
 }
+
+# wait_size FILE BYTES: FILE has grown past BYTES (bounded).
+wait_size() {
+    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]' _ "$1" "$2"
+}
+
+@test "repair: a middle relay of a pipeline killed at half; its child resumes from its offset, every other host verifies, the dead one is reported" {
+    make_input in 8
+    receivers 4 --allow 127.0.0.1
+    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    # the source is paced, so that half way is a moment the test can reach
+    wait_size "$T/o2.part" $((4 << 20))
+    kill -KILL "${RPID[2]}"
+    wait_exit "$root" 120
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    for i in 1 3 4; do
+        wait_exit "${RPID[$i]}" 60
+        # 1 relayed to 2, which died: its run failed too
+        [ "$EXIT_STATUS" = $((i == 1)) ] || { cat "$T/r$i.err"; false; }
+        [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    done
+    [ ! -e "$T/o2" ]
+    local h3=127.0.0.1:${RPORT[3]} h2=127.0.0.1:${RPORT[2]}
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts'] if h['address'] != '$h2']")" = "[True, True, True]" ]
+    [ "$(json "$T/st.json" "[h['state'] for h in j['hosts'] if h['address'] == '$h2']")" = "['unanswered']" ]
+    [ "$(json "$T/st.json" "[h['resumed_from'] > 0 for h in j['hosts'] if h['address'] == '$h3']")" = "[True]" ]
+    grep -q "resumed the stream at byte [1-9]" "$T/r3.err"
+    grep -q "ringcast://$h2 failed; ringcast://$h3 resumes from this host" "$T/r1.err"
+}
+
+@test "repair: a relay that stops reading (SIGSTOP) is dropped after --stall-timeout and bypassed; its child verifies" {
+    make_input in 8
+    receivers 3 --allow 127.0.0.1
+    # the root's --stall-timeout reaches the first relay's destinations through the plan? no: it is
+    # the first relay's own: give the relays a short one
+    kill "${RPID[1]}"
+    wait_exit "${RPID[1]}" 30
+    start_listening "$T/r1.err" -v --stall-timeout 2s -i ringcast-listen://127.0.0.1:0 --allow 127.0.0.1 "file:$T/o1"
+    RPID[1]=$BG_PID
+    HOSTS[0]="ringcast://127.0.0.1:$PORT"
+    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    wait_size "$T/o2.part" $((3 << 20))
+    kill -STOP "${RPID[2]}"
+    wait_exit "$root" 120
+    kill -CONT "${RPID[2]}"
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    wait_exit "${RPID[3]}" 60
+    [ "$EXIT_STATUS" = 0 ] || { cat "$T/r3.err"; false; }
+    [ "$(sha256sum < "$T/o3" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    [ "$(sha256sum < "$T/o1" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    grep -q "stalled: accepted nothing for 2.0 s" "$T/r1.err"
+}
