@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,40 @@ static int tree_hosts(struct crew *c, const char **why)
 	return 0;
 }
 
+/* Every output can be written, and no two are one file (two writers would
+ * interleave): "-" and file:/dev/stdout, file:a and file:./a are caught. */
+static int check_outputs(struct crew *c, const char **why)
+{
+	const struct config *cfg = c->cfg;
+	struct output_id *ids = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*ids));
+	char b[PATH_MAX + 64];
+	int rc = ids ? 0 : fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
+
+	for (size_t i = 0; i < cfg->ndests && rc == 0; i++) {
+		const struct dest_spec *s = &cfg->dests[i];
+		struct dest *d = &c->push[i];
+		if (s->kind != DEST_FILE && s->kind != DEST_STDOUT)
+			continue;
+		d->io.fd = -1;
+		d->name = s->text;
+		d->kind = s->kind;
+		if (output_check(s->kind, s->path, &d->real, &ids[i], b, sizeof(b)) < 0) {
+			rc = fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text, b);
+			break;
+		}
+		d->path = d->real;
+		for (size_t j = 0; j < i && rc == 0; j++)
+			if (dest_is_output(&c->push[j]) && output_same(&ids[i], &ids[j]))
+				rc = fail_why(c->why, sizeof(c->why), why,
+					      "%s and %s are one output; one writer per output",
+					      c->push[j].name, s->text);
+	}
+	for (size_t i = 0; ids && i < cfg->ndests; i++)
+		free(ids[i].canon);
+	free(ids);
+	return rc;
+}
+
 /* Resolve every destination, and check that every output can be written,
  * before anything is sent. */
 static int resolve_all(struct crew *c, const char **why)
@@ -97,6 +132,8 @@ static int resolve_all(struct crew *c, const char **why)
 	if (cfg->tree) /* the root of a tree sends to the heads of its subtrees */
 		return crew_add_tree(c, cfg->tree, (const char *const *)c->tree_hosts, cfg->ndests,
 				     why);
+	if (check_outputs(c, why) < 0)
+		return -1;
 	c->npush = cfg->ndests;
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		struct dest *d = &c->push[i];
@@ -104,15 +141,11 @@ static int resolve_all(struct crew *c, const char **why)
 		char b[160];
 		int rc;
 
+		if (s->kind == DEST_FILE || s->kind == DEST_STDOUT)
+			continue; /* set up by check_outputs */
 		d->io.fd = -1;
 		d->name = s->text;
 		d->kind = s->kind;
-		d->path = s->path;
-		if (s->kind == DEST_FILE || s->kind == DEST_STDOUT) {
-			if (output_check(s->kind, s->path, b, sizeof(b)) < 0)
-				return fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text, b);
-			continue;
-		}
 		if ((rc = net_resolve(s->host, s->port, cfg->family, &d->addrs)))
 			return fail_why(c->why, sizeof(c->why), why, "%s: %s", s->text,
 					net_resolve_why(rc, s->host, cfg->family, b, sizeof(b)));
@@ -168,6 +201,7 @@ static void free_dest_parts(struct dest *d)
 	framed_free(d);
 	free(d->plan);
 	free(d->owned);
+	free(d->real);
 }
 
 /* shard_opts.adopt: a relay of ours (d) failed part way; its children are
@@ -353,6 +387,7 @@ void crew_close(struct crew *c)
 		framed_free(&c->push[i]);
 		free(c->push[i].plan);
 		free(c->push[i].owned);
+		free(c->push[i].real);
 	}
 	free(c->push);
 	c->push = NULL;

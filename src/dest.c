@@ -163,11 +163,16 @@ static void open_output(struct dest *d)
 		dest_fail(d, op, -fd);
 		return;
 	}
-	if (d->polled && (rc = watch(d, fd)) < 0) {
-		dest_fail(d, "watch", -rc);
-		return;
-	}
 	d->io.fd = fd;
+	d->io.cb = on_event;
+	/* A device that epoll cannot watch (EPERM: /dev/null) never waits. */
+	if (d->polled && (rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS)) < 0) {
+		d->polled = 0;
+		if (rc != -EPERM) {
+			dest_fail(d, "watch", -rc);
+			return;
+		}
+	}
 	d->px = (struct tx_peer){ .fd = fd, .writable = 1, .rd = &d->rd };
 	set_state(d, DEST_STREAMING);
 	d->connected = 1;

@@ -71,6 +71,8 @@ struct dest {
 	const char *path;  /* DEST_FILE: the path to write */
 	char *part;        /* DEST_FILE: PATH.part while it is written (output.c) */
 	int polled;        /* an output watched for EPOLLOUT (a pipe) */
+	int out_sock;      /* an output that is a socket: sent to, not written */
+	char *real;        /* DEST_FILE: path as output_check resolved it (the crew's) */
 	struct framed *fr; /* DEST_FRAMED: the protocol's state (framed.c) */
 	uint8_t *plan;     /* DEST_FRAMED in a tree: its PLAN (the crew's) */
 	char *owned;       /* the name, when the crew made it (a tree's child) */

@@ -57,7 +57,8 @@ struct fanout {
 	struct listen_set lis; /* -l: subscribers */
 	size_t nrefused;       /* not in --allow */
 	struct signals sig;
-	char **plan_hosts; /* a relay: the hosts of its plan (relay_plan) */
+	char **plan_hosts;                /* a relay: the hosts of its plan (relay_plan) */
+	char src_hex[DIGEST_HEX_LEN + 1]; /* a receiver: the SHA-256 its source checked */
 };
 
 /* The source failed: reset every live destination (failing one does), so
@@ -200,7 +201,10 @@ static void run_view(struct fanout *f, struct run_view *v)
 		.source_size = src->size,
 		.source_error = f->src_failed ? f->pump.why : NULL,
 		.input = cfg->input,
-		.sha256 = f->pump.hashing && f->end == STREAM_WHOLE ? f->pump.digest.hex : NULL,
+		.sha256 = f->end != STREAM_WHOLE ? NULL
+			: f->pump.hashing        ? f->pump.digest.hex
+			: f->pump.src.sha256     ? digest_to_hex(f->pump.src.sha256, f->src_hex)
+						 : NULL,
 		.ring_size = f->pump.ring.size,
 		.ring_locked = f->pump.ring.locked,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */

@@ -177,6 +177,7 @@ static void take_over(struct framed_src *f, int fd, const char *peer)
 	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	fcntl(fd, F_SETFL, O_NONBLOCK);
+	net_keepalive(fd);
 	epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
 	f->fd = fd;
 	timerfd_settime(f->tfd, 0, &(struct itimerspec){ 0 }, NULL);
@@ -332,9 +333,11 @@ static void frame_answer(struct source *s, const char *failed, const struct fram
 	struct frame_verdict v = {
 		.code = f->code, .bytes = f->bytes, .hosts = hosts, .nhosts = nhosts
 	};
-	if (f->code == FRAME_VERIFIED && !f->ended) /* the run stopped reading it */
-		snprintf(f->why, sizeof(f->why), "%s", failed ? failed : "the receiver stopped");
-	if (f->code == FRAME_VERIFIED && (failed || !f->ended))
+	if (f->code == FRAME_VERIFIED && !f->ended) { /* the run stopped before the end */
+		snprintf(f->why, sizeof(f->why), "the receiver stopped before the end%s%s",
+			 failed ? ": " : "", failed ? failed : "");
+		v.code = FRAME_TRUNCATED;
+	} else if (f->code == FRAME_VERIFIED && failed)
 		v.code = FRAME_OUTPUT_FAILED;
 	if (f->ended)
 		memcpy(v.sha256, f->sha, 32);
@@ -601,6 +604,7 @@ int src_frame_listen_open(struct source *s, const char *spec, const struct sourc
 		return rc;
 	}
 	s->fd = f->ep >= 0 ? f->ep : f->fd;
+	net_keepalive(f->fd); /* a sender whose host died is found out (net.h) */
 	s->stream_id = f->h.has_id ? f->h.id : NULL;
 	s->name = *f->h.name ? f->h.name : NULL;
 	s->size = f->h.has_size && f->h.size <= INT64_MAX ? (off_t)f->h.size : -1;

@@ -115,3 +115,57 @@ sha_of() { sha256sum < "$1" | cut -d' ' -f1; }
     run -2 timeout 10 "$RINGCAST" -i /dev/null "file:"
     [ "${lines[0]}" = "ringcast: destination 'file:': file: without a path (expected HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, ringcast://HOST:PORT, file:PATH or - (standard output))" ]
 }
+
+@test "a FIFO never blocks the others: without a reader it fails alone; with one that never reads it is dropped by --stall-timeout" {
+    make_input in 4
+    mkfifo "$T/fifo"
+    start_receivers 1
+    run -1 timeout 60 "$RINGCAST" -i "$T/in" "file:$T/fifo" "${DESTS[0]}"
+    [[ "$output" == *"ringcast: file:$T/fifo: open: No such device or address"* ]]
+    wait_receivers 60
+    check_receivers "$T/in.sha" $((4 << 20))
+    sleep 60 < "$T/fifo" &
+    PIDS+=($!)
+    start_receivers 1
+    run -1 timeout 60 "$RINGCAST" --stall-timeout 2s -i "$T/in" "file:$T/fifo" "${DESTS[0]}"
+    [[ "$output" == *"ringcast: file:$T/fifo: stalled: accepted nothing for 2.0 s (--stall-timeout)"* ]]
+    wait_receivers 60
+    check_receivers "$T/in.sha" $((4 << 20))
+}
+
+@test "file: follows a symbolic link to its target, never a stale PATH.part link, and keeps a replaced file's permissions" {
+    make_input in 1
+    echo old > "$T/target"
+    chmod 640 "$T/target"
+    ln -s target "$T/link"
+    echo victim > "$T/victim"
+    ln -s victim "$T/out.part"
+    run -0 timeout 60 "$RINGCAST" -i "$T/in" "file:$T/link" "file:$T/out"
+    [ -L "$T/link" ] && [ "$(stat -c %a "$T/target")" = 640 ]
+    [ "$(sha256sum < "$T/target" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    [ "$(cat "$T/victim")" = victim ] && [ ! -e "$T/out.part" ]
+    [ "$(sha256sum < "$T/out" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+}
+
+@test "one output under two spellings, a closed standard output, a trailing /, a file for a directory: refused before anything is sent" {
+    run -2 timeout 10 "$RINGCAST" -i /dev/null "file:$T/a" "file:$T/./a"
+    [ "${lines[0]}" = "ringcast: file:$T/a and file:$T/./a are one output; one writer per output" ]
+    run -2 timeout 10 bash -c 'set -o pipefail; "$1" -i /dev/null - file:/dev/stdout | cat' _ "$RINGCAST"
+    [ "${lines[0]}" = "ringcast: - and file:/dev/stdout are one output; one writer per output" ]
+    run -2 timeout 10 bash -c '"$1" -i /dev/null - >&-' _ "$RINGCAST"
+    [ "${lines[0]}" = "ringcast: -: standard output is closed" ]
+    run -2 timeout 10 "$RINGCAST" -i /dev/null "file:$T/newdir/"
+    [ "${lines[0]}" = "ringcast: file:$T/newdir/: $T/newdir/: a trailing / names a directory, not a file" ]
+    touch "$T/plain"
+    run -2 timeout 10 "$RINGCAST" -i /dev/null "file:$T/plain/x"
+    [ "${lines[0]}" = "ringcast: file:$T/plain/x: $T/plain: not a directory" ]
+}
+
+@test "closed standard descriptors: no log line or stream lands in a descriptor ringcast opened in their place" {
+    make_input in 4
+    start_receivers 2
+    run -0 timeout 60 bash -c '"$1" -v --transport copy --ring-size 64K -i "$2" "$3" "$4" <&- >&- 2>&-' _ \
+        "$RINGCAST" "$T/in" "${DESTS[@]}"
+    wait_receivers 60
+    check_receivers "$T/in.sha" $((4 << 20))
+}
