@@ -585,6 +585,36 @@ static void plans(void)
 	ok(rejected(seal(b), FRAME_BAD_HEADER, "PLAN"), "a PLAN with an empty host");
 }
 
+/* STREAM_ID and RESUME, and the receiver's answer to a RESUME (repair). */
+static void resumes(void)
+{
+	struct frame_header h = { .has_id = 1, .resume = 1 }, got;
+	uint8_t buf[FRAME_HEADER_ROOM(0)], ans[FRAME_RESUME_LEN];
+	const char *why;
+	unsigned code;
+	uint64_t off = 0;
+
+	memset(h.id, 0xab, sizeof(h.id));
+	ssize_t n = frame_header_encode(&h, buf, sizeof(buf));
+	ok(n == FRAME_FIXED + 4 + FRAME_ID_LEN + 4 &&
+		   hparse(buf, (size_t)n, &got, &code, &why) == n && got.has_id &&
+		   !memcmp(got.id, h.id, FRAME_ID_LEN) && got.resume,
+	   "a header with STREAM_ID and RESUME reads back");
+	frame_resume_encode(0x0102030405060708ull, ans);
+	ok(!memcmp(ans, "RINGCRES", 8) &&
+		   frame_resume_parse(guarded(ans, sizeof(ans)), &off) == 0 &&
+		   off == 0x0102030405060708ull,
+	   "the resume answer: RINGCRES and the offset");
+	ok(frame_resume_parse(guarded("RINGCVRD\0\0\0\0\0\0\0\0", 16), &off) == -1,
+	   "a verdict is no resume answer");
+	struct bytes *b = header(1, 0);
+	field(b, FRAME_F_RESUME, "x", 1);
+	ok(rejected(seal(b), FRAME_BAD_HEADER, "RESUME"), "a RESUME that is not empty");
+	b = header(1, 0);
+	field(b, FRAME_F_STREAM_ID, "short", 5);
+	ok(rejected(seal(b), FRAME_BAD_HEADER, "STREAM_ID"), "a STREAM_ID of 5 bytes");
+}
+
 static void host_records(void)
 {
 	struct frame_host hs[2] = { { .code = FRAME_VERIFIED, .bytes = 7 },
@@ -663,6 +693,7 @@ int main(void)
 	bad_verdicts();
 	code_names();
 	plans();
+	resumes();
 	host_records();
 	return tap_done();
 }
