@@ -51,21 +51,45 @@ static void check_header(const struct frame_header *h)
 		abort();
 }
 
-static void check_verdict(const struct frame_verdict *v)
+/* A verdict parsed from in, its host records read out and written again:
+ * the same verdict, record for record. */
+static void check_verdict(const uint8_t *in, struct frame_verdict *v)
 {
-	static uint8_t buf[FRAME_VERDICT_MAX];
 	static struct frame_verdict again;
+	static struct frame_host h;
+	struct frame_host *hosts = calloc(v->nhosts ? v->nhosts : 1, sizeof(*hosts));
 	const char *why;
+	size_t off = v->hosts_off;
 
+	if (!hosts)
+		return;
 	if (v->version != FRAME_VERSION || !printable(v->reason, FRAME_REASON_MAX) ||
-	    !frame_code_name(v->code))
+	    !frame_code_name(v->code) || v->nhosts > FRAME_HOSTS_MAX)
 		abort();
-	ssize_t n = frame_verdict_encode(v, buf, sizeof(buf));
-	if (n < FRAME_VERDICT_FIXED || n > FRAME_VERDICT_MAX ||
-	    frame_verdict_parse(buf, (size_t)n, &again, &why) != n || again.code != v->code ||
-	    again.bytes != v->bytes || memcmp(again.sha256, v->sha256, 32) ||
-	    strcmp(again.reason, v->reason))
+	for (size_t i = 0; i < v->nhosts; i++) {
+		frame_host_parse(in, &off, &hosts[i]);
+		if (!hosts[i].address[0] || !printable(hosts[i].address, FRAME_HOST_MAX) ||
+		    !printable(hosts[i].reason, FRAME_REASON_MAX))
+			abort();
+	}
+	v->hosts = hosts;
+	size_t size = frame_verdict_size(v);
+	uint8_t *buf = malloc(size);
+	ssize_t n = buf ? frame_verdict_encode(v, buf, size) : (ssize_t)size;
+	if (n != (ssize_t)size || frame_verdict_parse(buf, (size_t)n, &again, &why) != n ||
+	    again.code != v->code || again.bytes != v->bytes || again.nhosts != v->nhosts ||
+	    memcmp(again.sha256, v->sha256, 32) || strcmp(again.reason, v->reason))
 		abort();
+	off = again.hosts_off;
+	for (size_t i = 0; i < v->nhosts; i++) {
+		frame_host_parse(buf, &off, &h);
+		if (strcmp(h.address, hosts[i].address) || strcmp(h.reason, hosts[i].reason) ||
+		    h.code != hosts[i].code || h.bytes != hosts[i].bytes ||
+		    h.resumed_from != hosts[i].resumed_from)
+			abort();
+	}
+	free(buf);
+	free(hosts);
 }
 
 /* Any header the encoder writes, whatever its name, is one a receiver
@@ -120,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > (ssize_t)size || n < -1 || (n > 0 && n < FRAME_VERDICT_FIXED) || (n == -1 && !why))
 		abort();
 	if (n > 0)
-		check_verdict(&v);
+		check_verdict(buf, &v);
 	if (size >= FRAME_TRAILER_LEN) {
 		uint64_t len;
 		uint8_t sha[32], again[FRAME_TRAILER_LEN];
