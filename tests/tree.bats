@@ -232,8 +232,8 @@ wait_size() {
 @test "repair: a relay that stops reading (SIGSTOP) is dropped after --stall-timeout and bypassed; its child verifies" {
     make_input in 8
     receivers 3 --allow 127.0.0.1
-    # the root's --stall-timeout reaches the first relay's destinations through the plan? no: it is
-    # the first relay's own: give the relays a short one
+    # A stall is found by the stalled host's parent, here the first relay:
+    # start that one again with a short --stall-timeout of its own.
     kill "${RPID[1]}"
     wait_exit "${RPID[1]}" 30
     start_listening "$T/r1.err" -v --stall-timeout 2s -i ringcast-listen://127.0.0.1:0 --allow 127.0.0.1 "file:$T/o1"
