@@ -132,9 +132,9 @@ static int resolve_all(struct crew *c, const char **why)
 	if (cfg->tree) /* the root of a tree sends to the heads of its subtrees */
 		return crew_add_tree(c, cfg->tree, (const char *const *)c->tree_hosts, cfg->ndests,
 				     why);
+	c->npush = cfg->ndests; /* from here on crew_close frees what they hold */
 	if (check_outputs(c, why) < 0)
 		return -1;
-	c->npush = cfg->ndests;
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		struct dest *d = &c->push[i];
 		const struct dest_spec *s = &cfg->dests[i];
