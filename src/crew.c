@@ -216,6 +216,10 @@ static void adopt(struct crew *c, struct dest *d)
 
 	if (frame_plan_parse(d->plan, d->plan_len, &k, &n, &why) < 0 || n == 0)
 		return;
+	/* A relay cut off from its own sender is not the one to take over: its
+	 * child was dropped because of that, and a live host resumes them. */
+	if (c->source_lost && *c->source_lost)
+		return;
 	char(*hosts)[FRAME_HOST_MAX + 1] = calloc(n, sizeof(*hosts));
 	const char **hp = calloc(n, sizeof(*hp));
 	struct tree_child *kids = calloc(k, sizeof(*kids));
@@ -297,7 +301,7 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 
 /* -j: as given, or one thread per DESTS_PER_THREAD push destinations, at
  * most one per CPU; never more than there are push destinations. */
-static size_t thread_count(const struct config *cfg, size_t npush)
+static size_t thread_count(const struct config *cfg, size_t npush, int c_tree)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = cfg->threads;
@@ -305,6 +309,8 @@ static size_t thread_count(const struct config *cfg, size_t npush)
 	if (!n)
 		n = MIN((size_t)(cpus > 0 ? cpus : 1),
 			(npush + DESTS_PER_THREAD - 1) / DESTS_PER_THREAD);
+	if (c_tree)
+		n = 1; /* a tree's few children, and repair, are the main thread's */
 	return MAX(MIN(n, npush), 1);
 }
 
@@ -328,7 +334,7 @@ static void set_max_lag(struct crew *c)
 
 int crew_open(struct crew *c, struct loop *loop, struct ring *ring, const char **why)
 {
-	size_t n = thread_count(c->cfg, c->npush);
+	size_t n = thread_count(c->cfg, c->npush, c->opts.tree);
 	int rc;
 
 	c->loop = loop;

@@ -56,7 +56,8 @@ struct crew {
 	const char **tree_hosts; /* --tree at the root: every host, "HOST:PORT" */
 	struct dest **adopted;   /* the children of relays of ours that failed */
 	size_t nadopted;
-	int to_connect; /* some of them wait for crew_sync to connect */
+	int to_connect;         /* some of them wait for crew_sync to connect */
+	const int *source_lost; /* a relay: its own sender is lost (struct source) */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */

@@ -32,7 +32,10 @@ static void own(struct frame_host *h, const struct dest *d)
 	char why[FRAME_REASON_MAX + 160];
 
 	snprintf(h->address, sizeof(h->address), "%s", d->name + strlen("ringcast://"));
-	h->bytes = f && f->answered ? f->v.bytes : d->rd.sent;
+	/* One adopted that never said where it was took nothing from us. */
+	h->bytes = f && f->answered                   ? f->v.bytes
+		: d->resume && (!f || f->resume_wait) ? 0
+						      : d->rd.sent;
 	h->resumed_from = d->resume ? d->joined : 0;
 	if (d->state == DEST_DONE)
 		h->code = FRAME_VERIFIED;

@@ -1,6 +1,7 @@
 #include "shard.h"
 #include "crew.h"
 #include "frame.h"
+#include "framed.h"
 #include "net.h"
 #include "util.h"
 
@@ -77,8 +78,9 @@ static void on_finish(struct dest *d)
 	if (d->subscriber)
 		s->o->sub_done(s->crew, d);
 	/* A relay that failed while the stream goes on: its children resume. */
-	if (d->state == DEST_FAILED && d->plan && s->id == 0 && s->g.eof != STREAM_CUT &&
-	    s->o->adopt)
+	/* Only one that gave no verdict: one that answered reported its subtree. */
+	if (d->state == DEST_FAILED && d->plan && !(d->fr && d->fr->answered) && s->id == 0 &&
+	    s->g.eof != STREAM_CUT && s->o->adopt)
 		s->o->adopt(s->crew, d);
 }
 

@@ -79,6 +79,7 @@ struct source {
 	 * and the NAME (NULL: none), which a relay passes on. */
 	const uint8_t *stream_id;
 	const char *name;
+	int lost; /* ringcast-listen in a tree: its sender is lost, a host may resume it */
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any
 	 * other kind of source. */

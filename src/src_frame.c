@@ -38,6 +38,7 @@
 #define ANSWER_WAIT_MS 30000 /* for the sender to take a verdict (a tree's is large) */
 #define RESUME_WAIT_MS 30000 /* an orphan waits this long for a host to resume it */
 #define RESUME_HEAD_MS 2000  /* for the header of one that does */
+#define RESUME_IDLE_MS 1000  /* a sender this long silent may be replaced */
 
 struct framed_src {
 	int fd;
@@ -61,6 +62,7 @@ struct framed_src {
 	 * sending it (repair).  The source's fd is then ep, an epoll set of
 	 * the connection, the listeners and tfd, the deadline of an orphan. */
 	int ep, tfd, lfd[MAX_LISTENERS], nl;
+	uint64_t last_data; /* now_ms() when the sender last sent bytes */
 	const char *spec;
 	struct source_opts o;
 	char lost[FRAME_REASON_MAX / 2]; /* why the last sender was lost */
@@ -148,26 +150,46 @@ static uint64_t reached(const struct framed_src *f)
  * (its relay died, or stalls): a RESUME header of the same STREAM_ID from
  * a sender it trusts.  It gets the offset, and is the sender from now on.
  * Anyone else is turned away. */
-static void take_over(struct framed_src *f, int fd, const char *peer)
+/* Whether the header on fd may take this stream over: whole, trusted as
+ * any header is, a RESUME of this very stream with nothing after it, and
+ * this receiver's sender lost or silent (a live one is never replaced).
+ * 0, or -1 with *code and *why. */
+static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const char **why)
 {
-	uint8_t *buf = malloc(HEADER_BUF), ans[FRAME_RESUME_LEN];
+	uint8_t *buf = malloc(HEADER_BUF);
 	struct frame_header h;
 	size_t have = 0;
-	unsigned code = FRAME_BAD_HEADER;
-	const char *why = strerror(ENOMEM);
-	ssize_t got = buf ? header_on(fd, buf, &have, &h, RESUME_HEAD_MS, &code, &why) : -1;
+	int rc = -1;
 
-	if (got > 0 && trusted(&h, buf, &f->o, &code, &why) == 0 &&
-	    (!h.resume || !h.has_id || memcmp(h.id, f->h.id, FRAME_ID_LEN) ||
-	     have != (size_t)got)) {
-		code = FRAME_REFUSED;
-		why = "this receiver takes a stream already, and this is no RESUME of it";
-		got = -1;
+	*code = FRAME_BAD_HEADER;
+	*why = strerror(ENOMEM);
+	if (!buf)
+		return -1;
+	ssize_t got = header_on(fd, buf, &have, &h, RESUME_HEAD_MS, code, why);
+	if (got > 0 && trusted(&h, buf, &f->o, code, why) == 0) {
+		*code = FRAME_REFUSED;
+		if (!h.resume || !h.has_id || memcmp(h.id, f->h.id, FRAME_ID_LEN) ||
+		    have != (size_t)got)
+			*why = "this receiver takes a stream already, and this is no RESUME of it";
+		else if (f->fd >= 0 && now_ms() - f->last_data < RESUME_IDLE_MS)
+			*why = "this receiver's sender is alive: it sent within the last second";
+		else
+			rc = 0;
 	}
 	free(buf);
+	return rc;
+}
+
+static void take_over(struct source *s, struct framed_src *f, int fd, const char *peer)
+{
+	uint8_t ans[FRAME_RESUME_LEN];
+	unsigned code;
+	const char *why;
+	int rc = resume_ok(f, fd, &code, &why);
+
 	frame_resume_encode(reached(f), ans);
-	if (got < 0 || send(fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans)) {
-		turn_away_fd(fd, f->spec, peer, code, got < 0 ? why : "it left");
+	if (rc < 0 || send(fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans)) {
+		turn_away_fd(fd, f->spec, peer, code, rc < 0 ? why : "it left");
 		return;
 	}
 	if (f->fd >= 0) {
@@ -180,6 +202,8 @@ static void take_over(struct framed_src *f, int fd, const char *peer)
 	net_keepalive(fd);
 	epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
 	f->fd = fd;
+	f->last_data = now_ms();
+	s->lost = 0;
 	timerfd_settime(f->tfd, 0, &(struct itimerspec){ 0 }, NULL);
 	warnmsg("%s: %s resumed the stream at byte %llu", f->spec, peer,
 		(unsigned long long)reached(f));
@@ -203,7 +227,7 @@ static ssize_t tree_wait(struct source *s, ssize_t n)
 		while ((fd = accept4(f->lfd[i], (struct sockaddr *)&sa, &len, SOCK_CLOEXEC)) >= 0) {
 			net_fmt_addr((struct sockaddr *)&sa, peer, sizeof(peer));
 			if (net_allowed((struct sockaddr *)&sa, f->o.allow, f->o.nallow))
-				take_over(f, fd, peer);
+				take_over(s, f, fd, peer);
 			else
 				turn_away_fd(fd, f->spec, peer, FRAME_REFUSED, "not in --allow");
 			len = sizeof(sa);
@@ -221,6 +245,7 @@ static ssize_t tree_wait(struct source *s, ssize_t n)
 		warnmsg("%s: lost the sender (%s); waiting %d s for another host to resume the "
 			"stream",
 			f->spec, f->lost, RESUME_WAIT_MS / 1000);
+		s->lost = 1; /* no child of ours is adopted meanwhile: we are the one cut off */
 		return -EAGAIN;
 	}
 	if (f->fd >= 0 || f->early_off < f->nearly)
@@ -244,6 +269,8 @@ static ssize_t take(struct framed_src *f, uint8_t *p, size_t cap)
 	}
 	for (;;) {
 		ssize_t n = recv(f->fd, p, cap, 0);
+		if (n > 0 && f->ep >= 0)
+			f->last_data = now_ms();
 		if (n >= 0 || errno != EINTR)
 			return n < 0 ? -errno : n;
 	}
@@ -531,6 +558,7 @@ static int tree_set(struct framed_src *f, const int *fds, int n)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
+	f->last_data = now_ms();
 	f->ep = epoll_create1(EPOLL_CLOEXEC);
 	f->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	for (int i = 0; i < n; i++) {

@@ -253,3 +253,38 @@ wait_size() {
     [ "$(sha256sum < "$T/o1" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
     grep -q "stalled: accepted nothing for 2.0 s" "$T/r1.err"
 }
+
+@test "no takeover by a stranger: an unsigned header to a keyed receiver in the middle of a tree's stream is refused, and the stream verifies" {
+    make_input in 8
+    head -c 32 /dev/urandom > "$T/key"
+    chmod 600 "$T/key"
+    receivers 1 --key-file "$T/key"
+    "$RINGCAST" --tree 1 --key-file "$T/key" --rate 4M -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    wait_size "$T/o1.part" $((1 << 20))
+    run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
+    [ "${lines[0]}" = "code=5 reason=the header is not signed, and this receiver takes only headers signed with its --key-file" ]
+    wait_exit "$root" 120
+    [ "$EXIT_STATUS" = 0 ] || { cat "$T/root.err"; false; }
+    all_exit 1 0
+    all_whole 1
+}
+
+@test "a relay whose own output fails still relays: it is reported failed once, its child verified once, nobody adopted" {
+    make_input in 2
+    receivers 1 --allow 127.0.0.1
+    start_listening "$T/r2.err" -v -i ringcast-listen://127.0.0.1:0 --allow 127.0.0.1 file:/dev/full
+    RPID[2]=$BG_PID
+    HOSTS+=("ringcast://127.0.0.1:$PORT")
+    local h2=127.0.0.1:$PORT
+    receivers 1 --allow 127.0.0.1
+    run -1 timeout 120 "$RINGCAST" -v --tree 1 --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}"
+    [ "$(json "$T/st.json" 'len(j["hosts"])')" = 3 ]
+    [ "$(json "$T/st.json" '[h["verified"] for h in j["hosts"]]')" = "[True, False, True]" ]
+    [[ "$(json "$T/st.json" 'j["hosts"][1]["error"]')" == "output failed: file:/dev/full: write: No space left on device"* ]]
+    [[ "$output" != *"resumes from this host"* ]]
+    wait_exit "${RPID[3]}" 60
+    [ "$EXIT_STATUS" = 0 ]
+    [ "$(sha256sum < "$T/o3" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+}

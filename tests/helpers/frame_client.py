@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """frame_client.py PORT KIND [--from ADDRESS]: connect (from ADDRESS, if given) to a ringcast receiver on 127.0.0.1:PORT,
 send one crafted opening (KIND: "garbage", "version2" for a header of protocol
-version 2, "critical" for a header with an unknown critical field, "silent"
-for nothing), and print the verdict that comes back as "code=N reason=TEXT"
+version 2, "critical" for a header with an unknown critical field,
+"unsigned" for a well-formed header without a MAC, "silent" for nothing), and print the verdict that comes back as "code=N reason=TEXT"
 (doc/PROTOCOL.md's layout), then how the connection ended ("end=eof",
 "end=reset")."""
 import socket
@@ -22,6 +22,7 @@ opening = {
     "garbage": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
     "version2": header(2, [(1, b"x")]),
     "critical": header(1, [(1, b"x"), (0x8000 | 77, b"?")]),
+    "unsigned": header(1, [(1, b"x")]),
     "silent": b"",
 }[kind]
 s = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=source)
