@@ -32,6 +32,15 @@ receivers() {
     done
 }
 
+# make_key FILE...: a fleet key of 32 random bytes in each FILE, readable by root only.
+make_key() {
+    local f
+    for f in "$@"; do
+        head -c 32 /dev/urandom > "$f"
+        chmod 600 "$f"
+    done
+}
+
 # all_exit N STATUS: every one of the N receivers exits (bounded) with STATUS.
 all_exit() {
     local i
@@ -66,8 +75,7 @@ all_whole() {
 
 @test "a tree of 15 with K = 2, signed with --key-file: every host verified, exit 0 everywhere" {
     make_input in 8
-    head -c 32 /dev/urandom > "$T/key"
-    chmod 600 "$T/key"
+    make_key "$T/key"
     receivers 15 --key-file "$T/key"
     run -0 timeout 120 "$RINGCAST" --tree 2 --key-file "$T/key" --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}"
     all_exit 15 0
@@ -80,9 +88,7 @@ all_whole() {
 
 @test "no open relay: a plan signed with another key, an unsigned one, and one a receiver has no way to trust are refused" {
     make_input in 1
-    head -c 32 /dev/urandom > "$T/key"
-    head -c 32 /dev/urandom > "$T/other"
-    chmod 600 "$T/key" "$T/other"
+    make_key "$T/key" "$T/other"
     receivers 1 --key-file "$T/key"
     receivers 1 # no key, no --allow: o2
     receivers 1 --key-file "$T/key" # o3, the one the plans would reach
@@ -256,8 +262,7 @@ wait_size() {
 
 @test "no takeover by a stranger: an unsigned header to a keyed receiver in the middle of a tree's stream is refused, and the stream verifies" {
     make_input in 8
-    head -c 32 /dev/urandom > "$T/key"
-    chmod 600 "$T/key"
+    make_key "$T/key"
     receivers 1 --key-file "$T/key"
     "$RINGCAST" --tree 1 --key-file "$T/key" --rate 4M -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
     local root=$!
