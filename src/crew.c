@@ -74,6 +74,60 @@ static int fit_peers(struct crew *c, const char **why)
 }
 
 /* The root of a tree: its hosts as a plan names them, "HOST:PORT". */
+/* One address of a tree's host, "ADDRESS:PORT", and which host it is. */
+struct host_addr {
+	char addr[64];
+	size_t host;
+};
+
+static int by_addr(const void *a, const void *b)
+{
+	return strcmp(((const struct host_addr *)a)->addr, ((const struct host_addr *)b)->addr);
+}
+
+/* Two hosts of a tree that are one (127.0.0.1:P and 127.1:P, a name and
+ * its address): every address each resolves to here, sorted, must be
+ * another's.  A name that does not resolve here (it may inside the fleet)
+ * is left to its relay.  0, or -1 with *why. */
+static int distinct_hosts(struct crew *c, const char **why)
+{
+	const struct config *cfg = c->cfg;
+	struct host_addr *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->ndests && rc == 0; i++) {
+		struct addrinfo *res;
+		const struct dest_spec *s = &cfg->dests[i];
+		if (net_resolve(s->host, s->port, cfg->family, &res))
+			continue;
+		for (struct addrinfo *ai = res; ai && rc == 0; ai = ai->ai_next) {
+			struct host_addr *more = n < cap
+				? v
+				: realloc(v, (cap = 2 * cap + 16) * sizeof(*v));
+			if (!more) {
+				rc = fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
+				break;
+			}
+			v = more;
+			v[n].host = i;
+			net_fmt_addr(ai->ai_addr, v[n++].addr, sizeof(v->addr));
+		}
+		freeaddrinfo(res);
+	}
+	if (rc == 0 && n)
+		qsort(v, n, sizeof(*v), by_addr);
+	for (size_t i = 1; rc == 0 && i < n; i++)
+		if (!strcmp(v[i].addr, v[i - 1].addr) && v[i].host != v[i - 1].host)
+			rc = fail_why(
+				c->why, sizeof(c->why), why,
+				"--tree: %s and %s are one host (%s); a tree reaches each host once",
+				cfg->dests[MIN(v[i].host, v[i - 1].host)].text,
+				cfg->dests[MAX(v[i].host, v[i - 1].host)].text, v[i].addr);
+	free(v);
+	return rc;
+}
+
 static int tree_hosts(struct crew *c, const char **why)
 {
 	const struct config *cfg = c->cfg;
@@ -82,7 +136,7 @@ static int tree_hosts(struct crew *c, const char **why)
 		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
 	for (size_t i = 0; i < cfg->ndests; i++)
 		c->tree_hosts[i] = cfg->dests[i].text + strlen("ringcast://");
-	return 0;
+	return distinct_hosts(c, why);
 }
 
 /* Every output can be written, and no two are one file (two writers would

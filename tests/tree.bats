@@ -127,9 +127,11 @@ all_whole() {
     grep -q "^ringcast: ringcast://127.0.0.1:${RPORT[4]}: no verdict: " "$T/root.err"
 }
 
-@test "plans that cannot be: a host given twice, a DEST that is no ringcast receiver, too deep, too many hosts; nothing is sent" {
+@test "plans that cannot be: a host given twice (or under two spellings), a DEST that is no ringcast receiver, too deep, too many hosts; nothing is sent" {
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --tree: ringcast://127.0.0.1:9 is given 2 times; a tree reaches each host once" ]
+    run -2 timeout 10 "$RINGCAST" --tree 1 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.1:10 ringcast://127.0.0.1:10
+    [ "${lines[0]}" = "ringcast: --tree: ringcast://127.1:10 and ringcast://127.0.0.1:10 are one host (127.0.0.1:10); a tree reaches each host once" ]
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 127.0.0.1:10
     [ "${lines[0]}" = "ringcast: --tree relays through ringcast receivers: '127.0.0.1:10' is not ringcast://HOST:PORT" ]
     local many=() i
