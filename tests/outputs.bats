@@ -87,7 +87,7 @@ sha_of() { sha256sum < "$1" | cut -d' ' -f1; }
     "$RINGCAST" -i "$T/in.fifo" "file:$T/copy" 2> "$T/r.err" &
     local pid=$!
     PIDS+=("$pid")
-    wait_for 30 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge $((1 << 20)) ]' _ "$T/copy.part"
+    wait_size "$T/copy.part" $(((1 << 20) - 1))
     kill -INT "$pid"
     wait_exit "$pid" 30
     [ "$EXIT_STATUS" = 1 ]

@@ -83,7 +83,7 @@ receiver_exits() {
     local sender=$!
     PIDS+=("$sender")
     # Half way is a point in the stream: the receivers' outputs have grown.
-    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt $((2 << 20)) ]' _ "$T/r1.part" ||
+    wait_size "$T/r1.part" $((2 << 20)) ||
         { cat "$T/send.err" "$T/r1.err"; false; }
     kill -KILL "$sender"
     for r in r1 r2; do

@@ -112,7 +112,7 @@ all_whole() {
     local root=$!
     PIDS+=("$root")
     # K = 2 over 4: hosts 1 and 3 relay, 2 and 4 are leaves; kill 4 at a quarter
-    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt $((4 << 20)) ]' _ "$T/o4.part"
+    wait_size "$T/o4.part" $((4 << 20))
     kill -KILL "${RPID[4]}"
     wait_exit "$root" 120
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
@@ -204,11 +204,6 @@ fleet_run() {
     fleet_up 8 100mbit
     fleet_run 8 1
     fleet_run 8 3
-}
-
-# wait_size FILE BYTES: FILE has grown past BYTES (bounded).
-wait_size() {
-    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]' _ "$1" "$2"
 }
 
 @test "repair: a middle relay of a pipeline killed at half; its child resumes from its offset, every other host verifies, the dead one is reported" {

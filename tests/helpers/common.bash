@@ -72,6 +72,12 @@ wait_line() {
     wait_for "${3:-30}" grep -q -- "$1" "$2"
 }
 
+# wait_size FILE BYTES: wait (60 s at most) until FILE has grown past
+# BYTES, a point in a stream rather than a moment in time.
+wait_size() {
+    wait_for 60 bash -c '[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]' _ "$1" "$2"
+}
+
 # wait_exit PID [SECONDS]: wait (bounded) for a background process to exit;
 # its exit status goes to EXIT_STATUS.  Fails if it is still running.
 wait_exit() {
