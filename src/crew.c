@@ -73,72 +73,6 @@ static int fit_peers(struct crew *c, const char **why)
 	return 0;
 }
 
-/* The root of a tree: its hosts as a plan names them, "HOST:PORT". */
-/* One address of a tree's host, "ADDRESS:PORT", and which host it is. */
-struct host_addr {
-	char addr[64];
-	size_t host;
-};
-
-static int by_addr(const void *a, const void *b)
-{
-	return strcmp(((const struct host_addr *)a)->addr, ((const struct host_addr *)b)->addr);
-}
-
-/* Two hosts of a tree that are one (127.0.0.1:P and 127.1:P, a name and
- * its address): every address each resolves to here, sorted, must be
- * another's.  A name that does not resolve here (it may inside the fleet)
- * is left to its relay.  0, or -1 with *why. */
-static int distinct_hosts(struct crew *c, const char **why)
-{
-	const struct config *cfg = c->cfg;
-	struct host_addr *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < cfg->ndests && rc == 0; i++) {
-		struct addrinfo *res;
-		const struct dest_spec *s = &cfg->dests[i];
-		if (net_resolve(s->host, s->port, cfg->family, &res))
-			continue;
-		for (struct addrinfo *ai = res; ai && rc == 0; ai = ai->ai_next) {
-			struct host_addr *more = n < cap
-				? v
-				: realloc(v, (cap = 2 * cap + 16) * sizeof(*v));
-			if (!more) {
-				rc = fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
-				break;
-			}
-			v = more;
-			v[n].host = i;
-			net_fmt_addr(ai->ai_addr, v[n++].addr, sizeof(v->addr));
-		}
-		freeaddrinfo(res);
-	}
-	if (rc == 0 && n)
-		qsort(v, n, sizeof(*v), by_addr);
-	for (size_t i = 1; rc == 0 && i < n; i++)
-		if (!strcmp(v[i].addr, v[i - 1].addr) && v[i].host != v[i - 1].host)
-			rc = fail_why(
-				c->why, sizeof(c->why), why,
-				"--tree: %s and %s are one host (%s); a tree reaches each host once",
-				cfg->dests[MIN(v[i].host, v[i - 1].host)].text,
-				cfg->dests[MAX(v[i].host, v[i - 1].host)].text, v[i].addr);
-	free(v);
-	return rc;
-}
-
-static int tree_hosts(struct crew *c, const char **why)
-{
-	const struct config *cfg = c->cfg;
-
-	if (!(c->tree_hosts = calloc(cfg->ndests, sizeof(*c->tree_hosts))))
-		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
-	for (size_t i = 0; i < cfg->ndests; i++)
-		c->tree_hosts[i] = cfg->dests[i].text + strlen("ringcast://");
-	return distinct_hosts(c, why);
-}
-
 /* Every output can be written, and no two are one file (two writers would
  * interleave): "-" and file:/dev/stdout, file:a and file:./a are caught. */
 static int check_outputs(struct crew *c, const char **why)
@@ -207,128 +141,10 @@ static int resolve_all(struct crew *c, const char **why)
 	return 0;
 }
 
-/* A child of this node in a tree: connect to host ("HOST:PORT") with the
- * plan for the n hosts after it.  0, or -1 with *why. */
-static int child_init(struct crew *c, struct dest *d, unsigned k, const char *const *hosts,
-		      size_t n, const char **why)
-{
-	struct dest_spec s;
-	const char *w;
-	char b[160];
-	int rc;
-
-	*d = (struct dest){ .io = { .fd = -1 }, .kind = DEST_FRAMED };
-	if (!(d->owned = malloc(strlen("ringcast://") + strlen(hosts[0]) + 1)) ||
-	    !(d->plan = malloc(FRAME_FIELDS_MAX)))
-		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
-	sprintf(d->owned, "ringcast://%s", hosts[0]);
-	d->name = d->owned;
-	if (parse_dest(d->owned, &s, &w) < 0)
-		return fail_why(c->why, sizeof(c->why), why, "plan host '%s': %s", hosts[0], w);
-	rc = net_resolve(s.host, s.port, c->cfg->family, &d->addrs);
-	if (rc)
-		fail_why(c->why, sizeof(c->why), why, "%s: %s", d->name,
-			 net_resolve_why(rc, s.host, c->cfg->family, b, sizeof(b)));
-	free(s.host);
-	free(s.text);
-	if (rc)
-		return -1;
-	ssize_t len = frame_plan_encode(k, hosts + 1, n, d->plan, FRAME_FIELDS_MAX);
-	if (len < 0)
-		return fail_why(c->why, sizeof(c->why), why, "%s: the plan of its %zu hosts: %s",
-				d->name, n,
-				len == -ENOSPC ? "too large for a header" : "malformed");
-	d->plan_len = (size_t)len;
-	return 0;
-}
-
-static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_t n,
-		     const char **why)
-{
-	return child_init(c, &c->push[c->npush++], k, hosts, n, why);
-}
-
-static void free_dest_parts(struct dest *d)
-{
-	if (d->addrs)
-		freeaddrinfo(d->addrs);
-	framed_free(d);
-	free(d->plan);
-	free(d->owned);
-	free(d->real);
-}
-
-/* shard_opts.adopt: a relay of ours (d) failed part way; its children are
- * ours now.  Each is a new destination that resumes (RESUME) from the
- * offset it has, holding the ring from its oldest byte until it says which;
- * they connect at the next crew_sync.  On shard 0 only (the main thread). */
-static void adopt(struct crew *c, struct dest *d)
-{
-	unsigned k;
-	size_t n, off = 0;
-	const char *why;
-
-	if (frame_plan_parse(d->plan, d->plan_len, &k, &n, &why) < 0 || n == 0)
-		return;
-	/* A relay cut off from its own sender is not the one to take over: its
-	 * child was dropped because of that, and a live host resumes them. */
-	if (c->source_lost && *c->source_lost)
-		return;
-	char(*hosts)[FRAME_HOST_MAX + 1] = calloc(n, sizeof(*hosts));
-	const char **hp = calloc(n, sizeof(*hp));
-	struct tree_child *kids = calloc(k, sizeof(*kids));
-	struct dest **more = realloc(c->adopted, (c->nadopted + k) * sizeof(*more));
-	if (more)
-		c->adopted = more;
-	for (size_t i = 0; hosts && hp && i < n; i++) {
-		frame_plan_host(d->plan, &off, hosts[i]);
-		hp[i] = hosts[i];
-	}
-	size_t m = hosts && hp && kids && more ? tree_split(n, k, kids) : 0;
-	for (size_t i = 0; i < m; i++) {
-		struct dest *a = malloc(sizeof(*a));
-		if (!a || child_init(c, a, k, hp + kids[i].first, kids[i].count - 1, &why) < 0 ||
-		    shard_add(&c->shards[0], a, ring_oldest(&c->shards[0].view)) < 0) {
-			errmsg("%s: cannot take over %s: %s", d->name, hp[kids[i].first],
-			       a ? why : strerror(ENOMEM));
-			if (a)
-				free_dest_parts(a);
-			free(a);
-			continue;
-		}
-		a->resume = 1;
-		c->adopted[c->nadopted++] = a;
-		c->to_connect = 1;
-		warnmsg("%s failed; %s resumes from this host", d->name, a->name);
-	}
-	d->adopted_out = m > 0;
-	free(hosts);
-	free(hp);
-	free(kids);
-}
-int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n, const char **why)
-{
-	struct tree_child *kids = calloc(k, sizeof(*kids));
-	size_t m = kids ? tree_split(n, k, kids) : 0;
-	struct dest *push = kids ? realloc(c->push, (c->npush + m + 1) * sizeof(*push)) : NULL;
-
-	if (!push) {
-		free(kids);
-		return fail_why(c->why, sizeof(c->why), why, "%s", strerror(ENOMEM));
-	}
-	c->push = push;
-	c->opts.tree = 1;
-	int rc = 0;
-	for (size_t i = 0; i < m && rc == 0; i++)
-		rc = add_child(c, k, hosts + kids[i].first, kids[i].count - 1, why);
-	free(kids);
-	return rc;
-}
-
 int crew_init(struct crew *c, const struct config *cfg, const char **why)
 {
-	*c = (struct crew){ .cfg = cfg, .wake = { .fd = -1 } };
-	if (cfg->tree && tree_hosts(c, why) < 0)
+	*c = (struct crew){ .cfg = cfg, .wake = { .fd = -1 }, .opts.refill_fd = -1 };
+	if (cfg->tree && crew_tree_hosts(c, why) < 0)
 		return -1;
 	c->opts = (struct shard_opts){
 		.transport = cfg->transport,
@@ -338,7 +154,10 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 		.stall_ms = cfg->stall_ms,
 		.slow_drop = cfg->slow_drop,
 		.sub_done = sub_done,
-		.adopt = adopt,
+		.adopt = crew_adopt,
+		.asked = crew_asked,
+		.hand_up = crew_hand_up,
+		.refill_fd = -1,
 		.frame_hdr = &c->frame_hdr,
 		.sha256 = c->sha256,
 		.key = cfg->key,
@@ -454,7 +273,7 @@ void crew_close(struct crew *c)
 	free(c->tree_hosts);
 	c->tree_hosts = NULL;
 	for (size_t i = 0; i < c->nadopted; i++) {
-		free_dest_parts(c->adopted[i]);
+		crew_free_dest_parts(c->adopted[i]);
 		free(c->adopted[i]);
 	}
 	free(c->adopted);
@@ -463,6 +282,9 @@ void crew_close(struct crew *c)
 	if (c->wake.fd >= 0)
 		close(c->wake.fd);
 	c->wake.fd = -1;
+	if (c->opts.refill_fd >= 0)
+		close(c->opts.refill_fd);
+	c->opts.refill_fd = -1;
 }
 
 void crew_publish(struct crew *c, int eof)

@@ -26,6 +26,7 @@
 
 struct config;
 struct ring;
+struct source;
 
 struct crew {
 	/* What the shards read. */
@@ -56,8 +57,8 @@ struct crew {
 	const char **tree_hosts; /* --tree at the root: every host, "HOST:PORT" */
 	struct dest **adopted;   /* the children of relays of ours that failed */
 	size_t nadopted;
-	int to_connect;         /* some of them wait for crew_sync to connect */
-	const int *source_lost; /* a relay: its own sender is lost (struct source) */
+	int to_connect;        /* some of them wait for crew_sync to connect */
+	struct source *source; /* the run's: a relay's asks go to its sender */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */
@@ -134,5 +135,18 @@ const struct tx_ops *crew_transport(const struct crew *c);
 /* Every destination, for --stats: the push ones in the order given, then
  * the subscribers. */
 void crew_walk(struct crew *c, void (*each)(const struct dest *d, void *arg), void *arg);
+
+/* crew_tree.c, for crew.c: the root's hosts (--tree) and their checks
+ * (one host under two spellings, the root's own listener; 0, or -1 with
+ * *why); what a child holds; and the shard_opts hooks of repair. */
+int crew_tree_hosts(struct crew *c, const char **why);
+void crew_free_dest_parts(struct dest *d);
+void crew_adopt(struct crew *c, struct dest *d);
+void crew_asked(struct crew *c, struct dest *d, const char *host, uint64_t offset);
+int crew_hand_up(struct crew *c, struct dest *d, uint64_t offset);
+/* The run's source, once open (before crew_open): a relay asks its sender
+ * through it; the root of a tree reads again from it, when it is a file or
+ * a block device, what its ring no longer holds. */
+void crew_tree_source(struct crew *c, struct source *s);
 
 #endif

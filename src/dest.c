@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -381,6 +382,34 @@ static int flush_frame(struct dest *d)
 	return rc > 0;
 }
 
+/* Send an adopted host what the ring no longer holds from the source
+ * itself, as sendfile(2) reads it from the file's pages.  1 once all of it
+ * went; 0 when the socket is full or d failed. */
+static int refill(struct dest *d)
+{
+	const struct dest_group *g = d->g;
+
+	while (d->refill_at < d->refill_end) {
+		off_t pos = g->refill_base + (off_t)d->refill_at;
+		ssize_t n = sendfile(d->io.fd, g->refill_fd, &pos,
+				     MIN(d->refill_end - d->refill_at, (uint64_t)1 << 20));
+		if (n > 0) {
+			d->refill_at += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			d->px.writable = 0;
+			return 0;
+		}
+		/* 0: the file is shorter than the stream it gave */
+		dest_fail(d, "re-reading the source", n < 0 ? errno : ESPIPE);
+		return 0;
+	}
+	return 1;
+}
+
 void dest_kick(struct dest *d)
 {
 	struct dest_group *g = d->g;
@@ -393,6 +422,8 @@ void dest_kick(struct dest *d)
 		return;
 	}
 	if (d->fr && (!flush_frame(d) || d->fr->resume_wait))
+		return;
+	if (d->refill_at < d->refill_end && (!d->px.writable || !refill(d)))
 		return;
 	if (d->px.writable && d->rd.sent < head) {
 		int rc = g->tx->ops->push(g->tx, &d->px);
@@ -411,8 +442,36 @@ void dest_kick(struct dest *d)
 	start_drain(d);
 }
 
+/* Adopted d answered off, which this host cannot send from: below what its
+ * ring holds (ask the sender to resume it: ring sizes differ from host to
+ * host, and the root may read its source again), or past its head. */
+static void behind(struct dest *d, uint64_t off)
+{
+	struct ring *r = d->g->ring;
+	int rc = off < d->rd.sent && d->g->hand_up ? d->g->hand_up(d, off) : -ENOSYS;
+	char more[96] = "";
+
+	d->behind = 1;
+	d->joined = off; /* what it has */
+	if (rc == 0) {
+		d->handed_up = 1;
+		dest_fail(d, "left to a host further up", 0);
+		return;
+	}
+	if (off < d->rd.sent && rc == -ENOSYS)
+		snprintf(more, sizeof(more), " (--ring-size); the source cannot be read again");
+	else if (off < d->rd.sent)
+		snprintf(more, sizeof(more), "; its sender could not be asked: %s", strerror(-rc));
+	snprintf(d->fr->why, sizeof(d->fr->why),
+		 "cannot resume at byte %llu: this host's ring holds bytes %llu to %llu only%s",
+		 (unsigned long long)off, (unsigned long long)d->rd.sent,
+		 (unsigned long long)r->head, more);
+	dest_fail(d, d->fr->why, 0);
+}
+
 /* An adopted child answered its RESUME header: go on from the offset it
- * has, if the ring still holds it.  Non-zero when d has moved on (or
+ * has, from the ring, or from the source when the ring no longer holds it
+ * and the source can be read again.  Non-zero when d has moved on (or
  * ended). */
 static int take_resume(struct dest *d)
 {
@@ -428,16 +487,19 @@ static int take_resume(struct dest *d)
 		dest_fail(d, "resume", -rc);
 		return 1;
 	}
-	if (off < d->rd.sent || off > r->head) {
-		snprintf(d->fr->why, sizeof(d->fr->why),
-			 "cannot resume at byte %llu: this host's ring holds bytes %llu to %llu",
-			 (unsigned long long)off, (unsigned long long)d->rd.sent,
-			 (unsigned long long)r->head);
-		dest_fail(d, d->fr->why, 0);
+	if (off < d->rd.sent && d->g->refill_fd >= 0) {
+		d->refill_at = d->joined = off;
+		d->refill_end = d->rd.sent;
+		info("%s: resumes at byte %llu, bytes %llu to %llu read again from the source",
+		     d->name, (unsigned long long)off, (unsigned long long)off,
+		     (unsigned long long)d->rd.sent);
+	} else if (off < d->rd.sent || off > r->head) {
+		behind(d, off);
 		return 1;
+	} else {
+		d->rd.sent = d->rd.done = d->joined = off;
+		info("%s: resumes at byte %llu", d->name, (unsigned long long)off);
 	}
-	d->rd.sent = d->rd.done = d->joined = off;
-	info("%s: resumes at byte %llu", d->name, (unsigned long long)off);
 	dest_kick(d);
 	return 1;
 }
@@ -447,7 +509,14 @@ static int take_resume(struct dest *d)
 static int take_verdict(struct dest *d)
 {
 	uint64_t len = d->g->ring->head; /* a framed peer has it all, resumed or not */
-	int rc = framed_read(d);
+	int rc;
+
+	while ((rc = framed_read(d)) == 2) { /* an ask, before the verdict */
+		if (d->g->on_ask)
+			d->g->on_ask(d, d->fr->ask_host, d->fr->ask_at);
+		if (!dest_live(d))
+			return 1;
+	}
 
 	if (rc == 0)
 		return 0;

@@ -12,6 +12,7 @@
 
 #include <netdb.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "loop.h"
 #include "parse.h"
@@ -58,6 +59,18 @@ struct dest_group {
 	const uint8_t *key;                   /* --key-file: their headers are signed (NULL: not) */
 	size_t keylen;
 	int tree; /* they are relays of a tree: the run reports on every host */
+	/* The root of a tree whose source can be read again (a file, a block
+	 * device): its descriptor and the offset of the stream's byte 0 there,
+	 * for an adopted host behind the ring (-1: none). */
+	int refill_fd;
+	off_t refill_base;
+	/* A tree, main thread: child d asked this node to resume host, cut at
+	 * offset (frame.h's ask). */
+	void (*on_ask)(struct dest *d, const char *host, uint64_t offset);
+	/* A tree, main thread: adopted d answered offset, which the ring no
+	 * longer holds: ask this node's sender to resume it.  0 when asked,
+	 * -errno when there is no one to ask (-ENOSYS: this is the root). */
+	int (*hand_up)(struct dest *d, uint64_t offset);
 	/* Called once when a destination reaches DEST_DONE or DEST_FAILED. */
 	void (*on_finish)(struct dest *d);
 };
@@ -79,6 +92,10 @@ struct dest {
 	size_t plan_len;
 	int resume;             /* adopted: it goes on from the offset it answers */
 	int adopted_out;        /* failed, and its children were adopted */
+	int behind;             /* adopted, and its offset is not in the ring */
+	int handed_up;          /* so it was left to a host further up (hand_up) */
+	uint64_t refill_at;     /* adopted behind the ring: stream bytes refill_at to */
+	uint64_t refill_end;    /* refill_end come from the source (refill_fd) first */
 	struct addrinfo *addrs; /* resolved at start-up; freed once connected */
 	struct addrinfo *next_addr;
 	struct dest *drain_next;

@@ -469,7 +469,7 @@ static int setup(struct fanout *f, struct config *cfg)
 		return setup_failed(why);
 	if ((rc = open_source(f)))
 		return rc;
-	f->crew.source_lost = &f->pump.src.lost;
+	crew_tree_source(&f->crew, &f->pump.src);
 	if (f->pump.src.plan && relay_open(&f->crew, &f->pump.src, &f->plan_hosts, &why) < 0) {
 		errmsg("%s: the plan: %s", f->pump.src.desc, why);
 		return 1;

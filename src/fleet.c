@@ -32,11 +32,13 @@ static void own(struct frame_host *h, const struct dest *d)
 	char why[FRAME_REASON_MAX + 160];
 
 	snprintf(h->address, sizeof(h->address), "%s", d->name + strlen("ringcast://"));
-	/* One adopted that never said where it was took nothing from us. */
+	/* One adopted that never said where it was took nothing from us; one
+	 * that could not be resumed has what it had. */
 	h->bytes = f && f->answered                   ? f->v.bytes
+		: d->behind                           ? d->joined
 		: d->resume && (!f || f->resume_wait) ? 0
 						      : d->rd.sent;
-	h->resumed_from = d->resume ? d->joined : 0;
+	h->resumed_from = d->resume && !d->behind ? d->joined : 0;
 	if (d->state == DEST_DONE)
 		h->code = FRAME_VERIFIED;
 	else if (f && f->answered)
@@ -92,8 +94,8 @@ static void each(const struct dest *d, void *arg)
 	struct gather *g = arg;
 	struct frame_host *h;
 
-	if (d->kind != DEST_FRAMED || g->err)
-		return;
+	if (d->kind != DEST_FRAMED || d->handed_up || g->err)
+		return; /* one handed up is reported by the host that resumed it */
 	if (!(h = more(g->fl))) {
 		g->err = -ENOMEM;
 		return;

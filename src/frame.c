@@ -9,6 +9,7 @@
 #define TRAILER_MAGIC "RINGCEND"
 #define VERDICT_MAGIC "RINGCVRD"
 #define RESUME_MAGIC  "RINGCRES"
+#define ASK_MAGIC     "RINGCASK"
 #define MAGIC_LEN     8
 
 /* The messages are static strings that name the limits. */
@@ -549,6 +550,50 @@ void frame_resume_encode(uint64_t offset, uint8_t *buf)
 {
 	memcpy(buf, RESUME_MAGIC, MAGIC_LEN);
 	put64(buf + 8, offset);
+}
+
+ssize_t frame_ask_encode(uint64_t offset, const char *host, uint8_t *buf)
+{
+	size_t hl = strlen(host);
+
+	if (!host_ok((const uint8_t *)host, hl))
+		return -EINVAL;
+	memcpy(buf, ASK_MAGIC, MAGIC_LEN);
+	put64(buf + 8, offset);
+	put16(buf + 16, (unsigned)hl);
+	memcpy(buf + FRAME_ASK_FIXED, host, hl);
+	return (ssize_t)(FRAME_ASK_FIXED + hl);
+}
+
+int frame_is_ask(const uint8_t *buf, size_t len)
+{
+	return len > 0 && magic_ok(buf, len, ASK_MAGIC);
+}
+
+ssize_t frame_ask_parse(const uint8_t *buf, size_t len, uint64_t *offset, char *host,
+			const char **why)
+{
+	if (!magic_ok(buf, len, ASK_MAGIC)) {
+		*why = "not an ask";
+		return -1;
+	}
+	if (len < FRAME_ASK_FIXED)
+		return 0;
+	size_t hl = get16(buf + 16);
+	if (hl == 0 || hl > FRAME_HOST_MAX) {
+		*why = "an ask with a malformed host";
+		return -1;
+	}
+	if (len - FRAME_ASK_FIXED < hl)
+		return 0;
+	if (!host_ok(buf + FRAME_ASK_FIXED, hl)) {
+		*why = "an ask with a malformed host";
+		return -1;
+	}
+	*offset = get64(buf + 8);
+	memcpy(host, buf + FRAME_ASK_FIXED, hl);
+	host[hl] = '\0';
+	return (ssize_t)(FRAME_ASK_FIXED + hl);
 }
 
 int frame_resume_parse(const uint8_t *buf, uint64_t *offset)

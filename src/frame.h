@@ -7,6 +7,9 @@
  *                       then FIN
  *   receiver -> sender: one verdict, then FIN (or a reset)
  *
+ *   receiver -> sender: in a tree, before the verdict, any number of asks
+ *                       (a host below it to be resumed further up)
+ *
  * Every integer is unsigned and big-endian.  Everything here is pure: it
  * reads and writes the buffers it is given and nothing else, so that the
  * parsers can be fuzzed and tested against a guard page.
@@ -191,6 +194,25 @@ void frame_resume_encode(uint64_t offset, uint8_t *buf);
 /* Read the FRAME_RESUME_LEN bytes at buf: 0 and *offset, or -1 when they
  * are not a resume answer. */
 int frame_resume_parse(const uint8_t *buf, uint64_t *offset);
+
+/* Ask, receiver -> sender, before its verdict (a tree): "RINGCASK", u64
+ * an offset, u16 length and "HOST:PORT", a host of the receiver's plan
+ * whose stream was cut there and which the receiver cannot resume from its
+ * own ring: the sender resumes it (or asks its own sender, up to the root).
+ * The host is looked up in the plan the sender gave; nothing else is
+ * connected to. */
+#define FRAME_ASK_FIXED 18
+#define FRAME_ASK_MAX   (FRAME_ASK_FIXED + FRAME_HOST_MAX)
+/* Write an ask into buf[FRAME_ASK_MAX]: its length, or -EINVAL for a host
+ * a plan could not hold. */
+ssize_t frame_ask_encode(uint64_t offset, const char *host, uint8_t *buf);
+/* Whether the len bytes at buf begin (as far as they go) like an ask. */
+int frame_is_ask(const uint8_t *buf, size_t len);
+/* Read an ask from the len bytes at buf (frame_is_ask): its length once
+ * whole, with *offset and host[FRAME_HOST_MAX + 1]; 0 for more; -1 with
+ * *why (static) when it is malformed.  Reads no byte at or past buf + len. */
+ssize_t frame_ask_parse(const uint8_t *buf, size_t len, uint64_t *offset, char *host,
+			const char **why);
 
 /* The code's name as a user reads it: "verified", "digest mismatch",
  * "truncated", "output failed", "bad header", "refused"; "unknown verdict"

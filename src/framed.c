@@ -111,12 +111,33 @@ int framed_resume(struct dest *d, uint64_t *offset)
 	return 1;
 }
 
+/* An ask at the start of `in`: 1 when whole (taken out of `in`), 0 for
+ * more, -EPROTO when it is malformed. */
+static int take_ask(struct framed *f)
+{
+	const char *why;
+	ssize_t n = frame_ask_parse(f->in, f->in_len, &f->ask_at, f->ask_host, &why);
+
+	if (n < 0) {
+		snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s", why);
+		return -EPROTO;
+	}
+	if (n > 0) {
+		f->in_len -= (size_t)n;
+		memmove(f->in, f->in + n, f->in_len);
+	}
+	return n > 0;
+}
+
 int framed_read(struct dest *d)
 {
 	struct framed *f = d->fr;
 	const char *why;
 
 	while (!f->answered) {
+		int rc = frame_is_ask(f->in, f->in_len) ? take_ask(f) : 0;
+		if (rc)
+			return rc > 0 ? 2 : rc;
 		if (grow(f) < 0) {
 			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",
 				 "too long");
@@ -132,6 +153,8 @@ int framed_read(struct dest *d)
 			return -EPROTO;
 		}
 		f->in_len += (size_t)n;
+		if (frame_is_ask(f->in, f->in_len))
+			continue;
 		ssize_t got = frame_verdict_parse(f->in, f->in_len, &f->v, &why);
 		if (got < 0) {
 			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",

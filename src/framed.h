@@ -27,6 +27,8 @@ struct framed {
 	int answered;    /* v is the receiver's verdict, its records in `in` */
 	int resume_wait; /* a RESUME header went: its offset is awaited */
 	struct frame_verdict v;
+	char ask_host[FRAME_HOST_MAX + 1]; /* the last ask (framed_read gave 2) */
+	uint64_t ask_at;
 	char why[FRAME_REASON_MAX + 96]; /* why it did not verify, for dest_fail */
 };
 
@@ -44,6 +46,7 @@ int framed_resume(struct dest *d, uint64_t *offset);
 /* The stream ended whole at len bytes with that SHA-256: queue the trailer. */
 void framed_end(struct dest *d, uint64_t len, const uint8_t sha256[32]);
 /* Read what the receiver sent.  1 once its verdict is whole (d->fr->v),
+ * 2 for an ask before it (d->fr->ask_host, ask_at: call again for more),
  * 0 for more, -errno when the connection failed or ended first (-EPROTO:
  * what came is no verdict; d->fr->why says so). */
 int framed_read(struct dest *d);

@@ -62,12 +62,14 @@ static void on_finish(struct dest *d)
 	char b[32];
 
 	live_del(s, d);
-	if (d->state == DEST_DONE) {
+	if (d->handed_up) {
+		info("%s: this host's sender resumes it", d->name);
+	} else if (d->state == DEST_DONE) {
 		__atomic_add_fetch(&s->ndone, 1, __ATOMIC_RELAXED);
 	} else {
 		char after[48] = "", why[FRAME_REASON_MAX + 160];
 		__atomic_add_fetch(&s->nfailed, 1, __ATOMIC_RELAXED);
-		if (d->connected)
+		if (d->connected && !d->behind)
 			snprintf(after, sizeof(after), " (after %s)",
 				 fmt_bytes(d->rd.sent - d->joined, b, sizeof(b)));
 		else if (d->tries > 1)
@@ -79,9 +81,25 @@ static void on_finish(struct dest *d)
 		s->o->sub_done(s->crew, d);
 	/* A relay that failed while the stream goes on: its children resume. */
 	/* Only one that gave no verdict: one that answered reported its subtree. */
+	/* Not one that could not be resumed: it is alive, its children wait on it. */
 	if (d->state == DEST_FAILED && d->plan && !(d->fr && d->fr->answered) && s->id == 0 &&
-	    s->g.eof != STREAM_CUT && s->o->adopt)
+	    !d->behind && s->g.eof != STREAM_CUT && s->o->adopt)
 		s->o->adopt(s->crew, d);
+}
+
+static void on_ask(struct dest *d, const char *host, uint64_t offset)
+{
+	struct shard *s = container_of(d->g, struct shard, g);
+
+	if (s->id == 0 && s->o->asked)
+		s->o->asked(s->crew, d, host, offset);
+}
+
+static int hand_up(struct dest *d, uint64_t offset)
+{
+	struct shard *s = container_of(d->g, struct shard, g);
+
+	return s->id == 0 && s->o->hand_up ? s->o->hand_up(s->crew, d, offset) : -ENOSYS;
 }
 
 static void fail_live(struct shard *s, const char *why)
@@ -410,6 +428,10 @@ int shard_open(struct shard *s, struct loop *loop, const char **why)
 		.ring = &s->view,
 		.tx = &s->tx,
 		.on_finish = on_finish,
+		.on_ask = on_ask,
+		.hand_up = hand_up,
+		.refill_fd = o->refill_fd,
+		.refill_base = o->refill_base,
 		.connect_ms = o->connect_ms,
 		.retries = o->retries,
 		.sndbuf = o->sndbuf,

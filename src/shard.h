@@ -60,6 +60,13 @@ struct shard_opts {
 	/* Shard 0, main thread: relay d (with a plan) failed part way; its
 	 * children are to resume from another host. */
 	void (*adopt)(struct crew *c, struct dest *d);
+	/* Shard 0, main thread: child d asked this node to resume host, cut
+	 * at offset (dest_group's on_ask), and adopted d is to be left to
+	 * this node's sender (its hand_up). */
+	void (*asked)(struct crew *c, struct dest *d, const char *host, uint64_t offset);
+	int (*hand_up)(struct crew *c, struct dest *d, uint64_t offset);
+	int refill_fd; /* dest_group's: -1, or the root's source, read again */
+	off_t refill_base;
 };
 
 struct shard {

@@ -53,6 +53,11 @@ struct source_ops {
 	 * the verdicts of the hosts it relayed to (a tree). */
 	void (*answer)(struct source *s, const char *failed, const struct frame_host *hosts,
 		       size_t nhosts);
+	/* Optional, ringcast-listen in a tree: ask the sender to resume
+	 * host (of this receiver's plan), cut at offset, which this receiver's
+	 * ring no longer holds (frame.h's ask).  0, or -errno (-ENOTCONN: no
+	 * sender now). */
+	int (*ask)(struct source *s, const char *host, uint64_t offset);
 	/* Optional: free what close kept for answer (the sender, unanswered,
 	 * gets a reset). */
 	void (*free)(struct source *s);
@@ -80,6 +85,11 @@ struct source {
 	const uint8_t *stream_id;
 	const char *name;
 	int lost; /* ringcast-listen in a tree: its sender is lost, a host may resume it */
+	/* A source that can be read again at any offset (a regular file, a
+	 * block device): seek_base is the offset of the stream's first byte
+	 * in fd.  A tree's root re-reads from it what its ring no longer holds. */
+	int seekable;
+	off_t seek_base;
 	/* A regular file as it was when opened, so that its end can tell
 	 * whether it changed while it was read (src_fd.c); on is 0 for any
 	 * other kind of source. */

@@ -148,6 +148,10 @@ int src_fd_open(struct source *s, const char *spec, const char **why)
 					     .ctim = st.st_ctim };
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		s->seek_base = lseek(fd, 0, SEEK_CUR);
+		s->seekable = s->seek_base >= 0;
+	}
 	s->fd = fd;
 	return 0;
 }

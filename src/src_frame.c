@@ -410,10 +410,22 @@ static void frame_stop(struct source *s)
 	(void)s;
 }
 
+static int frame_ask(struct source *s, const char *host, uint64_t offset)
+{
+	struct framed_src *f = s->priv;
+	uint8_t buf[FRAME_ASK_MAX];
+	ssize_t n = frame_ask_encode(offset, host, buf);
+
+	if (!f || f->fd < 0 || s->lost)
+		return -ENOTCONN;
+	return n < 0 ? (int)n : send_all(f->fd, buf, (size_t)n);
+}
+
 static const struct source_ops frame_ops = {
 	.read = frame_read,
 	.close = frame_stop,
 	.answer = frame_answer,
+	.ask = frame_ask,
 	.free = frame_close,
 };
 

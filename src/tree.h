@@ -28,4 +28,9 @@ size_t tree_split(size_t n, unsigned k, struct tree_child *out);
  * the longest chain of relays a byte crosses, counting the last host. */
 size_t tree_depth(size_t n, unsigned k);
 
+/* Where host i (< n) of a list of n split under fan-out k sits, at
+ * whatever depth: its group, as the node above it gives it (hosts[first]
+ * is host i, the rest of the group its own list). */
+struct tree_child tree_find(size_t n, unsigned k, size_t i);
+
 #endif

@@ -290,3 +290,73 @@ fleet_run() {
     [ "$EXIT_STATUS" = 0 ]
     [ "$(sha256sum < "$T/o3" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
 }
+
+# behind_ring [ROOT_ARGS...]: a pipeline of 4 hosts whose first relay has a
+# 64 KiB ring and a --stall-timeout of 2 s, and whose second stops reading
+# (SIGSTOP) at 3 MiB: by the time the first relay drops it, the offset the
+# third host has is far behind what that ring holds (the stopped host's
+# socket buffers alone hold more).  The root (ROOT_ARGS before the hosts;
+# its source among them) paces the source at 2 MiB/s; sets ROOT and H3.
+behind_ring() {
+    receivers 4 --allow 127.0.0.1
+    kill "${RPID[1]}"
+    wait_exit "${RPID[1]}" 30
+    start_listening "$T/r1.err" -v --stall-timeout 2s --ring-size 64K \
+        -i ringcast-listen://127.0.0.1:0 --allow 127.0.0.1 "file:$T/o1"
+    RPID[1]=$BG_PID
+    HOSTS[0]="ringcast://127.0.0.1:$PORT"
+    H3=127.0.0.1:${RPORT[3]}
+    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" "$@" "${HOSTS[@]}" 2> "$T/root.err" &
+    ROOT=$!
+    PIDS+=("$ROOT")
+    wait_size "$T/o2.part" $((3 << 20))
+    kill -STOP "${RPID[2]}"
+    wait_exit "$ROOT" 120
+    kill -CONT "${RPID[2]}"
+    grep -q "ringcast://$H3: this host's ring no longer holds byte [1-9][0-9]*; asked its sender to resume it" "$T/r1.err"
+}
+
+# resumed_whole: the first, third and fourth hosts verified with the
+# input's SHA-256, the third resumed part way, the root exited 1 (the
+# second host failed).
+resumed_whole() {
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    for i in 3 4; do
+        wait_exit "${RPID[$i]}" 60
+        [ "$EXIT_STATUS" = 0 ] || { cat "$T/r$i.err"; false; }
+    done
+    for i in 1 3 4; do
+        [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    done
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True, True]" ]
+    [ "$(json "$T/st.json" "[h['resumed_from'] > 0 for h in j['hosts'] if h['address'] == '$H3']")" = "[True]" ]
+    grep -q "ringcast://${HOSTS[0]#ringcast://} cannot resume ringcast://$H3 at byte [1-9][0-9]*; it resumes from this host" "$T/root.err"
+}
+
+@test "repair from further up: a relay whose ring no longer holds its orphan's offset asks its sender, and the root's ring still holds it" {
+    make_input in 8
+    behind_ring -i "$T/in"
+    resumed_whole
+    grep -q "ringcast://$H3: resumes at byte [1-9]" "$T/root.err"
+}
+
+@test "repair from further up: the root's ring does not hold it either, and the root reads its source file again at that offset" {
+    make_input in 8
+    behind_ring --ring-size 64K -i "$T/in"
+    resumed_whole
+    grep -q "ringcast://$H3: resumes at byte \([1-9][0-9]*\), bytes \1 to [1-9][0-9]* read again from the source" "$T/root.err"
+}
+
+@test "repair from further up: a source that cannot be read again bounds it at the root's ring; the report names the host that could not resume" {
+    make_input in 8
+    mkfifo "$T/fifo"
+    cat "$T/in" > "$T/fifo" &
+    PIDS+=("$!")
+    behind_ring --ring-size 64K -i "$T/fifo"
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, False, False]" ]
+    [[ "$(json "$T/st.json" "[h['error'] for h in j['hosts'] if h['address'] == '$H3'][0]")" =~ ^"no verdict: cannot resume at byte "[1-9][0-9]*": this host's ring holds bytes "[0-9]+" to "[0-9]+" only (--ring-size); the source cannot be read again"$ ]]
+    [[ "$(json "$T/st.json" "j['hosts'][3]['error']")" == "no verdict: its relay $H3 gave no verdict: cannot resume at byte "* ]]
+    [ "$(json "$T/st.json" "[(h['bytes'] > 0, h['resumed_from']) for h in j['hosts'] if h['address'] == '$H3']")" = "[(True, 0)]" ]
+    [ "$(sha256sum < "$T/o1" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+}

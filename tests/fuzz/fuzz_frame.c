@@ -120,6 +120,25 @@ static void check_encode(const uint8_t *data, size_t size)
 	}
 }
 
+/* An ask read from buf: a printable host, and the same bytes written again. */
+static void check_ask(const uint8_t *buf, size_t size)
+{
+	static char host[FRAME_HOST_MAX + 1];
+	static uint8_t again[FRAME_ASK_MAX];
+	const char *why = NULL;
+	uint64_t off;
+
+	if (!frame_is_ask(buf, size))
+		return;
+	ssize_t n = frame_ask_parse(buf, size, &off, host, &why);
+	if (n > (ssize_t)size || n < -1 || (n > 0 && n < FRAME_ASK_FIXED + 1) || (n == -1 && !why))
+		abort();
+	if (n > 0 &&
+	    (!printable(host, FRAME_HOST_MAX) || frame_ask_encode(off, host, again) != n ||
+	     memcmp(again, buf, (size_t)n)))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct frame_header h;
@@ -154,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
+	check_ask(buf, size);
 	check_encode(data, size);
 	free(buf);
 	return 0;

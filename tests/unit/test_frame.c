@@ -615,6 +615,44 @@ static void resumes(void)
 	ok(rejected(seal(b), FRAME_BAD_HEADER, "STREAM_ID"), "a STREAM_ID of 5 bytes");
 }
 
+static void asks(void)
+{
+	uint8_t buf[FRAME_ASK_MAX + 1];
+	char host[FRAME_HOST_MAX + 1], big[FRAME_HOST_MAX + 2];
+	const char *why;
+	uint64_t off = 0;
+	ssize_t n = frame_ask_encode(0x0102030405060708ull, "10.0.0.3:9000", buf);
+
+	ok(n == FRAME_ASK_FIXED + 13 && !memcmp(buf, "RINGCASK\1\2\3\4\5\6\7\x08\0\x0d", 18) &&
+		   !memcmp(buf + 18, "10.0.0.3:9000", 13),
+	   "an ask: RINGCASK, the offset, the host's length and the host");
+	ok(frame_ask_parse(guarded(buf, (size_t)n), (size_t)n, &off, host, &why) == n &&
+		   off == 0x0102030405060708ull && !strcmp(host, "10.0.0.3:9000"),
+	   "an ask reads back");
+	int need_more = 1;
+	for (size_t i = 0; i < (size_t)n; i++)
+		need_more &= frame_is_ask(guarded(buf, i), i) == (i > 0) &&
+			frame_ask_parse(guarded(buf, i), i, &off, host, &why) == 0;
+	ok(need_more, "every prefix of an ask asks for more");
+	ok(!frame_is_ask(guarded("RINGCVRD", 8), 8) && frame_is_ask(guarded("RINGCA", 6), 6),
+	   "a verdict is no ask; RINGCA may still be one");
+	memcpy(buf + 16, "\0\0", 2);
+	ok(frame_ask_parse(guarded(buf, 18), 18, &off, host, &why) == -1, "an ask without a host");
+	memcpy(buf + 16,
+	       "\0\x03"
+	       "a b",
+	       5);
+	ok(frame_ask_parse(guarded(buf, 21), 21, &off, host, &why) == -1,
+	   "an ask whose host holds a blank");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ok(frame_ask_encode(1, big, buf) == -EINVAL && frame_ask_encode(1, "", buf) == -EINVAL,
+	   "no ask for a host a plan could not hold");
+	buf[16] = 0x01, buf[17] = 0x06; /* 262 bytes */
+	ok(frame_ask_parse(guarded(buf, 18), 18, &off, host, &why) == -1,
+	   "an ask whose host is longer than a plan's");
+}
+
 static void host_records(void)
 {
 	struct frame_host hs[2] = { { .code = FRAME_VERIFIED, .bytes = 7 },
@@ -694,6 +732,7 @@ int main(void)
 	code_names();
 	plans();
 	resumes();
+	asks();
 	host_records();
 	return tap_done();
 }

@@ -31,9 +31,43 @@ static void depths(void)
 	ok(tree_depth(200, 4) == 4, "200 hosts, K 4: 4 deep");
 }
 
+/* tree_find against a walk of the splits themselves, every host of many
+ * shapes. */
+static void walk(size_t base, size_t n, unsigned k, struct tree_child *where)
+{
+	struct tree_child c[8];
+	size_t m = tree_split(n, k, c);
+
+	for (size_t j = 0; j < m; j++) {
+		where[base + c[j].first] = (struct tree_child){ base + c[j].first, c[j].count };
+		walk(base + c[j].first + 1, c[j].count - 1, k, where);
+	}
+}
+
+static void finds(void)
+{
+	static struct tree_child where[300];
+	int all = 1;
+
+	for (unsigned k = 1; k <= 8; k++)
+		for (size_t n = 1; n <= 300; n += n < 40 ? 1 : 37) {
+			walk(0, n, k, where);
+			for (size_t i = 0; i < n; i++) {
+				struct tree_child f = tree_find(n, k, i);
+				all &= f.first == where[i].first && f.count == where[i].count;
+			}
+		}
+	ok(all, "tree_find gives every host's own group, as the splits below the root do");
+	struct tree_child f = tree_find(15, 2, 9);
+	ok(f.first == 9 && f.count == 3, "15 hosts, K 2: host 9 heads hosts 9 to 11");
+	f = tree_find(8, 1, 5);
+	ok(f.first == 5 && f.count == 3, "a pipeline of 8: host 5 heads the last 3");
+}
+
 int main(void)
 {
 	splits();
 	depths();
+	finds();
 	return tap_done();
 }
