@@ -52,22 +52,21 @@ static int fit_peers(struct crew *c, const char **why)
 {
 	const struct config *cfg = c->cfg;
 	size_t subs = cfg->have_listen ? MAX(cfg->min_subscribers, cfg->max_subscribers) : 0;
-	size_t room = net_fd_room(cfg->ndests + subs);
+	/* The root of a tree connects to the heads of its subtrees only. */
+	size_t peers = cfg->tree ? MIN(cfg->ndests, cfg->tree) : cfg->ndests;
+	size_t room = net_fd_room(peers + subs);
 
-	if (cfg->tree) /* the root connects to the heads of its subtrees only */
-		room += cfg->ndests - MIN(cfg->ndests, cfg->tree);
-
-	if (cfg->ndests > room)
+	if (peers > room)
 		return fail_why(
 			c->why, sizeof(c->why), why,
 			"%zu destination%s need %zu file descriptors, but the limit "
 			"(ulimit -n) leaves room for %zu; raise it, or push to fewer and let them relay",
-			cfg->ndests, plural(cfg->ndests), cfg->ndests + NET_FD_RESERVE, room);
-	c->opts.sndbuf = net_sndbuf_for(cfg->ndests + subs);
+			peers, plural(peers), peers + NET_FD_RESERVE, room);
+	c->opts.sndbuf = net_sndbuf_for(peers + subs);
 	if (c->opts.sndbuf) {
 		char b[32];
 		info("%zu destination%s: each socket's send buffer is %s, to fit TCP memory",
-		     cfg->ndests + subs, plural(cfg->ndests + subs),
+		     peers + subs, plural(peers + subs),
 		     fmt_bytes((uint64_t)c->opts.sndbuf, b, sizeof(b)));
 	}
 	return 0;
@@ -144,8 +143,6 @@ static int resolve_all(struct crew *c, const char **why)
 int crew_init(struct crew *c, const struct config *cfg, const char **why)
 {
 	*c = (struct crew){ .cfg = cfg, .wake = { .fd = -1 }, .opts.refill_fd = -1 };
-	if (cfg->tree && crew_tree_hosts(c, why) < 0)
-		return -1;
 	c->opts = (struct shard_opts){
 		.transport = cfg->transport,
 		.chunk = cfg->chunk,
@@ -169,7 +166,9 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 	snprintf(c->opts.verdict_why, sizeof(c->opts.verdict_why),
 		 "not verified: no verdict from the receiver within %.1f s (--stall-timeout)",
 		 (double)cfg->stall_ms / 1000);
-	return fit_peers(c, why) < 0 || resolve_all(c, why) < 0 ? -1 : 0;
+	if (fit_peers(c, why) < 0 || (cfg->tree && crew_tree_hosts(c, why) < 0))
+		return -1;
+	return resolve_all(c, why);
 }
 
 /* -j: as given, or one thread per DESTS_PER_THREAD push destinations, at

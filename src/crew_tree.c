@@ -89,18 +89,28 @@ static int is_local(const struct sockaddr *sa, socklen_t len)
 	return ok;
 }
 
-/* Whether any address host:port (resolved here) is this machine's. */
-static int on_this_host(const char *host, const char *port, int family)
+/* Whether any address host:port (resolved here) is this machine's and one
+ * a listener on lhost (NULL: every address) takes. */
+static int on_this_host(const char *host, const char *port, const char *lhost, int family)
 {
-	struct addrinfo *res;
-	int local = 0;
+	struct addrinfo *res, *lres = NULL;
+	int mine = 0;
 
 	if (net_resolve(host, port, family, &res))
 		return 0;
-	for (struct addrinfo *ai = res; ai && !local; ai = ai->ai_next)
-		local = is_local(ai->ai_addr, ai->ai_addrlen);
+	if (lhost && net_resolve(lhost, port, family, &lres))
+		lres = NULL;
+	for (struct addrinfo *ai = res; ai && !mine; ai = ai->ai_next) {
+		char a[64], b[64];
+		mine = !lhost && is_local(ai->ai_addr, ai->ai_addrlen);
+		net_fmt_addr(ai->ai_addr, a, sizeof(a));
+		for (struct addrinfo *li = lres; li && !mine; li = li->ai_next)
+			mine = !strcmp(a, net_fmt_addr(li->ai_addr, b, sizeof(b)));
+	}
 	freeaddrinfo(res);
-	return local;
+	if (lres)
+		freeaddrinfo(lres);
+	return mine;
 }
 
 /* A host of the tree that is the root itself: the port of the root's own
@@ -119,10 +129,11 @@ static int not_self(struct crew *c, const char **why)
 		in = (struct dest_spec){ 0 };
 	for (size_t i = 0; i < cfg->ndests && rc == 0; i++) {
 		const struct dest_spec *s = &cfg->dests[i];
-		const char *mine = !strcmp(s->port, in.port)                     ? cfg->input
-			: cfg->have_listen && !strcmp(s->port, cfg->listen.port) ? "-l"
-										 : NULL;
-		if (mine && strcmp(s->port, "0") && on_this_host(s->host, s->port, cfg->family))
+		int by_in = !strcmp(s->port, in.port),
+		    by_l = cfg->have_listen && !strcmp(s->port, cfg->listen.port);
+		const char *mine = by_in ? cfg->input : by_l ? "-l" : NULL;
+		if (mine && strcmp(s->port, "0") &&
+		    on_this_host(s->host, s->port, by_in ? in.host : cfg->listen.host, cfg->family))
 			rc = fail_why(
 				c->why, sizeof(c->why), why,
 				"--tree: %s is this host's own listener (%s); the root sends to "

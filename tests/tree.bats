@@ -127,7 +127,7 @@ all_whole() {
     grep -q "^ringcast: ringcast://127.0.0.1:${RPORT[4]}: no verdict: " "$T/root.err"
 }
 
-@test "plans that cannot be: a host given twice (or under two spellings), a DEST that is no ringcast receiver, too deep, too many hosts; nothing is sent" {
+@test "plans that cannot be: a host given twice (or under two spellings), a DEST that is no ringcast receiver, too deep, too many hosts, more than the descriptors, the root itself; nothing is sent" {
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.0.0.1:9
     [ "${lines[0]}" = "ringcast: --tree: ringcast://127.0.0.1:9 is given 2 times; a tree reaches each host once" ]
     run -2 timeout 10 "$RINGCAST" --tree 1 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.1:10 ringcast://127.0.0.1:10
@@ -143,6 +143,14 @@ all_whole() {
     [ "${lines[0]}" = "ringcast: --tree: 8193 hosts; a tree reports on at most 8192" ]
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null
     [ "${lines[0]}" = "ringcast: no destination given (expected DEST..., -o DEST or -l [HOST:]PORT)" ]
+    # more children than descriptors
+    run -2 timeout 10 bash -c 'ulimit -n 100 && exec "$0" --tree 300 -i /dev/null "$@"' "$RINGCAST" "${many[@]:0:300}"
+    [[ "${lines[0]}" == "ringcast: 300 destinations need "*" file descriptors, but the limit (ulimit -n) leaves room for "* ]]
+    # a host that is the root itself: its own listener, under any name of this machine
+    run -2 timeout 10 "$RINGCAST" --tree 1 -l 127.0.0.1:9 -i /dev/null ringcast://127.0.0.1:10 ringcast://localhost:9
+    [ "${lines[0]}" = "ringcast: --tree: ringcast://localhost:9 is this host's own listener (-l); the root sends to other hosts" ]
+    run -2 timeout 10 "$RINGCAST" --tree 2 -i ringcast-listen://:9 ringcast://127.0.0.2:9
+    [ "${lines[0]}" = "ringcast: --tree: ringcast://127.0.0.2:9 is this host's own listener (ringcast-listen://:9); the root sends to other hosts" ]
 }
 
 # fleet_up N RATE: namespaces rcf$$-0 (the root, 10.215.0.1) to rcf$$-N
