@@ -534,6 +534,7 @@ void cli_parse(struct config *cfg, int argc, char **argv)
 		.idle_timeout_ms = 60000,
 	};
 	read_options(cfg, &g, argc, argv);
+	cfg->stall_set = g.seen[OPT_STALL_TIMEOUT];
 	cfg->ring_given = g.seen[OPT_RING_SIZE];
 	cfg->chunk_given = g.seen[OPT_CHUNK];
 	check_modes(&g,

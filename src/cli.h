@@ -30,6 +30,7 @@ struct config {
 	int family;           /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t grace_ms;    /* --grace, 0: reset at once */
 	uint64_t stall_ms;    /* --stall-timeout, 0: never */
+	int stall_set;        /* it was given (a tree has a default of its own) */
 	uint64_t rate;        /* --rate: source bytes per second, 0 unlimited */
 	const char **headers; /* -H, for URL sources */
 	size_t nheaders;
@@ -201,7 +202,7 @@ enum opt_kind {
 	X(STALL_TIMEOUT, 0, "stall-timeout", K_MS, F(stall_ms), 0, 0, M_STREAM, \
 	  "is for streams: --serve uses --idle-timeout", \
 	  "      --stall-timeout DURATION  drop a destination that accepts nothing for\n" \
-	  "                         this long (default 60s; 0: never)\n") \
+	  "                         this long (default 60s, 5s in a tree; 0: never)\n") \
 	X(SLOW, 0, "slow", K_ARG, NOFIELD, 0, 0, M_STREAM, FOR_STREAMS, \
 	  "      --slow POLICY      block (wait for the slowest, the default) or drop\n" \
 	  "                         (disconnect a destination that holds the others back)\n") \

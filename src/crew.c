@@ -149,6 +149,7 @@ int crew_init(struct crew *c, const struct config *cfg, const char **why)
 		.connect_ms = cfg->connect_ms,
 		.retries = cfg->retries,
 		.stall_ms = cfg->stall_ms,
+		.verdict_ms = cfg->stall_ms,
 		.slow_drop = cfg->slow_drop,
 		.sub_done = sub_done,
 		.adopt = crew_adopt,

@@ -338,6 +338,12 @@ int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n
 	}
 	c->push = push;
 	c->opts.tree = 1;
+	if (!c->cfg->stall_set && c->opts.stall_ms) {
+		c->opts.stall_ms = TREE_STALL_MS;
+		snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
+			 "stalled: accepted nothing for %.1f s (a tree's --stall-timeout)",
+			 TREE_STALL_MS / 1000.0);
+	}
 	int rc = 0;
 	for (size_t i = 0; i < m && rc == 0; i++)
 		rc = add_child(c, k, hosts + kids[i].first, kids[i].count - 1, why);

@@ -448,8 +448,15 @@ void dest_kick(struct dest *d)
 static void behind(struct dest *d, uint64_t off)
 {
 	struct ring *r = d->g->ring;
-	int rc = off < d->rd.sent && d->g->hand_up ? d->g->hand_up(d, off) : -ENOSYS;
 	char more[96] = "";
+	int rc = -ENOSYS;
+
+	if (off < d->rd.sent && d->g->hand_up) {
+		/* Our end first, so that the host sees it before the one asked
+		 * comes (a receiver's live sender is never replaced). */
+		shutdown(d->io.fd, SHUT_RDWR);
+		rc = d->g->hand_up(d, off);
+	}
 
 	d->behind = 1;
 	d->joined = off; /* what it has */

@@ -154,7 +154,7 @@ static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 	if (key != d->stall_key || !d->stall_since) {
 		d->stall_key = key;
 		d->stall_since = now;
-	} else if (now - d->stall_since >= s->o->stall_ms) {
+	} else if (now - d->stall_since >= (verdict ? s->o->verdict_ms : s->o->stall_ms)) {
 		dest_fail(d, verdict ? s->o->verdict_why : s->o->stall_why, 0);
 	}
 }

@@ -44,6 +44,7 @@ struct shard_opts {
 	uint64_t connect_ms;    /* --connect-timeout per try, 0: the kernel's */
 	unsigned retries;       /* --retry */
 	uint64_t stall_ms;      /* --stall-timeout, 0: never */
+	uint64_t verdict_ms;    /* the same for a framed peer's verdict */
 	int slow_drop;          /* --slow drop */
 	uint64_t max_lag;       /* --slow drop: the lag that makes a destination a blocker */
 	int sndbuf;             /* SO_SNDBUF for every socket, 0: the kernel's */

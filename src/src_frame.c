@@ -146,14 +146,20 @@ static uint64_t reached(const struct framed_src *f)
 	return f->bytes + f->ntail + (f->nearly - f->early_off);
 }
 
-/* A host that wants to go on with this stream from where this receiver is
- * (its relay died, or stalls): a RESUME header of the same STREAM_ID from
- * a sender it trusts.  It gets the offset, and is the sender from now on.
- * Anyone else is turned away. */
-/* Whether the header on fd may take this stream over: whole, trusted as
- * any header is, a RESUME of this very stream with nothing after it, and
- * this receiver's sender lost or silent (a live one is never replaced).
- * 0, or -1 with *code and *why. */
+/* Whether the sender on fd closed or reset its side (bytes it sent before
+ * may be unread still: the host that resumes sends them again). */
+static int hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Whether the header on fd may take this stream over (its relay died, or
+ * stalls): whole, trusted as any header is, a RESUME of this very stream
+ * with nothing after it, and this receiver's sender lost, gone (its end
+ * may not have been read yet: the relay's parent can be quicker) or silent
+ * (a live one is never replaced).  0, or -1 with *code and *why. */
 static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const char **why)
 {
 	uint8_t *buf = malloc(HEADER_BUF);
@@ -171,7 +177,7 @@ static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const c
 		if (!h.resume || !h.has_id || memcmp(h.id, f->h.id, FRAME_ID_LEN) ||
 		    have != (size_t)got)
 			*why = "this receiver takes a stream already, and this is no RESUME of it";
-		else if (f->fd >= 0 && now_ms() - f->last_data < RESUME_IDLE_MS)
+		else if (f->fd >= 0 && now_ms() - f->last_data < RESUME_IDLE_MS && !hung_up(f->fd))
 			*why = "this receiver's sender is alive: it sent within the last second";
 		else
 			rc = 0;
@@ -180,7 +186,8 @@ static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const c
 	return rc;
 }
 
-static void take_over(struct source *s, struct framed_src *f, int fd, const char *peer)
+/* 1 when the host on fd took the stream over, 0 when it was turned away. */
+static int take_over(struct source *s, struct framed_src *f, int fd, const char *peer)
 {
 	uint8_t ans[FRAME_RESUME_LEN];
 	unsigned code;
@@ -190,7 +197,7 @@ static void take_over(struct source *s, struct framed_src *f, int fd, const char
 	frame_resume_encode(reached(f), ans);
 	if (rc < 0 || send(fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans)) {
 		turn_away_fd(fd, f->spec, peer, code, rc < 0 ? why : "it left");
-		return;
+		return 0;
 	}
 	if (f->fd >= 0) {
 		epoll_ctl(f->ep, EPOLL_CTL_DEL, f->fd, NULL);
@@ -202,11 +209,13 @@ static void take_over(struct source *s, struct framed_src *f, int fd, const char
 	net_keepalive(fd);
 	epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
 	f->fd = fd;
+	snprintf(f->peer, sizeof(f->peer), "%s", peer);
 	f->last_data = now_ms();
 	s->lost = 0;
 	timerfd_settime(f->tfd, 0, &(struct itimerspec){ 0 }, NULL);
 	warnmsg("%s: %s resumed the stream at byte %llu", f->spec, peer,
 		(unsigned long long)reached(f));
+	return 1;
 }
 
 /* A tree's stream, after a read of the connection came to n (-EAGAIN,
@@ -219,6 +228,7 @@ static ssize_t tree_wait(struct source *s, ssize_t n)
 	struct framed_src *f = s->priv;
 	uint64_t expired = 0;
 	char peer[64];
+	int took = 0; /* then n was the old sender's */
 
 	for (int i = 0; i < f->nl; i++) {
 		struct sockaddr_storage sa;
@@ -227,12 +237,14 @@ static ssize_t tree_wait(struct source *s, ssize_t n)
 		while ((fd = accept4(f->lfd[i], (struct sockaddr *)&sa, &len, SOCK_CLOEXEC)) >= 0) {
 			net_fmt_addr((struct sockaddr *)&sa, peer, sizeof(peer));
 			if (net_allowed((struct sockaddr *)&sa, f->o.allow, f->o.nallow))
-				take_over(s, f, fd, peer);
+				took |= take_over(s, f, fd, peer);
 			else
 				turn_away_fd(fd, f->spec, peer, FRAME_REFUSED, "not in --allow");
 			len = sizeof(sa);
 		}
 	}
+	if (took)
+		return -EAGAIN;
 	if (f->fd >= 0 && n != -EAGAIN) { /* the sender is lost: wait for another */
 		snprintf(f->lost, sizeof(f->lost), "%s: %s after %llu bytes", f->peer,
 			 n < 0 ? strerror(-(int)n) : "closed without the trailer",

@@ -13,6 +13,10 @@
 #include <stddef.h>
 
 #define TREE_MAX_DEPTH 1024 /* hosts one after the other, at most */
+/* --stall-timeout in a tree unless given: a relay that stops reading
+ * without closing is bypassed within seconds, not a minute (the wait for a
+ * verdict, which covers the receiver's syncs, keeps the 60 s default). */
+#define TREE_STALL_MS 5000
 
 /* One child of a split: hosts[first] is the child, hosts[first + 1] to
  * hosts[first + count - 1] its own list. */
