@@ -361,3 +361,32 @@ resumed_whole() {
     [ "$(json "$T/st.json" "[(h['bytes'] > 0, h['resumed_from']) for h in j['hosts'] if h['address'] == '$H3']")" = "[(True, 0)]" ]
     [ "$(sha256sum < "$T/o1" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
 }
+
+@test "repair from further up, two levels: neither the dead relay's parent nor its grandparent holds the offset, and the root does" {
+    make_input in 8
+    receivers 1 --allow 127.0.0.1 --ring-size 64K
+    start_listening "$T/r2.err" -v --stall-timeout 2s --ring-size 64K \
+        -i ringcast-listen://127.0.0.1:0 --allow 127.0.0.1 "file:$T/o2"
+    RPID[2]=$BG_PID
+    HOSTS+=("ringcast://127.0.0.1:$PORT")
+    receivers 3 --allow 127.0.0.1
+    local h4=127.0.0.1:${RPORT[4]}
+    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    wait_size "$T/o3.part" $((3 << 20))
+    kill -STOP "${RPID[3]}"
+    wait_exit "$root" 120
+    kill -CONT "${RPID[3]}"
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    for i in 1 2 4 5; do
+        [ "$i" -lt 4 ] || wait_exit "${RPID[$i]}" 60
+        [ "$i" -lt 4 ] || [ "$EXIT_STATUS" = 0 ] || { cat "$T/r$i.err"; false; }
+        [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    done
+    grep -q "ringcast://$h4: this host's ring no longer holds byte [1-9][0-9]*; asked its sender to resume it" "$T/r2.err"
+    grep -q "ringcast://$h4: this host's ring no longer holds byte [1-9][0-9]*; asked its sender to resume it" "$T/r1.err"
+    grep -q "ringcast://${HOSTS[0]#ringcast://} cannot resume ringcast://$h4 at byte [1-9][0-9]*; it resumes from this host" "$T/root.err"
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, True, False, True, True]" ]
+    [ "$(json "$T/st.json" "[h['resumed_from'] > 0 for h in j['hosts'] if h['address'] == '$h4']")" = "[True]" ]
+}
