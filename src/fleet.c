@@ -58,7 +58,7 @@ static int subtree(struct fleet *fl, const struct dest *d, const char *why)
 	const struct framed *f = d->fr;
 	struct frame_host *h;
 
-	if (f && f->answered) {
+	if (framed_relayed(d)) {
 		size_t off = f->v.hosts_off;
 		for (size_t i = 0; i < f->v.nhosts; i++) {
 			if (!(h = more(fl)))
@@ -78,8 +78,10 @@ static int subtree(struct fleet *fl, const struct dest *d, const char *why)
 			return -ENOMEM;
 		frame_plan_host(d->plan, &off, h->address);
 		h->code = FRAME_UNANSWERED;
-		snprintf(h->reason, sizeof(h->reason), "its relay %.*s gave no verdict: %.*s",
-			 FRAME_HOST_MAX, d->name + strlen("ringcast://"), 200, why);
+		snprintf(h->reason, sizeof(h->reason), "its relay %.*s %s: %.*s", FRAME_HOST_MAX,
+			 d->name + strlen("ringcast://"),
+			 f && f->answered ? "did not take the stream" : "gave no verdict", 200,
+			 why);
 	}
 	return 0;
 }

@@ -166,6 +166,13 @@ int framed_read(struct dest *d)
 	return 1;
 }
 
+int framed_relayed(const struct dest *d)
+{
+	const struct framed *f = d->fr;
+
+	return f && f->answered && f->v.code != FRAME_REFUSED && f->v.code != FRAME_BAD_HEADER;
+}
+
 int framed_verified(struct dest *d, uint64_t len, const uint8_t sha256[32])
 {
 	struct framed *f = d->fr;

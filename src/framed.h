@@ -50,6 +50,9 @@ void framed_end(struct dest *d, uint64_t len, const uint8_t sha256[32]);
  * 0 for more, -errno when the connection failed or ended first (-EPROTO:
  * what came is no verdict; d->fr->why says so). */
 int framed_read(struct dest *d);
+/* Whether d's receiver reported on its subtree: it answered, and took the
+ * stream (a refusal or a bad header: it relayed to no one). */
+int framed_relayed(const struct dest *d);
 /* The verdict against the stream sent (len bytes, that SHA-256): 1 when
  * it verified, else 0 with d->fr->why saying why not. */
 int framed_verified(struct dest *d, uint64_t len, const uint8_t sha256[32]);

@@ -80,10 +80,10 @@ static void on_finish(struct dest *d)
 	if (d->subscriber)
 		s->o->sub_done(s->crew, d);
 	/* A relay that failed while the stream goes on: its children resume. */
-	/* Only one that gave no verdict: one that answered reported its subtree. */
-	/* Not one that could not be resumed: it is alive, its children wait on it. */
-	if (d->state == DEST_FAILED && d->plan && !(d->fr && d->fr->answered) && s->id == 0 &&
-	    !d->behind && s->g.eof != STREAM_CUT && s->o->adopt)
+	/* Not one whose verdict reported its subtree, nor one that could not be
+	 * resumed: it is alive, its children wait on it. */
+	if (d->state == DEST_FAILED && d->plan && !framed_relayed(d) && s->id == 0 && !d->behind &&
+	    s->g.eof != STREAM_CUT && s->o->adopt)
 		s->o->adopt(s->crew, d);
 }
 

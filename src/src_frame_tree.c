@@ -35,14 +35,20 @@ static int hung_up(int fd)
  * (a live one is never replaced).  0, or -1 with *code and *why. */
 static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const char **why)
 {
-	uint8_t *buf = malloc(HEADER_BUF);
+	uint8_t *buf;
 	struct frame_header h;
 	size_t have = 0;
 	int rc = -1;
 
+	*code = FRAME_REFUSED;
+	*why = "this receiver's sender is alive: it sent within the last second";
+	/* Not a byte read, so that no stranger's idle connection holds up a
+	 * live stream. */
+	if (f->fd >= 0 && now_ms() - f->last_data < RESUME_IDLE_MS && !hung_up(f->fd))
+		return -1;
 	*code = FRAME_BAD_HEADER;
 	*why = strerror(ENOMEM);
-	if (!buf)
+	if (!(buf = malloc(HEADER_BUF)))
 		return -1;
 	ssize_t got = fsrc_header_on(fd, buf, &have, &h, RESUME_HEAD_MS, code, why);
 	if (got > 0 && fsrc_trusted(&h, buf, &f->o, code, why) == 0) {
@@ -50,8 +56,6 @@ static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const c
 		if (!h.resume || !h.has_id || memcmp(h.id, f->h.id, FRAME_ID_LEN) ||
 		    have != (size_t)got)
 			*why = "this receiver takes a stream already, and this is no RESUME of it";
-		else if (f->fd >= 0 && now_ms() - f->last_data < RESUME_IDLE_MS && !hung_up(f->fd))
-			*why = "this receiver's sender is alive: it sent within the last second";
 		else
 			rc = 0;
 	}

@@ -258,7 +258,7 @@ fleet_run() {
     grep -q "stalled: accepted nothing for 5.0 s (a tree's --stall-timeout)" "$T/r1.err"
 }
 
-@test "no takeover by a stranger: an unsigned header to a keyed receiver in the middle of a tree's stream is refused, and the stream verifies" {
+@test "no takeover by a stranger: in the middle of a tree's stream, a connection to a receiver whose sender is live is refused unread, an unsigned header to a keyed one whose sender is silent is refused, and the stream verifies" {
     make_input in 8
     make_key "$T/key"
     receivers 1 --key-file "$T/key"
@@ -267,6 +267,12 @@ fleet_run() {
     PIDS+=("$root")
     wait_size "$T/o1.part" $((1 << 20))
     run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
+    [ "${lines[0]}" = "code=5 reason=this receiver's sender is alive: it sent within the last second" ]
+    # a sender silent for more than a second may be replaced, by a host the receiver trusts
+    kill -STOP "$root"
+    sleep 1.5
+    run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
+    kill -CONT "$root"
     [ "${lines[0]}" = "code=5 reason=the header is not signed, and this receiver takes only headers signed with its --key-file" ]
     wait_exit "$root" 120
     [ "$EXIT_STATUS" = 0 ] || { cat "$T/root.err"; false; }
@@ -389,4 +395,21 @@ resumed_whole() {
     grep -q "ringcast://${HOSTS[0]#ringcast://} cannot resume ringcast://$h4 at byte [1-9][0-9]*; it resumes from this host" "$T/root.err"
     [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, True, False, True, True]" ]
     [ "$(json "$T/st.json" "[h['resumed_from'] > 0 for h in j['hosts'] if h['address'] == '$h4']")" = "[True]" ]
+}
+
+@test "a relay that refuses the stream (another key) is reported refused; its children are served by its parent and verify" {
+    make_input in 2
+    make_key "$T/key" "$T/other"
+    receivers 1 --key-file "$T/key"
+    receivers 1 --key-file "$T/other"
+    receivers 2 --key-file "$T/key"
+    run -1 timeout 60 "$RINGCAST" -v --tree 1 --key-file "$T/key" --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}"
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True, True]" ]
+    [[ "$(json "$T/st.json" "j['hosts'][1]['error']")" == "refused: the header's MAC does not match this receiver's --key-file"* ]]
+    grep -q "${HOSTS[1]} failed; ${HOSTS[2]} resumes from this host" "$T/r1.err"
+    for i in 1 3 4; do
+        wait_exit "${RPID[$i]}" 60
+        [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    done
+    [ ! -e "$T/o2" ] && [ ! -e "$T/o2.part" ]
 }
