@@ -260,14 +260,8 @@ void crew_close(struct crew *c)
 	c->n = 0;
 	free_list(&c->dead);
 	free_list(&c->kept);
-	for (size_t i = 0; i < c->npush; i++) {
-		if (c->push[i].addrs)
-			freeaddrinfo(c->push[i].addrs);
-		framed_free(&c->push[i]);
-		free(c->push[i].plan);
-		free(c->push[i].owned);
-		free(c->push[i].real);
-	}
+	for (size_t i = 0; i < c->npush; i++)
+		crew_free_dest_parts(&c->push[i]);
 	free(c->push);
 	c->push = NULL;
 	free(c->tree_hosts);

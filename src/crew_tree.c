@@ -159,7 +159,7 @@ int crew_tree_hosts(struct crew *c, const char **why)
 /* A child of this node in a tree: connect to host ("HOST:PORT") with the
  * plan for the n hosts after it.  0, or -1 with *why. */
 static int child_init(struct crew *c, struct dest *d, unsigned k, const char *const *hosts,
-		      size_t n, const char **why)
+		      size_t n, int strict, const char **why)
 {
 	struct dest_spec s;
 	const char *w;
@@ -176,12 +176,13 @@ static int child_init(struct crew *c, struct dest *d, unsigned k, const char *co
 		return fail_why(c->why, sizeof(c->why), why, "plan host '%s': %s", hosts[0], w);
 	rc = net_resolve(s.host, s.port, c->cfg->family, &d->addrs);
 	if (rc)
-		fail_why(c->why, sizeof(c->why), why, "%s: %s", d->name,
-			 net_resolve_why(rc, s.host, c->cfg->family, b, sizeof(b)));
+		net_resolve_why(rc, s.host, c->cfg->family, b, sizeof(b));
 	free(s.host);
 	free(s.text);
-	if (rc)
-		return -1;
+	/* The root's own DESTs are refused before anything is sent; a host a
+	 * plan names fails alone (its subtree is adopted, as for a dead one). */
+	if (rc && (strict || !(d->unresolved = strdup(b))))
+		return fail_why(c->why, sizeof(c->why), why, "%s: %s", d->name, b);
 	ssize_t len = frame_plan_encode(k, hosts + 1, n, d->plan, FRAME_FIELDS_MAX);
 	if (len < 0)
 		return fail_why(c->why, sizeof(c->why), why, "%s: the plan of its %zu hosts: %s",
@@ -194,7 +195,7 @@ static int child_init(struct crew *c, struct dest *d, unsigned k, const char *co
 static int add_child(struct crew *c, unsigned k, const char *const *hosts, size_t n,
 		     const char **why)
 {
-	return child_init(c, &c->push[c->npush++], k, hosts, n, why);
+	return child_init(c, &c->push[c->npush++], k, hosts, n, c->cfg->tree != 0, why);
 }
 
 void crew_free_dest_parts(struct dest *d)
@@ -205,6 +206,7 @@ void crew_free_dest_parts(struct dest *d)
 	free(d->plan);
 	free(d->owned);
 	free(d->real);
+	free(d->unresolved);
 }
 
 /* A plan's hosts, as strings. */
@@ -260,7 +262,7 @@ static int adopt_one(struct crew *c, const char *from, unsigned k, const char *c
 
 	if (more)
 		c->adopted = more;
-	if (!a || child_init(c, a, k, hp, n - 1, &why) < 0 ||
+	if (!a || child_init(c, a, k, hp, n - 1, 0, &why) < 0 ||
 	    shard_add(&c->shards[0], a, ring_oldest(&c->shards[0].view)) < 0) {
 		errmsg("%s: cannot take over %s: %s", from, hp[0], why);
 		if (a)

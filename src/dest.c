@@ -187,6 +187,10 @@ void dest_connect(struct dest *d)
 		open_output(d);
 		return;
 	}
+	if (d->unresolved) {
+		dest_fail(d, d->unresolved, 0);
+		return;
+	}
 	d->next_addr = d->addrs;
 	try_connect(d, 0);
 }

@@ -89,6 +89,7 @@ struct dest {
 	struct framed *fr; /* DEST_FRAMED: the protocol's state (framed.c) */
 	uint8_t *plan;     /* DEST_FRAMED in a tree: its PLAN (the crew's) */
 	char *owned;       /* the name, when the crew made it (a tree's child) */
+	char *unresolved;  /* a tree's child whose name did not resolve: why (the crew's) */
 	size_t plan_len;
 	int resume;             /* adopted: it goes on from the offset it answers */
 	int adopted_out;        /* failed, and its children were adopted */

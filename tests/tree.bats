@@ -413,3 +413,18 @@ resumed_whole() {
     done
     [ ! -e "$T/o2" ] && [ ! -e "$T/o2.part" ]
 }
+
+@test "a host of a plan whose name does not resolve at its relay is reported so; the relay writes its copy and serves the rest" {
+    make_input in 2
+    receivers 1 --allow 127.0.0.1
+    HOSTS+=("ringcast://no-such-host.invalid:9")
+    receivers 1 --allow 127.0.0.1
+    run -1 timeout 60 "$RINGCAST" -v --tree 1 --stats "$T/st.json" -i "$T/in" "${HOSTS[0]}" "${HOSTS[1]}" "${HOSTS[2]}"
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True]" ]
+    [[ "$(json "$T/st.json" "j['hosts'][1]['error']")" == "no verdict: cannot resolve no-such-host.invalid: "* ]]
+    wait_exit "${RPID[1]}" 60
+    [ "$EXIT_STATUS" = 1 ] # a host below it failed
+    wait_exit "${RPID[3]}" 60
+    [ "$EXIT_STATUS" = 0 ]
+    for i in 1 3; do [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]; done
+}
