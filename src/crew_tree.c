@@ -26,6 +26,19 @@ struct host_addr {
 	size_t host;
 };
 
+/* sa as net_fmt_addr gives it, an IPv4-mapped IPv6 address ([::ffff:A]:P)
+ * as the IPv4 one (A:P), which it is. */
+static void unmapped(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[64];
+
+	net_fmt_addr(sa, a, sizeof(a));
+	if (!strncmp(a, "[::ffff:", 8) && strchr(a, '.') && strchr(a, ']'))
+		snprintf(buf, len, "%.*s%s", (int)(strchr(a, ']') - a - 8), a + 8, strchr(a, ']') + 1);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
 static int by_addr(const void *a, const void *b)
 {
 	return strcmp(((const struct host_addr *)a)->addr, ((const struct host_addr *)b)->addr);
@@ -57,7 +70,7 @@ static int distinct_hosts(struct crew *c, const char **why)
 			}
 			v = more;
 			v[n].host = i;
-			net_fmt_addr(ai->ai_addr, v[n++].addr, sizeof(v->addr));
+			unmapped(ai->ai_addr, v[n++].addr, sizeof(v->addr));
 		}
 		freeaddrinfo(res);
 	}

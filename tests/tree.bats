@@ -132,6 +132,8 @@ all_whole() {
     [ "${lines[0]}" = "ringcast: --tree: ringcast://127.0.0.1:9 is given 2 times; a tree reaches each host once" ]
     run -2 timeout 10 "$RINGCAST" --tree 1 -i /dev/null ringcast://127.0.0.1:9 ringcast://127.1:10 ringcast://127.0.0.1:10
     [ "${lines[0]}" = "ringcast: --tree: ringcast://127.1:10 and ringcast://127.0.0.1:10 are one host (127.0.0.1:10); a tree reaches each host once" ]
+    run -2 timeout 10 "$RINGCAST" --tree 1 -i /dev/null ringcast://127.0.0.1:9 'ringcast://[::ffff:127.0.0.1]:10' ringcast://127.0.0.1:10
+    [ "${lines[0]}" = "ringcast: --tree: ringcast://[::ffff:127.0.0.1]:10 and ringcast://127.0.0.1:10 are one host (127.0.0.1:10); a tree reaches each host once" ]
     run -2 timeout 10 "$RINGCAST" --tree 2 -i /dev/null ringcast://127.0.0.1:9 127.0.0.1:10
     [ "${lines[0]}" = "ringcast: --tree relays through ringcast receivers: '127.0.0.1:10' is not ringcast://HOST:PORT" ]
     local many=() i
