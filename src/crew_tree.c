@@ -34,7 +34,8 @@ static void unmapped(const struct sockaddr *sa, char *buf, size_t len)
 
 	net_fmt_addr(sa, a, sizeof(a));
 	if (!strncmp(a, "[::ffff:", 8) && strchr(a, '.') && strchr(a, ']'))
-		snprintf(buf, len, "%.*s%s", (int)(strchr(a, ']') - a - 8), a + 8, strchr(a, ']') + 1);
+		snprintf(buf, len, "%.*s%s", (int)(strchr(a, ']') - a - 8), a + 8,
+			 strchr(a, ']') + 1);
 	else
 		snprintf(buf, len, "%s", a);
 }

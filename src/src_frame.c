@@ -128,8 +128,8 @@ static ssize_t frame_read(struct source *s, void *buf, size_t len)
 			: -EAGAIN;
 		if (f->ep >= 0 && (n == -EAGAIN || n < 0 || (n == 0 && !trailer_next(f))))
 			n = fsrc_tree_wait(s, n);
-		if (n == -EAGAIN)
-			return -EAGAIN;
+		if (n == -EAGAIN || (n < 0 && f->code != FRAME_VERIFIED)) /* the wait said why */
+			return n;
 		if (n < 0)
 			return fsrc_failed(s, FRAME_TRUNCATED, -(int)n,
 					   "the connection failed after %llu bytes: %s",
