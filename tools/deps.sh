@@ -6,7 +6,7 @@ want="gcc clang clang-format make libc6-dev pkg-config liburing-dev libcurl4-ope
 # The Debian package (debian/, tests/package.bats): its tools, and systemd-analyze.
 want="$want dpkg-dev debhelper lintian fakeroot systemd"
 case "${1:-}" in
---bench) want="$want mbuffer socat ncat gnuplot-nox nginx-light wrk linux-perf" ;;
+--bench) want="$want mbuffer socat ncat gnuplot-nox nginx-light wrk linux-perf udpcast" ;;
 esac
 missing=""
 for p in $want; do
