@@ -92,6 +92,7 @@ struct dest {
 	char *unresolved;  /* a tree's child whose name did not resolve: why (the crew's) */
 	size_t plan_len;
 	int resume;             /* adopted: it goes on from the offset it answers */
+	unsigned busy_tries;    /* it answered busy this many times (dest.c) */
 	int adopted_out;        /* failed, and its children were adopted */
 	int behind;             /* adopted, and its offset is not in the ring */
 	int handed_up;          /* so it was left to a host further up (hand_up) */

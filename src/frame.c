@@ -471,7 +471,7 @@ const char *frame_code_name(unsigned code)
 		[FRAME_VERIFIED] = "verified",     [FRAME_MISMATCH] = "digest mismatch",
 		[FRAME_TRUNCATED] = "truncated",   [FRAME_OUTPUT_FAILED] = "output failed",
 		[FRAME_BAD_HEADER] = "bad header", [FRAME_REFUSED] = "refused",
-		[FRAME_UNANSWERED] = "no verdict",
+		[FRAME_UNANSWERED] = "no verdict", [FRAME_BUSY] = "busy",
 	};
 
 	if (code >= sizeof(names) / sizeof(names[0]))

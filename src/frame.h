@@ -78,6 +78,10 @@ enum frame_code {
 				  * cannot trust) */
 	FRAME_UNANSWERED = 6,    /* in a host record: that host gave no verdict (it
 				  * could not be reached, or failed, or its relay did) */
+	FRAME_BUSY = 7,          /* a tree's receiver whose sender is alive turns away
+				  * any other connection unread: a host resuming it
+				  * tries again shortly (the dead relay's last bytes
+				  * may still be on their way) */
 };
 #define FRAME_HOSTS_MAX       8192 /* host records in one verdict */
 #define FRAME_HOST_RECORD_MAX (2 + FRAME_HOST_MAX + 2 + 8 + 8 + 2 + FRAME_REASON_MAX)

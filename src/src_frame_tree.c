@@ -40,7 +40,7 @@ static int resume_ok(const struct framed_src *f, int fd, unsigned *code, const c
 	size_t have = 0;
 	int rc = -1;
 
-	*code = FRAME_REFUSED;
+	*code = FRAME_BUSY;
 	*why = "this receiver's sender is alive: it sent within the last second";
 	/* Not a byte read, so that no stranger's idle connection holds up a
 	 * live stream. */

@@ -700,9 +700,10 @@ static void code_names(void)
 		   !strcmp(frame_code_name(FRAME_OUTPUT_FAILED), "output failed") &&
 		   !strcmp(frame_code_name(FRAME_BAD_HEADER), "bad header") &&
 		   !strcmp(frame_code_name(FRAME_REFUSED), "refused") &&
-		   !strcmp(frame_code_name(FRAME_UNANSWERED), "no verdict"),
+		   !strcmp(frame_code_name(FRAME_UNANSWERED), "no verdict") &&
+		   !strcmp(frame_code_name(FRAME_BUSY), "busy"),
 	   "the codes' names");
-	ok(!strcmp(frame_code_name(7), "unknown verdict") &&
+	ok(!strcmp(frame_code_name(8), "unknown verdict") &&
 		   !strcmp(frame_code_name(0xffff), "unknown verdict") &&
 		   !strcmp(frame_code_name(~0u), "unknown verdict"),
 	   "a code this build does not know");
