@@ -13,6 +13,7 @@
 #include "crew.h"
 #include "fleet.h"
 #include "relay.h"
+#include "tree.h"
 #include "frame.h"
 #include "listen.h"
 #include "loop.h"
@@ -380,6 +381,13 @@ static size_t fit_ring(struct fanout *f, struct config *cfg)
 	size_t was = cfg->ring_size;
 	char a[32], b[32];
 
+	if (f->pump.src.stream_id && !cfg->ring_given && (size < 0 || size >= (off_t)TREE_RING) &&
+	    cli_fit_ring(cfg, TREE_RING - 1)) {
+		info("ring: %s for a tree's receiver, not the default %s: it sets up at once "
+		     "(--ring-size to change it)",
+		     fmt_bytes(cfg->ring_size, a, sizeof(a)), fmt_bytes(was, b, sizeof(b)));
+		return 0;
+	}
 	if (size <= 0)
 		return 0;
 	if (cfg->progress && cfg->size >= 0 && cfg->size != size) {

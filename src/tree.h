@@ -17,6 +17,12 @@
  * without closing is bypassed within seconds, not a minute (the wait for a
  * verdict, which covers the receiver's syncs, keeps the 60 s default). */
 #define TREE_STALL_MS 5000
+/* A tree's receiver's ring unless --ring-size is given (or the stream is
+ * smaller): measured on a pipeline of 16 hosts at 200 Mbit/s, a 64 MiB
+ * ring's set-up (its pages populated and pinned for io_uring, ~50 ms)
+ * delayed every hop, 1.16 times line rate against 1.08 with 8 MiB
+ * (BENCHMARKS.md).  A larger ring widens a relay's repair window only. */
+#define TREE_RING (8u << 20)
 
 /* One child of a split: hosts[first] is the child, hosts[first + 1] to
  * hosts[first + count - 1] its own list. */

@@ -269,7 +269,7 @@ fleet_run() {
     PIDS+=("$root")
     wait_size "$T/o1.part" $((1 << 20))
     run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
-    [ "${lines[0]}" = "code=5 reason=this receiver's sender is alive: it sent within the last second" ]
+    [ "${lines[0]}" = "code=7 reason=this receiver's sender is alive: it sent within the last second" ]
     # a sender silent for more than a second may be replaced, by a host the receiver trusts
     kill -STOP "$root"
     sleep 1.5
