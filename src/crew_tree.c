@@ -318,8 +318,10 @@ void crew_asked(struct crew *c, struct dest *d, const char *host, uint64_t offse
 		while (i < p.n && strcmp(p.host[i], host))
 			i++;
 	if (i == p.n) { /* an ask names no host the plan does not */
-		warnmsg("%s asked this host to resume %s, which is not in its plan; ignored",
-			d->name, host);
+		if (d->fr->strays++ == 0)
+			warnmsg("%s asked this host to resume %s, which is not in its plan; ignored "
+				"(and any more such)",
+				d->name, host);
 	} else {
 		struct tree_child g = tree_find(p.n, p.k, i);
 		if (adopt_one(c, d->name, p.k, p.hp + g.first, g.count) == 0)

@@ -129,39 +129,50 @@ static int take_ask(struct framed *f)
 	return n > 0;
 }
 
+/* What is in `in` now: 2 for a whole ask (taken out), 1 for a whole
+ * verdict, 0 for more, -EPROTO (d->fr->why says why). */
+static int take_in(struct framed *f)
+{
+	const char *why;
+
+	if (frame_is_ask(f->in, f->in_len)) {
+		int rc = take_ask(f);
+		return rc > 0 ? 2 : rc;
+	}
+	if (f->in_len == 0)
+		return 0;
+	ssize_t got = frame_verdict_parse(f->in, f->in_len, &f->v, &why);
+	if (got < 0) {
+		snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s", why);
+		return -EPROTO;
+	}
+	f->answered = got > 0;
+	return f->answered;
+}
+
 int framed_read(struct dest *d)
 {
 	struct framed *f = d->fr;
-	const char *why;
 
-	while (!f->answered) {
-		int rc = frame_is_ask(f->in, f->in_len) ? take_ask(f) : 0;
-		if (rc)
-			return rc > 0 ? 2 : rc;
+	/* What came already first: an ask and the verdict may come in one read. */
+	for (int rc; !f->answered; f->in_len += (size_t)rc) {
+		if ((rc = take_in(f)))
+			return rc;
 		if (grow(f) < 0) {
 			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",
 				 "too long");
 			return -EPROTO;
 		}
-		ssize_t n = recv(d->io.fd, f->in + f->in_len, f->in_cap - f->in_len, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		do
+			rc = (int)recv(d->io.fd, f->in + f->in_len, f->in_cap - f->in_len,
+				       MSG_DONTWAIT);
+		while (rc < 0 && errno == EINTR);
+		if (rc < 0)
 			return errno == EAGAIN ? 0 : -errno;
-		if (n == 0) {
+		if (rc == 0) {
 			snprintf(f->why, sizeof(f->why), "the receiver closed without a verdict");
 			return -EPROTO;
 		}
-		f->in_len += (size_t)n;
-		if (frame_is_ask(f->in, f->in_len))
-			continue;
-		ssize_t got = frame_verdict_parse(f->in, f->in_len, &f->v, &why);
-		if (got < 0) {
-			snprintf(f->why, sizeof(f->why), "the receiver's answer is no verdict: %s",
-				 why);
-			return -EPROTO;
-		}
-		f->answered = got > 0;
 	}
 	return 1;
 }

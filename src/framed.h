@@ -29,6 +29,7 @@ struct framed {
 	struct frame_verdict v;
 	char ask_host[FRAME_HOST_MAX + 1]; /* the last ask (framed_read gave 2) */
 	uint64_t ask_at;
+	unsigned strays;                 /* asks for hosts not in its plan (warned once) */
 	char why[FRAME_REASON_MAX + 96]; /* why it did not verify, for dest_fail */
 };
 

@@ -430,3 +430,21 @@ resumed_whole() {
     [ "$EXIT_STATUS" = 0 ]
     for i in 1 3; do [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]; done
 }
+
+@test "repair from further up at the stream's end: a relay's ask and its verdict come together, and both are taken" {
+    make_input in 8
+    receivers 4 --allow 127.0.0.1 --ring-size 64K
+    "$RINGCAST" -v --tree 1 --rate 2M --ring-size 64K --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
+    local root=$!
+    PIDS+=("$root")
+    # stopped at 6 MiB of 8: its relay drops it 5 s later, when the root has sent everything
+    wait_size "$T/o2.part" $((6 << 20))
+    kill -STOP "${RPID[2]}"
+    wait_exit "$root" 120
+    kill -CONT "${RPID[2]}"
+    [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
+    [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True, True]" ] || { cat "$T/root.err"; false; }
+    grep -q "read again from the source" "$T/root.err"
+    ! grep -q "closed without a verdict" "$T/root.err"
+    for i in 1 3 4; do [ "$(sha256sum < "$T/o$i" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]; done
+}
