@@ -372,7 +372,13 @@ void fsrc_turn_away_fd(int fd, const char *spec, const char *peer, unsigned code
 	ssize_t n = frame_verdict_encode(&v, buf, sizeof(buf));
 	if (n > 0)
 		send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	net_reset_on_close(fd);
+	/* Busy is answered before a byte is read: a reset could reach the
+	 * peer before its connect() returns, and the verdict with it; a FIN
+	 * does not (what it sends after is reset by the kernel). */
+	if (code == FRAME_BUSY)
+		shutdown(fd, SHUT_WR);
+	else
+		net_reset_on_close(fd);
 	close(fd);
 }
 

@@ -50,6 +50,14 @@ all_exit() {
     done
 }
 
+# start_root ARGS...: the root, in the background, sending to HOSTS with
+# ARGS (its source among them), its stderr in $T/root.err; sets ROOT.
+start_root() {
+    "$RINGCAST" "$@" "${HOSTS[@]}" 2> "$T/root.err" &
+    ROOT=$!
+    PIDS+=("$ROOT")
+}
+
 # all_whole N: every output has the input's SHA-256, under its own name.
 all_whole() {
     local i
@@ -108,13 +116,11 @@ all_whole() {
 @test "a leaf killed part way: reported failed, every other host verified; its relay and the root exit 1" {
     make_input in 16
     receivers 4 --allow 127.0.0.1
-    "$RINGCAST" -v --tree 2 --rate 4M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root -v --tree 2 --rate 4M --stats "$T/st.json" -i "$T/in"
     # K = 2 over 4: hosts 1 and 3 relay, 2 and 4 are leaves; kill 4 at a quarter
     wait_size "$T/o4.part" $((4 << 20))
     kill -KILL "${RPID[4]}"
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     for i in 1 2 3; do
         wait_exit "${RPID[$i]}" 60
@@ -219,13 +225,11 @@ fleet_run() {
 @test "repair: a middle relay of a pipeline killed at half; its child resumes from its offset, every other host verifies, the dead one is reported" {
     make_input in 8
     receivers 4 --allow 127.0.0.1
-    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in"
     # the source is paced, so that half way is a moment the test can reach
     wait_size "$T/o2.part" $((4 << 20))
     kill -KILL "${RPID[2]}"
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     for i in 1 3 4; do
         wait_exit "${RPID[$i]}" 60
@@ -245,12 +249,10 @@ fleet_run() {
 @test "repair: a relay that stops reading (SIGSTOP) is dropped by its parent after a tree's --stall-timeout (5 s by default) and bypassed; its child verifies" {
     make_input in 8
     receivers 3 --allow 127.0.0.1
-    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in"
     wait_size "$T/o2.part" $((3 << 20))
     kill -STOP "${RPID[2]}"
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     kill -CONT "${RPID[2]}"
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     wait_exit "${RPID[3]}" 60
@@ -264,19 +266,17 @@ fleet_run() {
     make_input in 8
     make_key "$T/key"
     receivers 1 --key-file "$T/key"
-    "$RINGCAST" --tree 1 --key-file "$T/key" --rate 4M -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root --tree 1 --key-file "$T/key" --rate 4M -i "$T/in"
     wait_size "$T/o1.part" $((1 << 20))
     run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
     [ "${lines[0]}" = "code=7 reason=this receiver's sender is alive: it sent within the last second" ]
     # a sender silent for more than a second may be replaced, by a host the receiver trusts
-    kill -STOP "$root"
+    kill -STOP "$ROOT"
     sleep 1.5
     run -0 timeout 30 "$PY" "$HELPERS/frame_client.py" "${RPORT[1]}" unsigned
-    kill -CONT "$root"
+    kill -CONT "$ROOT"
     [ "${lines[0]}" = "code=5 reason=the header is not signed, and this receiver takes only headers signed with its --key-file" ]
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     [ "$EXIT_STATUS" = 0 ] || { cat "$T/root.err"; false; }
     all_exit 1 0
     all_whole 1
@@ -315,9 +315,7 @@ behind_ring() {
     RPID[1]=$BG_PID
     HOSTS[0]="ringcast://127.0.0.1:$PORT"
     H3=127.0.0.1:${RPORT[3]}
-    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" "$@" "${HOSTS[@]}" 2> "$T/root.err" &
-    ROOT=$!
-    PIDS+=("$ROOT")
+    start_root -v --tree 1 --rate 2M --stats "$T/st.json" "$@"
     wait_size "$T/o2.part" $((3 << 20))
     kill -STOP "${RPID[2]}"
     wait_exit "$ROOT" 120
@@ -379,12 +377,10 @@ resumed_whole() {
     HOSTS+=("ringcast://127.0.0.1:$PORT")
     receivers 3 --allow 127.0.0.1
     local h4=127.0.0.1:${RPORT[4]}
-    "$RINGCAST" -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in"
     wait_size "$T/o3.part" $((3 << 20))
     kill -STOP "${RPID[3]}"
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     kill -CONT "${RPID[3]}"
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     for i in 1 2 4 5; do
@@ -434,13 +430,11 @@ resumed_whole() {
 @test "repair from further up at the stream's end: a relay's ask and its verdict come together, and both are taken" {
     make_input in 8
     receivers 4 --allow 127.0.0.1 --ring-size 64K
-    "$RINGCAST" -v --tree 1 --rate 2M --ring-size 64K --stats "$T/st.json" -i "$T/in" "${HOSTS[@]}" 2> "$T/root.err" &
-    local root=$!
-    PIDS+=("$root")
+    start_root -v --tree 1 --rate 2M --ring-size 64K --stats "$T/st.json" -i "$T/in"
     # stopped at 6 MiB of 8: its relay drops it 5 s later, when the root has sent everything
     wait_size "$T/o2.part" $((6 << 20))
     kill -STOP "${RPID[2]}"
-    wait_exit "$root" 120
+    wait_exit "$ROOT" 120
     kill -CONT "${RPID[2]}"
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True, True]" ] || { cat "$T/root.err"; false; }
