@@ -58,6 +58,15 @@ start_root() {
     PIDS+=("$ROOT")
 }
 
+# stop_at I BYTES: stop receiver I (SIGSTOP) once its output has BYTES,
+# wait (bounded) for the root to end, then let it go on; EXIT_STATUS is the root's.
+stop_at() {
+    wait_size "$T/o$1.part" "$2"
+    kill -STOP "${RPID[$1]}"
+    wait_exit "$ROOT" 120
+    kill -CONT "${RPID[$1]}"
+}
+
 # all_whole N: every output has the input's SHA-256, under its own name.
 all_whole() {
     local i
@@ -250,10 +259,7 @@ fleet_run() {
     make_input in 8
     receivers 3 --allow 127.0.0.1
     start_root -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in"
-    wait_size "$T/o2.part" $((3 << 20))
-    kill -STOP "${RPID[2]}"
-    wait_exit "$ROOT" 120
-    kill -CONT "${RPID[2]}"
+    stop_at 2 $((3 << 20))
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     wait_exit "${RPID[3]}" 60
     [ "$EXIT_STATUS" = 0 ] || { cat "$T/r3.err"; false; }
@@ -316,10 +322,7 @@ behind_ring() {
     HOSTS[0]="ringcast://127.0.0.1:$PORT"
     H3=127.0.0.1:${RPORT[3]}
     start_root -v --tree 1 --rate 2M --stats "$T/st.json" "$@"
-    wait_size "$T/o2.part" $((3 << 20))
-    kill -STOP "${RPID[2]}"
-    wait_exit "$ROOT" 120
-    kill -CONT "${RPID[2]}"
+    stop_at 2 $((3 << 20))
     grep -q "ringcast://$H3: this host's ring no longer holds byte [1-9][0-9]*; asked its sender to resume it" "$T/r1.err"
 }
 
@@ -378,10 +381,7 @@ resumed_whole() {
     receivers 3 --allow 127.0.0.1
     local h4=127.0.0.1:${RPORT[4]}
     start_root -v --tree 1 --rate 2M --stats "$T/st.json" -i "$T/in"
-    wait_size "$T/o3.part" $((3 << 20))
-    kill -STOP "${RPID[3]}"
-    wait_exit "$ROOT" 120
-    kill -CONT "${RPID[3]}"
+    stop_at 3 $((3 << 20))
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     for i in 1 2 4 5; do
         [ "$i" -lt 4 ] || wait_exit "${RPID[$i]}" 60
@@ -432,10 +432,7 @@ resumed_whole() {
     receivers 4 --allow 127.0.0.1 --ring-size 64K
     start_root -v --tree 1 --rate 2M --ring-size 64K --stats "$T/st.json" -i "$T/in"
     # stopped at 6 MiB of 8: its relay drops it 5 s later, when the root has sent everything
-    wait_size "$T/o2.part" $((6 << 20))
-    kill -STOP "${RPID[2]}"
-    wait_exit "$ROOT" 120
-    kill -CONT "${RPID[2]}"
+    stop_at 2 $((6 << 20))
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
     [ "$(json "$T/st.json" "[h['verified'] for h in j['hosts']]")" = "[True, False, True, True]" ] || { cat "$T/root.err"; false; }
     grep -q "read again from the source" "$T/root.err"
