@@ -402,6 +402,10 @@ static void take_other(struct config *cfg, struct given *g, size_t k, const char
 						   (const char *[]){ "auto", "on", "off", NULL },
 						   "auto, on or off");
 		break;
+	case OPT_FILE_PAGES:
+		cfg->file_pages_off = pick("--file-pages", arg,
+					   (const char *[]){ "auto", "off", NULL }, "auto or off");
+		break;
 	case OPT_TRANSPORT:
 		if ((kind = tx_kind_parse(arg)) < 0)
 			cli_usage_error(

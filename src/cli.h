@@ -26,6 +26,7 @@ struct config {
 	int ring_given, chunk_given; /* --ring-size, --chunk: not to be changed */
 	int64_t size;                /* -s: the stream's expected size, for progress; -1: none */
 	enum mlock_mode mlock;
+	int file_pages_off; /* --file-pages off: read a regular file into the ring */
 	enum tx_kind transport;
 	int family;           /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t grace_ms;    /* --grace, 0: reset at once */
@@ -188,6 +189,9 @@ enum opt_kind {
 	  "      --chunk SIZE       largest single send (default 256K)\n") \
 	X(MLOCK, 0, "mlock", K_ARG, NOFIELD, 0, 0, M_STREAM, FOR_STREAMS, \
 	  "      --mlock MODE       auto, on or off: lock the ring in memory (default auto)\n") \
+	X(FILE_PAGES, 0, "file-pages", K_ARG, NOFIELD, 0, 0, M_STREAM, FOR_STREAMS, \
+	  "      --file-pages MODE  auto or off: send a regular file SOURCE from its own\n" \
+	  "                         pages instead of a ring (default auto)\n") \
 	X(TRANSPORT, 0, "transport", K_ARG, NOFIELD, 0, 0, M_STREAM, \
 	  "is for streams: --serve always sends with sendfile", \
 	  "      --transport NAME   auto, uring, msgzc, sendfile or copy (default auto)\n") \

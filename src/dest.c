@@ -342,6 +342,17 @@ static void start_drain(struct dest *d)
 		loop_timer_arm(g->loop, &g->drain_timer, DRAIN_POLL_MS);
 }
 
+/* Before d ends whole: a file sent from its own pages is as it was (the
+ * fan-out fails the run when it is not; this is for the destinations that
+ * reach their end before it looks).  Else d fails, and 0. */
+static int source_intact(struct dest *d)
+{
+	if (d->g->eof != STREAM_WHOLE || ring_intact(d->g->ring, NULL, 0))
+		return 1;
+	dest_fail(d, "reset: the source changed while it was sent", 0);
+	return 0;
+}
+
 /* An output has all of the stream: sync it (and name a file), or fail it
  * when the stream was cut. */
 static void finish_output(struct dest *d)
@@ -351,6 +362,8 @@ static void finish_output(struct dest *d)
 
 	if (d->g->eof == STREAM_CUT)
 		dest_fail(d, "interrupted before the end of the stream", 0);
+	else if (!source_intact(d))
+		return;
 	else if ((rc = output_finish(d, &op)) < 0)
 		dest_fail(d, op, -rc);
 	else
@@ -444,7 +457,7 @@ void dest_kick(struct dest *d)
 			return;
 		}
 	}
-	if (!g->eof || d->rd.done != head)
+	if (!g->eof || d->rd.done != head || !source_intact(d))
 		return;
 	if (d->fr && g->eof == STREAM_WHOLE && !d->fr->trailer_queued) {
 		framed_end(d, head, g->sha256); /* the whole stream's, resumed or not */

@@ -38,21 +38,27 @@
 /* After accept() ran out of descriptors or memory: try again this much
  * later (ms). */
 #define RELISTEN_MS 1000
+/* A file sent from its own pages is checked this often (ms) besides every
+ * loop pass, so that a writer waiting on the broken lease is told soon
+ * even while the loop sleeps. */
+#define FILE_CHECK_MS 200
 
 struct fanout {
 	const struct config *cfg;
 	struct loop *loop;
-	struct pump pump;           /* source -> ring */
-	struct crew crew;           /* ring -> every destination */
-	enum stream_end end;        /* how the stream ended; STREAM_OPEN until it does */
-	int src_failed;             /* the source (or the ring) failed: pump.why says how */
-	int few_subs;               /* --wait-timeout started it with fewer subscribers */
-	int gave_up;                /* --wait-timeout passed with no subscriber */
-	int digest_bad;             /* the stream's SHA-256 was not --expect-digest's */
-	struct loop_timer wait;     /* --wait-timeout */
-	uint64_t t_run;             /* now_ms() when the run started */
-	uint64_t t_start;           /* now_ms() when the stream started */
-	struct timespec wall_start; /* when the run started, for --stats */
+	struct pump pump;             /* source -> ring */
+	struct crew crew;             /* ring -> every destination */
+	enum stream_end end;          /* how the stream ended; STREAM_OPEN until it does */
+	int src_failed;               /* the source (or the ring) failed: pump.why says how */
+	int few_subs;                 /* --wait-timeout started it with fewer subscribers */
+	int gave_up;                  /* --wait-timeout passed with no subscriber */
+	int digest_bad;               /* the stream's SHA-256 was not --expect-digest's */
+	int file_changed;             /* a file sent from its own pages changed (pump.why) */
+	struct loop_timer file_check; /* FILE_CHECK_MS */
+	struct loop_timer wait;       /* --wait-timeout */
+	uint64_t t_run;               /* now_ms() when the run started */
+	uint64_t t_start;             /* now_ms() when the stream started */
+	struct timespec wall_start;   /* when the run started, for --stats */
 	struct progress prog;
 	struct loop_timer prog_timer;
 	struct listen_set lis; /* -l: subscribers */
@@ -75,7 +81,8 @@ static void abort_dests(struct fanout *f)
 		       n, plural(n));
 	crew_fail_all(&f->crew,
 		      f->digest_bad ? "reset: the stream's SHA-256 is not --expect-digest's"
-				    : "reset: the source failed");
+			      : f->file_changed ? "reset: the source changed while it was sent"
+						: "reset: the source failed");
 }
 
 /* The whole stream was read: end its SHA-256.  Whether it is the one
@@ -123,6 +130,36 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 	}
 }
 
+/* A file sent from its own pages (ring_file.c) must stay as it was until
+ * every destination has all of it; when it does not, the run fails as for
+ * a source that failed, whether its end was reached or not (destinations
+ * about to end check it too, in any thread: dest.c). */
+static void check_file(struct fanout *f)
+{
+	char why[160];
+
+	if (!f->pump.ring.file || f->file_changed || ring_intact(&f->pump.ring, why, sizeof(why)))
+		return;
+	f->file_changed = 1;
+	snprintf(f->pump.why, sizeof(f->pump.why), "%s", why);
+	if (f->pump.open) {
+		end_source(f, STREAM_CUT, 1);
+		return;
+	}
+	errmsg("%s: %s", f->pump.src.desc, f->pump.why);
+	f->src_failed = 1;
+	abort_dests(f);
+}
+
+static void file_tick(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, file_check);
+
+	check_file(f);
+	if (!f->file_changed)
+		loop_timer_arm(f->loop, t, FILE_CHECK_MS);
+}
+
 /* What a step of the pump came to: the stream ends with the source.
  * Returns non-zero when it read. */
 static int pumped(struct fanout *f, enum pump_event e)
@@ -157,6 +194,7 @@ static int before_sleep(void *arg)
 	uint8_t *p;
 
 	crew_release(&f->crew); /* what the events of this pass freed */
+	check_file(f);
 	if (pu->open && !pu->pollable)
 		for (int i = 0; i < READS_PER_PASS && pumped(f, pump_step(pu)); i++)
 			;
@@ -444,6 +482,7 @@ static int open_source(struct fanout *f)
 	f->pump.loop = f->loop;
 	f->pump.rate = cfg->rate;
 	f->pump.hashing = cfg->digest || framed_dests(cfg);
+	f->pump.file_pages = !cfg->file_pages_off;
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
 		return 2;
@@ -487,6 +526,10 @@ static int setup(struct fanout *f, struct config *cfg)
 	if (pump_open_ring(&f->pump, cfg->ring_size, cfg->mlock, cfg->chunk, unfitted, &why) < 0 ||
 	    crew_open(&f->crew, f->loop, &f->pump.ring, &why) < 0)
 		return setup_failed(why);
+	if (f->pump.ring.file) {
+		f->file_check.cb = file_tick;
+		loop_timer_arm(f->loop, &f->file_check, FILE_CHECK_MS);
+	}
 	if ((rc = signals_open(&f->sig, f->loop, cfg->grace_ms, &signals_ops, f)) < 0) {
 		errmsg("signalfd: %s", strerror(-rc));
 		return 2;

@@ -86,9 +86,30 @@ static enum pump_event read_failed(struct pump *p, ssize_t n)
 	return PUMP_FAILED;
 }
 
+/* A file ring's step: nothing to read, only the head to move over the
+ * file's pages, paced and held as reads are, in pieces of FILE_STEP when
+ * they are hashed so that hashing and sending take turns. */
+#define FILE_STEP (4UL << 20)
+
+static enum pump_event file_step(struct pump *p)
+{
+	uint8_t *buf;
+	size_t span = pump_room(p, &buf);
+
+	if (p->ring.head == p->ring.size)
+		return PUMP_ENDED;
+	if (span == 0)
+		return PUMP_WAIT;
+	wrote(p, p->hashing ? MIN(span, FILE_STEP) : span);
+	return PUMP_READ;
+}
+
 enum pump_event pump_step(struct pump *p)
 {
 	uint8_t *buf;
+
+	if (p->ring.file)
+		return file_step(p);
 	size_t span = pump_room(p, &buf);
 
 	if (span == 0 && p->ring.retire_errno) {
@@ -190,14 +211,39 @@ void pump_free(struct pump *p)
 	ring_close(&p->ring);
 }
 
+/* A regular file read as it is (not -z, not --extract), with bytes to send:
+ * its own pages, when a lease can be held (ring_file.c).  0, or -1 when the
+ * ring is to be a memfd (-v says why, when file_pages asked for this). */
+static int open_file_ring(struct pump *p)
+{
+	const struct source *s = &p->src;
+	const char *why = NULL;
+	char sz[32];
+
+	if (!p->file_pages || s->ops != &src_fd_ops || !s->file.on || s->size <= 0)
+		return -1;
+	int rc = ring_open_file(&p->ring, s->fd, s->file.pos, (size_t)s->size, &why);
+	if (rc < 0) {
+		info("%s: read into a ring, not sent from its own pages: %s", s->desc,
+		     why ? why : strerror(-rc));
+		return -1;
+	}
+	info("ring: none: %s (%s) is sent from its own pages, under a read lease", s->desc,
+	     fmt_bytes((uint64_t)s->size, sz, sizeof(sz)));
+	return 0;
+}
+
 int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t chunk,
 		   size_t unfitted, const char **why)
 {
 	struct ring *r = &p->ring;
 	char sz[32], lim[32];
-	int rc = ring_open(r, size, mlock);
 
 	p->chunk = chunk;
+	if (open_file_ring(p) == 0)
+		return 0;
+	int rc = ring_open(r, size, mlock);
+
 	fmt_memlock(lim, sizeof(lim));
 	fmt_bytes(size, sz, sizeof(sz));
 	*why = p->why;

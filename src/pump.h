@@ -1,6 +1,7 @@
 /*
  * The pump: source -> ring.  One step reads what the source gives into the
- * ring's free space, as fast as --rate allows and not at all while the
+ * ring's free space (or, when the ring is a regular file's own pages,
+ * ring_file.c, only moves the head over them), as fast as --rate allows and not at all while the
  * caller holds it (--min-subscribers).  Sources that are handed their bytes
  * (URLs) write them through the pump's sink instead, by the same rules.
  * The pump says what happened and why; it never touches listeners or
@@ -39,6 +40,8 @@ struct pump {
 	uint64_t rate_t;             /* now_ms() when the credit was last topped up, 0: not yet */
 	struct loop_timer rate_wait; /* --rate: wakes the loop when the next read is due */
 	int hashing;                 /* the caller's, before pump_open: SHA-256 what is read */
+	int file_pages;              /* the caller's, before pump_open_ring: a regular file
+					may be sent from its own pages (--file-pages) */
 	struct digest digest;        /* of every byte that went into the ring, when hashing */
 	char why[256];               /* after PUMP_FAILED: why, for messages */
 };
@@ -48,8 +51,10 @@ struct pump {
  * rate, held and hashing are the caller's to set first, and ring.fd -1.  0, or -1 with *why (the source's words, or
  * strerror). */
 int pump_open(struct pump *p, const char *spec, struct source_opts *o, const char **why);
-/* Then the ring: size bytes, locked in memory as mlock says (with a
- * warning when auto cannot), chunk the largest read.  unfitted: the size it
+/* Then the ring: for a regular file, when file_pages is set and a read
+ * lease can be held, the file's own pages (ring_file.c; size and mlock do
+ * not apply); else size bytes, locked in memory as mlock says (with a
+ * warning when auto cannot), chunk the largest read.  -v says which.  unfitted: the size it
  * had before it was fitted to the source (0: it was not), for the -v line.
  * 0, or -1 with *why (p's). */
 int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t chunk,

@@ -20,7 +20,8 @@ int ring_open(struct ring *r, size_t size, enum mlock_mode mode)
 		r->base = NULL;
 		goto fail;
 	}
-	r->size = size;
+	r->size = r->map_len = size;
+	r->map = r->base;
 	if (mode != MLOCK_OFF) {
 		/* ONFAULT: each page is locked when the source first writes it,
 		 * so a 64 MiB ring costs nothing up front and a short stream
@@ -46,8 +47,8 @@ fail:;
 
 void ring_close(struct ring *r)
 {
-	if (r->base)
-		munmap(r->base, r->size);
+	if (r->map)
+		munmap(r->map, r->map_len);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->readers);
@@ -62,7 +63,9 @@ void ring_view(struct ring *view, struct ring *w)
 			       .head = w->head,
 			       .tail = w->head,
 			       .locked = w->locked,
-			       .writer = w };
+			       .writer = w,
+			       .file = w->file,
+			       .file_off = w->file_off };
 }
 
 void ring_close_view(struct ring *view)
@@ -169,6 +172,10 @@ static int retire_next(struct ring *r)
 
 size_t ring_write_span(struct ring *r, uint8_t **p)
 {
+	if (r->file) { /* never rewritten: the rest of the file */
+		*p = r->base + r->head;
+		return (size_t)(r->size - r->head);
+	}
 	if (r->block && r->head == r->fresh_to && !retire_next(r))
 		return 0;
 	/* The cached tail is always safe (done only grows); refresh it only

@@ -14,12 +14,18 @@
  * with no completion to wait for): the ring is cut into blocks, and before
  * the writer enters a block again it punches the block out of the memfd.
  * Sends still in flight keep the old pages; the writer gets fresh ones.
+ *
+ * A file ring (ring_file.c) is a regular file's own pages, mapped read-only:
+ * as large as the file, never written, so it never laps and every byte stays
+ * readable for the whole run; the source only moves head.
  */
 #ifndef RINGCAST_RING_H
 #define RINGCAST_RING_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 enum mlock_mode {
 	MLOCK_AUTO,
@@ -47,6 +53,16 @@ struct ring {
 	struct ring_reader **readers;
 	size_t nreaders, cap;
 	struct ring *writer; /* a view: the ring the source writes (shard.h) */
+	/* A file ring: fd is a descriptor of the file (the ring's own, which
+	 * holds the read lease), file_off the file offset of stream byte 0. */
+	int file;
+	off_t file_off;
+	void *map; /* what was mapped (base lies inside it), map_len bytes */
+	size_t map_len;
+	struct ring_file_was { /* the file as it was when the ring was opened */
+		off_t size;
+		struct timespec mtim, ctim;
+	} was;
 };
 
 /* Create the memfd, map it and apply the mlock policy.  Returns 0, or -errno;
@@ -69,6 +85,22 @@ void ring_hold(struct ring *r, struct ring_reader *rd, uint64_t start);
  * on a view, the ring it views does.
  * Returns 0, or -EINVAL when the size is not a multiple of the page size. */
 int ring_set_retire(struct ring *r);
+
+/* ring_file.c: a ring over len bytes of the regular file fd from offset
+ * off (len > 0): fd is duplicated and a read lease taken on the copy, so
+ * that anyone who opens the file for writing (or truncates it) breaks it,
+ * which ring_intact sees.  0, or -errno with *why saying why its pages
+ * cannot be sent as they are (a static string): -EAGAIN when it is open
+ * for writing, -EACCES when a lease is not this user's to take (neither
+ * the file's owner nor CAP_LEASE), -EINVAL when its file system or
+ * /proc/sys/fs/leases-enable allows none. */
+int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **why);
+/* Whether the bytes a ring holds are still the source's: always for a
+ * memfd ring; for a file ring (or a view of one), while its lease is
+ * unbroken and fstat shows the size and times it had at open.  1, or 0
+ * with why (NULL: not wanted) filled with the reason ("was opened for
+ * writing while it was sent", ...).  Any thread may ask: two syscalls. */
+int ring_intact(const struct ring *r, char *why, size_t len);
 
 /* The oldest stream offset whose byte the ring still holds. */
 uint64_t ring_oldest(const struct ring *r);

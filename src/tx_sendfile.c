@@ -5,6 +5,7 @@
  * ACK), with no completion to say when.  So this transport asks the ring to
  * retire each block before rewriting it (ring_set_retire): sends in flight
  * keep the old pages, and a send counts as done as soon as it returns.
+ * A file ring (ring_file.c) is never rewritten: it is sent from as it is.
  */
 #include "ring.h"
 #include "tx.h"
@@ -19,7 +20,7 @@ static int sendfile_probe(void)
 
 static int sendfile_open(struct tx *tx, const char **why)
 {
-	int rc = ring_set_retire(tx->ring);
+	int rc = tx->ring->file ? 0 : ring_set_retire(tx->ring);
 
 	if (rc < 0)
 		*why = "the ring size must be a multiple of the page size";
@@ -31,7 +32,7 @@ static int sendfile_push(struct tx *tx, struct tx_peer *p)
 	struct ring *r = tx->ring;
 
 	while (p->rd->sent < r->head) {
-		off_t off = (off_t)(p->rd->sent % r->size);
+		off_t off = r->file_off + (off_t)(p->rd->sent % r->size);
 		size_t len = ring_read_span(r, p->rd->sent, tx->chunk, NULL);
 		ssize_t n = sendfile(p->fd, r->fd, &off, len);
 

@@ -1,6 +1,7 @@
 /*
  * The uring transport: io_uring SEND_ZC from the ring, registered once as
- * fixed buffers.  Each destination has at most one send in flight, so its
+ * fixed buffers (a file ring's read-only mapping cannot be: its sends name
+ * their buffer each time).  Each destination has at most one send in flight, so its
  * bytes leave in order; the send's result CQE advances `sent`, and the later
  * notification CQE (IORING_CQE_F_NOTIF), posted when the kernel drops its
  * last reference to the pages, lets `done` advance over them.  A result
@@ -278,8 +279,8 @@ static int uring_open(struct tx *tx, const char **why)
 		free(u);
 		return rc;
 	}
-	u->nbufs = (unsigned)((r->size + (1UL << BUF_SHIFT) - 1) >> BUF_SHIFT);
-	struct iovec *iov = calloc(u->nbufs, sizeof(*iov));
+	u->nbufs = r->file ? 0 : (unsigned)((r->size + (1UL << BUF_SHIFT) - 1) >> BUF_SHIFT);
+	struct iovec *iov = calloc(MAX(u->nbufs, 1u), sizeof(*iov));
 	if (!iov) {
 		rc = -ENOMEM;
 		goto fail;
@@ -289,7 +290,7 @@ static int uring_open(struct tx *tx, const char **why)
 		iov[i].iov_base = r->base + off;
 		iov[i].iov_len = MIN(r->size - off, 1UL << BUF_SHIFT);
 	}
-	rc = io_uring_register_buffers(&u->ring, iov, u->nbufs);
+	rc = u->nbufs ? io_uring_register_buffers(&u->ring, iov, u->nbufs) : 0;
 	free(iov);
 	if (rc < 0) {
 		*why = "cannot register the ring as io_uring buffers";
@@ -304,8 +305,9 @@ static int uring_open(struct tx *tx, const char **why)
 	if ((rc = loop_add(tx->loop, &u->ev, EPOLLIN)) < 0)
 		goto fail;
 	tx->priv = u;
-	info("uring: the ring is registered as %u fixed buffer%s", u->nbufs,
-	     u->nbufs > 1 ? "s" : "");
+	if (u->nbufs)
+		info("uring: the ring is registered as %u fixed buffer%s", u->nbufs,
+		     u->nbufs > 1 ? "s" : "");
 	return 0;
 fail:
 	if (u->ev.fd >= 0)
@@ -360,6 +362,10 @@ static int uring_push(struct tx *tx, struct tx_peer *p)
 		io_uring_prep_send(sqe, p->fd, data, len, MSG_NOSIGNAL);
 		tx->n.fallback += z->copy_next;
 		z->copy_next = 0;
+	} else if (!u->nbufs) {
+		io_uring_prep_send_zc(sqe, p->fd, data, len, MSG_NOSIGNAL,
+				      IORING_SEND_ZC_REPORT_USAGE);
+		tx->n.zc_sends++;
 	} else {
 		io_uring_prep_send_zc_fixed(sqe, p->fd, data, len, MSG_NOSIGNAL,
 					    IORING_SEND_ZC_REPORT_USAGE, (unsigned)buf);
