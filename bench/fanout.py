@@ -15,6 +15,7 @@ From --one-port-from N destinations on, they all connect to one sink port
 above about 1,000 outputs (select() and FD_SETSIZE); its row then says so.
 """
 import argparse
+import atexit
 import os
 import platform
 import statistics
@@ -56,14 +57,18 @@ def main():
     ap.add_argument("--title", default="Fan-out: %d MiB to N loopback receivers")
     ap.add_argument("--tools", help="comma-separated subset of the tools (mbuffer is always run)")
     ap.add_argument("--tsv", help="append 'N, tool, GiB/s delivered, CPU s per GiB' rows here")
+    ap.add_argument("--input-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
+                    help="where the input files go (default: tmpfs, /dev/shm): a file in the "
+                    "page cache, as a disk image to push usually is")
     ap.add_argument("--before", help="another ringcast binary, run as the tool 'ringcast (before)' "
                     "(a restructure's no-slowdown check)")
     a = ap.parse_args()
     a.sink = os.path.join(a.build, "sink")
     mib_for = {int(k): int(v) for k, v in (x.split("=") for x in a.size_for.split(",") if x)}
     inputs = {}
+    atexit.register(lambda: [os.unlink(f) for f in inputs.values() if os.path.exists(f)])
     for m in set(mib_for.get(n, a.size) for n in map(int, a.n.split(","))):
-        inputs[m] = os.path.join(a.out, "input.%d" % m)
+        inputs[m] = os.path.join(a.input_dir or a.out, "ringcast-bench-input.%d.%d" % (os.getpid(), m))
         make_input(inputs[m], m)
 
     ringcast = os.path.join(a.build, "ringcast")
@@ -75,6 +80,11 @@ def main():
     for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
                                                          "-i", inp] + dests(ps))(t)
+    # The same file read into a ring (what every stream source gets), and
+    # the sendfile transport from that ring (retiring blocks as it laps).
+    tools["ringcast ring"] = lambda ps: [ringcast, "-q", "--file-pages", "off", "-i", inp] + dests(ps)
+    tools["ringcast ring sendfile"] = lambda ps: [ringcast, "-q", "--file-pages", "off",
+                                                  "--transport", "sendfile", "-i", inp] + dests(ps)
     for j in (1, 2):
         tools["ringcast -j %d" % j] = (lambda j: lambda ps: [ringcast, "-q", "-j", str(j),
                                                             "-i", inp] + dests(ps))(j)

@@ -246,6 +246,7 @@ static void run_view(struct fanout *f, struct run_view *v)
 						 : NULL,
 		.ring_size = f->pump.ring.size,
 		.ring_locked = f->pump.ring.locked,
+		.file_pages = f->pump.ring.file,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
 		.prog = { .in = f->pump.ring.head,
 			  .total = src->size > 0 || cfg->size < 0 ? src->size : cfg->size,

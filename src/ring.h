@@ -99,7 +99,7 @@ int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **w
  * memfd ring; for a file ring (or a view of one), while its lease is
  * unbroken and fstat shows the size and times it had at open.  1, or 0
  * with why (NULL: not wanted) filled with the reason ("was opened for
- * writing while it was sent", ...).  Any thread may ask: two syscalls. */
+ * writing or truncated while it was sent", ...).  Any thread may ask: two syscalls. */
 int ring_intact(const struct ring *r, char *why, size_t len);
 
 /* The oldest stream offset whose byte the ring still holds. */

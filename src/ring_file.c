@@ -101,7 +101,7 @@ int ring_intact(const struct ring *r, char *why, size_t len)
 	else if (!same_time(st.st_mtim, was->mtim) || !same_time(st.st_ctim, was->ctim))
 		snprintf(buf, sizeof(buf), "was modified while it was sent");
 	else if (fcntl(w->fd, F_GETLEASE) != F_RDLCK)
-		snprintf(buf, sizeof(buf), "was opened for writing while it was sent");
+		snprintf(buf, sizeof(buf), "was opened for writing or truncated while it was sent");
 	else
 		return 1;
 	if (why)

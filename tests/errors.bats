@@ -267,7 +267,7 @@ not_size="not a size (a number of bytes, optionally with K, M, G or T for powers
     # A valid argument for every option that takes one.
     local -A sample=(
         [input]=/dev/null [output]=127.0.0.1:9 [dests-from]=$T/fleet [ring-size]=1M [chunk]=64K
-        [mlock]=off [transport]=copy [grace]=1s [stall-timeout]=1s [slow]=drop [max-lag]=1M
+        [mlock]=off [file-pages]=off [transport]=copy [grace]=1s [stall-timeout]=1s [slow]=drop [max-lag]=1M
         [retry]=1 [connect-timeout]=1s [threads]=1 [rate]=1.5M [header]='X-A: b' [user]=a:b
         [extract]=x [listen]=127.0.0.1:0 [min-subscribers]=1 [max-subscribers]=1
         [wait-timeout]=1s [join]=live [allow]=127.0.0.1 [max-clients]=10 [max-header]=8K

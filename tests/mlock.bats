@@ -23,7 +23,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
 @test "--mlock on with a ring above RLIMIT_MEMLOCK fails with a clear error, exit 2" {
     make_input in 1
     chmod 644 "$T/in"
-    run -2 timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --mlock on --ring-size 16M -i "$T/in" 127.0.0.1:9
+    run -2 timeout 20 "${AS_NOBODY[@]}" "$RINGCAST" --mlock on --file-pages off --ring-size 16M -i "$T/in" 127.0.0.1:9
     [ "$output" = "ringcast: --mlock on: cannot lock the 16.0 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB; raise it with ulimit -l, run with CAP_IPC_LOCK, or use --mlock auto)" ]
 }
 
@@ -31,7 +31,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     make_input in 32
     chmod 644 "$T/in"
     start_receivers 4
-    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" --ring-size 16M -i "$T/in" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" --file-pages off --ring-size 16M -i "$T/in" "${DESTS[@]}"
     [ "$stderr" = "ringcast: cannot lock the 16.0 MiB ring in memory: Cannot allocate memory (RLIMIT_MEMLOCK is 8.0 MiB); running unlocked" ]
     wait_receivers 30
     check_receivers "$T/in.sha" $((32 << 20))
@@ -41,7 +41,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     make_input in 8
     chmod 644 "$T/in"
     start_receivers 2
-    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --ring-size 4M -i "$T/in" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --file-pages off --ring-size 4M -i "$T/in" "${DESTS[@]}"
     [[ $stderr == *"ringcast: ring: 4.0 MiB memfd, locked in memory"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
@@ -50,7 +50,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
 @test "-v with --mlock off says the ring is not locked, and why" {
     make_input in 1
     start_receivers 1
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --mlock off --ring-size 4M -i "$T/in" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --mlock off --file-pages off --ring-size 4M -i "$T/in" "${DESTS[@]}"
     # (the size as the byte formatter writes it)
     [[ $stderr =~ "ringcast: ring: "[0-9.]+" MiB memfd, not locked (--mlock off)"$'\n' ]] || { echo "$stderr" >&2; false; }
     wait_receivers 30
@@ -105,7 +105,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     run -0 --separate-stderr timeout 60 prlimit --memlock=8388608:8388608 \
         setpriv --reuid=nobody --regid=nogroup --clear-groups \
         --inh-caps=-all,+ipc_lock --ambient-caps=-all,+ipc_lock \
-        "$RINGCAST" -v --mlock on --transport uring --ring-size 64M -i "$T/in" "${DESTS[@]}"
+        "$RINGCAST" -v --mlock on --file-pages off --transport uring --ring-size 64M -i "$T/in" "${DESTS[@]}"
     [[ $stderr == *"ringcast: ring: 64.0 MiB memfd, locked"* ]] || { echo "$stderr" >&2; false; }
     [[ $stderr == *"ringcast: transport: uring (asked for with --transport)"* ]]
     wait_receivers 30

@@ -111,7 +111,7 @@ ring_size() {
     page=$(getconf PAGESIZE)
     make_input in 1
     start_receivers 3
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --file-pages off -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     # One byte more than the file, in whole pages: room for the read that finds the end.
@@ -119,7 +119,7 @@ ring_size() {
     [[ $stderr =~ $(ring_line "1.0 MiB" "1.0 MiB") ]] || { echo "$stderr" >&2; false; }
     # Through the same ring, read from standard input (a regular file too).
     start_receivers 2
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --stats "$T/st.json" "${DESTS[@]}" < "$T/in"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --file-pages off --stats "$T/st.json" "${DESTS[@]}" < "$T/in"
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     [ "$(ring_size)" -eq $(((1 << 20) + page)) ]
@@ -136,7 +136,7 @@ ring_size() {
         cat "$f" > "$T/copy"
         sha256sum < "$T/copy" | cut -d' ' -f1 > "$T/copy.sha"
         start_receivers 2
-        run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$f" --stats "$T/st.json" "${DESTS[@]}"
+        run -0 --separate-stderr timeout 30 "$RINGCAST" -v --file-pages off -i "$f" --stats "$T/st.json" "${DESTS[@]}"
         wait_receivers 30
         check_receivers "$T/copy.sha" "$(stat -c %s "$T/copy")"
         [ "$(ring_size)" -eq $((64 << 20)) ]
@@ -147,7 +147,7 @@ ring_size() {
     head -c $((64 << 10)) /dev/urandom > "$T/in"
     sha256sum < "$T/in" | cut -d' ' -f1 > "$T/in.sha"
     start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v --file-pages off -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((64 << 10))
     [ "$(ring_size)" -eq $(((64 << 10) + page)) ]
@@ -155,14 +155,14 @@ ring_size() {
     head -c $(((64 << 10) - 1)) "$T/in" > "$T/less"
     sha256sum < "$T/less" | cut -d' ' -f1 > "$T/less.sha"
     start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -q -i "$T/less" --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -q --file-pages off -i "$T/less" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/less.sha" $(((64 << 10) - 1))
     [ "$(ring_size)" -eq $((64 << 10)) ]
     # Never below --max-lag (which must not exceed the ring).
     make_input in 1
     start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --slow drop --max-lag 2M \
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v --file-pages off -i "$T/in" --slow drop --max-lag 2M \
         --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
@@ -170,13 +170,13 @@ ring_size() {
     [[ $stderr =~ $(ring_line "2.0 MiB" "1.0 MiB") ]] || { echo "$stderr" >&2; false; }
     # Nor below a --chunk given (which must not exceed the ring either).
     start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -q -i "$T/in" --chunk 3M --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -q --file-pages off -i "$T/in" --chunk 3M --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     [ "$(ring_size)" -eq $((3 << 20)) ]
     # --ring-size given: kept as it is.
     start_receivers 2
-    run -0 --separate-stderr timeout 30 "$RINGCAST" -v -i "$T/in" --ring-size 4M --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 30 "$RINGCAST" -v --file-pages off -i "$T/in" --ring-size 4M --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
     [ "$(ring_size)" -eq $((4 << 20)) ]
@@ -185,7 +185,7 @@ ring_size() {
     # Larger than the default: the default.
     make_input big 65
     start_receivers 2
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/big" --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --file-pages off -i "$T/big" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/big.sha" $((65 << 20))
     [ "$(ring_size)" -eq $((64 << 20)) ]
@@ -197,7 +197,7 @@ ring_size() {
     make_input in 1
     # Subscribe mode holds the source, opened and measured, until a
     # subscriber comes: meanwhile the file grows to 8 MiB.
-    start_listening "$T/pub.err" -v -i "$T/in" -l 127.0.0.1:0 --wait-timeout 60s
+    start_listening "$T/pub.err" -v --file-pages off -i "$T/in" -l 127.0.0.1:0 --wait-timeout 60s
     [[ $(cat "$T/pub.err") =~ $(ring_line "1.0 MiB" "1.0 MiB") ]] || { cat "$T/pub.err" >&2; false; }
     head -c $((7 << 20)) /dev/urandom >> "$T/in"
     run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT"

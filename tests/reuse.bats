@@ -56,7 +56,7 @@ reuse_run() {
     start_receivers 6 --slow 2 --slow-rate $((6 << 20)) --host "$host"
     local dests=("${DESTS[@]}")
     [ "${JOBS:-1}" -eq 1 ] || dests=("${DESTS[0]}" "${DESTS[2]}" "${DESTS[3]}" "${DESTS[1]}" "${DESTS[4]}" "${DESTS[5]}")
-    run timeout 120 "${wrap[@]}" "$bin" -q -j "${JOBS:-1}" --transport "$t" --ring-size 1M --chunk 64K \
+    run timeout 120 "${wrap[@]}" "$bin" -q -j "${JOBS:-1}" --transport "$t" --file-pages off --ring-size 1M --chunk 64K \
         -i "$T/in" "${dests[@]}"
     wait_receivers 60
 }
