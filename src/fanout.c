@@ -484,6 +484,7 @@ static int open_source(struct fanout *f)
 	f->pump.rate = cfg->rate;
 	f->pump.hashing = cfg->digest || framed_dests(cfg);
 	f->pump.file_pages = !cfg->file_pages_off;
+	f->pump.ring_memfd = cfg->transport == TX_SENDFILE;
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
 		return 2;

@@ -213,7 +213,8 @@ void pump_free(struct pump *p)
 
 /* A regular file read as it is (not -z, not --extract), with bytes to send:
  * its own pages, when a lease can be held (ring_file.c).  0, or -1 when the
- * ring is to be a memfd (-v says why, when file_pages asked for this). */
+ * ring is to be memory of its own (-v says why, when file_pages asked for
+ * this). */
 static int open_file_ring(struct pump *p)
 {
 	const struct source *s = &p->src;
@@ -242,7 +243,8 @@ int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t ch
 	p->chunk = chunk;
 	if (open_file_ring(p) == 0)
 		return 0;
-	int rc = ring_open(r, size, mlock);
+	int rc = ring_open(r, size, mlock, p->ring_memfd);
+	const char *kind = p->ring_memfd ? "memfd" : "of anonymous memory";
 
 	fmt_memlock(lim, sizeof(lim));
 	fmt_bytes(size, sz, sizeof(sz));
@@ -269,11 +271,11 @@ int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t ch
 				     : "not locked";
 	if (unfitted) {
 		char src[32], def[32];
-		info("ring: %s memfd, %s, sized to the source (%s; the default is %s)", sz, lock,
+		info("ring: %s %s, %s, sized to the source (%s; the default is %s)", sz, kind, lock,
 		     fmt_bytes((uint64_t)p->src.size, src, sizeof(src)),
 		     fmt_bytes(unfitted, def, sizeof(def)));
 	} else {
-		info("ring: %s memfd, %s", sz, lock);
+		info("ring: %s %s, %s", sz, kind, lock);
 	}
 	return 0;
 }

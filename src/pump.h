@@ -42,6 +42,8 @@ struct pump {
 	int hashing;                 /* the caller's, before pump_open: SHA-256 what is read */
 	int file_pages;              /* the caller's, before pump_open_ring: a regular file
 					may be sent from its own pages (--file-pages) */
+	int ring_memfd;              /* the caller's, likewise: the ring must be a memfd
+					(the sendfile transport sends from its fd) */
 	struct digest digest;        /* of every byte that went into the ring, when hashing */
 	char why[256];               /* after PUMP_FAILED: why, for messages */
 };

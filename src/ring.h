@@ -65,9 +65,11 @@ struct ring {
 	} was;
 };
 
-/* Create the memfd, map it and apply the mlock policy.  Returns 0, or -errno;
- * when it was mlock that failed (MLOCK_ON), lock_errno is set too. */
-int ring_open(struct ring *r, size_t size, enum mlock_mode mode);
+/* Map size bytes, a memfd when memfd is set (what sendfile and retiring
+ * need: fd), else anonymous memory (fd -1), and apply the mlock policy.
+ * Returns 0, or -errno; when it was mlock that failed (MLOCK_ON),
+ * lock_errno is set too. */
+int ring_open(struct ring *r, size_t size, enum mlock_mode mode, int memfd);
 void ring_close(struct ring *r);
 
 /* A view of ring w for a sending thread: the same memfd and mapping, its own

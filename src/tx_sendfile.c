@@ -20,8 +20,15 @@ static int sendfile_probe(void)
 
 static int sendfile_open(struct tx *tx, const char **why)
 {
-	int rc = tx->ring->file ? 0 : ring_set_retire(tx->ring);
+	const struct ring *r = tx->ring->writer ? tx->ring->writer : tx->ring;
 
+	if (r->file)
+		return 0;
+	if (r->fd < 0) {
+		*why = "the ring is not a memfd";
+		return -EINVAL;
+	}
+	int rc = ring_set_retire(tx->ring);
 	if (rc < 0)
 		*why = "the ring size must be a multiple of the page size";
 	return rc;

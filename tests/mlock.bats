@@ -42,7 +42,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     chmod 644 "$T/in"
     start_receivers 2
     run -0 --separate-stderr timeout 60 "${AS_NOBODY[@]}" "$RINGCAST" -v --mlock on --file-pages off --ring-size 4M -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ring: 4.0 MiB memfd, locked in memory"* ]]
+    [[ $stderr == *"ringcast: ring: 4.0 MiB of anonymous memory, locked in memory"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((8 << 20))
 }
@@ -52,7 +52,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
     start_receivers 1
     run -0 --separate-stderr timeout 60 "$RINGCAST" -v --mlock off --file-pages off --ring-size 4M -i "$T/in" "${DESTS[@]}"
     # (the size as the byte formatter writes it)
-    [[ $stderr =~ "ringcast: ring: "[0-9.]+" MiB memfd, not locked (--mlock off)"$'\n' ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr =~ "ringcast: ring: "[0-9.]+" MiB of anonymous memory, not locked (--mlock off)"$'\n' ]] || { echo "$stderr" >&2; false; }
     wait_receivers 30
     check_receivers "$T/in.sha" $((1 << 20))
 }
@@ -106,7 +106,7 @@ AS_NOBODY=(prlimit --memlock=8388608:8388608
         setpriv --reuid=nobody --regid=nogroup --clear-groups \
         --inh-caps=-all,+ipc_lock --ambient-caps=-all,+ipc_lock \
         "$RINGCAST" -v --mlock on --file-pages off --transport uring --ring-size 64M -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: ring: 64.0 MiB memfd, locked"* ]] || { echo "$stderr" >&2; false; }
+    [[ $stderr == *"ringcast: ring: 64.0 MiB of anonymous memory, locked"* ]] || { echo "$stderr" >&2; false; }
     [[ $stderr == *"ringcast: transport: uring (asked for with --transport)"* ]]
     wait_receivers 30
     check_receivers "$T/in.sha" $((16 << 20))

@@ -96,7 +96,7 @@ teardown() { common_teardown; }
 # ring_line SIZE [FILE]: how -v reports a ring of SIZE (as printed), sized to
 # a source file of FILE (as printed) when given; a regex for [[ =~ ]].
 ring_line() {
-    local re="ringcast: ring: $1 memfd, (locked in memory|not locked)"
+    local re="ringcast: ring: $1 (memfd|of anonymous memory), (locked in memory|not locked)"
     [ -z "${2:-}" ] || re+=", sized to the source \\($2; the default is 64\\.0 MiB\\)"
     echo "$re"
 }

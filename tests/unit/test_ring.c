@@ -25,7 +25,7 @@ static void basics(void)
 	struct ring_reader a, b;
 	uint8_t *p;
 
-	ok(ring_open(&r, SZ, MLOCK_OFF) == 0, "a 64 KiB ring opens");
+	ok(ring_open(&r, SZ, MLOCK_OFF, 1) == 0, "a 64 KiB ring opens");
 	ok(ring_write_span(&r, &p) == SZ && p == r.base,
 	   "an empty ring offers all of itself at base");
 	ok(ring_reader_add(&r, &a, 0) == 0 && ring_reader_add(&r, &b, 0) == 0,
@@ -67,7 +67,7 @@ static void read_spans(void)
 	struct ring r;
 	uint8_t *p;
 
-	ring_open(&r, SZ, MLOCK_OFF);
+	ring_open(&r, SZ, MLOCK_OFF, 1);
 	fill(&r, SZ - 100, 7);
 	r.tail = r.head;  /* no readers: everything written is reclaimable */
 	fill(&r, 300, 8); /* stops at the end of the mapping */
@@ -95,7 +95,7 @@ static void random_laps(int retire)
 	const char *mode = retire ? "retiring: " : "";
 
 	srand(12345);
-	ring_open(&r, SZ, MLOCK_OFF);
+	ring_open(&r, SZ, MLOCK_OFF, 1);
 	if (retire)
 		ring_set_retire(&r);
 	for (int i = 0; i < NR; i++) {
@@ -157,7 +157,7 @@ static void retiring(void)
 	struct ring_reader a;
 	uint8_t *p;
 
-	ring_open(&r, SZ, MLOCK_OFF);
+	ring_open(&r, SZ, MLOCK_OFF, 1);
 	ok(ring_set_retire(&r) == 0 && r.block == SZ / 8, "a 64 KiB ring retires in 8 KiB blocks");
 	ring_reader_add(&r, &a, 0);
 	ok(fill(&r, SZ, 7) == SZ, "the first lap is written in one span: nothing to retire yet");
@@ -172,7 +172,7 @@ static void retiring(void)
 	ok(ring_oldest(&r) == SZ / 8, "the oldest byte held is the first one not punched out");
 	ring_close(&r);
 
-	ok(ring_open(&r, SZ + 100, MLOCK_OFF) == 0 && ring_set_retire(&r) < 0,
+	ok(ring_open(&r, SZ + 100, MLOCK_OFF, 1) == 0 && ring_set_retire(&r) < 0,
 	   "a ring that is not a whole number of pages cannot retire");
 	ring_close(&r);
 }
