@@ -61,7 +61,7 @@ start_sink_dests() {
     start_receivers 9 --stall 1
     # The stalled one (the first receiver) goes last: into the second share.
     local dests=("${DESTS[@]:1}" "${DESTS[0]}")
-    run -1 --separate-stderr timeout 60 "$RINGCAST" -j 2 -i "$T/in" --rate 16M --ring-size 8M \
+    run -1 --separate-stderr timeout 60 "$RINGCAST" -j 2 --file-pages off -i "$T/in" --rate 16M --ring-size 8M \
         --slow drop "${dests[@]}"
     wait_receivers 30
     [[ ${stderr_lines[0]} == "ringcast: ${DESTS[0]}: $(drop_msg "8.0 MiB") (after "* ]] ||

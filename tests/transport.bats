@@ -29,7 +29,7 @@ need_uring() {
     make_input in 32
     start_receivers 16
     run -0 --separate-stderr timeout 60 env RINGCAST_TEST_NO_URING=1 "$RINGCAST" -v \
-        -i "$T/in" "${DESTS[@]}"
+        --file-pages off -i "$T/in" "${DESTS[@]}"
     [[ $stderr == *"ringcast: transport uring skipped: not supported by this kernel: Operation not permitted (is io_uring disabled by kernel.io_uring_disabled?)"* ]]
     [[ $stderr == *"ringcast: transport: msgzc (auto: the cheapest that works here; the cheaper ones were skipped, as said above)"* ]]
     wait_receivers 30
@@ -75,7 +75,7 @@ stat() {
     need_uring
     make_input in 16
     start_receivers 4
-    run -0 --separate-stderr timeout 60 "$RINGCAST" -v -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
+    run -0 --separate-stderr timeout 60 "$RINGCAST" -v --file-pages off -i "$T/in" --stats "$T/st.json" "${DESTS[@]}"
     wait_receivers 30
     check_receivers "$T/in.sha" $((16 << 20))
     echo "$stderr" >&2
@@ -109,7 +109,7 @@ stat() {
     need_uring
     make_input in 1100
     start_receivers 2
-    run -0 --separate-stderr timeout 120 "$RINGCAST" -v --transport uring --ring-size 1536M \
+    run -0 --separate-stderr timeout 120 "$RINGCAST" -v --transport uring --file-pages off --ring-size 1536M \
         -i "$T/in" "${DESTS[@]}"
     [[ $stderr == *"ringcast: uring: the ring is registered as 2 fixed buffers"* ]] ||
         { echo "$stderr" >&2; false; }

@@ -352,7 +352,7 @@ resumed_whole() {
 
 @test "repair from further up: the root's ring does not hold it either, and the root reads its source file again at that offset" {
     make_input in 8
-    behind_ring --ring-size 64K -i "$T/in"
+    behind_ring --file-pages off --ring-size 64K -i "$T/in"
     resumed_whole
     grep -q "ringcast://$H3: resumes at byte \([1-9][0-9]*\), bytes \1 to [1-9][0-9]* read again from the source" "$T/root.err"
 }
@@ -430,7 +430,7 @@ resumed_whole() {
 @test "repair from further up at the stream's end: a relay's ask and its verdict come together, and both are taken" {
     make_input in 8
     receivers 4 --allow 127.0.0.1 --ring-size 64K
-    start_root -v --tree 1 --rate 2M --ring-size 64K --stats "$T/st.json" -i "$T/in"
+    start_root -v --tree 1 --rate 2M --file-pages off --ring-size 64K --stats "$T/st.json" -i "$T/in"
     # stopped at 6 MiB of 8: its relay drops it 5 s later, when the root has sent everything
     stop_at 2 $((6 << 20))
     [ "$EXIT_STATUS" = 1 ] || { cat "$T/root.err"; false; }
