@@ -278,6 +278,11 @@ void net_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+void net_notsent_lowat(int fd, int bytes)
+{
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bytes, sizeof(bytes));
+}
+
 void net_reset_on_close(int fd)
 {
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };

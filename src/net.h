@@ -83,6 +83,11 @@ void net_reset_on_close(int fd);
  * Measured on loopback (MSS 64 KiB): 16 MiB through --ring-size 64K with
  * io_uring SEND_ZC took 3.3 s with Nagle, 0.2 s without. */
 void net_nodelay(int fd);
+/* TCP_NOTSENT_LOWAT (tcp(7)): fd reports writable, and takes more, only
+ * while fewer than bytes of what it holds are still unsent; sent bytes
+ * awaiting their ACK do not count.  Best effort: a kernel without it keeps
+ * its default. */
+void net_notsent_lowat(int fd, int bytes);
 
 /* TCP keepalives on fd, so that a peer whose host died while we wait for
  * it to speak (a ringcast receiver syncing its outputs before its verdict)
