@@ -193,12 +193,12 @@ static void set_max_lag(struct crew *c)
 	struct shard_opts *o = &c->opts;
 	char lag[32];
 
-	o->max_lag = c->cfg->max_lag ? c->cfg->max_lag : c->ring->size;
+	o->max_lag = c->cfg->max_lag ? c->cfg->max_lag : c->ring->size_max;
 	/* Retiring (sendfile) makes the writer wait as soon as the block ahead
 	 * is not free: the destination that holds it may lag the head by only
 	 * the ring less a block. */
 	if (c->ring->block)
-		o->max_lag = MIN(o->max_lag, c->ring->size - c->ring->block);
+		o->max_lag = MIN(o->max_lag, c->ring->size_max - c->ring->block);
 	snprintf(o->lag_why, sizeof(o->lag_why),
 		 "dropped: held the others back for %.1f s, %s or more behind the stream's head "
 		 "(--slow drop, --max-lag)",

@@ -42,6 +42,9 @@
  * loop pass, so that a writer waiting on the broken lease is told soon
  * even while the loop sleeps. */
 #define FILE_CHECK_MS 200
+/* The part of the ring in use at first (ring.h: growing): as much as a
+ * 4 MiB ring, which sent as fast as any in a pipeline of relays. */
+#define RING_START (4UL << 20)
 
 struct fanout {
 	const struct config *cfg;
@@ -244,7 +247,8 @@ static void run_view(struct fanout *f, struct run_view *v)
 			: f->pump.hashing        ? f->pump.digest.hex
 			: f->pump.src.sha256     ? digest_to_hex(f->pump.src.sha256, f->src_hex)
 						 : NULL,
-		.ring_size = f->pump.ring.size,
+		.ring_size = f->pump.ring.size_max,
+		.ring_in_use = f->pump.ring.size,
 		.ring_locked = f->pump.ring.locked,
 		.file_pages = f->pump.ring.file,
 		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
@@ -485,6 +489,9 @@ static int open_source(struct fanout *f)
 	f->pump.hashing = cfg->digest || framed_dests(cfg);
 	f->pump.file_pages = !cfg->file_pages_off;
 	f->pump.ring_memfd = cfg->transport == TX_SENDFILE;
+	/* Subscribers may join at byte 0 for as long as the ring holds it
+	 * (--join start): that ring is all in use from the start. */
+	f->pump.ring_start = cfg->have_listen ? 0 : MAX(RING_START, 8 * cfg->chunk);
 	if (pump_open(&f->pump, cfg->input, &o, &why) < 0) {
 		errmsg("%s: %s", cfg->input, why);
 		return 2;

@@ -63,7 +63,7 @@ int pump_full(struct pump *p)
 static void wrote(struct pump *p, size_t n)
 {
 	if (p->hashing)
-		digest_update(&p->digest, p->ring.base + p->ring.head % p->ring.size, n);
+		digest_update(&p->digest, ring_at(&p->ring, p->ring.head), n);
 	ring_commit(&p->ring, n);
 	p->credit -= (double)n;
 }
@@ -243,7 +243,7 @@ int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t ch
 	p->chunk = chunk;
 	if (open_file_ring(p) == 0)
 		return 0;
-	int rc = ring_open(r, size, mlock, p->ring_memfd);
+	int rc = ring_open(r, size, p->ring_start ? p->ring_start : size, mlock, p->ring_memfd);
 	const char *kind = p->ring_memfd ? "memfd" : "of anonymous memory";
 
 	fmt_memlock(lim, sizeof(lim));
@@ -277,5 +277,9 @@ int pump_open_ring(struct pump *p, size_t size, enum mlock_mode mlock, size_t ch
 	} else {
 		info("ring: %s %s, %s", sz, kind, lock);
 	}
+	if (r->size < size)
+		info("ring: %s of it in use at first: it grows when a destination waits for a "
+		     "slower one",
+		     fmt_bytes(r->size, sz, sizeof(sz)));
 	return 0;
 }

@@ -44,6 +44,8 @@ struct pump {
 					may be sent from its own pages (--file-pages) */
 	int ring_memfd;              /* the caller's, likewise: the ring must be a memfd
 					(the sendfile transport sends from its fd) */
+	size_t ring_start;           /* the caller's, likewise: bytes of the ring in use at
+					first (ring.h: growing); 0: all of it */
 	struct digest digest;        /* of every byte that went into the ring, when hashing */
 	char why[256];               /* after PUMP_FAILED: why, for messages */
 };

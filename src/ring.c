@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int ring_open(struct ring *r, size_t size, enum mlock_mode mode, int memfd)
+int ring_open(struct ring *r, size_t size, size_t start, enum mlock_mode mode, int memfd)
 {
 	*r = (struct ring){ .fd = -1 };
 	if (memfd) {
@@ -27,7 +27,10 @@ int ring_open(struct ring *r, size_t size, enum mlock_mode mode, int memfd)
 		r->base = NULL;
 		goto fail;
 	}
-	r->size = r->map_len = size;
+	r->size_max = r->map_len = size;
+	r->size = memfd ? size : MIN(start, size);
+	r->epoch[0] = (struct ring_epoch){ .size = r->size };
+	r->nepochs = 1;
 	r->map = r->base;
 	if (mode != MLOCK_OFF) {
 		/* ONFAULT: each page is locked when the source first writes it,
@@ -67,6 +70,7 @@ void ring_view(struct ring *view, struct ring *w)
 	*view = (struct ring){ .fd = w->fd,
 			       .base = w->base,
 			       .size = w->size,
+			       .size_max = w->size_max,
 			       .head = w->head,
 			       .tail = w->head,
 			       .locked = w->locked,
@@ -88,12 +92,41 @@ void ring_hold(struct ring *r, struct ring_reader *rd, uint64_t start)
 	r->tail = MIN(r->tail, start);
 }
 
+/* The epoch of stream offset pos in w (the writer): the last to start at
+ * or before it; *next its end (UINT64_MAX: none yet). */
+static const struct ring_epoch *epoch_of(const struct ring *w, uint64_t pos, uint64_t *next)
+{
+	unsigned i = __atomic_load_n(&w->nepochs, __ATOMIC_ACQUIRE) - 1;
+
+	*next = UINT64_MAX;
+	while (i > 0 && w->epoch[i].start > pos)
+		*next = w->epoch[i--].start;
+	return &w->epoch[i];
+}
+
+static size_t offset_in(const struct ring_epoch *e, uint64_t pos)
+{
+	return (size_t)((pos - e->start + e->at) % e->size);
+}
+
 uint64_t ring_oldest(const struct ring *r)
 {
+	const struct ring *w = r->writer ? r->writer : r;
 	/* Retiring punches blocks out ahead of head, up to fresh_to. */
-	uint64_t end = r->block ? r->fresh_to : r->head;
+	uint64_t end = r->block ? r->fresh_to : r->head, next;
+	const struct ring_epoch *e = epoch_of(w, r->head, &next);
+	/* Before its first wrap, an epoch has left the at bytes before its
+	 * start where they were; after it, the size in use back from end. */
+	uint64_t kept = e->start > e->at ? e->start - e->at : 0;
 
-	return end > r->size ? end - r->size : 0;
+	return MAX(kept, end > e->size ? end - e->size : 0);
+}
+
+uint8_t *ring_at(const struct ring *r, uint64_t pos)
+{
+	uint64_t next;
+
+	return r->base + offset_in(epoch_of(r->writer ? r->writer : r, pos, &next), pos);
 }
 
 int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start)
@@ -130,11 +163,15 @@ void ring_reader_del(struct ring *r, struct ring_reader *rd)
 
 uint64_t ring_reclaim(struct ring *r)
 {
-	uint64_t t = r->head;
+	uint64_t t = r->head, lead = 0;
 
-	for (size_t i = 0; i < r->nreaders; i++)
-		t = MIN(t, __atomic_load_n(&r->readers[i]->done, __ATOMIC_ACQUIRE));
+	for (size_t i = 0; i < r->nreaders; i++) {
+		uint64_t done = __atomic_load_n(&r->readers[i]->done, __ATOMIC_ACQUIRE);
+		t = MIN(t, done);
+		lead = MAX(lead, done);
+	}
 	r->tail = t;
+	r->lead = lead;
 	return t;
 }
 
@@ -177,6 +214,22 @@ static int retire_next(struct ring *r)
 	return 1;
 }
 
+/* At the end of the ring in use, after a reader starved while the source
+ * waited: a new epoch, twice the size (at most the mapping), that goes on
+ * into the fresh pages past the old end (ring.h).  Non-zero when it grew. */
+static int grow(struct ring *r)
+{
+	size_t size = r->size > r->size_max / 2 ? r->size_max : 2 * r->size;
+
+	r->starved = 0;
+	if (r->block || r->size == r->size_max || r->nepochs == RING_EPOCHS)
+		return 0;
+	r->epoch[r->nepochs] = (struct ring_epoch){ .start = r->head, .at = r->size, .size = size };
+	__atomic_store_n(&r->nepochs, r->nepochs + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->size, size, __ATOMIC_RELAXED);
+	return 1;
+}
+
 size_t ring_write_span(struct ring *r, uint8_t **p)
 {
 	if (r->file) { /* never rewritten: the rest of the file */
@@ -190,7 +243,12 @@ size_t ring_write_span(struct ring *r, uint8_t **p)
 	 * not cost a pass over every reader. */
 	if (ring_free(r) < r->size / 2)
 		ring_reclaim(r);
-	size_t off = (size_t)(r->head % r->size);
+	const struct ring_epoch *e = &r->epoch[r->nepochs - 1];
+	size_t off = offset_in(e, r->head);
+	if (ring_free(r) == 0 && r->lead == r->head)
+		r->starved = 1; /* a reader waits for what a slower one holds up */
+	if (off == 0 && r->starved && r->head > e->start && grow(r))
+		off = offset_in(&r->epoch[r->nepochs - 1], r->head);
 	size_t span = MIN(ring_free(r), r->size - off);
 	*p = r->base + off;
 	return r->block ? MIN(span, (size_t)(r->fresh_to - r->head)) : span;
@@ -205,10 +263,12 @@ void ring_commit(struct ring *r, size_t n)
 
 size_t ring_read_span(const struct ring *r, uint64_t pos, size_t max, uint8_t **p)
 {
-	size_t off = (size_t)(pos % r->size);
-	size_t len = (size_t)(r->head - pos);
+	uint64_t next;
+	const struct ring_epoch *e = epoch_of(r->writer ? r->writer : r, pos, &next);
+	size_t off = offset_in(e, pos);
+	size_t len = (size_t)(MIN(r->head, next) - pos);
 
-	len = MIN(len, r->size - off);
+	len = MIN(len, e->size - off);
 	len = MIN(len, max);
 	if (p)
 		*p = r->base + off;

@@ -15,6 +15,20 @@
  * the writer enters a block again it punches the block out of the memfd.
  * Sends still in flight keep the old pages; the writer gets fresh ones.
  *
+ * Growing: a ring may start smaller than its mapping and grow, a lap at a
+ * time, only when it holds a destination back for another: the source
+ * waits for room while some destination has sent everything it had (is
+ * starved).  A source faster than every destination fills any ring, and a
+ * slower one never fills it: either way a larger ring gains nothing, and
+ * its pages would only have to be faulted in (about 0.3 ms per MiB here).
+ * At the end of a lap (the head at the end of the ring in use) it grows
+ * to twice its size, at most the mapping: the new epoch goes on into the
+ * fresh pages past the old end and only then wraps, so that between two
+ * writes of any byte of the mapping the stream moves on by exactly the
+ * size in use at the second: the reclaim rule above holds as it is.  An
+ * epoch says where each stream offset lies: from its start on, offset p
+ * is at base[(p - start + at) % size].
+ *
  * A file ring (ring_file.c) is a regular file's own pages, mapped read-only:
  * as large as the file, never written, so it never laps and every byte stays
  * readable for the whole run; the source only moves head.
@@ -39,10 +53,25 @@ struct ring_reader {
 	size_t slot; /* index in ring->readers */
 };
 
+/* From start on (to the next epoch's start): offset p lies at
+ * base[(p - start + at) % size]. */
+struct ring_epoch {
+	uint64_t start;
+	size_t at, size;
+};
+
+/* Doublings from 64 KiB to 1 TiB, and the first. */
+#define RING_EPOCHS 25
+
 struct ring {
-	int fd;        /* the memfd */
-	uint8_t *base; /* its mapping, size bytes */
-	size_t size;
+	int fd;        /* the memfd, or -1 */
+	uint8_t *base; /* its mapping, size_max bytes */
+	size_t size;   /* in use now: the current epoch's (atomic: it grows) */
+	size_t size_max;
+	struct ring_epoch epoch[RING_EPOCHS]; /* a view reads its writer's */
+	unsigned nepochs;                     /* atomic: the writer appends */
+	uint64_t lead;                        /* the largest done, as of the last reclaim */
+	int starved;       /* the source waited for room while a reader had sent all: grow */
 	uint64_t head;     /* next stream offset the source writes */
 	uint64_t tail;     /* cached lower bound of every reader's done */
 	size_t block;      /* retiring: block size, 0 when off */
@@ -67,9 +96,10 @@ struct ring {
 
 /* Map size bytes, a memfd when memfd is set (what sendfile and retiring
  * need: fd), else anonymous memory (fd -1), and apply the mlock policy.
- * Returns 0, or -errno; when it was mlock that failed (MLOCK_ON),
- * lock_errno is set too. */
-int ring_open(struct ring *r, size_t size, enum mlock_mode mode, int memfd);
+ * The ring starts with start bytes in use (at most size; less only for
+ * anonymous memory) and grows as above.  Returns 0, or -errno; when it was
+ * mlock that failed (MLOCK_ON), lock_errno is set too. */
+int ring_open(struct ring *r, size_t size, size_t start, enum mlock_mode mode, int memfd);
 void ring_close(struct ring *r);
 
 /* A view of ring w for a sending thread: the same memfd and mapping, its own
@@ -124,8 +154,13 @@ size_t ring_write_span(struct ring *r, uint8_t **p);
 /* The source wrote n bytes at the span returned above. */
 void ring_commit(struct ring *r, size_t n);
 
+/* Where stream offset pos lies (ring_oldest() <= pos <= head, and for
+ * head, where the next write goes). */
+uint8_t *ring_at(const struct ring *r, uint64_t pos);
+
 /* Contiguous readable bytes from stream offset pos, at most max, not across
- * the end of the mapping: sets *p (when p is not NULL) and returns the length. */
+ * the end of the ring in use nor into the next epoch: sets *p (when p is
+ * not NULL) and returns the length. */
 size_t ring_read_span(const struct ring *r, uint64_t pos, size_t max, uint8_t **p);
 
 /* Free space, counting with the cached tail. */

@@ -71,7 +71,9 @@ int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **w
 	}
 	madvise(r->map, r->map_len, MADV_SEQUENTIAL);
 	r->base = (uint8_t *)r->map + (off - start);
-	r->size = len;
+	r->size = r->size_max = len;
+	r->epoch[0] = (struct ring_epoch){ .size = len };
+	r->nepochs = 1;
 	r->file = 1;
 	r->file_off = off;
 	r->was = (struct ring_file_was){ .size = st.st_size,

@@ -117,7 +117,8 @@ void shard_publish(struct shard *s)
 	uint64_t now = now_ms(), low;
 
 	if (s->live &&
-	    c->ring->size / 2 > __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) - s->rd.done &&
+	    __atomic_load_n(&c->ring->size, __ATOMIC_RELAXED) / 2 >
+		    __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) - s->rd.done &&
 	    now - s->published < PUBLISH_MS)
 		return;
 	s->published = now;

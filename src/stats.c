@@ -135,8 +135,10 @@ static void write_run(FILE *f, const struct run_view *r)
 
 	fprintf(f, "{\n  \"version\": \"%s\",\n  \"mode\": \"%s\",\n  \"transport\": \"%s\",\n",
 		RINGCAST_VERSION, r->mode, all.transport);
-	fprintf(f, "  \"ring\": {\"size\": %zu, \"locked\": %s, \"file_pages\": %s},\n",
-		r->ring_size, r->ring_locked ? "true" : "false", r->file_pages ? "true" : "false");
+	fprintf(f,
+		"  \"ring\": {\"size\": %zu, \"in_use\": %zu, \"locked\": %s, \"file_pages\": %s},\n",
+		r->ring_size, r->ring_in_use, r->ring_locked ? "true" : "false",
+		r->file_pages ? "true" : "false");
 	fputs("  \"source\": {\"name\": ", f);
 	json_str(f, r->source);
 	fprintf(f, ", \"bytes\": %llu, \"size\": ", (unsigned long long)r->prog.in);

@@ -24,6 +24,7 @@ struct run_view {
 				     (--digest, ringcast:// DESTs); NULL: none */
 	size_t ring_size;
 	int ring_locked;
+	size_t ring_in_use;            /* of it, at the end (ring.h: growing) */
 	int file_pages;                /* the ring is the source file's own pages (ring_file.c) */
 	struct progress_view prog;     /* bytes in, expected, since the start, counts, lag */
 	double secs;                   /* since the stream started, or the run if it never did */

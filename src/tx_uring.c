@@ -1,7 +1,7 @@
 /*
- * The uring transport: io_uring SEND_ZC from the ring, registered once as
- * fixed buffers (a file ring's read-only mapping cannot be: its sends name
- * their buffer each time).  Each destination has at most one send in flight, so its
+ * The uring transport: io_uring SEND_ZC from the ring, registered as fixed
+ * buffers a slot at a time (a file ring's read-only mapping cannot be: its
+ * sends name their buffer each time).  Each destination has at most one send in flight, so its
  * bytes leave in order; the send's result CQE advances `sent`, and the later
  * notification CQE (IORING_CQE_F_NOTIF), posted when the kernel drops its
  * last reference to the pages, lets `done` advance over them.  A result
@@ -24,11 +24,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Debian 12's liburing 2.3 predates these; the kernel (6.0+) knows them. */
@@ -39,8 +42,15 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-#define WINDOW     16 /* sends per destination awaiting completion */
-#define BUF_SHIFT  30 /* a registered buffer is at most 1 GiB */
+#define WINDOW 16 /* sends per destination awaiting completion */
+/* Registered buffers are slots of the mapping of 1 << shift bytes: 1 MiB,
+ * more for a ring above 16 GiB (the kernel takes at most MAX_SLOTS).  Each
+ * is registered (pinned) when a send first comes from it, after the source
+ * wrote it: registering the whole ring at once faults in every page of it
+ * (about 0.4 ms per MiB here), which a ring that never grows to its full
+ * size (ring.h) need not pay. */
+#define SLOT_SHIFT 20
+#define MAX_SLOTS  16384
 #define SQ_ENTRIES 256
 #define CQ_ENTRIES 4096
 
@@ -73,7 +83,8 @@ struct uz {
 	struct io_uring ring;
 	struct loop_io ev; /* the eventfd the ring signals */
 	struct tx *tx;
-	unsigned nbufs;
+	unsigned nbufs, shift; /* slots, and their size's log2; 0 slots: none */
+	uint8_t *slot;         /* each: 0 not yet registered, 1 registered, 2 refused */
 	struct uz_peer *orphans;
 	struct uz_peer *events, **events_tail; /* peers to tell, in order */
 };
@@ -263,6 +274,63 @@ static void on_eventfd(struct loop_io *io, uint32_t events)
 	reap(u->tx);
 }
 
+/* Registering bytes counts against RLIMIT_MEMLOCK unless the process has
+ * CAP_IPC_LOCK (io_uring's accounting): checked here, before anything is
+ * sent, as registering the whole ring at once would, rather than when a
+ * slot far into the stream is refused.  0, or -ENOMEM. */
+static int memlock_allows(size_t bytes)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl;
+
+	if (syscall(SYS_capget, &h, d) == 0 &&
+	    (d[CAP_IPC_LOCK / 32].effective >> (CAP_IPC_LOCK % 32) & 1))
+		return 0;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return bytes > rl.rlim_cur ? -ENOMEM : 0;
+}
+
+/* The slots: none for a file ring, else sparse, filled by slot_for. */
+static int open_slots(struct uz *u, const struct ring *r)
+{
+	int rc;
+
+	if (r->file)
+		return 0;
+	if ((rc = memlock_allows(r->size_max)) < 0)
+		return rc;
+	u->shift = SLOT_SHIFT;
+	while (((r->size_max - 1) >> u->shift) >= MAX_SLOTS)
+		u->shift++;
+	u->nbufs = (unsigned)(((r->size_max - 1) >> u->shift) + 1);
+	if (!(u->slot = calloc(u->nbufs, 1)))
+		return -ENOMEM;
+	return io_uring_register_buffers_sparse(&u->ring, u->nbufs);
+}
+
+/* The registered buffer of the slot at mapping offset off, registering it
+ * now if it is not yet; -1 when the kernel refused it (its sends then name
+ * their buffer, as a file ring's do). */
+static int slot_for(struct uz *u, const struct ring *r, size_t off)
+{
+	unsigned i = (unsigned)(off >> u->shift);
+
+	if (!u->slot[i]) {
+		size_t at = (size_t)i << u->shift;
+		struct iovec iov = { r->base + at, MIN(r->size_max - at, (size_t)1 << u->shift) };
+		int rc = io_uring_register_buffers_update_tag(&u->ring, i, &iov, NULL, 1);
+
+		u->slot[i] = rc == 1 ? 1 : 2;
+		if (rc != 1)
+			info("uring: cannot register a slot of the ring: %s; sends from it name "
+			     "their buffer",
+			     strerror(rc < 0 ? -rc : EIO));
+	}
+	return u->slot[i] == 1 ? (int)i : -1;
+}
+
 static int uring_open(struct tx *tx, const char **why)
 {
 	struct ring *r = tx->ring;
@@ -279,20 +347,7 @@ static int uring_open(struct tx *tx, const char **why)
 		free(u);
 		return rc;
 	}
-	u->nbufs = r->file ? 0 : (unsigned)((r->size + (1UL << BUF_SHIFT) - 1) >> BUF_SHIFT);
-	struct iovec *iov = calloc(MAX(u->nbufs, 1u), sizeof(*iov));
-	if (!iov) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	for (unsigned i = 0; i < u->nbufs; i++) {
-		size_t off = (size_t)i << BUF_SHIFT;
-		iov[i].iov_base = r->base + off;
-		iov[i].iov_len = MIN(r->size - off, 1UL << BUF_SHIFT);
-	}
-	rc = u->nbufs ? io_uring_register_buffers(&u->ring, iov, u->nbufs) : 0;
-	free(iov);
-	if (rc < 0) {
+	if ((rc = open_slots(u, r)) < 0) {
 		*why = "cannot register the ring as io_uring buffers";
 		goto fail;
 	}
@@ -305,14 +360,17 @@ static int uring_open(struct tx *tx, const char **why)
 	if ((rc = loop_add(tx->loop, &u->ev, EPOLLIN)) < 0)
 		goto fail;
 	tx->priv = u;
+	char sz[32];
 	if (u->nbufs)
-		info("uring: the ring is registered as %u fixed buffer%s", u->nbufs,
-		     u->nbufs > 1 ? "s" : "");
+		info("uring: the ring is registered as %u fixed buffers of %s, each when a send "
+		     "first comes from it",
+		     u->nbufs, fmt_bytes((uint64_t)1 << u->shift, sz, sizeof(sz)));
 	return 0;
 fail:
 	if (u->ev.fd >= 0)
 		close(u->ev.fd);
 	io_uring_queue_exit(&u->ring);
+	free(u->slot);
 	free(u);
 	return rc;
 }
@@ -356,13 +414,15 @@ static int uring_push(struct tx *tx, struct tx_peer *p)
 		return 0; /* retried on the next completion */
 	uint8_t *data;
 	size_t len = ring_read_span(r, p->rd->sent, tx->chunk, &data);
-	size_t off = (size_t)(data - r->base), buf = off >> BUF_SHIFT;
-	len = MIN(len, ((buf + 1) << BUF_SHIFT) - off);
+	size_t off = (size_t)(data - r->base);
+	if (u->nbufs)
+		len = MIN(len, (((off >> u->shift) + 1) << u->shift) - off);
+	int buf = u->nbufs && !z->adapt.copy && !z->copy_next ? slot_for(u, r, off) : -1;
 	if (z->adapt.copy || z->copy_next) {
 		io_uring_prep_send(sqe, p->fd, data, len, MSG_NOSIGNAL);
 		tx->n.fallback += z->copy_next;
 		z->copy_next = 0;
-	} else if (!u->nbufs) {
+	} else if (buf < 0) {
 		io_uring_prep_send_zc(sqe, p->fd, data, len, MSG_NOSIGNAL,
 				      IORING_SEND_ZC_REPORT_USAGE);
 		tx->n.zc_sends++;
@@ -428,6 +488,7 @@ static void uring_close(struct tx *tx)
 		u->orphans = z->next_orphan;
 		free(z);
 	}
+	free(u->slot);
 	free(u);
 	tx->priv = NULL;
 }

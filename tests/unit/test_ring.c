@@ -25,7 +25,7 @@ static void basics(void)
 	struct ring_reader a, b;
 	uint8_t *p;
 
-	ok(ring_open(&r, SZ, MLOCK_OFF, 1) == 0, "a 64 KiB ring opens");
+	ok(ring_open(&r, SZ, SZ, MLOCK_OFF, 1) == 0, "a 64 KiB ring opens");
 	ok(ring_write_span(&r, &p) == SZ && p == r.base,
 	   "an empty ring offers all of itself at base");
 	ok(ring_reader_add(&r, &a, 0) == 0 && ring_reader_add(&r, &b, 0) == 0,
@@ -67,7 +67,7 @@ static void read_spans(void)
 	struct ring r;
 	uint8_t *p;
 
-	ring_open(&r, SZ, MLOCK_OFF, 1);
+	ring_open(&r, SZ, SZ, MLOCK_OFF, 1);
 	fill(&r, SZ - 100, 7);
 	r.tail = r.head;  /* no readers: everything written is reclaimable */
 	fill(&r, 300, 8); /* stops at the end of the mapping */
@@ -95,7 +95,7 @@ static void random_laps(int retire)
 	const char *mode = retire ? "retiring: " : "";
 
 	srand(12345);
-	ring_open(&r, SZ, MLOCK_OFF, 1);
+	ring_open(&r, SZ, SZ, MLOCK_OFF, 1);
 	if (retire)
 		ring_set_retire(&r);
 	for (int i = 0; i < NR; i++) {
@@ -157,7 +157,7 @@ static void retiring(void)
 	struct ring_reader a;
 	uint8_t *p;
 
-	ring_open(&r, SZ, MLOCK_OFF, 1);
+	ring_open(&r, SZ, SZ, MLOCK_OFF, 1);
 	ok(ring_set_retire(&r) == 0 && r.block == SZ / 8, "a 64 KiB ring retires in 8 KiB blocks");
 	ring_reader_add(&r, &a, 0);
 	ok(fill(&r, SZ, 7) == SZ, "the first lap is written in one span: nothing to retire yet");
@@ -172,13 +172,91 @@ static void retiring(void)
 	ok(ring_oldest(&r) == SZ / 8, "the oldest byte held is the first one not punched out");
 	ring_close(&r);
 
-	ok(ring_open(&r, SZ + 100, MLOCK_OFF, 1) == 0 && ring_set_retire(&r) < 0,
+	ok(ring_open(&r, SZ + 100, SZ + 100, MLOCK_OFF, 1) == 0 && ring_set_retire(&r) < 0,
 	   "a ring that is not a whole number of pages cannot retire");
+	ring_close(&r);
+}
+
+/* A growing ring (anonymous memory, 64 KiB in use at first, 1 MiB at
+ * most): readers at different paces, checked against the memory itself:
+ * no write lands on a byte a live reader has not finished, every read
+ * gives back the stream, and every byte from ring_oldest() to the head is
+ * still there.  With readers at one pace nothing starves: it never grows. */
+static uint64_t owner[1 << 20]; /* per byte of the mapping: the offset written there, + 1 */
+
+static void growing_laps(int nr, int slow)
+{
+	enum {
+		MAXR = 6
+	};
+	struct ring r;
+	struct ring_reader rd[MAXR];
+	uint64_t violations = 0, mismatches = 0, lost = 0, outside = 0;
+
+	srand(777);
+	memset(owner, 0, sizeof(owner));
+	ok(ring_open(&r, 1 << 20, SZ, MLOCK_OFF, 0) == 0 && r.fd < 0 && r.size == SZ,
+	   "an anonymous ring of 1 MiB opens with 64 KiB in use");
+	for (int i = 0; i < nr; i++)
+		ring_reader_add(&r, &rd[i], 0);
+	for (int step = 0; step < 400000; step++) {
+		int who = rand() % (nr + 1);
+		if (who == nr) {
+			uint8_t *p;
+			size_t span = ring_write_span(&r, &p),
+			       n = span ? (size_t)rand() % span + 1 : 0;
+			size_t at = (size_t)(p - r.base);
+			outside += n && at + n > r.size_max;
+			for (size_t k = 0; k < n && at + k < r.size_max; k++) {
+				for (int i = 0; i < nr; i++)
+					violations += owner[at + k] &&
+						owner[at + k] - 1 >= rd[i].done;
+				owner[at + k] = r.head + k + 1;
+				p[k] = (uint8_t)((r.head + k) * 2654435761u >> 24);
+			}
+			ring_commit(&r, n);
+			continue;
+		}
+		struct ring_reader *x = &rd[who];
+		if (slow && who == 0 && rand() % 8)
+			continue; /* the slow one */
+		if (rand() % 2 && x->sent < r.head) {
+			uint8_t *p;
+			size_t len = ring_read_span(&r, x->sent, (size_t)rand() % 9000 + 1, &p);
+			for (size_t k = 0; k < len; k++)
+				mismatches += p[k] != (uint8_t)((x->sent + k) * 2654435761u >> 24);
+			x->sent += len;
+		} else if (x->done < x->sent) {
+			x->done += (uint64_t)rand() % (x->sent - x->done) + 1;
+		}
+		uint64_t old = ring_oldest(&r); /* its first byte each step, all now and then */
+		for (uint64_t q = old; q < r.head; q += step % 997 ? r.head : 101)
+			lost += *ring_at(&r, q) != (uint8_t)(q * 2654435761u >> 24);
+	}
+	ok(r.head > 40 * (uint64_t)SZ, "growing, %d readers%s: it lapped many times (%llu KiB)", nr,
+	   slow ? ", one slow" : "", (unsigned long long)(r.head >> 10));
+	if (slow)
+		ok(r.nepochs > 1 && r.size == r.size_max,
+		   "a slow reader starved the others: it grew to the whole mapping (%u epochs)",
+		   r.nepochs);
+	else
+		ok(r.nepochs == 1 && r.size == SZ, "readers at one pace: it never grew (%u epochs)",
+		   r.nepochs);
+	ok(violations == 0 && outside == 0,
+	   "the writer never wrote over a byte a reader had not finished, nor past the mapping "
+	   "(%llu, %llu)",
+	   (unsigned long long)violations, (unsigned long long)outside);
+	ok(mismatches == 0, "every reader read back exactly what was written (%llu bad bytes)",
+	   (unsigned long long)mismatches);
+	ok(lost == 0, "every byte from ring_oldest() to the head is still there (%llu lost)",
+	   (unsigned long long)lost);
 	ring_close(&r);
 }
 
 int main(void)
 {
+	growing_laps(4, 1);
+	growing_laps(1, 0);
 	basics();
 	read_spans();
 	random_laps(0);
