@@ -143,6 +143,7 @@ int ring_reader_add(struct ring *r, struct ring_reader *rd, uint64_t start)
 		r->cap = cap;
 	}
 	rd->sent = rd->done = start;
+	rd->lead = 0;
 	if (start < r->tail)
 		r->tail = start;
 	rd->slot = r->nreaders;
@@ -168,7 +169,8 @@ uint64_t ring_reclaim(struct ring *r)
 	for (size_t i = 0; i < r->nreaders; i++) {
 		uint64_t done = __atomic_load_n(&r->readers[i]->done, __ATOMIC_ACQUIRE);
 		t = MIN(t, done);
-		lead = MAX(lead, done);
+		lead = MAX(lead,
+			   MAX(done, __atomic_load_n(&r->readers[i]->lead, __ATOMIC_RELAXED)));
 	}
 	r->tail = t;
 	r->lead = lead;

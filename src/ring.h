@@ -50,7 +50,9 @@ enum mlock_mode {
 struct ring_reader {
 	uint64_t sent;
 	uint64_t done;
-	size_t slot; /* index in ring->readers */
+	uint64_t lead; /* a reader that stands for several (a sending thread's,
+			  shard.h): the largest done of theirs (atomic) */
+	size_t slot;   /* index in ring->readers */
 };
 
 /* From start on (to the next epoch's start): offset p lies at

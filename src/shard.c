@@ -123,6 +123,8 @@ void shard_publish(struct shard *s)
 		return;
 	s->published = now;
 	low = ring_reclaim(&s->view);
+	/* Whether one of ours waits for data while the ring is full: it grows. */
+	__atomic_store_n(&s->rd.lead, s->view.lead, __ATOMIC_RELAXED);
 	if (!s->live && s->next_connect >= s->npush && s->id)
 		low = UINT64_MAX; /* a thread with nothing left to send */
 	if (low == s->rd.done)

@@ -46,9 +46,10 @@ netns_setup() {
     RECV_NETNS=$NSB
 }
 
-# reuse_run BINARY TRANSPORT [HOST]: 16 MiB through a 1 MiB ring to 4 fast
-# and 2 slow receivers (in $NSB when set up), from $JOBS sending threads
-# (default 1); leaves results in $T/results.  With -j 2 the slow receivers
+# reuse_run BINARY TRANSPORT [HOST]: 16 MiB through a 1 MiB ring (or
+# $RING) to 4 fast and 2 slow receivers (in $NSB when set up), from $JOBS
+# sending threads (default 1); leaves results in $T/results and the
+# statistics in $T/st.json.  With -j 2 the slow receivers
 # are the first and the fourth, one in each thread's share.
 reuse_run() {
     local bin=$1 t=$2 host=${3:-127.0.0.1} wrap=()
@@ -56,8 +57,8 @@ reuse_run() {
     start_receivers 6 --slow 2 --slow-rate $((6 << 20)) --host "$host"
     local dests=("${DESTS[@]}")
     [ "${JOBS:-1}" -eq 1 ] || dests=("${DESTS[0]}" "${DESTS[2]}" "${DESTS[3]}" "${DESTS[1]}" "${DESTS[4]}" "${DESTS[5]}")
-    run timeout 120 "${wrap[@]}" "$bin" -q -j "${JOBS:-1}" --transport "$t" --file-pages off --ring-size 1M --chunk 64K \
-        -i "$T/in" "${dests[@]}"
+    run timeout 120 "${wrap[@]}" "$bin" -q -j "${JOBS:-1}" --transport "$t" --file-pages off \
+        --ring-size "${RING:-1M}" --chunk 64K --stats "$T/st.json" -i "$T/in" "${dests[@]}"
     wait_receivers 60
 }
 
@@ -89,7 +90,34 @@ corrupted() {
     done
 }
 
-# The two tests above can fail: reusing on the send result (for sendfile:
+# A ring that grows (ring.h): 4 MiB in use of 8 MiB at first; the slow
+# receivers hold the fast ones back, so it grows, and then laps in its new
+# size (sendfile's memfd ring is whole from the start).
+@test "a growing ring, every transport, on loopback and across the slowed veth: it grows, all checksums match" {
+    RING=8M
+    make_input in 16
+    local t host
+    for host in 127.0.0.1 10.213.0.2; do
+        [ "$host" = 127.0.0.1 ] || netns_setup
+        for t in $(transports); do
+            reuse_run "$RINGCAST" "$t" "$host"
+            [ "$status" -eq 0 ] || { echo "$t to $host: exit $status: $output" >&2; false; }
+            check_receivers "$T/in.sha" $((16 << 20)) || { echo "$t to $host" >&2; false; }
+            # It started with 4 MiB in use (sendfile's with all 8) and grew.
+            [ "$(json "$T/st.json" 'j["ring"]["in_use"]')" = $((8 << 20)) ] ||
+                { echo "$t to $host: $(json "$T/st.json" 'j["ring"]')" >&2; false; }
+        done
+    done
+}
+
+@test "RECLAIM_ON_SEND=1 build: a growing ring is corrupted across the slowed veth" {
+    RING=8M
+    netns_setup
+    make_input in 16
+    unsafe_corrupts 10.213.0.2
+}
+
+# The tests above can fail: reusing on the send result (for sendfile:
 # rewriting a block without retiring it) corrupts streams.
 @test "RECLAIM_ON_SEND=1 build: uring, msgzc and sendfile corrupt streams on loopback" {
     make_input in 16
