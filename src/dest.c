@@ -120,25 +120,13 @@ static void try_failed(struct dest *d, int err)
 	d->deadline = now_ms() + wait;
 }
 
-/* Unsent bytes a destination's socket may hold (net_notsent_lowat).  A
- * socket that holds megabytes it cannot send yet sends them later, from
- * whichever context takes its ACKs: on loopback, the receiver's.  Measured
- * here, 256 MiB from a file in the page cache to 64 loopback receivers:
- * with the kernel's default the receivers took 1.7 times the CPU and the
- * run 1.6 times the time of a blocking sendfile() loop; with 64 KiB, 0.85
- * of its time (32 KiB the same, 128 KiB 1.1, 256 KiB 1.2); at 1000
- * destinations of 16 MiB, 1.43 times a blocking write() loop's time before
- * and 0.98 after.  Sent bytes in flight are not limited by it, so a long
- * fat path stays full. */
-#define NOTSENT_LOWAT (64 << 10)
-
 /* d's socket is fd from now on (its send buffer sized for the group).  0,
  * or -errno (fd closed). */
 static int watch(struct dest *d, int fd)
 {
 	if (d->g->sndbuf)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->g->sndbuf, sizeof(d->g->sndbuf));
-	net_notsent_lowat(fd, NOTSENT_LOWAT);
+	net_notsent_lowat(fd);
 	d->io.fd = fd;
 	d->io.cb = on_event;
 	int rc = loop_add(d->g->loop, &d->io, SOCK_EVENTS);

@@ -278,8 +278,10 @@ void net_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-void net_notsent_lowat(int fd, int bytes)
+void net_notsent_lowat(int fd)
 {
+	int bytes = NET_NOTSENT_LOWAT;
+
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bytes, sizeof(bytes));
 }
 
