@@ -22,6 +22,10 @@ static int copy_push(struct tx *tx, struct tx_peer *p)
 			return (int)n;
 		p->rd->sent += (uint64_t)n;
 		p->rd->done = p->rd->sent;
+		if ((size_t)n < len) { /* it is full (tx.h: short sends) */
+			p->writable = 0;
+			return 0;
+		}
 	}
 	return 0;
 }

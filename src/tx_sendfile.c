@@ -55,6 +55,10 @@ static int sendfile_push(struct tx *tx, struct tx_peer *p)
 		tx->n.bytes += (uint64_t)n;
 		p->rd->sent += (uint64_t)n;
 		p->rd->done = p->rd->sent;
+		if ((size_t)n < len) { /* it is full (tx.h: short sends) */
+			p->writable = 0;
+			return 0;
+		}
 	}
 	return 0;
 }

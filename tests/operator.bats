@@ -19,7 +19,7 @@ teardown() { common_teardown; }
     [ "$(json "$T/st.json" 'j["exit_status"], j["interrupted"]')" = "(0, False)" ]
     [ "$(json "$T/st.json" 'j["source"]')" = "{'name': '$T/in', 'bytes': 8388608, 'size': 8388608, 'error': None}" ]
     # An 8 MiB file is sent from its own pages: no ring of its own.
-    [ "$(json "$T/st.json" 'j["ring"]')" = "{'size': 8388608, 'locked': False, 'file_pages': True}" ]
+    [ "$(json "$T/st.json" 'j["ring"]')" = "{'size': 8388608, 'in_use': 8388608, 'locked': False, 'file_pages': True}" ]
     [ "$(json "$T/st.json" 'j["destinations"]')" = "{'total': 4, 'done': 4, 'failed': 0}" ]
     [ "$(json "$T/st.json" 'j["sends"]["bytes"]')" = $((4 * 8 << 20)) ]
     [ "$(json "$T/st.json" '" ".join(d["address"] for d in j["dests"])')" = "${DESTS[*]}" ]
