@@ -203,6 +203,7 @@ static int child_init(struct crew *c, struct dest *d, unsigned k, const char *co
 				d->name, n,
 				len == -ENOSPC ? "too large for a header" : "malformed");
 	d->plan_len = (size_t)len;
+	d->depth_below = tree_depth(n, k);
 	return 0;
 }
 
@@ -358,6 +359,7 @@ int crew_add_tree(struct crew *c, unsigned k, const char *const *hosts, size_t n
 	c->opts.tree = 1;
 	if (!c->cfg->stall_set && c->opts.stall_ms) {
 		c->opts.stall_ms = TREE_STALL_MS;
+		c->opts.stall_step_ms = TREE_STALL_STEP_MS;
 		snprintf(c->opts.stall_why, sizeof(c->opts.stall_why),
 			 "stalled: accepted nothing for %.1f s (a tree's --stall-timeout)",
 			 TREE_STALL_MS / 1000.0);

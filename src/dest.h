@@ -91,6 +91,8 @@ struct dest {
 	char *owned;       /* the name, when the crew made it (a tree's child) */
 	char *unresolved;  /* a tree's child whose name did not resolve: why (the crew's) */
 	size_t plan_len;
+	size_t depth_below;     /* a tree's child: how many hosts deep its subtree goes
+				   below it (0: a leaf) */
 	int resume;             /* adopted: it goes on from the offset it answers */
 	unsigned busy_tries;    /* it answered busy this many times (dest.c) */
 	int adopted_out;        /* failed, and its children were adopted */

@@ -142,9 +142,10 @@ void shard_publish(struct shard *s)
  * not acknowledged while draining).  Waiting for the source is no stall. */
 static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 {
+	const struct shard_opts *o = s->o;
 	int unacked = d->state == DEST_DRAINING ? net_unacked(d->io.fd) : 0;
 	int verdict = 0; /* a framed peer's verdict is awaited */
-	uint64_t key;
+	uint64_t key, more = o->stall_step_ms * d->depth_below; /* shard.h */
 
 	if (d->state == DEST_STREAMING && d->rd.done < s->view.head)
 		key = d->rd.sent + d->rd.done;
@@ -157,8 +158,16 @@ static void check_stall(struct shard *s, struct dest *d, uint64_t now)
 	if (key != d->stall_key || !d->stall_since) {
 		d->stall_key = key;
 		d->stall_since = now;
-	} else if (now - d->stall_since >= (verdict ? s->o->verdict_ms : s->o->stall_ms)) {
-		dest_fail(d, verdict ? s->o->verdict_why : s->o->stall_why, 0);
+	} else if (verdict && now - d->stall_since >= o->verdict_ms) {
+		dest_fail(d, o->verdict_why, 0); /* a framed peer's verdict never came */
+	} else if (!verdict && now - d->stall_since >= o->stall_ms + more) {
+		if (more && d->fr) /* its own reason: how long, for a relay this deep */
+			snprintf(d->fr->why, sizeof(d->fr->why),
+				 "stalled: accepted nothing for %.1f s (a tree's --stall-timeout, "
+				 "%.0f s more for the %zu level%s of hosts below it)",
+				 (double)(o->stall_ms + more) / 1000, (double)more / 1000,
+				 d->depth_below, d->depth_below == 1 ? "" : "s");
+		dest_fail(d, more && d->fr ? d->fr->why : o->stall_why, 0);
 	}
 }
 

@@ -44,10 +44,15 @@ struct shard_opts {
 	uint64_t connect_ms;    /* --connect-timeout per try, 0: the kernel's */
 	unsigned retries;       /* --retry */
 	uint64_t stall_ms;      /* --stall-timeout, 0: never */
-	uint64_t verdict_ms;    /* the same for a framed peer's verdict */
-	int slow_drop;          /* --slow drop */
-	uint64_t max_lag;       /* --slow drop: the lag that makes a destination a blocker */
-	int sndbuf;             /* SO_SNDBUF for every socket, 0: the kernel's */
+	/* A tree's default, longer for a relay by this per level of hosts below
+	 * it (TREE_STALL_STEP_MS; 0: not): a relay whose own child stalls reads
+	 * nothing from us once its ring is full, and must drop that child
+	 * before we drop it. */
+	uint64_t stall_step_ms;
+	uint64_t verdict_ms; /* the same for a framed peer's verdict */
+	int slow_drop;       /* --slow drop */
+	uint64_t max_lag;    /* --slow drop: the lag that makes a destination a blocker */
+	int sndbuf;          /* SO_SNDBUF for every socket, 0: the kernel's */
 	char stall_why[80], lag_why[128];     /* the reasons those failures give */
 	char verdict_why[96];                 /* a framed peer's verdict that never came */
 	const struct frame_header *frame_hdr; /* for ringcast:// destinations (dest.h) */

@@ -17,11 +17,19 @@
  * without closing is bypassed within seconds, not a minute (the wait for a
  * verdict, which covers the receiver's syncs, keeps the 60 s default). */
 #define TREE_STALL_MS 5000
+/* ... and for a relay, 2 s more per level of hosts below it: when a host
+ * stalls, each relay above it stops reading as soon as its ring is full,
+ * all within a moment, and the checks run once a second: without a margin
+ * per level its parent's clock and its own raced (a pipeline with 64 KiB
+ * rings dropped the healthy relay above a stalled one 3 times of 3). */
+#define TREE_STALL_STEP_MS 2000
 /* A tree's receiver's ring unless --ring-size is given (or the stream is
- * smaller): measured on a pipeline of 16 hosts at 200 Mbit/s, a 64 MiB
- * ring's set-up (its pages populated and pinned for io_uring, ~50 ms)
- * delayed every hop, 1.16 times line rate against 1.08 with 8 MiB
- * (BENCHMARKS.md).  A larger ring widens a relay's repair window only. */
+ * smaller): measured on a pipeline of 16 hosts at 200 Mbit/s when a ring
+ * was set up whole (its pages populated and pinned for io_uring, ~50 ms
+ * for 64 MiB, every hop), 1.16 times line rate against 1.08 with 8 MiB
+ * (BENCHMARKS.md).  A ring now grows only when it must, and io_uring pins
+ * it a slot at a time (ring.h, tx_uring.c), so a larger one costs little
+ * more; it widens a relay's repair window, which the tests go by. */
 #define TREE_RING (8u << 20)
 
 /* One child of a split: hosts[first] is the child, hosts[first + 1] to

@@ -105,16 +105,19 @@ stat() {
     check_receivers "$T/in.sha" $((16 << 20)) 1 4
 }
 
-@test "uring: a ring above the 1 GiB buffer limit is registered in two pieces; sends cross into the second" {
+@test "uring: the ring is registered a 1 MiB slot at a time, as sends reach each; no send crosses one; one slow receiver grows it" {
     need_uring
-    make_input in 1100
-    start_receivers 2
-    run -0 --separate-stderr timeout 120 "$RINGCAST" -v --transport uring --file-pages off --ring-size 1536M \
-        -i "$T/in" "${DESTS[@]}"
-    [[ $stderr == *"ringcast: uring: the ring is registered as 2 fixed buffers"* ]] ||
+    make_input in 48
+    start_receivers 3 --slow 1 --slow-rate $((24 << 20))
+    run -0 --separate-stderr timeout 120 "$RINGCAST" -v --transport uring --file-pages off --ring-size 24M \
+        --chunk 192K --stats "$T/st.json" -i "$T/in" "${DESTS[@]}"
+    [[ $stderr == *"ringcast: uring: the ring is registered as 24 fixed buffers of 1.0 MiB, each when a send first comes from it"* ]] ||
         { echo "$stderr" >&2; false; }
+    [[ $stderr != *"cannot register a slot"* ]]
     wait_receivers 60
-    check_receivers "$T/in.sha" $((1100 << 20))
+    check_receivers "$T/in.sha" $((48 << 20))
+    # 4 MiB in use at first; the slow one held the others back.
+    [ "$(json "$T/st.json" 'j["ring"]["in_use"]')" -gt $((4 << 20)) ]
 }
 
 # A destination that stops reading while sends are in flight: when the grace
