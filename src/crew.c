@@ -334,7 +334,14 @@ void crew_writer_waits(struct crew *c, int waits)
 void crew_fail_all(struct crew *c, const char *why)
 {
 	for (size_t i = 0; i < c->n; i++)
-		shard_fail_all(&c->shards[i], why);
+		shard_fail_all(&c->shards[i], why, 1);
+}
+
+void crew_fail_unsent(struct crew *c, const char *why)
+{
+	c->no_repair = 1;
+	for (size_t i = 0; i < c->n; i++)
+		shard_fail_all(&c->shards[i], why, 0);
 }
 
 /* Where a new subscriber starts.  --join start: at byte 0 while the ring

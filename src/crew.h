@@ -59,6 +59,7 @@ struct crew {
 	size_t nadopted;
 	int to_connect;        /* some of them wait for crew_sync to connect */
 	struct source *source; /* the run's: a relay's asks go to its sender */
+	int no_repair;         /* crew_fail_unsent: a failed relay's children are not resumed */
 };
 
 /* What the run did, over every shard: only once their threads have ended. */
@@ -115,6 +116,10 @@ int crew_wait_for_room(struct crew *c);
 void crew_writer_waits(struct crew *c, int waits);
 /* Fail every live destination with why (NULL: told once for all). */
 void crew_fail_all(struct crew *c, const char *why);
+/* The source changed after some destinations were sent all of it: fail
+ * those that were not (the others go on to their end), and resume no
+ * failed relay's children. */
+void crew_fail_unsent(struct crew *c, const char *why);
 
 /* A subscriber connected on fd from addr (as net_fmt_addr gives it): the
  * crew takes fd whatever comes of it.  Publishes the head first, so that

@@ -297,7 +297,8 @@ void crew_adopt(struct crew *c, struct dest *d)
 
 	/* A relay cut off from its own sender is not the one to take over: its
 	 * child was dropped because of that, and a live host resumes them. */
-	if ((c->source && c->source->lost) || plan_list(&p, d->plan, d->plan_len) < 0)
+	if ((c->source && c->source->lost) || c->no_repair ||
+	    plan_list(&p, d->plan, d->plan_len) < 0)
 		return;
 	struct tree_child *kids = calloc(p.k, sizeof(*kids));
 	size_t m = kids ? tree_split(p.n, p.k, kids) : 0;

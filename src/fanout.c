@@ -9,6 +9,7 @@
  * (signals.c) are serve mode's too; what their events mean here is below.
  */
 #include "fanout.h"
+#include "fanout_run.h"
 #include "cli.h"
 #include "crew.h"
 #include "fleet.h"
@@ -45,31 +46,6 @@
 /* The part of the ring in use at first (ring.h: growing): as much as a
  * 4 MiB ring, which sent as fast as any in a pipeline of relays. */
 #define RING_START (4UL << 20)
-
-struct fanout {
-	const struct config *cfg;
-	struct loop *loop;
-	struct pump pump;             /* source -> ring */
-	struct crew crew;             /* ring -> every destination */
-	enum stream_end end;          /* how the stream ended; STREAM_OPEN until it does */
-	int src_failed;               /* the source (or the ring) failed: pump.why says how */
-	int few_subs;                 /* --wait-timeout started it with fewer subscribers */
-	int gave_up;                  /* --wait-timeout passed with no subscriber */
-	int digest_bad;               /* the stream's SHA-256 was not --expect-digest's */
-	int file_changed;             /* a file sent from its own pages changed (pump.why) */
-	struct loop_timer file_check; /* FILE_CHECK_MS */
-	struct loop_timer wait;       /* --wait-timeout */
-	uint64_t t_run;               /* now_ms() when the run started */
-	uint64_t t_start;             /* now_ms() when the stream started */
-	struct timespec wall_start;   /* when the run started, for --stats */
-	struct progress prog;
-	struct loop_timer prog_timer;
-	struct listen_set lis; /* -l: subscribers */
-	size_t nrefused;       /* not in --allow */
-	struct signals sig;
-	char **plan_hosts;                /* a relay: the hosts of its plan (relay_plan) */
-	char src_hex[DIGEST_HEX_LEN + 1]; /* a receiver: the SHA-256 its source checked */
-};
 
 /* The source failed: reset every live destination (failing one does), so
  * that no receiver takes what it got for the whole stream. */
@@ -126,7 +102,10 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 	f->end = how;
 	crew_publish(&f->crew, how);
 	crew_writer_waits(&f->crew, 0);
-	listen_close(&f->lis); /* a subscriber now would get nothing */
+	/* A subscriber now would get nothing, but from a file's own pages,
+	 * which hold all of it: from byte 0 on (not --join live). */
+	if (how != STREAM_WHOLE || !f->pump.ring.file || f->cfg->join == JOIN_LIVE)
+		listen_close(&f->lis);
 	if (failed) {
 		f->src_failed = 1;
 		abort_dests(f);
@@ -135,32 +114,54 @@ static void end_source(struct fanout *f, enum stream_end how, int failed)
 
 /* A file sent from its own pages (ring_file.c) must stay as it was until
  * every destination has all of it; when it does not, the run fails as for
- * a source that failed, whether its end was reached or not (destinations
- * about to end check it too, in any thread: dest.c). */
+ * a source that failed (destinations about to end check it too, in any
+ * thread: dest.c).  The writer waits on the broken lease until this process
+ * lets it go: the destinations that were sent all of it before go on to
+ * their end (their bytes cannot change meanwhile); the others are reset,
+ * and no relay's children are resumed. */
 static void check_file(struct fanout *f)
 {
+	size_t live, done, failed, state[DEST_FAILED + 1];
 	char why[160];
 
 	if (!f->pump.ring.file || f->file_changed || ring_intact(&f->pump.ring, why, sizeof(why)))
 		return;
 	f->file_changed = 1;
+	f->src_failed = 1;
+	f->crew.no_repair = 1;
 	snprintf(f->pump.why, sizeof(f->pump.why), "%s", why);
+	listen_close(&f->lis);
 	if (f->pump.open) {
 		end_source(f, STREAM_CUT, 1);
 		return;
 	}
 	errmsg("%s: %s", f->pump.src.desc, f->pump.why);
-	f->src_failed = 1;
-	abort_dests(f);
+	crew_counts(&f->crew, &live, &done, &failed, state);
+	if (live > state[DEST_DRAINING])
+		errmsg("resetting the %zu destination%s not yet sent all of it; the %zu that were "
+		       "go on to their end, for as long as the writer can be held",
+		       live - state[DEST_DRAINING], plural(live - state[DEST_DRAINING]),
+		       state[DEST_DRAINING]);
+	crew_fail_unsent(&f->crew, "reset: the source changed while it was sent");
 }
 
+/* Every FILE_CHECK_MS: check the file; once it changed, the destinations
+ * still going to their end have until the kernel lets the writer go
+ * (ring_file_grace_ms), and are reset then. */
 static void file_tick(struct loop_timer *t)
 {
 	struct fanout *f = container_of(t, struct fanout, file_check);
 
 	check_file(f);
-	if (!f->file_changed)
-		loop_timer_arm(f->loop, t, FILE_CHECK_MS);
+	if (!f->file_changed) {
+		f->file_changed_at = now_ms();
+	} else if (now_ms() - f->file_changed_at >= ring_file_grace_ms()) {
+		crew_fail_all(&f->crew,
+			      "reset: the source changed while it was sent, and the "
+			      "kernel's lease-break-time is up");
+		return;
+	}
+	loop_timer_arm(f->loop, t, FILE_CHECK_MS);
 }
 
 /* What a step of the pump came to: the stream ends with the source.
@@ -222,67 +223,6 @@ static int before_sleep(void *arg)
 		return 0;
 	}
 	return more || (room && !pu->pollable && !pu->idle);
-}
-
-static void each_dest(void *arg, void (*each)(const struct dest *d, void *ctx), void *ctx)
-{
-	crew_walk(arg, each, ctx);
-}
-
-/* The run as the reports see it (stats.h); the totals only at exit. */
-static void run_view(struct fanout *f, struct run_view *v)
-{
-	const struct config *cfg = f->cfg;
-	const struct source *src = &f->pump.src;
-
-	*v = (struct run_view){
-		.mode = !cfg->have_listen ? "push"
-			: f->crew.npush   ? "push+subscribe"
-					  : "subscribe",
-		.source = src->desc ? src->desc : cfg->input,
-		.source_size = src->size,
-		.source_error = f->src_failed ? f->pump.why : NULL,
-		.input = cfg->input,
-		.sha256 = f->end != STREAM_WHOLE ? NULL
-			: f->pump.hashing        ? f->pump.digest.hex
-			: f->pump.src.sha256     ? digest_to_hex(f->pump.src.sha256, f->src_hex)
-						 : NULL,
-		.ring_size = f->pump.ring.size_max,
-		.ring_in_use = f->pump.ring.size,
-		.ring_locked = f->pump.ring.locked,
-		.file_pages = f->pump.ring.file,
-		/* A size of 0 is no guide (a file in /proc): -s, if given, wins. */
-		.prog = { .in = f->pump.ring.head,
-			  .total = src->size > 0 || cfg->size < 0 ? src->size : cfg->size,
-			  .ms = f->pump.held ? 0 : now_ms() - f->t_start,
-			  .lag = crew_lag(&f->crew),
-			  .ended = !f->pump.open },
-		/* For a stream that never started (held for subscribers until a
-		 * signal or --wait-timeout) from the run's start, as --stats. */
-		.secs = (double)(now_ms() - (f->pump.held ? f->t_run : f->t_start)) / 1000,
-		.subs = f->crew.nsubs,
-		.show_subs = f->lis.n || f->crew.nsubs,
-		.turned = f->crew.nturned,
-		.refused = f->nrefused,
-		.interrupted = f->sig.draining,
-		.cut = f->end == STREAM_CUT,
-		.few_subs = f->few_subs ? cfg->min_subscribers : 0,
-		.tx_ops = crew_transport(&f->crew),
-		.start = f->wall_start,
-		.walk = each_dest,
-		.walk_arg = &f->crew,
-	};
-	crew_counts(&f->crew, &v->prog.active, &v->prog.done, &v->prog.failed, v->state);
-}
-
-static void on_progress(struct loop_timer *t)
-{
-	struct fanout *f = container_of(t, struct fanout, prog_timer);
-	struct run_view v;
-
-	run_view(f, &v);
-	progress_show(&f->prog, &v.prog);
-	loop_timer_arm(f->loop, t, progress_interval_ms(&f->prog));
 }
 
 /* The stream starts: the source may read. */
@@ -369,7 +309,7 @@ static void on_status(void *arg)
 {
 	struct run_view v;
 
-	run_view(arg, &v);
+	fanout_view(arg, &v);
 	stats_status(&v);
 }
 
@@ -387,6 +327,10 @@ static int on_drain(void *arg, int signo)
 	if (f->pump.open && end != 0 && f->pump.ring.head == 0) /* nothing to drain */
 		warnmsg("%s: stopped before the first byte was read%s", strsignal(signo),
 			f->pump.held ? " (waiting for --min-subscribers)" : "");
+	else if (!f->pump.open) /* a file sent from its own pages is all in hand at once */
+		warnmsg("%s: the source was read to its end; draining for up to %.1f s (signal "
+			"again to stop now)",
+			strsignal(signo), (double)f->cfg->grace_ms / 1000);
 	else
 		warnmsg("%s: stopped reading; draining for up to %.1f s (signal again to "
 			"stop now)",
@@ -487,7 +431,14 @@ static int open_source(struct fanout *f)
 	f->pump.loop = f->loop;
 	f->pump.rate = cfg->rate;
 	f->pump.hashing = cfg->digest || framed_dests(cfg);
-	f->pump.file_pages = !cfg->file_pages_off;
+	/* sendfile from a file's own pages would let a loopback or veth
+	 * receiver's queue hold the page cache's pages past the run (and its
+	 * lease): a later write would reach bytes it was sent whole.  It
+	 * sends from a ring's memfd; the other transports copy, or hold the
+	 * pages only until their completions come. */
+	f->pump.no_file_pages = cfg->file_pages_off ? "--file-pages off"
+		: cfg->transport == TX_SENDFILE     ? "--transport sendfile sends from a ring"
+						    : NULL;
 	f->pump.ring_memfd = cfg->transport == TX_SENDFILE;
 	/* Subscribers may join at byte 0 for as long as the ring holds it
 	 * (--join start): that ring is all in use from the start. */
@@ -566,46 +517,6 @@ static void teardown(struct fanout *f)
 	free(f->plan_hosts);
 }
 
-/* The -P line's last word, the -v summary and --stats; the exit status. */
-static int report(struct fanout *f, int loop_failed)
-{
-	struct crew_totals t;
-	struct run_view v;
-
-	crew_totals(&f->crew, &t);
-	run_view(f, &v);
-	v.tx = t.tx;
-	v.dests = t.dests;
-	if (f->cfg->progress)
-		progress_end(&f->prog, &v.prog);
-	stats_summary(&v);
-	if (f->cfg->digest)
-		stats_digest(&v);
-	int status = t.failed || f->end == STREAM_CUT || f->src_failed || f->few_subs ||
-		t.tx.unaccounted || t.dests == 0 || loop_failed;
-	/* A framed sender's stream that fails is a failed stream (1), however
-	 * little of it came. */
-	int answers = f->pump.src.ops && f->pump.src.ops->answer;
-	struct fleet fl = { 0 };
-	if (f->crew.opts.tree && fleet_gather(&fl, &f->crew) < 0)
-		errmsg("the hosts of the tree: %s", strerror(ENOMEM));
-	if (f->crew.opts.tree && !answers) /* the root: a line per host */
-		fleet_report(&fl);
-	status |= fleet_unverified(&fl) > 0;
-	v.fleet = &fl;
-	if ((f->src_failed && !f->digest_bad && !answers && f->pump.ring.head == 0) || f->gave_up)
-		status = 2; /* nothing was sent */
-	relay_answer(&f->crew, &f->pump.src, status, &fl);
-	if (f->cfg->stats_path) {
-		v.exit_status = status;
-		clock_gettime(CLOCK_REALTIME, &v.end);
-		if (stats_write(f->cfg->stats_path, &v) < 0)
-			status = MAX(status, 1);
-	}
-	fleet_free(&fl);
-	return status;
-}
-
 int fanout_run(struct config *cfg)
 {
 	struct fanout f = { .cfg = cfg,
@@ -636,7 +547,7 @@ int fanout_run(struct config *cfg)
 	}
 	if (cfg->progress) {
 		f.prog.in_place = isatty(STDERR_FILENO);
-		f.prog_timer.cb = on_progress;
+		f.prog_timer.cb = fanout_progress;
 		loop_timer_arm(f.loop, &f.prog_timer, progress_interval_ms(&f.prog));
 	}
 	if ((rc = loop_run(f.loop)) < 0) {
@@ -644,7 +555,7 @@ int fanout_run(struct config *cfg)
 		crew_fail_all(&f.crew, "stopped");
 	}
 	crew_join(&f.crew);
-	int status = report(&f, rc < 0);
+	int status = fanout_report(&f, rc < 0);
 	teardown(&f);
 	return status;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 static void rate_wake(struct loop_timer *t)
 {
@@ -195,6 +196,10 @@ void pump_close(struct pump *p)
 {
 	if (!p->open)
 		return;
+	/* A file sent from its own pages was never read: leave its offset
+	 * where reading it would have (a shell's stdin, shared). */
+	if (p->ring.file)
+		lseek(p->src.fd, p->ring.file_off + (off_t)p->ring.head, SEEK_SET);
 	if (p->pollable)
 		loop_del(p->loop, &p->io);
 	p->src.ops->close(&p->src);
@@ -212,23 +217,40 @@ void pump_free(struct pump *p)
 }
 
 /* A regular file read as it is (not -z, not --extract), with bytes to send:
- * its own pages, when a lease can be held (ring_file.c).  0, or -1 when the
- * ring is to be memory of its own (-v says why, when file_pages asked for
- * this). */
+ * its own pages, when a lease can be held (ring_file.c) and the file is
+ * still as it was opened.  0, or -1 when the ring is to be memory of its
+ * own (-v says why; a file open for writing elsewhere gets a warning). */
 static int open_file_ring(struct pump *p)
 {
 	const struct source *s = &p->src;
 	const char *why = NULL;
 	char sz[32];
 
-	if (!p->file_pages || s->ops != &src_fd_ops || !s->file.on || s->size <= 0)
+	if (s->ops != &src_fd_ops || !s->file.on || s->size <= 0)
 		return -1;
-	int rc = ring_open_file(&p->ring, s->fd, s->file.pos, (size_t)s->size, &why);
-	if (rc < 0) {
+	if (p->no_file_pages) {
 		info("%s: read into a ring, not sent from its own pages: %s", s->desc,
-		     why ? why : strerror(-rc));
+		     p->no_file_pages);
 		return -1;
 	}
+	int rc = ring_open_file(&p->ring, s->fd, s->file.pos, (size_t)s->size, &why);
+	const struct ring_file_was *was = &p->ring.was;
+	if (rc == 0 &&
+	    (was->size != s->file.size || was->mtim.tv_sec != s->file.mtim.tv_sec ||
+	     was->mtim.tv_nsec != s->file.mtim.tv_nsec)) {
+		ring_close(&p->ring); /* changed between the open and the lease */
+		rc = -ESTALE;
+		why = "it changed as it was opened";
+	}
+	if (rc == -EAGAIN || rc == -EBUSY)
+		warnmsg("%s is open for writing elsewhere: it is read into a ring, where a "
+			"change while it is read shows only in its size and times",
+			s->desc);
+	else if (rc < 0)
+		info("%s: read into a ring, not sent from its own pages: %s", s->desc,
+		     why ? why : strerror(-rc));
+	if (rc < 0)
+		return -1;
 	info("ring: none: %s (%s) is sent from its own pages, under a read lease", s->desc,
 	     fmt_bytes((uint64_t)s->size, sz, sizeof(sz)));
 	return 0;

@@ -40,8 +40,9 @@ struct pump {
 	uint64_t rate_t;             /* now_ms() when the credit was last topped up, 0: not yet */
 	struct loop_timer rate_wait; /* --rate: wakes the loop when the next read is due */
 	int hashing;                 /* the caller's, before pump_open: SHA-256 what is read */
-	int file_pages;              /* the caller's, before pump_open_ring: a regular file
-					may be sent from its own pages (--file-pages) */
+	const char *no_file_pages;   /* the caller's, before pump_open_ring: why a regular
+					file is read into a ring all the same, for -v (NULL:
+					it is sent from its own pages when it can be) */
 	int ring_memfd;              /* the caller's, likewise: the ring must be a memfd
 					(the sendfile transport sends from its fd) */
 	size_t ring_start;           /* the caller's, likewise: bytes of the ring in use at

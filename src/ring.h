@@ -92,7 +92,7 @@ struct ring {
 	size_t map_len;
 	struct ring_file_was { /* the file as it was when the ring was opened */
 		off_t size;
-		struct timespec mtim, ctim;
+		struct timespec mtim;
 	} was;
 };
 
@@ -135,6 +135,11 @@ int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **w
  * with why (NULL: not wanted) filled with the reason ("was opened for
  * writing or truncated while it was sent", ...).  Any thread may ask: two syscalls. */
 int ring_intact(const struct ring *r, char *why, size_t len);
+/* How long a writer waits on a broken lease before the kernel lets it go
+ * (/proc/sys/fs/lease-break-time, 45 s by default) less a margin: the time
+ * a run has to finish the destinations that were sent all of a file before
+ * it changed (ms). */
+uint64_t ring_file_grace_ms(void);
 
 /* The oldest stream offset whose byte the ring still holds. */
 uint64_t ring_oldest(const struct ring *r);

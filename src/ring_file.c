@@ -13,7 +13,9 @@
  * (ring_intact), and fails the run, resetting every destination not yet
  * whole, when it is broken.  The break's signal is set to SIGURG, which is
  * ignored unless handled: ringcast asks F_GETLEASE instead of taking it.
- * fstat's size and times are checked as well.
+ * fstat's size and modification time are checked as well (not the status
+ * change time: a new file renamed over the path moves the old one's, and
+ * what is sent, through a descriptor of the old one, stays the same).
  */
 #include "ring.h"
 #include "util.h"
@@ -54,14 +56,24 @@ int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **w
 	struct stat st;
 	int e;
 
-	*r = (struct ring){ .fd = fcntl(fd, F_DUPFD_CLOEXEC, 0) };
+	char self[40];
+
+	/* An open file description of our own: a lease belongs to it, and one
+	 * shared with another process (an inherited stdin, or a dup of it)
+	 * would outlive this one and hold up that file's writers. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	*r = (struct ring){ .fd = open(self, O_RDONLY | O_CLOEXEC) };
 	*why = NULL;
-	if (r->fd < 0 || fstat(r->fd, &st) < 0)
+	if (r->fd < 0) {
+		*why = "it cannot be opened again through /proc/self/fd";
 		goto fail;
+	}
 	if (fcntl(r->fd, F_SETSIG, SIGURG) < 0 || fcntl(r->fd, F_SETLEASE, F_RDLCK) < 0) {
 		*why = lease_refused(errno);
 		goto fail;
 	}
+	if (fstat(r->fd, &st) < 0) /* under the lease: what the caller compares */
+		goto fail;
 	r->map_len = len + (size_t)(off - start);
 	r->map = mmap(NULL, r->map_len, PROT_READ, MAP_SHARED, r->fd, start);
 	if (r->map == MAP_FAILED) {
@@ -76,14 +88,24 @@ int ring_open_file(struct ring *r, int fd, off_t off, size_t len, const char **w
 	r->nepochs = 1;
 	r->file = 1;
 	r->file_off = off;
-	r->was = (struct ring_file_was){ .size = st.st_size,
-					 .mtim = st.st_mtim,
-					 .ctim = st.st_ctim };
+	r->was = (struct ring_file_was){ .size = st.st_size, .mtim = st.st_mtim };
 	return 0;
 fail:
 	e = errno;
 	ring_close(r); /* closing the copy lets the lease go */
 	return -e;
+}
+
+uint64_t ring_file_grace_ms(void)
+{
+	FILE *f = fopen("/proc/sys/fs/lease-break-time", "r");
+	long s = 45;
+
+	if (f && fscanf(f, "%ld", &s) != 1)
+		s = 45;
+	if (f)
+		fclose(f);
+	return s > 3 ? (uint64_t)(s - 2) * 1000 : 1000;
 }
 
 int ring_intact(const struct ring *r, char *why, size_t len)
@@ -100,7 +122,7 @@ int ring_intact(const struct ring *r, char *why, size_t len)
 	else if (st.st_size != was->size)
 		snprintf(buf, sizeof(buf), "changed size from %lld to %lld bytes while it was sent",
 			 (long long)was->size, (long long)st.st_size);
-	else if (!same_time(st.st_mtim, was->mtim) || !same_time(st.st_ctim, was->ctim))
+	else if (!same_time(st.st_mtim, was->mtim))
 		snprintf(buf, sizeof(buf), "was modified while it was sent");
 	else if (fcntl(w->fd, F_GETLEASE) != F_RDLCK)
 		snprintf(buf, sizeof(buf), "was opened for writing or truncated while it was sent");

@@ -102,9 +102,9 @@ static int hand_up(struct dest *d, uint64_t offset)
 	return s->id == 0 && s->o->hand_up ? s->o->hand_up(s->crew, d, offset) : -ENOSYS;
 }
 
-static void fail_live(struct shard *s, const char *why)
+static void fail_live(struct shard *s, const char *why, int draining)
 {
-	for_each_live(s, d, nx) dest_fail(d, why, 0);
+	for_each_live(s, d, nx) if (draining || d->state != DEST_DRAINING) dest_fail(d, why, 0);
 }
 
 /* Publish the smallest done of our destinations, which holds the source's
@@ -319,10 +319,9 @@ static void take_up(struct shard *s)
 
 int shard_sync(struct shard *s)
 {
-	if (__atomic_load_n(&s->cmd, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&s->cmd, 0, __ATOMIC_RELEASE);
-		fail_live(s, __atomic_load_n(&s->cmd_why, __ATOMIC_ACQUIRE));
-	}
+	int cmd = __atomic_exchange_n(&s->cmd, 0, __ATOMIC_ACQ_REL);
+	if (cmd)
+		fail_live(s, __atomic_load_n(&s->cmd_why, __ATOMIC_ACQUIRE), cmd == 1);
 	take_up(s);
 	while (s->next_connect < s->npush && s->g.nstate[DEST_CONNECTING] < s->connect_at_once)
 		dest_connect(&s->push[s->next_connect++]);
@@ -347,16 +346,16 @@ void shard_notify(struct shard *s)
 		loop_wake(s->wake.fd);
 }
 
-void shard_fail_all(struct shard *s, const char *why)
+void shard_fail_all(struct shard *s, const char *why, int draining)
 {
 	if (s->id == 0) {
-		fail_live(s, why);
+		fail_live(s, why, draining);
 		return;
 	}
 	if (!__atomic_load_n(&s->running, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&s->cmd_why, why, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->cmd, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->cmd, draining ? 1 : 2, __ATOMIC_RELEASE);
 	shard_notify(s);
 }
 
@@ -404,7 +403,7 @@ static void *worker(void *arg)
 
 	if (rc < 0) {
 		errmsg("epoll_wait: %s", strerror(-rc));
-		fail_live(s, "the sending thread failed");
+		fail_live(s, "the sending thread failed", 1);
 	}
 	s->published = 0;
 	shard_publish(s);

@@ -102,7 +102,8 @@ struct shard {
 	int started;
 	int running;  /* atomic */
 	int sleeping; /* atomic: its loop is about to wait */
-	int cmd;      /* atomic: fail every destination, with cmd_why */
+	int cmd;      /* atomic: fail destinations, with cmd_why: 1 every one, 2 those not
+			 draining (shard_fail_all) */
 	const char *cmd_why;
 	struct loop_io wake; /* eventfd */
 };
@@ -129,8 +130,9 @@ void shard_publish(struct shard *s);
 /* Main thread: the crew published a new head or end, or a command. */
 void shard_notify(struct shard *s);
 /* Main thread: fail every live destination of s with why (NULL: told once
- * for all already). */
-void shard_fail_all(struct shard *s, const char *why);
+ * for all already); with draining 0, only those not yet sent the whole
+ * stream (the others go on to their end). */
+void shard_fail_all(struct shard *s, const char *why, int draining);
 /* Shard 0, main thread: subscriber d (the crew's) joins at stream offset
  * start, which is at most the head the crew published last.  0 or -ENOMEM. */
 int shard_add(struct shard *s, struct dest *d, uint64_t start);

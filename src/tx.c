@@ -134,12 +134,6 @@ int tx_start(struct tx *tx, enum tx_kind want)
 		return 0;
 	}
 	tx->adapt = 1;
-	if (tx->ring->file && try_open(tx, &tx_sendfile_ops, &what) == 0) {
-		/* The floor for a file: the socket takes the page cache's own
-		 * pages, nothing is copied and nothing waits for a completion. */
-		info("transport: sendfile (auto: straight from the file's pages)");
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof(ranking) / sizeof(ranking[0]); i++) {
 		const struct tx_ops *ops = tx_ops_for(ranking[i]);
 		if ((rc = try_open(tx, ops, &what)) == 0) {

@@ -5,7 +5,10 @@
  * ACK), with no completion to say when.  So this transport asks the ring to
  * retire each block before rewriting it (ring_set_retire): sends in flight
  * keep the old pages, and a send counts as done as soon as it returns.
- * A file ring (ring_file.c) is never rewritten: it is sent from as it is.
+ * Never from a file's own pages (ring_file.c): on loopback and veth the
+ * receiver's queue would hold the page cache's pages, and a write to the
+ * file after the run, once the lease is gone, would change bytes a
+ * receiver had been sent whole (the fan-out gives sendfile a ring).
  */
 #include "ring.h"
 #include "tx.h"
@@ -22,9 +25,7 @@ static int sendfile_open(struct tx *tx, const char **why)
 {
 	const struct ring *r = tx->ring->writer ? tx->ring->writer : tx->ring;
 
-	if (r->file)
-		return 0;
-	if (r->fd < 0) {
+	if (r->fd < 0 || r->file) {
 		*why = "the ring is not a memfd";
 		return -EINVAL;
 	}
@@ -39,7 +40,7 @@ static int sendfile_push(struct tx *tx, struct tx_peer *p)
 	struct ring *r = tx->ring;
 
 	while (p->rd->sent < r->head) {
-		off_t off = r->file_off + (off_t)(p->rd->sent % r->size);
+		off_t off = (off_t)(p->rd->sent % r->size);
 		size_t len = ring_read_span(r, p->rd->sent, tx->chunk, NULL);
 		ssize_t n = sendfile(p->fd, r->fd, &off, len);
 

@@ -362,9 +362,10 @@ static int uring_open(struct tx *tx, const char **why)
 	tx->priv = u;
 	char sz[32];
 	if (u->nbufs)
-		info("uring: the ring is registered as %u fixed buffers of %s, each when a send "
+		info("uring: the ring is registered as %u fixed buffer%s of %s, each when a send "
 		     "first comes from it",
-		     u->nbufs, fmt_bytes((uint64_t)1 << u->shift, sz, sizeof(sz)));
+		     u->nbufs, plural(u->nbufs),
+		     fmt_bytes((uint64_t)1 << u->shift, sz, sizeof(sz)));
 	return 0;
 fail:
 	if (u->ev.fd >= 0)
