@@ -211,3 +211,102 @@ changed_run() {
     [ "$(head -1 "$T/first")" = "0 $((16 << 20)) $(cat "$T/in.sha") eof" ] || { cat "$T/first" "$T/pub.err" >&2; false; }
     wait_status "$pub" 30
 }
+
+@test "a file as standard input: sent from its offset, left at the end of what was sent, and no lease outlives the run" {
+    make_input in 4
+    # Opening for writing without waiting fails (EAGAIN) while a lease is held.
+    local probe='import os, sys
+try:
+    os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)); print("writable")
+except BlockingIOError:
+    print("leased")'
+    {
+        head -c 1000 > /dev/null
+        "$RINGCAST" -v -o "file:$T/out" 2> "$T/err"
+        echo "exit $?"
+        "$PY" -c "$probe" "$T/in"
+        wc -c
+    } < "$T/in" > "$T/res"
+    [ "$(sed -n 1p "$T/res")" = "exit 0" ]
+    [ "$(sed -n 2p "$T/res")" = writable ]
+    [ "$(sed -n 3p "$T/res")" = 0 ] # nothing left to read after it
+    grep -q "ring: none: stdin (4.0 MiB) is sent from its own pages" "$T/err"
+    [ "$(tail -c +1001 "$T/in" | sha256sum | cut -d' ' -f1)" = "$(sha256sum < "$T/out" | cut -d' ' -f1)" ]
+}
+
+@test "a new file renamed over the path while the old one is sent: no change to what is sent, delivered whole" {
+    make_input in 8
+    head -c $((8 << 20)) /dev/urandom > "$T/new"
+    start_receivers 2 --slow 1 --slow-rate $((4 << 20)) --mark $((1 << 20))
+    "$RINGCAST" -v -i "$T/in" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_line "recv.py: 0 got" "$T/recv.err" 30
+    mv "$T/new" "$T/in"
+    wait_status "$pid" 60 || { cat "$T/err" >&2; false; }
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((8 << 20)) # in.sha: the old file's
+}
+
+@test "a file written while a ringcast:// receiver that has all of it has not answered yet: it goes on and verifies; the others are reset; exit 1" {
+    make_input in 3
+    # The receiver writes to a pipe read only once $T/go exists: its verdict
+    # (after its output) waits, and its sender waits for it, draining.
+    ("$RINGCAST" -v -i ringcast-listen://127.0.0.1:0 - 2> "$T/r.err" |
+        { while [ ! -e "$T/go" ]; do sleep 0.05; done; cat > "$T/o1"; }) &
+    PIDS+=($!)
+    wait_line "listening on 127.0.0.1:" "$T/r.err" 30
+    local port
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/r.err" | head -1)
+    start_receivers 1 --slow 1 --slow-rate $((512 << 10))
+    "$RINGCAST" -v -i "$T/in" "ringcast://127.0.0.1:$port" "${DESTS[@]}" 2> "$T/err" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_line "transport: " "$T/err" 30 # its signals are set up by then
+    wait_for 30 asked_status "$pid" "1 draining" "$T/err"
+    dd if=/dev/zero of="$T/in" bs=4 count=1 conv=notrunc status=none &
+    local writer=$!
+    PIDS+=("$writer")
+    wait_line "resetting the 1 destination not yet sent all of it; the 1 that were go on" "$T/err" 30
+    : > "$T/go"
+    wait_status "$pid" 30 && RC=0 || RC=$?
+    [ "$RC" -eq 1 ] || { cat "$T/err" >&2; false; }
+    wait_exit "$writer" 30
+    grep -q "$T/in: was opened for writing or truncated while it was sent" "$T/err"
+    grep -q "ringcast://127.0.0.1:$port: verified: 3.0 MiB" "$T/err"
+    [ "$(sha256sum < "$T/o1" | cut -d' ' -f1)" = "$(cat "$T/in.sha")" ]
+    wait_receivers 30
+    [ "$(awk '{ print $5 }' "$T/results")" = error:ConnectionResetError ]
+}
+
+@test "a file written before the stream starts (held for --min-subscribers): exit 1, the reason, nobody sent a byte" {
+    make_input in 4
+    start_listening "$T/pub.err" -v -l 127.0.0.1:0 --min-subscribers 2 -i "$T/in"
+    local pub=$BG_PID
+    timeout 30 dd if=/dev/zero of="$T/in" bs=4 count=1 conv=notrunc status=none
+    wait_status "$pub" 30 && RC=0 || RC=$?
+    [ "$RC" -eq 1 ] || { cat "$T/pub.err" >&2; false; }
+    grep -q "$T/in: was opened for writing or truncated while it was sent" "$T/pub.err"
+}
+
+@test "a subscriber that comes after a file sent from its own pages ended still gets all of it; SIGINT says the source was read to its end" {
+    make_input in 16
+    start_listening "$T/pub.err" -v -l 127.0.0.1:0 -i "$T/in"
+    local pub=$BG_PID
+    # The first holds the run open: it reads 64 KiB and waits for $T/go.
+    "$PY" -c 'import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.recv(65536)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)' "$PORT" "$T/go" &
+    local first=$!
+    PIDS+=("$first")
+    wait_line "the stream starts" "$T/pub.err" 30
+    run -0 timeout 60 "$PY" "$HELPERS/fetch.py" 127.0.0.1 "$PORT" --timeout 60
+    [ "${lines[0]}" = "0 $((16 << 20)) $(cat "$T/in.sha") eof" ]
+    kill -INT "$pub"
+    wait_line "Interrupt: the source was read to its end; draining for up to 10.0 s" "$T/pub.err" 30
+    : > "$T/go"
+    wait_exit "$pub" 30
+    [ "$EXIT_STATUS" -eq 1 ] # the first never had all of it
+}
