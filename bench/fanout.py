@@ -9,7 +9,8 @@ byte count at the sink.  Prints a Markdown report of medians and ratios to
 mbuffer.  Usage: fanout.py BUILD_DIR OUT_DIR [--size MiB] [--n 1,8,64]
 [--size-for 1000=16,19000=1] [--repeat 3] [--tools "ringcast,ringcast copy"]
 [--tsv FILE] (the medians, for bench/plot.gp) [--before BINARY] (an
-older ringcast, run beside this one as "ringcast (before)")
+older ringcast, run beside this one as "ringcast (before)") [--other NAME=BINARY]
+(another, as "ringcast NAME"; repeatable)
 From --one-port-from N destinations on, they all connect to one sink port
 (thousands of ports would need twice the descriptors).  mbuffer aborts
 above about 1,000 outputs (select() and FD_SETSIZE); its row then says so.
@@ -60,6 +61,8 @@ def main():
     ap.add_argument("--input-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                     help="where the input files go (default: tmpfs, /dev/shm): a file in the "
                     "page cache, as a disk image to push usually is")
+    ap.add_argument("--other", action="append", metavar="NAME=BINARY",
+                    help="another ringcast binary, run as the tool 'ringcast NAME' (repeatable)")
     ap.add_argument("--before", help="another ringcast binary, run as the tool 'ringcast (before)' "
                     "(a restructure's no-slowdown check)")
     a = ap.parse_args()
@@ -77,6 +80,9 @@ def main():
     tools = {"ringcast": lambda ps: [ringcast, "-q", "-i", inp] + dests(ps)}
     if a.before:
         tools["ringcast (before)"] = lambda ps: [a.before, "-q", "-i", inp] + dests(ps)
+    for spec in a.other or []:
+        name, binary = spec.split("=", 1)
+        tools["ringcast " + name] = (lambda b: lambda ps: [b, "-q", "-i", inp] + dests(ps))(binary)
     for t in ("uring", "msgzc", "sendfile", "copy"):
         tools["ringcast " + t] = (lambda t: lambda ps: [ringcast, "-q", "--transport", t,
                                                          "-i", inp] + dests(ps))(t)

@@ -357,7 +357,7 @@ changed_push() {
 @test "-z with empty input is an error, not an empty stream" {
     start_receivers 1
     run -2 --separate-stderr timeout 30 "$RINGCAST" -z -i - "${DESTS[@]}" < /dev/null
-    [ "${stderr_lines[0]}" = "ringcast: stdin: -z: the input is empty, not compressed data" ]
+    [ "${stderr_lines[0]}" = "ringcast: stdin: -z: the input is empty, not compressed data" ] || { echo "$stderr" >&2; false; }
     wait_receivers 20
     grep -q " 0 [0-9a-f]* error:ConnectionResetError$" "$T/results"
 }
