@@ -134,6 +134,13 @@ int tx_start(struct tx *tx, enum tx_kind want)
 		return 0;
 	}
 	tx->adapt = 1;
+	if (tx->ring->fd >= 0 && try_open(tx, &tx_sendfile_ops, &what) == 0) {
+		/* The fan-out made the ring a memfd for it (fanout.c:
+		 * SENDFILE_FROM): the sockets share its pages. */
+		info("transport: sendfile (auto: a file to many destinations, each socket sharing "
+		     "the ring's pages)");
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(ranking) / sizeof(ranking[0]); i++) {
 		const struct tx_ops *ops = tx_ops_for(ranking[i]);
 		if ((rc = try_open(tx, ops, &what)) == 0) {
