@@ -49,10 +49,11 @@
 /* auto, a regular file and at least this many DESTs: the file is read into
  * a ring's memfd and sent with sendfile, the ring's pages shared with every
  * socket (safe: a block is retired before it is rewritten).  Measured on
- * loopback, 256 MiB from tmpfs, against sending the file's own pages (which
- * loopback copies at delivery): 0.9 of the time at N = 8, 0.6 at N = 64,
- * but 2.6 at N = 1, where the retired blocks' refaults (0.55 ms per MiB,
- * once for all destinations) are not shared (BENCHMARKS.md). */
+ * loopback, 256 MiB from tmpfs, against sending the file's own pages by
+ * copy (what loopback makes of zero-copy sends): 0.85 of the time at N = 8,
+ * 0.45 at N = 64, but 2.6 at N = 1, where the retired blocks' refaults
+ * (0.55 ms per MiB, once for all destinations) are not shared
+ * (BENCHMARKS.md: "ringcast sendfile" against "ringcast copy"). */
 #define SENDFILE_FROM 8
 
 /* The source failed: reset every live destination (failing one does), so
