@@ -141,18 +141,23 @@ changed_run() {
     run cat "$T/err"
 }
 
+# fast_whole_slow_reset: after changed_run, the fast receiver (1), which
+# had all of it before the change, got it whole with a FIN; the slow one (0)
+# a reset, never a clean end.
+fast_whole_slow_reset() {
+    wait_receivers 30
+    check_receivers "$T/in.sha" $((16 << 20)) 1 1
+    run awk '$1 == 0 { print $5 }' "$T/results"
+    [ "$output" = error:ConnectionResetError ]
+}
+
 @test "a file written while it is sent: the run fails with the reason, the receiver not yet whole is reset" {
     changed_run 'printf XXXX | dd of="$1" conv=notrunc bs=4 count=1 status=none'
     [ "$RC" -eq 1 ]
     [ "$(head -c 4 "$T/in")" = XXXX ] # the writer went on
     [[ $output == *"$T/in: was opened for writing or truncated while it was sent"* ]]
     [[ $output == *"reset: the source changed while it was sent"* ]]
-    wait_receivers 30
-    # The fast receiver had all of it before the change: whole, FIN.
-    check_receivers "$T/in.sha" $((16 << 20)) 1 1
-    # The slow one: a reset, never a clean end.
-    run awk '$1 == 0 { print $5 }' "$T/results"
-    [ "$output" = error:ConnectionResetError ]
+    fast_whole_slow_reset
 }
 
 @test "a file truncated while it is sent: the same" {
@@ -163,10 +168,7 @@ changed_run() {
     [ "$RC" -eq 1 ]
     [ "$(stat -c %s "$T/in")" -eq $((1 << 20)) ]
     [[ $output == *"$T/in: was opened for writing or truncated while it was sent"* ]]
-    wait_receivers 30
-    check_receivers "$T/in.sha" $((16 << 20)) 1 1
-    run awk '$1 == 0 { print $5 }' "$T/results"
-    [ "$output" = error:ConnectionResetError ]
+    fast_whole_slow_reset
 }
 
 @test "a file written while --rate still paces it: cut, every receiver reset" {

@@ -62,6 +62,22 @@ reuse_run() {
     wait_receivers 60
 }
 
+# every_transport_and_host CHECK: reuse_run with every transport, on
+# loopback and then across the slowed veth; each run must exit 0 with every
+# checksum right, and pass CHECK (a command) as well.
+every_transport_and_host() {
+    local t host
+    for host in 127.0.0.1 10.213.0.2; do
+        [ "$host" = 127.0.0.1 ] || netns_setup
+        for t in $(transports); do
+            reuse_run "$RINGCAST" "$t" "$host"
+            [ "$status" -eq 0 ] || { echo "-j ${JOBS:-1}, $t to $host: exit $status: $output" >&2; false; }
+            check_receivers "$T/in.sha" $((16 << 20)) || { echo "-j ${JOBS:-1}, $t to $host" >&2; false; }
+            "$1" || { echo "-j ${JOBS:-1}, $t to $host" >&2; false; }
+        done
+    done
+}
+
 # corrupted SHAFILE: how many receivers got other bytes than the source.
 corrupted() {
     local want
@@ -96,18 +112,13 @@ corrupted() {
 @test "a growing ring, every transport, on loopback and across the slowed veth: it grows, all checksums match" {
     RING=8M
     make_input in 16
-    local t host
-    for host in 127.0.0.1 10.213.0.2; do
-        [ "$host" = 127.0.0.1 ] || netns_setup
-        for t in $(transports); do
-            reuse_run "$RINGCAST" "$t" "$host"
-            [ "$status" -eq 0 ] || { echo "$t to $host: exit $status: $output" >&2; false; }
-            check_receivers "$T/in.sha" $((16 << 20)) || { echo "$t to $host" >&2; false; }
-            # It started with 4 MiB in use (sendfile's with all 8) and grew.
-            [ "$(json "$T/st.json" 'j["ring"]["in_use"]')" = $((8 << 20)) ] ||
-                { echo "$t to $host: $(json "$T/st.json" 'j["ring"]')" >&2; false; }
-        done
-    done
+    every_transport_and_host grown
+}
+
+# grown: the ring started with 4 MiB in use (sendfile's with all 8) and grew.
+grown() {
+    [ "$(json "$T/st.json" 'j["ring"]["in_use"]')" = $((8 << 20)) ] ||
+        { echo "$(json "$T/st.json" 'j["ring"]')" >&2; false; }
 }
 
 @test "RECLAIM_ON_SEND=1 build: a growing ring is corrupted across the slowed veth" {
@@ -166,15 +177,7 @@ unsafe_corrupts() {
 @test "-j 2: every transport, on loopback and across the slowed veth, all checksums match" {
     JOBS=2
     make_input in 16
-    local t host
-    for host in 127.0.0.1 10.213.0.2; do
-        [ "$host" = 127.0.0.1 ] || netns_setup
-        for t in $(transports); do
-            reuse_run "$RINGCAST" "$t" "$host"
-            [ "$status" -eq 0 ] || { echo "-j 2, $t to $host: exit $status: $output" >&2; false; }
-            check_receivers "$T/in.sha" $((16 << 20)) || { echo "-j 2, $t to $host" >&2; false; }
-        done
-    done
+    every_transport_and_host true
 }
 
 @test "-j 2, RECLAIM_ON_SEND=1 build: the zero-copy transports corrupt streams across the slowed veth" {
