@@ -152,9 +152,9 @@ fast_whole_slow_reset() {
 }
 
 @test "a file written while it is sent: the run fails with the reason, the receiver not yet whole is reset" {
-    changed_run 'printf XXXX | dd of="$1" conv=notrunc bs=4 count=1 status=none'
+    changed_run 'printf ABCD | dd of="$1" conv=notrunc bs=4 count=1 status=none'
     [ "$RC" -eq 1 ]
-    [ "$(head -c 4 "$T/in")" = XXXX ] # the writer went on
+    [ "$(head -c 4 "$T/in")" = ABCD ] # the writer went on
     [[ $output == *"$T/in: was opened for writing or truncated while it was sent"* ]]
     [[ $output == *"reset: the source changed while it was sent"* ]]
     fast_whole_slow_reset
